@@ -1,0 +1,62 @@
+// Builds the command tree from the registered commands and maps outcomes to
+// the exit codes of CLI.md.
+#include <algorithm>
+#include <csignal>
+#include <iostream>
+
+#include "command_registry.hpp"
+
+namespace wkit::cli {
+std::vector<CommandSpec>& command_registry() {
+  static std::vector<CommandSpec> specs;
+  return specs;
+}
+}  // namespace wkit::cli
+
+CLI::App& wkit_build_app(CLI::App& app);
+
+CLI::App& wkit_build_app(CLI::App& app) {
+  using namespace wkit::cli;
+  app.set_version_flag("--version", std::string("wkit ") + WKIT_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  auto specs = command_registry();
+  std::sort(specs.begin(), specs.end(), [](auto& a, auto& b) { return a.order < b.order; });
+  for (auto& s : specs) s.add(app);
+  return app;
+}
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"wkit: tools for the WuKongIM protocol (WKProto): send, receive, serve, "
+               "decode, proxy, replay and audit, with a focus on duplicates and losses",
+               "wkit"};
+  wkit_build_app(app);
+  // `wkit help <command>` as an alias of `wkit <command> --help`.
+  if (argc >= 2 && std::string_view(argv[1]) == "help") {
+    std::vector<std::string> args;
+    for (int i = 2; i < argc; ++i) args.emplace_back(argv[i]);
+    args.emplace_back("--help");
+    std::reverse(args.begin(), args.end());
+    try {
+      app.parse(args);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e) == 0 ? 0 : 2;
+    } catch (const wkit::cli::Exit& e) {
+      return e.code;
+    }
+    return 0;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);  // prints help/version or the error
+    return rc == 0 ? 0 : 2;
+  } catch (const wkit::cli::Exit& e) {
+    return e.code;
+  } catch (const std::exception& e) {
+    std::cerr << "wkit: internal error: " << e.what() << "\n";
+    return 5;
+  }
+  return 0;
+}

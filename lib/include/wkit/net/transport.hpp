@@ -1,0 +1,66 @@
+#pragma once
+// Byte transports for WKProto over Boost.Asio with C++20 coroutines:
+// TCP streams and WebSocket (Beast) binary messages (WIRE.md section 6).
+// Inbound, both are a byte stream (a WS message may hold part of a frame or
+// several frames). Outbound, write_frames() sends each frame as one WS
+// message (old SDKs break on merged frames) or gathers them into one TCP write.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "wkit/util/error.hpp"
+
+namespace wkit::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// `tcp://HOST:PORT` or `ws://HOST:PORT[/PATH]` (CLI.md). Port 0 = any free port.
+struct Url {
+  enum class Scheme { tcp, ws };
+  Scheme scheme = Scheme::tcp;
+  std::string host = "127.0.0.1";
+  uint16_t port = 5100;
+  std::string path = "/";  // ws only
+  static Result<Url> parse(std::string_view text);
+  std::string to_string() const;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Reads what is available (at least one byte) into `buf`. Returns the count;
+  // 0 with ec set on close or error (asio::error::eof for a clean close).
+  virtual asio::awaitable<size_t> read_some(std::span<char> buf, error_code& ec) = 0;
+  // Writes whole frames in order: one WS binary message per frame; one gathered
+  // write on TCP. Completes when all are handed to the socket.
+  virtual asio::awaitable<void> write_frames(std::span<const std::string_view> frames,
+                                             error_code& ec) = 0;
+  // Closes at once (TCP RST-free shutdown; WS close frame when possible).
+  virtual void close() = 0;
+  virtual std::string remote_address() const = 0;  // "127.0.0.1:54321"
+  virtual Url::Scheme scheme() const = 0;
+};
+
+// Connects (and for ws:// performs the WebSocket handshake on url.path).
+asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, error_code& ec);
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // Accepts one connection (for ws:// including the WebSocket upgrade).
+  virtual asio::awaitable<std::unique_ptr<Connection>> accept(error_code& ec) = 0;
+  virtual Url local_url() const = 0;  // with the port actually bound
+  virtual void close() = 0;
+};
+
+// Binds and listens (SO_REUSEADDR). Errors (port in use, bad address) are
+// returned as an Error with kind connection and a one-line message.
+Result<std::unique_ptr<Listener>> listen(asio::any_io_executor ex, const Url& url);
+
+}  // namespace wkit::net

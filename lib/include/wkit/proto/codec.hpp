@@ -1,0 +1,67 @@
+#pragma once
+// Frames <-> bytes for protocol versions 1..6 (WIRE.md sections 1-2, 9).
+// Decoding never allocates: the returned Frame holds views into `in`.
+// Encoding appends to a caller-owned buffer (reuse it: no allocation once warm).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "wkit/proto/frame.hpp"
+#include "wkit/util/error.hpp"
+
+namespace wkit::proto {
+
+struct Limits {
+  uint32_t max_remaining_length = 1u << 20;  // 1 MiB, inclusive (reference)
+  static constexpr uint32_t kMaxString = 32767;  // int16 length prefix
+};
+
+enum class DecodeStatus : uint8_t { ok, incomplete, error };
+
+// Why a decode failed. The offset in DecodeResult::error is relative to the
+// start of `in` (a StreamDecoder rebases it to the stream).
+enum class DecodeErrc : uint8_t {
+  none,
+  invalid_type,             // type 0 or 13..15
+  varint_too_long,          // remaining length needs more than 4 bytes
+  length_over_limit,        // remaining length > Limits::max_remaining_length
+  zero_length,              // remaining length 0 for a non-PING/PONG frame
+  truncated_body,           // a field runs past the frame's remaining length
+  negative_string_length,   // string length >= 0x8000
+  value_out_of_range,       // e.g. message_seq above u32 where the version has u32
+};
+
+struct DecodeResult {
+  DecodeStatus status = DecodeStatus::incomplete;
+  Frame frame;                   // valid when status == ok
+  size_t consumed = 0;           // bytes of the whole frame (header + length + body)
+  uint32_t remaining_length = 0;
+  uint32_t extra_body_bytes = 0; // bytes inside the remaining length no field used
+  DecodeErrc errc = DecodeErrc::none;
+  Error error;                   // valid when status == error; offset set
+};
+
+// Decodes one frame from the start of `in`, read at protocol `version`.
+// incomplete: `in` is a strict prefix of a frame (need more bytes).
+// Unlike the Go reference it never returns incomplete for input that can never
+// become a frame (type 0, 13..15, over-long varint, over-limit length).
+DecodeResult decode_frame(std::string_view in, int version, const Limits& limits = {});
+
+// Exact encoded size of `f` at `version`, or an Error if `f` cannot be encoded
+// (string over 32767 bytes, message_seq above u32 below v6, body over limit).
+Result<size_t> encoded_size(const Frame& f, int version, const Limits& limits = {});
+
+// Appends the encoding of `f` at `version` to `out`. On error nothing is appended.
+Status encode_frame(const Frame& f, int version, std::string& out, const Limits& limits = {});
+
+// Convenience for tests and one-off use.
+inline Result<std::string> encode_frame(const Frame& f, int version) {
+  std::string out;
+  if (auto err = encode_frame(f, version, out)) return *err;
+  return out;
+}
+
+std::string_view decode_errc_name(DecodeErrc e);
+
+}  // namespace wkit::proto
