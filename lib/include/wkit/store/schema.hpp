@@ -1,0 +1,57 @@
+#pragma once
+// The on-disk schema of the `wkit serve` store (SQLite, WAL). It mirrors the
+// WuKongIM 3.x server's `message` table (WIRE.md section 8) so the same audit
+// reader handles both; wkit adds the channel to the key (one file holds every
+// channel) and a `wkit_meta` table by which `wkit audit` recognises the file.
+// This is a documented input format (docs/serve.md, docs/audit.md): change it
+// only with a new schema_version and a migration.
+namespace wkit::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+inline constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS wkit_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS message (
+  channel_id          TEXT    NOT NULL,  -- canonical: `a@b` for person channels
+  channel_type        INTEGER NOT NULL,
+  message_seq         INTEGER NOT NULL,  -- contiguous per channel from 1
+  message_id          INTEGER NOT NULL,  -- Snowflake-style, unique
+  framer_flags        INTEGER NOT NULL,  -- header bits 3..0 of the SEND
+  setting             INTEGER NOT NULL,
+  msg_key             TEXT    NOT NULL,
+  expire              INTEGER NOT NULL,
+  client_seq          INTEGER NOT NULL,
+  client_msg_no       TEXT    NOT NULL,
+  stream_no           TEXT    NOT NULL DEFAULT '',
+  timestamp           INTEGER NOT NULL,  -- seconds
+  topic               TEXT    NOT NULL DEFAULT '',
+  from_uid            TEXT    NOT NULL,
+  payload_hash        TEXT    NOT NULL,  -- hex SHA-256 of the plaintext payload
+  payload_size        INTEGER NOT NULL,
+  payload             BLOB    NOT NULL,  -- plaintext
+  server_timestamp_ms INTEGER NOT NULL,
+  PRIMARY KEY (channel_id, channel_type, message_seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS message_id_idx ON message(message_id);
+)sql";
+
+// Created only when the server runs with --dedup on: the idempotency key of
+// WuKongIM 3.x. (Partial: empty client_msg_no is never de-duplicated.)
+inline constexpr const char* kDedupIndexSql = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS message_idempotency_idx
+  ON message(channel_id, channel_type, from_uid, client_msg_no) WHERE client_msg_no <> '';
+)sql";
+
+// Per-recipient delivery state: rows exist until the recipient acks.
+inline constexpr const char* kPendingSql = R"sql(
+CREATE TABLE IF NOT EXISTS pending_delivery (
+  uid          TEXT    NOT NULL,
+  message_id   INTEGER NOT NULL,
+  PRIMARY KEY (uid, message_id)
+);
+)sql";
+
+}  // namespace wkit::store
