@@ -15,6 +15,22 @@ namespace wkit::proto {
 struct Limits {
   uint32_t max_remaining_length = 1u << 20;  // 1 MiB, inclusive (reference)
   static constexpr uint32_t kMaxString = 32767;  // int16 length prefix
+  // Both reference encoders refuse a SEND payload above 32767 bytes
+  // (PayloadMaxSize); the decoders accept any size within the length limit.
+  uint32_t max_send_payload = 32767;
+};
+
+// Lowest protocol version wkit understands; versions below it decode like it.
+inline constexpr int kMinProtoVersion = 0;
+// Clamps a requested version to the layouts wkit knows (above 6 behaves like 6).
+inline int effective_version(int v) { return v > kMaxProtoVersion ? kMaxProtoVersion : (v < 0 ? 0 : v); }
+
+// How a body was read when the codec had a choice (reported, never hidden).
+enum class DecodeLayout : uint8_t {
+  standard,
+  // SENDACK with client_msg_no right after client_seq (a transition layout
+  // the 3.x server also accepts when the standard one does not fit exactly).
+  sendack_client_msg_no_first,
 };
 
 enum class DecodeStatus : uint8_t { ok, incomplete, error };
@@ -38,6 +54,8 @@ struct DecodeResult {
   size_t consumed = 0;           // bytes of the whole frame (header + length + body)
   uint32_t remaining_length = 0;
   uint32_t extra_body_bytes = 0; // bytes inside the remaining length no field used
+  uint8_t header_byte = 0;       // the raw first byte (type and flags)
+  DecodeLayout layout = DecodeLayout::standard;
   DecodeErrc errc = DecodeErrc::none;
   Error error;                   // valid when status == error; offset set
 };
@@ -63,5 +81,13 @@ inline Result<std::string> encode_frame(const Frame& f, int version) {
 }
 
 std::string_view decode_errc_name(DecodeErrc e);
+std::string_view decode_layout_name(DecodeLayout l);
+
+// Whether field `name` (an each_field() name) is on the wire for `f` at
+// `version`: e.g. expire only from v3, stream fields only for 2 <= v < 5 with
+// the STREAM bit, topic only with the TOPIC bit, node_id from v4,
+// server_version only with has_server_version. SENDACK's client_msg_no counts
+// as present when non-empty.
+bool field_on_wire(const Frame& f, std::string_view name, int version);
 
 }  // namespace wkit::proto

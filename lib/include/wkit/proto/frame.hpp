@@ -8,6 +8,8 @@
 // all walk that list, so a field cannot be forgotten in one place.
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 
 namespace wkit::proto {
@@ -219,6 +221,47 @@ using Frame = std::variant<Connect, Connack, Send, Sendack, Recv, Recvack, Ping,
 inline FrameType type_of(const Frame& f) {
   return std::visit([](const auto& x) { return std::decay_t<decltype(x)>::kType; }, f);
 }
+
+// Visits the fields of a mutable frame struct through the same each_field()
+// list (so setters, parsers and generators cannot drift from it). The objects
+// are not const, so casting the const view away is well defined.
+template <class T, class V>
+void each_field_mut(T& frame, V&& v) {
+  std::as_const(frame).each_field([&](std::string_view name, const auto& field) {
+    v(name, const_cast<std::remove_cvref_t<decltype(field)>&>(field));
+  });
+}
+
+// A default-valued frame of type `t`.
+inline Frame make_frame(FrameType t) {
+  switch (t) {
+    case FrameType::connect: return Connect{};
+    case FrameType::connack: return Connack{};
+    case FrameType::send: return Send{};
+    case FrameType::sendack: return Sendack{};
+    case FrameType::recv: return Recv{};
+    case FrameType::recvack: return Recvack{};
+    case FrameType::ping: return Ping{};
+    case FrameType::pong: return Pong{};
+    case FrameType::disconnect: return Disconnect{};
+    case FrameType::sub: return Sub{};
+    case FrameType::suback: return Suback{};
+    case FrameType::event: return Event{};
+  }
+  return Ping{};
+}
+
+inline Header& header_of(Frame& f) {
+  return std::visit([](auto& x) -> Header& { return x.header; }, f);
+}
+inline const Header& header_of(const Frame& f) {
+  return std::visit([](const auto& x) -> const Header& { return x.header; }, f);
+}
+
+// Names of channel types 1..12 ("person", "group", ...); "" when unknown.
+std::string_view channel_type_name(uint8_t t);
+// "app", "web", "pc", "system"; "" when unknown.
+std::string_view device_flag_name(uint8_t f);
 
 // Reason codes 0..29 (WIRE.md section 2). Unknown codes render as "reason_N".
 std::string_view reason_code_name(uint8_t code);

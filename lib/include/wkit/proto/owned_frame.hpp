@@ -1,7 +1,8 @@
 #pragma once
 // A frame that owns its bytes: for frames that outlive the buffer they were
 // decoded from (queues, redelivery, captures). Holds the encoded bytes and a
-// view-frame decoded from them; copying re-points the views.
+// view-frame decoded from them; copying and moving re-point the views (a moved
+// std::string may change address: short strings live inside the object).
 #include <string>
 
 #include "wkit/proto/codec.hpp"
@@ -11,8 +12,11 @@ namespace wkit::proto {
 class OwnedFrame {
  public:
   OwnedFrame() = default;
-  // Copies `encoded` (one whole frame) and decodes it at `version`.
+  // Copies `encoded` (exactly one whole frame) and decodes it at `version`.
   static Result<OwnedFrame> from_bytes(std::string_view encoded, int version);
+  // Copies an already decoded frame: `encoded` is the frame's bytes and `f`
+  // holds views into them (as DecodeResult gives). No re-decode.
+  static OwnedFrame from_decoded(std::string_view encoded, const Frame& f, int version);
   // Encodes `f` at `version` into owned storage.
   static Result<OwnedFrame> from_frame(const Frame& f, int version);
 
@@ -27,7 +31,9 @@ class OwnedFrame {
   FrameType type() const { return type_of(frame_); }
 
  private:
-  void redecode();
+  // Re-points every view of frame_ from a buffer that began at `old_base`
+  // (and held bytes_.size() bytes) to bytes_.
+  void rebase(const char* old_base);
   std::string bytes_;
   Frame frame_;
   int version_ = kMaxProtoVersion;

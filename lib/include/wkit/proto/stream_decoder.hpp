@@ -16,6 +16,7 @@ class StreamDecoder {
   explicit StreamDecoder(int version = kMaxProtoVersion, Limits limits = {});
 
   // Appends bytes. Frames returned by next() before this call are invalidated.
+  // Ignored once the decoder has failed.
   void feed(std::string_view bytes);
 
   // Next frame: status ok (frame valid until the next feed()/reset()),
@@ -39,6 +40,7 @@ class StreamDecoder {
   size_t pos_ = 0;
   uint64_t base_offset_ = 0;  // stream offset of buf_[0]
   bool failed_ = false;
+  DecodeErrc last_errc_ = DecodeErrc::none;
   Error last_error_;
 };
 

@@ -1,0 +1,635 @@
+// WKProto frame codec (WIRE.md sections 1, 2 and 9).
+//
+// Each frame type has one body layout function template, instantiated three
+// times: with a Reader (decode), a Sizer (encoded_size + validation) and a
+// Writer (encode). Field order therefore exists once per direction-neutral
+// layout for encoding, and the decoder mirrors it field by field.
+#include "wkit/proto/codec.hpp"
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+namespace wkit::proto {
+namespace {
+
+using u8 = uint8_t;
+
+constexpr int kSeq64Version = 6;  // message_seq becomes u64
+constexpr int kExpireVersion = 3;
+constexpr int kNodeIdVersion = 4;
+
+bool has_stream_fields(int v, Setting s) { return v >= 2 && v < 5 && s.stream(); }
+
+// ---------------------------------------------------------------- decoding
+
+struct Reader {
+  const u8* b;
+  size_t pos;
+  size_t end;  // one past the body
+  // Failure details; the message is only built if the decode fails.
+  DecodeErrc errc = DecodeErrc::none;
+  const char* field = "";
+  size_t err_at = 0;
+  size_t want = 0;
+
+  size_t left() const { return end - pos; }
+  bool fail(DecodeErrc e, const char* f, size_t at, size_t w) {
+    errc = e;
+    field = f;
+    err_at = at;
+    want = w;
+    return false;
+  }
+  bool need(const char* f, size_t n) {
+    return left() >= n || fail(DecodeErrc::truncated_body, f, pos, n);
+  }
+  bool get(const char* f, uint8_t& v) {
+    if (!need(f, 1)) return false;
+    v = b[pos++];
+    return true;
+  }
+  bool get(const char* f, uint32_t& v) {
+    if (!need(f, 4)) return false;
+    v = uint32_t(b[pos]) << 24 | uint32_t(b[pos + 1]) << 16 | uint32_t(b[pos + 2]) << 8 |
+        uint32_t(b[pos + 3]);
+    pos += 4;
+    return true;
+  }
+  bool get(const char* f, int32_t& v) {
+    uint32_t u;
+    if (!get(f, u)) return false;
+    v = static_cast<int32_t>(u);
+    return true;
+  }
+  bool get(const char* f, uint64_t& v) {
+    if (!need(f, 8)) return false;
+    uint64_t x = 0;
+    for (int i = 0; i < 8; ++i) x = x << 8 | b[pos + i];
+    pos += 8;
+    v = x;
+    return true;
+  }
+  bool get(const char* f, int64_t& v) {
+    uint64_t u;
+    if (!get(f, u)) return false;
+    v = static_cast<int64_t>(u);
+    return true;
+  }
+  bool get(const char* f, Setting& s) { return get(f, s.bits); }
+  bool get(const char* f, std::string_view& s) {
+    if (!need(f, 2)) return false;
+    size_t n = size_t(b[pos]) << 8 | b[pos + 1];
+    if (n & 0x8000) return fail(DecodeErrc::negative_string_length, f, pos, n);
+    if (left() - 2 < n) return fail(DecodeErrc::truncated_body, f, pos, n + 2);
+    s = std::string_view(reinterpret_cast<const char*>(b + pos + 2), n);
+    pos += 2 + n;
+    return true;
+  }
+  bool seq(const char* f, uint64_t& v, int version) {
+    if (version >= kSeq64Version) return get(f, v);
+    uint32_t u;
+    if (!get(f, u)) return false;
+    v = u;
+    return true;
+  }
+  void rest(Bytes& out) {
+    out.data = std::string_view(reinterpret_cast<const char*>(b + pos), left());
+    pos = end;
+  }
+};
+
+bool read_body(Reader& r, Connect& f, int) {
+  return r.get("version", f.version) && r.get("device_flag", f.device_flag) &&
+         r.get("device_id", f.device_id) && r.get("uid", f.uid) && r.get("token", f.token) &&
+         r.get("client_timestamp", f.client_timestamp) && r.get("client_key", f.client_key);
+}
+
+bool read_body(Reader& r, Connack& f, int v) {
+  if (f.has_server_version && !r.get("server_version", f.server_version)) return false;
+  if (!(r.get("time_diff", f.time_diff) && r.get("reason_code", f.reason_code) &&
+        r.get("server_key", f.server_key) && r.get("salt", f.salt)))
+    return false;
+  return v < kNodeIdVersion || r.get("node_id", f.node_id);
+}
+
+bool read_body(Reader& r, Send& f, int v) {
+  if (!(r.get("setting", f.setting) && r.get("client_seq", f.client_seq) &&
+        r.get("client_msg_no", f.client_msg_no)))
+    return false;
+  if (has_stream_fields(v, f.setting) && !r.get("stream_no", f.stream_no)) return false;
+  if (!(r.get("channel_id", f.channel_id) && r.get("channel_type", f.channel_type))) return false;
+  if (v >= kExpireVersion && !r.get("expire", f.expire)) return false;
+  if (!r.get("msg_key", f.msg_key)) return false;
+  if (f.setting.topic() && !r.get("topic", f.topic)) return false;
+  r.rest(f.payload);
+  return true;
+}
+
+bool sendack_core(Reader& r, Sendack& f, int v) {
+  return r.get("message_id", f.message_id) && r.get("client_seq", f.client_seq) &&
+         r.seq("message_seq", f.message_seq, v) && r.get("reason_code", f.reason_code);
+}
+
+// Standard layout first (with or without the trailing client_msg_no, exactly
+// filling the body), then the client_msg_no-first layout the 3.x server also
+// accepts, then the standard layout leniently (extra bytes reported), as the
+// 2.x codec reads it.
+bool read_sendack(Reader& r, Sendack& f, int v, DecodeLayout& layout) {
+  Reader core = r;
+  Sendack fc = f;
+  const bool core_ok = sendack_core(core, fc, v);
+  if (core_ok) {
+    if (core.left() == 0) {
+      f = fc;
+      r = core;
+      return true;
+    }
+    Reader tail = core;
+    Sendack ft = fc;
+    if (tail.get("client_msg_no", ft.client_msg_no) && tail.left() == 0) {
+      f = ft;
+      r = tail;
+      return true;
+    }
+  }
+  {
+    Reader alt = r;
+    Sendack fa = f;
+    if (alt.get("message_id", fa.message_id) && alt.get("client_seq", fa.client_seq) &&
+        alt.get("client_msg_no", fa.client_msg_no) && alt.seq("message_seq", fa.message_seq, v) &&
+        alt.get("reason_code", fa.reason_code) && alt.left() == 0) {
+      f = fa;
+      r = alt;
+      layout = DecodeLayout::sendack_client_msg_no_first;
+      return true;
+    }
+  }
+  if (!core_ok) {
+    r = core;  // carries the error
+    return false;
+  }
+  Reader tail = core;
+  Sendack ft = fc;
+  if (tail.get("client_msg_no", ft.client_msg_no)) {
+    f = ft;
+    r = tail;
+  } else {
+    f = fc;
+    r = core;
+  }
+  return true;
+}
+
+bool read_body(Reader& r, Recv& f, int v) {
+  if (!(r.get("setting", f.setting) && r.get("msg_key", f.msg_key) &&
+        r.get("from_uid", f.from_uid) && r.get("channel_id", f.channel_id) &&
+        r.get("channel_type", f.channel_type)))
+    return false;
+  if (v >= kExpireVersion && !r.get("expire", f.expire)) return false;
+  if (!r.get("client_msg_no", f.client_msg_no)) return false;
+  if (has_stream_fields(v, f.setting) &&
+      !(r.get("stream_flag", f.stream_flag) && r.get("stream_no", f.stream_no) &&
+        r.get("stream_id", f.stream_id)))
+    return false;
+  if (!(r.get("message_id", f.message_id) && r.seq("message_seq", f.message_seq, v) &&
+        r.get("timestamp", f.timestamp)))
+    return false;
+  if (f.setting.topic() && !r.get("topic", f.topic)) return false;
+  r.rest(f.payload);
+  return true;
+}
+
+bool read_body(Reader& r, Recvack& f, int v) {
+  return r.get("message_id", f.message_id) && r.seq("message_seq", f.message_seq, v);
+}
+
+bool read_body(Reader& r, Disconnect& f, int) {
+  return r.get("reason_code", f.reason_code) && r.get("reason", f.reason);
+}
+
+bool read_body(Reader& r, Sub& f, int) {
+  return r.get("setting", f.setting) && r.get("sub_no", f.sub_no) &&
+         r.get("channel_id", f.channel_id) && r.get("channel_type", f.channel_type) &&
+         r.get("action", f.action) && r.get("param", f.param);
+}
+
+bool read_body(Reader& r, Suback& f, int) {
+  return r.get("sub_no", f.sub_no) && r.get("channel_id", f.channel_id) &&
+         r.get("channel_type", f.channel_type) && r.get("action", f.action) &&
+         r.get("reason_code", f.reason_code);
+}
+
+bool read_body(Reader& r, Event& f, int) {
+  if (!(r.get("id", f.id) && r.get("type", f.type) && r.get("timestamp", f.timestamp)))
+    return false;
+  r.rest(f.data);
+  return true;
+}
+
+Header header_from(u8 h) {
+  return Header{(h & 0x08) != 0, (h & 0x04) != 0, (h & 0x02) != 0, (h & 0x01) != 0};
+}
+
+std::string hex_byte(u8 b) {
+  static constexpr char d[] = "0123456789abcdef";
+  return std::string("0x") + d[b >> 4] + d[b & 15];
+}
+
+DecodeResult fail_result(DecodeErrc e, size_t at, std::string msg) {
+  DecodeResult r;
+  r.status = DecodeStatus::error;
+  r.errc = e;
+  r.error = Error::input(std::move(msg), at);
+  return r;
+}
+
+template <class T>
+DecodeResult decode_body(const u8* b, size_t body_at, size_t total, u8 h, int v) {
+  DecodeResult res;
+  T f;
+  f.header = header_from(h);
+  if constexpr (std::is_same_v<T, Connack>) f.has_server_version = h & 0x01;
+  Reader r{b, body_at, total};
+  bool ok;
+  if constexpr (std::is_same_v<T, Sendack>)
+    ok = read_sendack(r, f, v, res.layout);
+  else
+    ok = read_body(r, f, v);
+  if (!ok) {
+    std::string msg = std::string(frame_type_name(T::kType)) + " " + r.field + ": ";
+    if (r.errc == DecodeErrc::negative_string_length) {
+      msg += "string length " + std::to_string(r.want) +
+             " has the int16 sign bit set (strings are at most 32767 bytes)";
+    } else {
+      msg += "needs " + std::to_string(r.want) + " bytes but the body has " +
+             std::to_string(r.end - r.err_at) + " left (remaining length " +
+             std::to_string(total - body_at) + ")";
+    }
+    return fail_result(r.errc, r.err_at, std::move(msg));
+  }
+  res.status = DecodeStatus::ok;
+  res.extra_body_bytes = static_cast<uint32_t>(r.left());
+  res.frame = std::move(f);
+  return res;
+}
+
+// ---------------------------------------------------------------- encoding
+
+struct Sizer {
+  FrameType type;
+  const Limits& limits;
+  size_t n = 0;
+  std::optional<Error> err;
+
+  void fail(std::string what) {
+    if (!err) err = Error::input(std::string(frame_type_name(type)) + " " + std::move(what));
+  }
+  void put(const char*, uint8_t) { n += 1; }
+  void put(const char*, Setting) { n += 1; }
+  void put(const char*, uint32_t) { n += 4; }
+  void put(const char*, int32_t) { n += 4; }
+  void put(const char*, uint64_t) { n += 8; }
+  void put(const char*, int64_t) { n += 8; }
+  void put(const char* f, std::string_view s) {
+    if (s.size() > Limits::kMaxString)
+      fail(std::string(f) + ": string of " + std::to_string(s.size()) +
+           " bytes exceeds the int16 length limit 32767");
+    n += 2 + s.size();
+  }
+  void seq(const char* f, uint64_t v, int version) {
+    if (version < kSeq64Version && v > 0xFFFFFFFFull)
+      fail(std::string(f) + " " + std::to_string(v) + " does not fit u32 at protocol version " +
+           std::to_string(version) + " (u64 needs version 6)");
+    n += version >= kSeq64Version ? 8 : 4;
+  }
+  void rest(const char* f, Bytes b) {
+    if (type == FrameType::send && b.data.size() > limits.max_send_payload)
+      fail(std::string(f) + " of " + std::to_string(b.data.size()) + " bytes exceeds the limit " +
+           std::to_string(limits.max_send_payload));
+    n += b.data.size();
+  }
+};
+
+struct Writer {
+  char* p;
+  void put(const char*, uint8_t v) { *p++ = static_cast<char>(v); }
+  void put(const char*, Setting s) { *p++ = static_cast<char>(s.bits); }
+  void put(const char*, uint32_t v) {
+    p[0] = char(v >> 24);
+    p[1] = char(v >> 16);
+    p[2] = char(v >> 8);
+    p[3] = char(v);
+    p += 4;
+  }
+  void put(const char* f, int32_t v) { put(f, static_cast<uint32_t>(v)); }
+  void put(const char*, uint64_t v) {
+    for (int i = 7; i >= 0; --i) *p++ = char(v >> (8 * i));
+  }
+  void put(const char* f, int64_t v) { put(f, static_cast<uint64_t>(v)); }
+  void put(const char*, std::string_view s) {
+    p[0] = char(s.size() >> 8);
+    p[1] = char(s.size());
+    if (!s.empty()) std::memcpy(p + 2, s.data(), s.size());
+    p += 2 + s.size();
+  }
+  void seq(const char* f, uint64_t v, int version) {
+    if (version >= kSeq64Version)
+      put(f, v);
+    else
+      put(f, static_cast<uint32_t>(v));
+  }
+  void rest(const char*, Bytes b) {
+    if (!b.data.empty()) std::memcpy(p, b.data.data(), b.data.size());
+    p += b.data.size();
+  }
+};
+
+template <class W>
+void put_body(W& w, const Connect& f, int) {
+  w.put("version", f.version);
+  w.put("device_flag", f.device_flag);
+  w.put("device_id", f.device_id);
+  w.put("uid", f.uid);
+  w.put("token", f.token);
+  w.put("client_timestamp", f.client_timestamp);
+  w.put("client_key", f.client_key);
+}
+template <class W>
+void put_body(W& w, const Connack& f, int v) {
+  if (f.has_server_version) w.put("server_version", f.server_version);
+  w.put("time_diff", f.time_diff);
+  w.put("reason_code", f.reason_code);
+  w.put("server_key", f.server_key);
+  w.put("salt", f.salt);
+  if (v >= kNodeIdVersion) w.put("node_id", f.node_id);
+}
+template <class W>
+void put_body(W& w, const Send& f, int v) {
+  w.put("setting", f.setting);
+  w.put("client_seq", f.client_seq);
+  w.put("client_msg_no", f.client_msg_no);
+  // Written and counted under the same condition: the 2.x encoder counted
+  // stream_no at v5 without writing it (WIRE.md section 7).
+  if (has_stream_fields(v, f.setting)) w.put("stream_no", f.stream_no);
+  w.put("channel_id", f.channel_id);
+  w.put("channel_type", f.channel_type);
+  if (v >= kExpireVersion) w.put("expire", f.expire);
+  w.put("msg_key", f.msg_key);
+  if (f.setting.topic()) w.put("topic", f.topic);
+  w.rest("payload", f.payload);
+}
+template <class W>
+void put_body(W& w, const Sendack& f, int v) {
+  w.put("message_id", f.message_id);
+  w.put("client_seq", f.client_seq);
+  w.seq("message_seq", f.message_seq, v);
+  w.put("reason_code", f.reason_code);
+  if (!f.client_msg_no.empty()) w.put("client_msg_no", f.client_msg_no);
+}
+template <class W>
+void put_body(W& w, const Recv& f, int v) {
+  w.put("setting", f.setting);
+  w.put("msg_key", f.msg_key);
+  w.put("from_uid", f.from_uid);
+  w.put("channel_id", f.channel_id);
+  w.put("channel_type", f.channel_type);
+  if (v >= kExpireVersion) w.put("expire", f.expire);
+  w.put("client_msg_no", f.client_msg_no);
+  if (has_stream_fields(v, f.setting)) {
+    w.put("stream_flag", f.stream_flag);
+    w.put("stream_no", f.stream_no);
+    w.put("stream_id", f.stream_id);
+  }
+  w.put("message_id", f.message_id);
+  w.seq("message_seq", f.message_seq, v);
+  w.put("timestamp", f.timestamp);
+  if (f.setting.topic()) w.put("topic", f.topic);
+  w.rest("payload", f.payload);
+}
+template <class W>
+void put_body(W& w, const Recvack& f, int v) {
+  w.put("message_id", f.message_id);
+  w.seq("message_seq", f.message_seq, v);
+}
+template <class W>
+void put_body(W&, const Ping&, int) {}
+template <class W>
+void put_body(W&, const Pong&, int) {}
+template <class W>
+void put_body(W& w, const Disconnect& f, int) {
+  w.put("reason_code", f.reason_code);
+  w.put("reason", f.reason);
+}
+template <class W>
+void put_body(W& w, const Sub& f, int) {
+  w.put("setting", f.setting);
+  w.put("sub_no", f.sub_no);
+  w.put("channel_id", f.channel_id);
+  w.put("channel_type", f.channel_type);
+  w.put("action", f.action);
+  w.put("param", f.param);
+}
+template <class W>
+void put_body(W& w, const Suback& f, int) {
+  w.put("sub_no", f.sub_no);
+  w.put("channel_id", f.channel_id);
+  w.put("channel_type", f.channel_type);
+  w.put("action", f.action);
+  w.put("reason_code", f.reason_code);
+}
+template <class W>
+void put_body(W& w, const Event& f, int) {
+  w.put("id", f.id);
+  w.put("type", f.type);
+  w.put("timestamp", f.timestamp);
+  w.rest("data", f.data);
+}
+
+bool is_single_byte(FrameType t) { return t == FrameType::ping || t == FrameType::pong; }
+
+size_t varint_size(size_t n) { return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4; }
+
+u8 header_byte_of(const Frame& f) {
+  const FrameType t = type_of(f);
+  u8 h = static_cast<u8>(static_cast<u8>(t) << 4);
+  if (is_single_byte(t)) return h;  // flags are never written for PING/PONG
+  if (const auto* ca = std::get_if<Connack>(&f)) return h | (ca->has_server_version ? 1 : 0);
+  const Header& hd = header_of(f);
+  return h | (hd.dup ? 0x08 : 0) | (hd.sync_once ? 0x04 : 0) | (hd.red_dot ? 0x02 : 0) |
+         (hd.no_persist ? 0x01 : 0);
+}
+
+// Body size and validation; returns the error or sets `body`.
+Status size_body(const Frame& f, int v, const Limits& limits, size_t& body) {
+  Sizer s{type_of(f), limits, 0, std::nullopt};
+  std::visit([&](const auto& x) { put_body(s, x, v); }, f);
+  if (s.err) return s.err;
+  if (!is_single_byte(type_of(f)) && s.n > limits.max_remaining_length)
+    return Error::input(std::string(frame_type_name(type_of(f))) + ": body of " +
+                        std::to_string(s.n) + " bytes exceeds the remaining length limit " +
+                        std::to_string(limits.max_remaining_length));
+  body = s.n;
+  return std::nullopt;
+}
+
+}  // namespace
+
+DecodeResult decode_frame(std::string_view in, int version, const Limits& limits) {
+  DecodeResult res;
+  if (in.empty()) return res;  // incomplete: nothing to decode yet
+  const auto* b = reinterpret_cast<const u8*>(in.data());
+  const u8 h = b[0];
+  const unsigned t = h >> 4;
+  res.header_byte = h;
+  if (t == 0 || t > 12)
+    return fail_result(DecodeErrc::invalid_type, 0,
+                       "invalid frame type " + std::to_string(t) + " (header byte " +
+                           hex_byte(h) + ")");
+  const auto type = static_cast<FrameType>(t);
+  if (is_single_byte(type)) {
+    res.status = DecodeStatus::ok;
+    res.consumed = 1;
+    if (type == FrameType::ping)
+      res.frame = Ping{header_from(h)};
+    else
+      res.frame = Pong{header_from(h)};
+    return res;
+  }
+  // Remaining length: MQTT varint, at most 4 bytes.
+  uint32_t rl = 0;
+  size_t i = 0;
+  for (;; ++i) {
+    if (i == 4)
+      return fail_result(DecodeErrc::varint_too_long, 4,
+                         "remaining length continues past 4 bytes");
+    if (1 + i >= in.size()) {
+      // A prefix whose smallest possible value is already over the limit can
+      // never become a frame: say so now rather than wait for more bytes.
+      if (rl > limits.max_remaining_length)
+        return fail_result(DecodeErrc::length_over_limit, 1,
+                           "remaining length of at least " + std::to_string(rl) +
+                               " exceeds the limit " +
+                               std::to_string(limits.max_remaining_length));
+      return res;  // incomplete
+    }
+    const u8 c = b[1 + i];
+    rl |= uint32_t(c & 0x7f) << (7 * i);
+    if (!(c & 0x80)) break;
+  }
+  const size_t body_at = 2 + i;
+  res.remaining_length = rl;
+  if (rl == 0)
+    return fail_result(DecodeErrc::zero_length, 1,
+                       std::string(frame_type_name(type)) + " with remaining length 0");
+  if (rl > limits.max_remaining_length)
+    return fail_result(DecodeErrc::length_over_limit, 1,
+                       "remaining length " + std::to_string(rl) + " exceeds the limit " +
+                           std::to_string(limits.max_remaining_length));
+  const size_t total = body_at + rl;
+  if (in.size() < total) return res;  // incomplete
+  const int v = effective_version(version);
+  DecodeResult body;
+  switch (type) {
+    case FrameType::connect: body = decode_body<Connect>(b, body_at, total, h, v); break;
+    case FrameType::connack: body = decode_body<Connack>(b, body_at, total, h, v); break;
+    case FrameType::send: body = decode_body<Send>(b, body_at, total, h, v); break;
+    case FrameType::sendack: body = decode_body<Sendack>(b, body_at, total, h, v); break;
+    case FrameType::recv: body = decode_body<Recv>(b, body_at, total, h, v); break;
+    case FrameType::recvack: body = decode_body<Recvack>(b, body_at, total, h, v); break;
+    case FrameType::disconnect: body = decode_body<Disconnect>(b, body_at, total, h, v); break;
+    case FrameType::sub: body = decode_body<Sub>(b, body_at, total, h, v); break;
+    case FrameType::suback: body = decode_body<Suback>(b, body_at, total, h, v); break;
+    case FrameType::event: body = decode_body<Event>(b, body_at, total, h, v); break;
+    default: break;  // PING/PONG handled above
+  }
+  body.header_byte = h;
+  body.remaining_length = rl;
+  if (body.status == DecodeStatus::ok) body.consumed = total;
+  return body;
+}
+
+Result<size_t> encoded_size(const Frame& f, int version, const Limits& limits) {
+  if (is_single_byte(type_of(f))) return size_t{1};
+  size_t body = 0;
+  if (auto err = size_body(f, effective_version(version), limits, body)) return *err;
+  return 1 + varint_size(body) + body;
+}
+
+Status encode_frame(const Frame& f, int version, std::string& out, const Limits& limits) {
+  const u8 h = header_byte_of(f);
+  if (is_single_byte(type_of(f))) {
+    out.push_back(static_cast<char>(h));
+    return std::nullopt;
+  }
+  const int v = effective_version(version);
+  size_t body = 0;
+  if (auto err = size_body(f, v, limits, body)) return err;
+  const size_t old = out.size();
+  out.resize(old + 1 + varint_size(body) + body);
+  char* p = out.data() + old;
+  *p++ = static_cast<char>(h);
+  size_t n = body;
+  do {
+    u8 c = n & 0x7f;
+    n >>= 7;
+    if (n) c |= 0x80;
+    *p++ = static_cast<char>(c);
+  } while (n);
+  Writer w{p};
+  std::visit([&](const auto& x) { put_body(w, x, v); }, f);
+  return std::nullopt;
+}
+
+bool field_on_wire(const Frame& f, std::string_view name, int version) {
+  const int v = effective_version(version);
+  if (const auto* x = std::get_if<Connack>(&f)) {
+    if (name == "server_version") return x->has_server_version;
+    if (name == "node_id") return v >= kNodeIdVersion;
+    return true;
+  }
+  if (const auto* x = std::get_if<Send>(&f)) {
+    if (name == "stream_no") return has_stream_fields(v, x->setting);
+    if (name == "expire") return v >= kExpireVersion;
+    if (name == "topic") return x->setting.topic();
+    return true;
+  }
+  if (const auto* x = std::get_if<Sendack>(&f)) {
+    if (name == "client_msg_no") return !x->client_msg_no.empty();
+    return true;
+  }
+  if (const auto* x = std::get_if<Recv>(&f)) {
+    if (name == "stream_flag" || name == "stream_no" || name == "stream_id")
+      return has_stream_fields(v, x->setting);
+    if (name == "expire") return v >= kExpireVersion;
+    if (name == "topic") return x->setting.topic();
+    return true;
+  }
+  return true;
+}
+
+std::string_view decode_errc_name(DecodeErrc e) {
+  switch (e) {
+    case DecodeErrc::none: return "none";
+    case DecodeErrc::invalid_type: return "invalid_type";
+    case DecodeErrc::varint_too_long: return "varint_too_long";
+    case DecodeErrc::length_over_limit: return "length_over_limit";
+    case DecodeErrc::zero_length: return "zero_length";
+    case DecodeErrc::truncated_body: return "truncated_body";
+    case DecodeErrc::negative_string_length: return "negative_string_length";
+    case DecodeErrc::value_out_of_range: return "value_out_of_range";
+  }
+  return "unknown";
+}
+
+std::string_view decode_layout_name(DecodeLayout l) {
+  switch (l) {
+    case DecodeLayout::standard: return "standard";
+    case DecodeLayout::sendack_client_msg_no_first: return "sendack_client_msg_no_first";
+  }
+  return "unknown";
+}
+
+}  // namespace wkit::proto
