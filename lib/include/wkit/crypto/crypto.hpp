@@ -11,11 +11,18 @@ namespace wkit::crypto {
 
 // --- primitives -----------------------------------------------------------
 std::string base64_encode(std::string_view bytes);             // standard, padded
-Result<std::string> base64_decode(std::string_view text);      // strict, standard alphabet
+// Strict: length a multiple of 4, standard alphabet only (no whitespace),
+// '=' only as the final one or two characters, unused trailing bits zero.
+// Errors carry the byte offset of the offending character.
+Result<std::string> base64_decode(std::string_view text);
+// Appends the decoded bytes to `out` (reused buffer); on error `out` is unchanged.
+Status base64_decode_to(std::string_view text, std::string& out);
 // Appends into `out` (reused buffer; no allocation once warm).
 void base64_encode_to(std::string_view bytes, std::string& out);
 std::string md5_hex(std::string_view bytes);                   // 32 lowercase hex chars
 std::string hex_encode(std::string_view bytes);
+// Writes 2*n lowercase hex chars to `out` (no allocation).
+void hex_encode_to(const unsigned char* bytes, size_t n, char* out);
 Result<std::string> hex_decode(std::string_view hex);          // spaces not allowed
 
 // --- X25519 ---------------------------------------------------------------
@@ -71,13 +78,19 @@ class Cipher {
                     uint8_t channel_type, std::string_view wire_payload, std::string& out);
 
   const SessionKeys& keys() const { return keys_; }
+  // The verity string S and base64(AES(S)) of the last *_msg_key call
+  // (for `wkit decode` diagnostics and the conformance test).
+  std::string_view last_verity() const { return verity_; }
+  std::string_view last_verity_aes_base64() const { return scratch2_; }
 
  private:
-  void msg_key_of(std::string_view verity, std::string& out);
+  void release();
+  void encrypt_to(std::string_view plain, std::string& out);  // replaces `out`
+  void msg_key_of(std::string& out);  // of verity_
   SessionKeys keys_;
   void* enc_ = nullptr;  // EVP_CIPHER_CTX*
   void* dec_ = nullptr;  // EVP_CIPHER_CTX*
-  std::string scratch_, scratch2_;
+  std::string scratch_, scratch2_, verity_;
 };
 
 }  // namespace wkit::crypto
