@@ -4,6 +4,7 @@
 // Inbound, both are a byte stream (a WS message may hold part of a frame or
 // several frames). Outbound, write_frames() sends each frame as one WS
 // message (old SDKs break on merged frames) or gathers them into one TCP write.
+#include <utility>  // before asio: Boost 1.74 awaitable.hpp uses std::exchange unincluded
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/system/error_code.hpp>
@@ -43,6 +44,10 @@ class Connection {
                                              error_code& ec) = 0;
   // Closes at once (TCP RST-free shutdown; WS close frame when possible).
   virtual void close() = 0;
+  // Orderly end: WS close handshake (close frame, wait for the peer's), or a
+  // TCP shutdown of the send side. The caller then close()s.
+  virtual asio::awaitable<void> graceful_close(error_code& ec) = 0;
+  virtual asio::any_io_executor get_executor() = 0;
   virtual std::string remote_address() const = 0;  // "127.0.0.1:54321"
   virtual Url::Scheme scheme() const = 0;
 };
