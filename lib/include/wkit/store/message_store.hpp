@@ -1,0 +1,139 @@
+#pragma once
+// The `wkit serve` message store: one SQLite file (WAL) with the schema of
+// schema.hpp, written by a thread of its own that group-commits: every op
+// queued while the previous transaction was committing goes into the next one,
+// so the network threads never wait on the disk and one fsync covers many
+// SENDs. Ops run in queue order; a read sees every write queued before it.
+// Completed ops come back in batches (one callback per transaction) on the
+// store thread; the caller hands them to its own executor.
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wkit/util/error.hpp"
+
+namespace wkit::store {
+
+// One row of the `message` table (schema.hpp). channel_id is canonical.
+struct Message {
+  std::string channel_id;
+  uint8_t channel_type = 0;
+  uint64_t message_seq = 0;
+  int64_t message_id = 0;
+  uint8_t framer_flags = 0;
+  uint8_t setting = 0;
+  std::string msg_key;
+  uint32_t expire = 0;
+  uint32_t client_seq = 0;
+  std::string client_msg_no;
+  std::string stream_no;
+  int32_t timestamp = 0;  // seconds
+  std::string topic;
+  std::string from_uid;
+  std::array<uint8_t, 32> payload_hash{};  // SHA-256 of the plaintext
+  std::string payload;                     // plaintext
+  int64_t server_timestamp_ms = 0;
+};
+
+std::array<uint8_t, 32> sha256(std::string_view bytes);
+std::string hex32(const std::array<uint8_t, 32>& h);
+
+struct Op {
+  enum class Kind : uint8_t {
+    append,        // insert `message` + a pending_delivery row per recipient
+    ack,           // delete pending_delivery (uid, message_id)
+    load_pending,  // read the messages pending for `uid` into `loaded`
+  };
+  Kind kind = Kind::append;
+  Message message;                   // append
+  std::vector<std::string> recipients;  // append: uids that must ack
+  std::string uid;                   // ack, load_pending
+  int64_t message_id = 0;            // ack
+  std::vector<Message> loaded;       // load_pending result (message_seq order per channel)
+  uint64_t tag = 0;                  // caller's, untouched
+  bool failed = false;
+  std::string error;                 // when failed
+};
+
+struct Options {
+  std::string dir;          // directory holding wkit.db (created if missing)
+  bool in_memory = false;   // SQLite ":memory:" instead of a file
+  bool dedup = true;        // keep the idempotency unique index
+  bool durable = true;      // synchronous=FULL (fsync per commit) vs NORMAL
+  std::string created_by;   // written to wkit_meta
+};
+
+inline constexpr const char* kDbFileName = "wkit.db";
+
+// What the store holds at startup, for the in-memory indexes in front of it.
+struct ChannelHead {
+  std::string channel_id;
+  uint8_t channel_type = 0;
+  uint64_t last_seq = 0;
+};
+struct DedupRow {
+  std::string channel_id;
+  uint8_t channel_type = 0;
+  std::string from_uid, client_msg_no;
+  int64_t message_id = 0;
+  uint64_t message_seq = 0;
+  std::array<uint8_t, 32> payload_hash{};
+};
+
+class MessageStore {
+ public:
+  using BatchDone = std::function<void(std::vector<Op>&&)>;
+
+  // Opens (creating the directory, file and schema as needed). Errors:
+  // kind internal for a directory or file that cannot be created/written,
+  // kind bad_input for a file that is not a wkit store or is from a newer wkit.
+  static Result<std::unique_ptr<MessageStore>> open(const Options& opts);
+  ~MessageStore();
+  MessageStore(const MessageStore&) = delete;
+  MessageStore& operator=(const MessageStore&) = delete;
+
+  // Synchronous reads for startup; call before start().
+  Status load_heads(const std::function<void(const ChannelHead&)>& each);
+  Status load_dedup(const std::function<void(const DedupRow&)>& each);
+  Result<int64_t> max_message_id();
+  Result<uint64_t> message_count();
+
+  // Starts the store thread; `done` receives each committed batch.
+  void start(BatchDone done);
+  // Queues one op (thread-safe). Ignored after stop().
+  void submit(Op op);
+  // Queues many ops at once (one lock); `ops` is left empty.
+  void submit(std::vector<Op>& ops);
+  // Commits everything queued, delivers the last batch, joins the thread.
+  void stop();
+
+  const std::string& path() const { return path_; }
+  uint64_t transactions() const { return transactions_; }
+
+ private:
+  MessageStore() = default;
+  Status exec(const char* sql);
+  void run();
+  void execute(Op& op);
+  void* db_ = nullptr;  // sqlite3*
+  void* insert_msg_ = nullptr;
+  void* insert_pending_ = nullptr;
+  void* delete_pending_ = nullptr;
+  void* select_pending_ = nullptr;
+  std::string path_;
+  BatchDone done_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Op> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+  uint64_t transactions_ = 0;
+};
+
+}  // namespace wkit::store

@@ -1,0 +1,224 @@
+#include "wkit/store/message_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+
+using namespace wkit;
+using namespace wkit::store;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/wkit-store-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+Message msg(std::string channel, uint64_t seq, int64_t id, std::string from, std::string cmn, std::string payload) {
+  Message m;
+  m.channel_id = std::move(channel);
+  m.channel_type = 1;
+  m.message_seq = seq;
+  m.message_id = id;
+  m.from_uid = std::move(from);
+  m.client_msg_no = std::move(cmn);
+  m.payload = std::move(payload);
+  m.payload_hash = sha256(m.payload);
+  m.timestamp = 1700000000;
+  m.client_seq = static_cast<uint32_t>(seq);
+  return m;
+}
+
+// Runs ops through a started store and returns them after their commit.
+std::vector<Op> run_ops(MessageStore& s, std::vector<Op> ops) {
+  std::promise<void> done;
+  std::vector<Op> got;
+  size_t want = ops.size();
+  std::mutex mu;
+  s.start([&](std::vector<Op>&& batch) {
+    std::lock_guard lk(mu);
+    for (auto& op : batch) got.push_back(std::move(op));
+    if (got.size() == want) done.set_value();
+  });
+  s.submit(ops);
+  done.get_future().wait();
+  s.stop();
+  return got;
+}
+
+}  // namespace
+
+TEST(Store, Sha256Hex) {
+  EXPECT_EQ(hex32(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Store, AppendCommitReopenLoad) {
+  TempDir t;
+  Options o;
+  o.dir = (t.path / "data").string();
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    std::vector<Op> ops;
+    for (int i = 1; i <= 3; ++i) {
+      Op op;
+      op.message = msg("a@b", i, 100 + i, "a", "cmn" + std::to_string(i), "p" + std::to_string(i));
+      op.recipients = {"b"};
+      op.tag = i;
+      ops.push_back(std::move(op));
+    }
+    Op g;
+    g.message = msg("g1", 1, 200, "a", "", "group");
+    g.message.channel_type = 2;
+    g.recipients = {"b", "c"};
+    ops.push_back(std::move(g));
+    auto got = run_ops(**s, std::move(ops));
+    ASSERT_EQ(got.size(), 4u);
+    for (auto& op : got) EXPECT_FALSE(op.failed) << op.error;
+    EXPECT_EQ(got[0].tag, 1u);  // order preserved
+  }
+  EXPECT_TRUE(fs::exists(t.path / "data" / kDbFileName));
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  std::map<std::string, uint64_t> heads;
+  ASSERT_FALSE((*s)->load_heads([&](const ChannelHead& h) { heads[h.channel_id] = h.last_seq; }));
+  EXPECT_EQ(heads, (std::map<std::string, uint64_t>{{"a@b", 3}, {"g1", 1}}));
+  std::vector<DedupRow> rows;
+  ASSERT_FALSE((*s)->load_dedup([&](const DedupRow& r) { rows.push_back(r); }));
+  ASSERT_EQ(rows.size(), 3u);  // the empty client_msg_no is not an idempotency key
+  EXPECT_EQ(rows[0].payload_hash, sha256("p" + std::to_string(rows[0].message_seq)));
+  EXPECT_EQ((*s)->max_message_id().value(), 200);
+  EXPECT_EQ((*s)->message_count().value(), 4u);
+}
+
+TEST(Store, PendingDeliveryAckAndOrder) {
+  Options o;
+  o.in_memory = true;
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok());
+  std::vector<Op> ops;
+  // Inserted out of order; the load returns message_seq order per channel.
+  for (uint64_t seq : {2, 1, 3}) {
+    Op op;
+    op.message = msg("a@b", seq, 10 + seq, "a", "m" + std::to_string(seq), "x");
+    op.recipients = {"b"};
+    ops.push_back(std::move(op));
+  }
+  Op ack;
+  ack.kind = Op::Kind::ack;
+  ack.uid = "b";
+  ack.message_id = 12;
+  ops.push_back(std::move(ack));
+  Op load;
+  load.kind = Op::Kind::load_pending;
+  load.uid = "b";
+  ops.push_back(std::move(load));
+  Op none;
+  none.kind = Op::Kind::load_pending;
+  none.uid = "a";
+  ops.push_back(std::move(none));
+  auto got = run_ops(**s, std::move(ops));
+  ASSERT_EQ(got.size(), 6u);
+  ASSERT_FALSE(got[4].failed) << got[4].error;
+  ASSERT_EQ(got[4].loaded.size(), 2u);
+  EXPECT_EQ(got[4].loaded[0].message_seq, 1u);
+  EXPECT_EQ(got[4].loaded[1].message_seq, 3u);
+  EXPECT_EQ(got[4].loaded[1].message_id, 13);
+  EXPECT_EQ(got[4].loaded[1].payload, "x");
+  EXPECT_EQ(got[4].loaded[1].client_msg_no, "m3");
+  EXPECT_TRUE(got[5].loaded.empty());
+}
+
+TEST(Store, DuplicateIdempotencyKeyRefusedWithDedupOn) {
+  Options o;
+  o.in_memory = true;
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok());
+  std::vector<Op> ops(2);
+  ops[0].message = msg("a@b", 1, 1, "a", "same", "x");
+  ops[1].message = msg("a@b", 2, 2, "a", "same", "x");
+  auto got = run_ops(**s, std::move(ops));
+  EXPECT_FALSE(got[0].failed);
+  EXPECT_TRUE(got[1].failed);
+  EXPECT_NE(got[1].error.find("UNIQUE"), std::string::npos) << got[1].error;
+}
+
+TEST(Store, DedupOffStoresResendsAndThenDedupOnRefusesTheFile) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  o.dedup = false;
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok());
+    std::vector<Op> ops(2);
+    ops[0].message = msg("a@b", 1, 1, "a", "same", "x");
+    ops[1].message = msg("a@b", 2, 2, "a", "same", "x");
+    auto got = run_ops(**s, std::move(ops));
+    EXPECT_FALSE(got[1].failed) << got[1].error;
+  }
+  o.dedup = true;
+  auto s = MessageStore::open(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::bad_input);
+  EXPECT_NE(s.error().message.find("--dedup off"), std::string::npos);
+}
+
+TEST(Store, UnwritableDirectoryIsAnEnvironmentError) {
+  if (geteuid() == 0) {
+    // root ignores permissions: use a path under a regular file instead.
+    TempDir t;
+    std::ofstream(t.path / "file") << "x";
+    Options o;
+    o.dir = (t.path / "file" / "sub").string();
+    auto s = MessageStore::open(o);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().kind, ErrorKind::internal);
+    EXPECT_NE(s.error().message.find("file/sub"), std::string::npos) << s.error().message;
+    return;
+  }
+  TempDir t;
+  fs::permissions(t.path, fs::perms::owner_read | fs::perms::owner_exec);
+  Options o;
+  o.dir = t.path.string();
+  auto s = MessageStore::open(o);
+  fs::permissions(t.path, fs::perms::owner_all);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::internal);
+}
+
+TEST(Store, NotADatabaseIsBadInput) {
+  TempDir t;
+  std::ofstream(t.path / kDbFileName) << std::string(4096, 'z');
+  Options o;
+  o.dir = t.path.string();
+  auto s = MessageStore::open(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::bad_input);
+  EXPECT_NE(s.error().message.find(kDbFileName), std::string::npos);
+}
+
+TEST(Store, NewerSchemaIsRefused) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  { ASSERT_TRUE(MessageStore::open(o).ok()); }
+  sqlite3* db = nullptr;
+  sqlite3_open((t.path / kDbFileName).c_str(), &db);
+  sqlite3_exec(db, "UPDATE wkit_meta SET value='99' WHERE key='schema_version'", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto s = MessageStore::open(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::bad_input);
+  EXPECT_NE(s.error().message.find("99"), std::string::npos);
+}
