@@ -1,0 +1,56 @@
+#pragma once
+// Turns a tcpdump capture (pcap or pcapng, read by libpcap) into capture
+// records: each TCP connection is reassembled per direction and decoded as
+// WKProto frames. Payloads stay as captured (encrypted ones are marked, not
+// guessed); missing data, bad frames and cut-off streams become Anomaly
+// records with their stream offsets.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "wkit/capture/format.hpp"
+#include "wkit/util/error.hpp"
+
+namespace wkit::capture {
+
+using RecordSink = std::function<Status(const pb::Record&)>;
+
+struct ImportOptions {
+  // Only connections with this port on either side. Without it every TCP
+  // connection is tried and those that do not start with CONNECT are skipped.
+  std::optional<uint16_t> port;
+  // Out-of-order bytes held per direction before the hole before them is
+  // declared a gap (the whole capture is read before any other gap is declared).
+  uint64_t max_buffered_bytes = 8u << 20;
+  int default_version = 6;  // for connections whose CONNECT was not captured
+};
+
+struct ImportStats {
+  std::string link_type;          // "EN10MB", "LINUX_SLL", ...
+  uint64_t packets = 0;
+  uint64_t tcp_segments = 0;
+  uint64_t skipped_packets = 0;   // not IPv4/IPv6 TCP, fragments, malformed headers
+  uint64_t snapped_packets = 0;   // captured shorter than on the wire (snaplen)
+  uint64_t connections = 0;       // WKProto connections written
+  uint64_t skipped_connections = 0;  // TCP connections that are not WKProto
+  uint64_t frames = 0;
+  uint64_t gaps = 0, gap_bytes = 0;
+  uint64_t retransmitted_segments = 0, out_of_order_segments = 0;
+  uint64_t inconsistent_retransmitted_bytes = 0;
+  uint64_t decode_errors = 0;
+  int64_t first_ns = 0, last_ns = 0;
+  // Set when the pcap file itself ends inside a packet (what libpcap said).
+  std::optional<std::string> file_truncated;
+};
+
+// Reads `path` and calls `sink` for each record, in capture order.
+Result<ImportStats> import_pcap(const std::string& path, const ImportOptions& opts, const RecordSink& sink);
+// The same from bytes in memory (tests, fuzzing).
+Result<ImportStats> import_pcap_memory(std::string_view data, const ImportOptions& opts, const RecordSink& sink);
+
+// Whether `prefix` starts like a pcap or pcapng file.
+bool looks_like_pcap(std::string_view prefix);
+
+}  // namespace wkit::capture
