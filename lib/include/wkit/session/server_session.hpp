@@ -1,0 +1,182 @@
+#pragma once
+// The server side of one WKProto connection, sans I/O (DESIGN.md): bytes in
+// -> frames -> calls on ServerHooks; frames out -> a FrameSink. No sockets,
+// no clocks: the owner passes the time to feed()/tick() and asks
+// next_deadline() when to call tick() again.
+//
+// It does the per-connection work: handshake and version negotiation
+// (WIRE.md 2-3), session keys, msg_key check and decryption of SEND, PONG,
+// RECV encryption with this connection's keys, the redelivery of unacked
+// RECVs, the idle timeout, and fault injection on this connection's frames.
+// Routing, sequence numbers, de-duplication and storage belong to the owner
+// (ServerHooks), which answers through sendack(), deliver() and kick().
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "wkit/crypto/crypto.hpp"
+#include "wkit/fault/fault.hpp"
+#include "wkit/proto/frame.hpp"
+#include "wkit/proto/owned_frame.hpp"
+#include "wkit/proto/stream_decoder.hpp"
+
+namespace wkit::session {
+
+// Time as the owner sees it: monotonic ms for timers, wall-clock ms for
+// CONNACK time_diff and message timestamps.
+struct Now {
+  int64_t mono_ms = 0;
+  int64_t wall_ms = 0;
+};
+
+// Where encoded frames go: append exactly one frame to buffer(), then commit().
+// (net::FrameWriter has this shape; tests collect frames.)
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual std::string& buffer() = 0;
+  virtual void commit() = 0;
+};
+
+struct ServerSessionConfig {
+  int max_version = proto::kMaxProtoVersion;
+  uint64_t node_id = 1;
+  int64_t idle_timeout_ms = 180'000;       // 0 = never
+  int64_t redeliver_interval_ms = 5'000;
+  int redeliver_max = 5;                   // resends per RECV (0 = none)
+  std::span<const fault::Rule> faults;     // must outlive the session
+  uint64_t fault_seed = 0;
+};
+
+struct ConnectInfo {
+  std::string_view uid, token, device_id, client_key;
+  uint8_t device_flag = 0;
+  uint8_t client_version = 0;
+};
+
+// A SEND that passed msg_key and decryption. Views are valid during the call.
+struct SendRequest {
+  const proto::Send* frame = nullptr;
+  uint8_t header_bits = 0;        // header bits 3..0 (framer_flags)
+  std::string_view plaintext;     // decrypted payload (or the payload with NoEncrypt)
+};
+
+// One message to hand to this connection as a RECV.
+struct Delivery {
+  int64_t message_id = 0;
+  uint64_t message_seq = 0;
+  std::string_view from_uid, channel_id, client_msg_no, topic, payload;  // payload: plaintext
+  uint8_t channel_type = 0;
+  uint8_t setting = 0;
+  uint32_t expire = 0;
+  int32_t timestamp = 0;
+  proto::Header header;
+};
+
+class ServerSession;
+
+class ServerHooks {
+ public:
+  virtual ~ServerHooks() = default;
+  // Reason code for a CONNECT: 1 accepts; anything else is sent in the CONNACK.
+  virtual uint8_t authenticate(const ConnectInfo& c) = 0;
+  // The success CONNACK has been written; the connection is open.
+  virtual void on_open(ServerSession& s) = 0;
+  virtual void on_send(ServerSession& s, const SendRequest& r) = 0;
+  // A RECVACK for a RECV this connection had outstanding.
+  virtual void on_recvack(ServerSession& s, int64_t message_id, uint64_t message_seq) = 0;
+  // Notes for the event log (default: ignored).
+  virtual void on_connect(ServerSession&, const ConnectInfo&) {}
+  virtual void on_connack(ServerSession&, uint8_t reason, int version) {}
+  virtual void on_sendack(ServerSession&, const proto::Sendack&) {}
+  virtual void on_deliver(ServerSession&, const Delivery&) {}
+  virtual void on_redeliver(ServerSession&, int64_t message_id, uint64_t message_seq, int attempt) {}
+  virtual void on_fault(ServerSession&, const fault::Decision&, proto::FrameType, fault::Direction) {}
+  virtual void on_reject(ServerSession&, const proto::Send&, uint8_t reason, std::string_view why) {}
+  virtual void on_close(ServerSession&, std::string_view why) {}
+};
+
+class ServerSession {
+ public:
+  enum class State : uint8_t { handshake, open, closed };
+
+  ServerSession(uint64_t id, const ServerSessionConfig& cfg, ServerHooks& hooks, FrameSink& out, Now now);
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  // Inbound bytes (any chunking).
+  void feed(std::string_view bytes, Now now);
+  // Timers: redelivery, delayed frames, idle timeout.
+  void tick(Now now);
+  // Earliest mono_ms at which tick() has something to do (INT64_MAX: nothing).
+  int64_t next_deadline() const;
+
+  // From the owner.
+  void sendack(int64_t message_id, uint32_t client_seq, uint64_t message_seq, uint8_t reason,
+               std::string_view client_msg_no, Now now);
+  void deliver(const Delivery& d, Now now);
+  // DISCONNECT(reason) and close (e.g. 12 when kicked).
+  void kick(uint8_t reason, std::string_view text, Now now);
+  // The transport ended (peer closed or I/O error).
+  void transport_closed(std::string_view why);
+
+  State state() const { return state_; }
+  bool closed() const { return state_ == State::closed; }
+  uint64_t id() const { return id_; }
+  const std::string& uid() const { return uid_; }
+  const std::string& device_id() const { return device_id_; }
+  uint8_t device_flag() const { return device_flag_; }
+  int version() const { return version_; }
+  const std::string& close_reason() const { return close_reason_; }
+  size_t unacked() const { return unacked_.size(); }
+  const crypto::SessionKeys* keys() const { return cipher_ ? &cipher_->keys() : nullptr; }
+
+ private:
+  struct Unacked {
+    std::string bytes;  // the RECV as first sent: resends are identical
+    uint64_t message_seq = 0;
+    int resends = 0;
+  };
+  struct Delayed {
+    int64_t due = 0;
+    bool inbound = false;
+    std::string bytes;
+  };
+
+  void handle(const proto::Frame& f, uint8_t header_byte, bool faulted, Now now);
+  void handle_connect(const proto::Connect& c, Now now);
+  void handle_send(const proto::Send& s, uint8_t header_byte, Now now);
+  void handle_recvack(const proto::Recvack& a);
+  void protocol_error(std::string why, Now now);
+  void close(std::string why);
+  // Writes an encoded frame through the fault injector.
+  void emit(proto::FrameType t, std::string_view bytes, Now now);
+  void emit_frame(const proto::Frame& f, int version, Now now);
+
+  uint64_t id_;
+  const ServerSessionConfig& cfg_;
+  ServerHooks& hooks_;
+  FrameSink& out_;
+  fault::Injector faults_;
+  proto::StreamDecoder decoder_;
+  State state_ = State::handshake;
+  int version_ = proto::kMaxProtoVersion;
+  std::string uid_, device_id_;
+  uint8_t device_flag_ = 0;
+  std::optional<crypto::Cipher> cipher_;
+  int64_t last_inbound_ = 0;
+  std::string close_reason_;
+  std::string scratch_, plain_, wire_, msg_key_;  // reused per frame
+  std::unordered_map<int64_t, Unacked> unacked_;
+  std::deque<std::pair<int64_t, int64_t>> redeliver_queue_;  // (due mono_ms, message_id)
+  std::deque<Delayed> delayed_;  // sorted by due
+};
+
+}  // namespace wkit::session
