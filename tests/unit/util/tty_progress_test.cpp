@@ -1,0 +1,130 @@
+// TTY detection, colour decisions and the rate-limited progress line, on a
+// real pipe and a real pseudo-terminal.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "wkit/util/progress.hpp"
+#include "wkit/util/tty.hpp"
+
+namespace wu = wkit::util;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Pipe {
+  int fds[2] = {-1, -1};
+  Pipe() {
+    EXPECT_EQ(::pipe(fds), 0);
+    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  }
+  ~Pipe() {
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+  int w() const { return fds[1]; }
+  std::string drain() const {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+  }
+};
+
+struct Pty {
+  int master = -1, slave = -1;
+  Pty() {
+    master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master >= 0 && ::grantpt(master) == 0 && ::unlockpt(master) == 0)
+      slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+  }
+  ~Pty() {
+    if (slave >= 0) ::close(slave);
+    if (master >= 0) ::close(master);
+  }
+};
+
+}  // namespace
+
+TEST(Tty, PipeIsNotATerminalPtyIs) {
+  Pipe p;
+  EXPECT_FALSE(wu::is_tty(p.w()));
+  EXPECT_FALSE(wu::is_tty(-1));
+  Pty t;
+  ASSERT_GE(t.slave, 0) << "no pseudo-terminal available";
+  EXPECT_TRUE(wu::is_tty(t.slave));
+}
+
+TEST(Tty, ColorModes) {
+  Pipe p;
+  EXPECT_TRUE(wu::use_color(p.w(), wu::ColorMode::always));
+  EXPECT_FALSE(wu::use_color(p.w(), wu::ColorMode::never));
+  EXPECT_FALSE(wu::use_color(p.w(), wu::ColorMode::automatic));
+  Pty t;
+  ASSERT_GE(t.slave, 0);
+  ::unsetenv("NO_COLOR");
+  ::setenv("TERM", "xterm", 1);
+  EXPECT_TRUE(wu::use_color(t.slave));
+  ::setenv("NO_COLOR", "1", 1);
+  EXPECT_FALSE(wu::use_color(t.slave));
+  ::unsetenv("NO_COLOR");
+  ::setenv("TERM", "dumb", 1);
+  EXPECT_FALSE(wu::use_color(t.slave));
+  EXPECT_EQ(wu::parse_color_mode("auto"), wu::ColorMode::automatic);
+  EXPECT_EQ(wu::parse_color_mode("always"), wu::ColorMode::always);
+  EXPECT_EQ(wu::parse_color_mode("off"), wu::ColorMode::never);
+  EXPECT_FALSE(wu::parse_color_mode("sometimes").has_value());
+}
+
+TEST(Tty, PaletteWrapsOnlyWhenOn) {
+  EXPECT_EQ(wu::Palette(false).red("x"), "x");
+  EXPECT_EQ(wu::Palette(true).red("x"), "\x1b[31mx\x1b[0m");
+}
+
+TEST(Progress, SilentWhenNotATerminal) {
+  Pipe p;
+  {
+    wu::Progress prog(p.w());
+    EXPECT_FALSE(prog.enabled());
+    EXPECT_FALSE(prog.update("sent 10"));
+    prog.finish();
+  }
+  EXPECT_EQ(p.drain(), "");
+}
+
+TEST(Progress, EnabledOnATerminal) {
+  Pty t;
+  ASSERT_GE(t.slave, 0);
+  wu::Progress prog(t.slave);
+  EXPECT_TRUE(prog.enabled());
+}
+
+TEST(Progress, RateLimitedRedrawAndClearAtEnd) {
+  Pipe p;
+  auto t0 = wu::Progress::Clock::time_point{} + 1h;
+  {
+    auto prog = wu::Progress::forced(p.w(), 100ms);
+    EXPECT_TRUE(prog.update("one", t0));
+    EXPECT_FALSE(prog.update("two", t0 + 50ms));  // within the interval: skipped
+    EXPECT_TRUE(prog.update("three", t0 + 100ms));
+    int built = 0;
+    EXPECT_FALSE(prog.update_with([&] { ++built; return std::string("four"); }, t0 + 150ms));
+    EXPECT_EQ(built, 0);  // the line is not even built when no redraw is due
+    EXPECT_TRUE(prog.update_with([&] { ++built; return std::string("five"); }, t0 + 250ms));
+    EXPECT_EQ(built, 1);
+    prog.finish();
+    prog.finish();  // idempotent: clears once
+  }
+  EXPECT_EQ(p.drain(), "\rone\x1b[K\rthree\x1b[K\rfive\x1b[K\r\x1b[K");
+}
+
+TEST(Progress, DestructorClearsOnlyIfDrawn) {
+  Pipe p;
+  { auto prog = wu::Progress::forced(p.w()); }
+  EXPECT_EQ(p.drain(), "");
+  { wu::Progress::forced(p.w()).update("x"); }
+  EXPECT_EQ(p.drain(), "\rx\x1b[K\r\x1b[K");
+}
