@@ -323,8 +323,11 @@ class Importer {
       }
       if ((result = on_frame(c, d, r, in.substr(0, r.consumed), off, ts))) return result;
       pos += r.consumed;
-      // A version change applies to the bytes after this frame.
+      // A version change applies to the bytes after this frame; and after the
+      // CONNACK the client side goes first, so that a SEND is emitted before
+      // the SENDACK that answers it even when both arrived in one batch.
       if (d == 0 && c.connect_seen && !c.connack_seen && !at_end) break;
+      if (d == 1 && proto::type_of(r.frame) == proto::FrameType::connack && !at_end) break;
     }
     s.buf.erase(0, pos);
     s.buf_offset += pos;

@@ -1,0 +1,233 @@
+// `wkit capture import IN.pcap -o OUT.wkcap [--port N]` and
+// `wkit capture info FILE` (CLI.md; docs/capture.md).
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "command_registry.hpp"
+#include "wkit/capture/source.hpp"
+#include "wkit/capture/summary.hpp"
+#include "wkit/capture/writer.hpp"
+#include "wkit/proto/frame.hpp"
+
+namespace {
+
+using namespace wkit::capture;
+
+int exit_code(const wkit::Error& e) { return static_cast<int>(e.kind); }
+
+struct ImportArgs {
+  std::string in, out;
+  int port = 0;
+  std::string output = "text";
+};
+
+int run_import(const ImportArgs& a) {
+  auto kind = detect_input_kind(a.in);
+  if (!kind) {
+    std::cerr << "wkit capture import: " << kind.error().describe() << "\n";
+    return 4;
+  }
+  if (kind.value() != InputKind::pcap) {
+    std::cerr << "wkit capture import: " << a.in << " is already a .wkcap capture\n";
+    return 4;
+  }
+  ImportOptions opts;
+  if (a.port) opts.port = static_cast<uint16_t>(a.port);
+  // The writer is made at the first record (its header carries the start
+  // time); it writes to a temporary file renamed only when all went well.
+  std::unique_ptr<CaptureWriter> writer;
+  WriterOptions wopts;
+  wopts.atomic = true;
+  wopts.flush_every = 0;
+  auto open_writer = [&](int64_t start_ns) -> wkit::Status {
+    auto w = CaptureWriter::create(a.out, import_header(a.in, start_ns), wopts);
+    if (!w) return w.error();
+    writer = std::move(w.value());
+    return std::nullopt;
+  };
+  auto stats = import_pcap(a.in, opts, [&](const pb::Record& r) -> wkit::Status {
+    if (!writer)
+      if (auto err = open_writer(r.timestamp_ns())) return err;
+    return writer->write(r);
+  });
+  if (!stats) {
+    std::cerr << "wkit capture import: " << stats.error().describe() << "\n";
+    return exit_code(stats.error());
+  }
+  const auto& s = stats.value();
+  if (!writer)
+    if (auto err = open_writer(s.first_ns)) {
+      std::cerr << "wkit capture import: " << err->describe() << "\n";
+      return exit_code(*err);
+    }
+  if (auto err = writer->commit()) {
+    std::cerr << "wkit capture import: " << err->describe() << "\n";
+    return exit_code(*err);
+  }
+  if (s.file_truncated) std::cerr << "wkit capture import: warning: " << a.in << " is cut off " << *s.file_truncated << "\n";
+  if (s.gaps)
+    std::cerr << "wkit capture import: warning: " << s.gaps << " gap(s), " << s.gap_bytes
+              << " bytes never captured; frames after a gap are not decoded (see `wkit capture info`)\n";
+  if (s.connections == 0)
+    std::cerr << "wkit capture import: warning: no WKProto connection found"
+              << (a.port ? "" : " (use --port to name the server port)") << "\n";
+  if (a.output == "json") {
+    nlohmann::ordered_json j{{"output", a.out},
+                             {"link_type", s.link_type},
+                             {"packets", s.packets},
+                             {"tcp_segments", s.tcp_segments},
+                             {"skipped_packets", s.skipped_packets},
+                             {"snapped_packets", s.snapped_packets},
+                             {"connections", s.connections},
+                             {"skipped_connections", s.skipped_connections},
+                             {"frames", s.frames},
+                             {"records", writer->records_written()},
+                             {"gaps", s.gaps},
+                             {"gap_bytes", s.gap_bytes},
+                             {"retransmitted_segments", s.retransmitted_segments},
+                             {"out_of_order_segments", s.out_of_order_segments},
+                             {"inconsistent_retransmitted_bytes", s.inconsistent_retransmitted_bytes},
+                             {"decode_errors", s.decode_errors},
+                             {"file_truncated", s.file_truncated ? *s.file_truncated : ""}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("%s: %" PRIu64 " packets (%s), %" PRIu64 " WKProto connection(s), %" PRIu64
+                " frames -> %s\n",
+                a.in.c_str(), s.packets, s.link_type.c_str(), s.connections, s.frames, a.out.c_str());
+    std::printf("  retransmitted segments %" PRIu64 ", out of order %" PRIu64 ", gaps %" PRIu64
+                " (%" PRIu64 " bytes), decode errors %" PRIu64 ", skipped connections %" PRIu64 "\n",
+                s.retransmitted_segments, s.out_of_order_segments, s.gaps, s.gap_bytes, s.decode_errors,
+                s.skipped_connections);
+  }
+  return 0;
+}
+
+std::string iso_time(int64_t ns) {
+  if (!ns) return "-";
+  std::time_t t = ns / 1'000'000'000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, int((ns / 1'000'000) % 1000));
+  return out;
+}
+
+void print_text(const std::string& path, const CaptureSummary& s) {
+  std::printf("capture  %s (%s%s%s)\n", path.c_str(), s.header.creator().c_str(),
+              s.header.source().empty() ? "" : ", ", s.header.source().c_str());
+  std::printf("time     %s .. %s (%.3f s)\n", iso_time(s.first_ns).c_str(), iso_time(s.last_ns).c_str(),
+              s.last_ns > s.first_ns ? double(s.last_ns - s.first_ns) / 1e9 : 0.0);
+  std::printf("records  %" PRIu64 ", frames %" PRIu64 ", connections %zu, users %zu\n", s.records, s.frames,
+              s.connections.size(), s.users.size());
+  if (!s.users.empty()) {
+    std::printf("users   ");
+    for (auto& u : s.users) std::printf(" %s", u.c_str());
+    std::printf("\n");
+  }
+  std::printf("frames  ");
+  for (auto& [t, n] : s.frames_by_type) std::printf(" %s=%" PRIu64, t.c_str(), n);
+  std::printf("\n");
+  if (s.encrypted_payloads)
+    std::printf("payloads %" PRIu64 " still encrypted (passive capture), %" PRIu64 " plaintext\n",
+                s.encrypted_payloads, s.plaintext_payloads);
+  std::printf("\nconnections\n  %4s %-22s %-22s %-4s %-12s %3s %6s %6s  %s\n", "ID", "CLIENT", "SERVER", "TR",
+              "UID", "V", "C->S", "S->C", "CLOSED");
+  for (auto& c : s.connections)
+    std::printf("  %4" PRIu64 " %-22s %-22s %-4s %-12s %3u %6" PRIu64 " %6" PRIu64 "  %s\n", c.id,
+                c.info.client_address().c_str(), c.info.server_address().c_str(), c.info.transport().c_str(),
+                c.info.uid().empty() ? "-" : c.info.uid().c_str(), c.info.protocol_version(), c.frames_c2s,
+                c.frames_s2c, c.closed.empty() ? "open" : c.closed.c_str());
+  std::printf("\nmessages %" PRIu64 ", resent %zu, with more than one message_id %zu\n", s.messages,
+              s.resends.size(), s.duplicate_message_ids.size());
+  for (auto& m : s.resends) {
+    std::printf("  resend  %s -> %s client_msg_no=%s sends=%zu sendacks=%" PRIu64 " (dropped %" PRIu64
+                ") message_ids=",
+                m.uid.c_str(), m.channel_id.c_str(), m.client_msg_no.c_str(), m.attempts.size(), m.sendacks,
+                m.sendacks_dropped);
+    for (size_t i = 0; i < m.message_ids.size(); ++i)
+      std::printf("%s%" PRId64, i ? "," : "", m.message_ids[i]);
+    std::printf("%s\n", m.message_ids.size() > 1 ? "  DUPLICATE" : "");
+  }
+  std::printf("SENDs without a SENDACK: %zu\n", s.unacked.size());
+  for (auto& u : s.unacked)
+    std::printf("  conn %" PRIu64 " client_seq=%u client_msg_no=%s channel=%s at %s\n", u.connection_id,
+                u.client_seq, u.client_msg_no.c_str(), u.channel_id.c_str(), iso_time(u.ts_ns).c_str());
+  if (!s.faults.empty()) {
+    std::printf("injected faults: %zu\n", s.faults.size());
+    for (auto& f : s.faults)
+      std::printf("  conn %" PRIu64 " %s %s %s (%s) at %s\n", f.connection_id,
+                  std::string(direction_name(f.direction)).c_str(), f.action.c_str(), f.frame_type.c_str(),
+                  f.spec.c_str(), iso_time(f.ts_ns).c_str());
+  }
+  if (!s.anomalies.empty()) {
+    std::printf("anomalies: %zu\n", s.anomalies.size());
+    for (auto& a : s.anomalies)
+      std::printf("  conn %" PRIu64 " %s %s at stream byte %" PRIu64 ": %s\n", a.connection_id,
+                  std::string(direction_name(a.direction)).c_str(),
+                  pb::Anomaly::Kind_Name(a.anomaly.kind()).c_str(), a.anomaly.stream_offset(),
+                  a.anomaly.message().c_str());
+  }
+  if (s.undecodable_frames) std::printf("undecodable frame records: %" PRIu64 "\n", s.undecodable_frames);
+}
+
+struct InfoArgs {
+  std::string file;
+  int port = 0;
+  std::string output = "text";
+};
+
+int run_info(const InfoArgs& a) {
+  SummaryBuilder b;
+  ImportOptions opts;
+  if (a.port) opts.port = static_cast<uint16_t>(a.port);
+  auto src = read_records(a.file, std::nullopt, opts, [&](const pb::Record& r) -> wkit::Status {
+    b.add(r);
+    return std::nullopt;
+  });
+  if (!src) {
+    std::cerr << "wkit capture info: " << src.error().describe() << "\n";
+    return exit_code(src.error());
+  }
+  b.set_header(src->header);
+  auto s = b.finish();
+  std::string warning = src->warning(a.file);
+  if (!warning.empty()) std::cerr << "wkit capture info: " << warning << "\n";
+  if (a.output == "json") {
+    auto j = summary_to_json(s);
+    j["file"] = a.file;
+    j["input"] = src->kind == InputKind::pcap ? "pcap" : "wkcap";
+    if (src->truncation) j["truncated"] = {{"offset", src->truncation->offset}, {"message", src->truncation->describe()}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    print_text(a.file, s);
+  }
+  return 0;
+}
+
+wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
+  auto* cap = app.add_subcommand("capture", "Import tcpdump captures and inspect .wkcap captures");
+  cap->require_subcommand(1);
+
+  auto ia = std::make_shared<ImportArgs>();
+  auto* imp = cap->add_subcommand("import", "Turn a pcap/pcapng file into a .wkcap capture");
+  imp->add_option("input", ia->in, "pcap or pcapng file (tcpdump -w)")->required();
+  imp->add_option("-o,--out", ia->out, "output .wkcap file")->required();
+  imp->add_option("--port", ia->port, "server port: only connections to it (default: every TCP connection that starts with CONNECT)")
+      ->check(CLI::Range(1, 65535));
+  imp->add_option("--output", ia->output, "summary format")->check(CLI::IsMember({"text", "json"}));
+  imp->final_callback([ia] { throw wkit::cli::Exit{run_import(*ia)}; });
+
+  auto inf = std::make_shared<InfoArgs>();
+  auto* info = cap->add_subcommand("info", "Connections, users, frames, resends and unanswered SENDs of a capture");
+  info->add_option("file", inf->file, ".wkcap, pcap or pcapng file")->required();
+  info->add_option("--port", inf->port, "for pcap input: the server port")->check(CLI::Range(1, 65535));
+  info->add_option("-o,--output", inf->output, "output format")->check(CLI::IsMember({"text", "json"}));
+  info->final_callback([inf] { throw wkit::cli::Exit{run_info(*inf)}; });
+}};
+
+}  // namespace
