@@ -1,0 +1,248 @@
+// `wkit decode [FILE...]`: frames to JSON or a table (CLI.md, docs/decode.md).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "command_registry.hpp"
+#include "wkit/crypto/crypto.hpp"
+#include "wkit/proto/input_reader.hpp"
+#include "wkit/proto/json.hpp"
+#include "wkit/proto/payload_check.hpp"
+#include "wkit/util/tty.hpp"
+
+namespace {
+
+using wkit::proto::Json;
+
+struct DecodeOptions {
+  std::vector<std::string> files;
+  std::string input = "auto";
+  std::optional<int> proto_version;
+  std::string output;  // "" = text on a TTY, jsonl otherwise
+  std::string bytes = "base64";
+  bool all_fields = false;
+  std::string aes_key, aes_iv;
+};
+
+class Printer {
+ public:
+  Printer(std::string mode, wkit::proto::JsonOptions jopts, bool color)
+      : mode_(std::move(mode)), jopts_(jopts), palette_(color) {}
+
+  void frame(const std::string& file, const wkit::proto::InputFrame& f,
+             const wkit::proto::PayloadCheck* check) {
+    if (mode_ == "text") return row(f, check);
+    Json rec = Json::object();
+    rec["file"] = file;
+    rec["offset"] = f.offset;
+    if (f.line) rec["line"] = f.line;
+    rec["size"] = f.result.consumed;
+    rec["remaining_length"] = f.result.remaining_length;
+    if (f.result.extra_body_bytes) rec["extra_body_bytes"] = f.result.extra_body_bytes;
+    if (f.result.layout != wkit::proto::DecodeLayout::standard)
+      rec["layout"] = std::string(wkit::proto::decode_layout_name(f.result.layout));
+    rec["proto_version"] = f.version;
+    wkit::proto::append_frame_json(f.result.frame, f.version, rec, jopts_);
+    if (check) wkit::proto::append_payload_check(*check, rec);
+    if (mode_ == "jsonl")
+      std::cout << rec.dump() << '\n';
+    else
+      frames_.push_back(std::move(rec));
+    ++count_;
+  }
+
+  void error(const std::string& file, const wkit::proto::InputError& e) {
+    if (mode_ != "json") return;
+    Json err = Json::object();
+    err["file"] = file;
+    if (e.line) err["line"] = e.line;
+    if (e.offset) err["offset"] = *e.offset;
+    err["message"] = e.message;
+    errors_.push_back(std::move(err));
+  }
+
+  void finish() {
+    if (mode_ == "json") {
+      Json doc = Json::object();
+      doc["count"] = count_;
+      doc["frames"] = std::move(frames_);
+      doc["errors"] = std::move(errors_);
+      std::cout << doc.dump(2) << '\n';
+    }
+    std::cout.flush();
+  }
+
+ private:
+  void row(const wkit::proto::InputFrame& f, const wkit::proto::PayloadCheck* check) {
+    if (!header_done_) {
+      std::printf("%10s %6s %6s  %-10s %s\n", "OFFSET", "LINE", "SIZE", "TYPE",
+                  "[HEADER FLAGS] FIELDS");
+      header_done_ = true;
+    }
+    std::string summary = wkit::proto::frame_summary(f.result.frame, f.version);
+    if (const std::string flags = wkit::proto::header_flags_text(f.result.frame); flags != "-")
+      summary = "[" + flags + "] " + summary;
+    if (f.result.extra_body_bytes)
+      summary += " extra_body_bytes=" + std::to_string(f.result.extra_body_bytes);
+    if (check) {
+      if (check->decrypted) {
+        std::string plain = wkit::proto::is_valid_utf8(check->plain)
+                                ? check->plain.substr(0, 60)
+                                : std::to_string(check->plain.size()) + "B";
+        for (char& c : plain)  // no terminal control sequences from payloads
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+        summary += " plain=" + plain;
+      }
+      else
+        summary += " " + palette_.red("decrypt_error");
+      summary += check->msg_key_ok ? " msg_key=ok" : " " + palette_.red("msg_key=BAD");
+    }
+    for (char& c : summary)
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    const std::string type(wkit::proto::frame_type_name(wkit::proto::type_of(f.result.frame)));
+    const std::string line = f.line ? std::to_string(f.line) : "-";
+    std::printf("%10llu %6s %6zu  %s%*s %s\n", static_cast<unsigned long long>(f.offset),
+                line.c_str(), f.result.consumed, palette_.paint(type, wkit::util::ansi::bold).c_str(),
+                static_cast<int>(10 - type.size()), "", summary.c_str());
+    ++count_;
+  }
+
+  std::string mode_;
+  wkit::proto::JsonOptions jopts_;
+  wkit::util::Palette palette_;
+  bool header_done_ = false;
+  uint64_t count_ = 0;
+  Json frames_ = Json::array();
+  Json errors_ = Json::array();
+};
+
+// Decodes one input; returns false if it was bad (the error is printed).
+bool decode_one(const std::string& path, const DecodeOptions& o, wkit::proto::InputFormat fmt,
+                Printer& out, wkit::crypto::Cipher* cipher) {
+  const bool is_stdin = path == "-";
+  const std::string name = is_stdin ? "<stdin>" : path;
+  std::FILE* in = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
+  if (!in) {
+    std::cerr << name << ": cannot open: " << std::strerror(errno) << "\n";
+    return false;
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(is_stdin ? nullptr : in, &std::fclose);
+
+  wkit::proto::InputFrameReader::Options ro;
+  ro.format = fmt;
+  ro.version = o.proto_version.value_or(wkit::proto::kMaxProtoVersion);
+  ro.adopt_connack_version = !o.proto_version.has_value();
+  wkit::proto::InputFrameReader reader(ro);
+  wkit::proto::PayloadCheck check;
+  bool announced = false;
+  auto sink = [&](const wkit::proto::InputFrame& f) {
+    const bool checked = cipher && wkit::proto::check_payload(*cipher, f.result.frame, check);
+    out.frame(name, f, checked ? &check : nullptr);
+  };
+  auto announce = [&] {
+    if (announced || !reader.guessed() || reader.format() == wkit::proto::InputFormat::auto_detect)
+      return;
+    std::cerr << "wkit decode: " << name << ": input looks like "
+              << wkit::proto::input_format_name(reader.format()) << " (--input to choose)\n";
+    announced = true;
+  };
+
+  std::vector<char> buf(1 << 16);
+  std::optional<wkit::proto::InputError> err;
+  for (;;) {
+    const size_t n = std::fread(buf.data(), 1, buf.size(), in);
+    if (n > 0) {
+      err = reader.feed(std::string_view(buf.data(), n), sink);
+      announce();
+      if (err) break;
+    }
+    if (n < buf.size()) {
+      if (std::ferror(in)) {
+        std::cerr << name << ": read error: " << std::strerror(errno) << "\n";
+        return false;
+      }
+      if (std::feof(in)) break;
+    }
+  }
+  if (!err) {
+    err = reader.finish(sink);
+    announce();
+  }
+  if (err) {
+    out.error(name, *err);
+    std::cout.flush();  // frames before the bad byte first
+    std::cerr << err->describe(name) << "\n";
+    return false;
+  }
+  return true;
+}
+
+int run(const DecodeOptions& o) {
+  wkit::proto::InputFormat fmt;
+  if (!wkit::proto::input_format_from_name(o.input, fmt)) {
+    std::cerr << "wkit decode: --input " << o.input << ": not one of auto, hex, base64, raw\n";
+    return 2;
+  }
+  wkit::proto::JsonOptions jopts;
+  wkit::proto::bytes_form_from_name(o.bytes, jopts.bytes);
+  jopts.show_absent = o.all_fields;
+  if (o.aes_key.empty() != o.aes_iv.empty()) {
+    std::cerr << "wkit decode: --aes-key and --aes-iv go together\n";
+    return 2;
+  }
+  std::optional<wkit::crypto::Cipher> cipher;
+  if (!o.aes_key.empty()) {
+    auto keys = wkit::crypto::SessionKeys::from_strings(o.aes_key, o.aes_iv);
+    if (!keys.ok()) {
+      std::cerr << "wkit decode: " << keys.error().describe() << "\n";
+      return 2;
+    }
+    cipher.emplace(*keys);
+  }
+  std::string mode = o.output;
+  if (mode.empty()) mode = wkit::util::is_tty(1) ? "text" : "jsonl";
+  Printer out(mode, jopts, mode == "text" && wkit::util::use_color(1));
+  std::vector<std::string> files = o.files;
+  if (files.empty()) files.push_back("-");
+  bool ok = true;
+  for (const auto& f : files) ok = decode_one(f, o, fmt, out, cipher ? &*cipher : nullptr) && ok;
+  out.finish();
+  return ok ? 0 : 4;
+}
+
+wkit::cli::Registration reg{"decode", 60, [](CLI::App& app) {
+  auto o = std::make_shared<DecodeOptions>();
+  auto* sub = app.add_subcommand(
+      "decode",
+      "Decode WKProto frames from hex, base64 or raw bytes (files or stdin) to JSON or a table");
+  sub->add_option("FILE", o->files, "Input files; '-' or none reads stdin")->type_name("FILE");
+  sub->add_option("--input", o->input, "Input form: auto guesses and says so on stderr")
+      ->check(CLI::IsMember({"auto", "hex", "base64", "raw"}))
+      ->capture_default_str();
+  sub->add_option("--proto-version", o->proto_version,
+                  "Protocol version to read frames at (default 6; a CONNACK's server "
+                  "version is adopted unless this is given)")
+      ->check(CLI::Range(0, 255));
+  sub->add_option("-o,--output", o->output,
+                  "text (table; default on a terminal), jsonl (one object per frame; "
+                  "default otherwise) or json (one document)")
+      ->check(CLI::IsMember({"text", "json", "jsonl"}));
+  sub->add_option("--bytes", o->bytes, "How payloads and EVENT data are shown")
+      ->check(CLI::IsMember({"base64", "hex", "both"}))
+      ->capture_default_str();
+  sub->add_flag("--all-fields", o->all_fields,
+                "Also show fields that are not on the wire at this version/setting");
+  sub->add_option("--aes-key", o->aes_key,
+                  "Session AES key (16 characters or 32 hex digits): decrypt SEND/RECV "
+                  "payloads and verify msg_key");
+  sub->add_option("--aes-iv", o->aes_iv, "Session AES IV (the salt's first 16 characters)");
+  sub->footer(
+      "Exit status: 0 all input decoded; 2 usage; 4 bad input (FILE[:LINE]: byte N: reason "
+      "on stderr; frames before it are still printed).");
+  sub->final_callback([o] { throw wkit::cli::Exit{run(*o)}; });
+}};
+
+}  // namespace
