@@ -1,0 +1,94 @@
+// `wkit proxy --listen URL --upstream URL [--capture FILE] [--fault SPEC]...`
+// (CLI.md; docs/proxy.md).
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "command_registry.hpp"
+#include "wkit/app/proxy.hpp"
+
+namespace {
+
+struct ProxyFlags {
+  std::vector<std::string> listen;
+  std::string upstream;
+  std::string capture;
+  std::vector<std::string> faults;
+  uint64_t seed = 0;
+  std::string events;
+  std::string output = "text";
+  int timeout_ms = 5000;
+};
+
+int code_of(wkit::ErrorKind k) { return static_cast<int>(k); }
+
+int run(const ProxyFlags& f) {
+  wkit::app::ProxyOptions o;
+  std::vector<std::string> listen = f.listen;
+  if (listen.empty()) listen = {"tcp://127.0.0.1:5110"};
+  for (const auto& l : listen) {
+    auto u = wkit::net::Url::parse(l);
+    if (!u) {
+      std::cerr << "wkit proxy: bad --listen '" << l << "': " << u.error().message << "\n";
+      return 2;
+    }
+    o.listen.push_back(*u);
+  }
+  std::string up = f.upstream;
+  if (up.empty()) up = std::getenv("WKIT_SERVER") ? std::getenv("WKIT_SERVER") : "tcp://127.0.0.1:5100";
+  auto u = wkit::net::Url::parse(up);
+  if (!u) {
+    std::cerr << "wkit proxy: bad --upstream '" << up << "': " << u.error().message << "\n";
+    return 2;
+  }
+  o.upstream = *u;
+  for (const auto& spec : f.faults) {
+    auto r = wkit::fault::parse_rule(spec);
+    if (!r) {
+      std::cerr << "wkit proxy: " << r.error().message << "\n";
+      return 2;
+    }
+    o.faults.push_back(std::move(*r));
+  }
+  o.seed = f.seed;
+  o.capture_path = f.capture;
+  o.events_path = f.events;
+  o.upstream_timeout = std::chrono::milliseconds(f.timeout_ms);
+  o.creator = std::string("wkit ") + WKIT_VERSION + " proxy";
+  auto proxy = wkit::app::Proxy::create(std::move(o));
+  if (!proxy) {
+    std::cerr << "wkit proxy: " << proxy.error().describe() << "\n";
+    return code_of(proxy.error().kind);
+  }
+  for (const auto& l : (*proxy)->local_urls()) {
+    if (f.output == "text") std::cout << "listening " << l.to_string() << "\n";
+    else std::cout << nlohmann::json{{"event", "listening"}, {"url", l.to_string()}}.dump() << "\n";
+  }
+  std::cout.flush();
+  std::cerr << "wkit proxy: relaying to " << up << (f.capture.empty() ? "" : ", recording to " + f.capture)
+            << "; Ctrl-C stops\n";
+  int rc = (*proxy)->run();
+  auto s = (*proxy)->stats();
+  std::cerr << "wkit proxy: stopped after " << s.connections << " connection(s), " << s.frames_c2s
+            << " frames c->s, " << s.frames_s2c << " s->c, " << s.faults << " fault(s) injected\n";
+  return rc;
+}
+
+wkit::cli::Registration reg{"proxy", 80, [](CLI::App& app) {
+  auto f = std::make_shared<ProxyFlags>();
+  auto* sub = app.add_subcommand("proxy", "Man-in-the-middle: terminate the session on both sides, record plaintext, "
+                                          "inject faults");
+  sub->add_option("--listen", f->listen,
+                  "Address to listen on, tcp:// or ws:// (repeatable; port 0 = any free port; default "
+                  "tcp://127.0.0.1:5110)");
+  sub->add_option("--upstream", f->upstream, "Server to relay to (default $WKIT_SERVER or tcp://127.0.0.1:5100)");
+  sub->add_option("--capture", f->capture, "Record every frame, with plaintext, to this .wkcap file");
+  sub->add_option("--fault", f->faults, "Fault spec ACTION:FRAME[:PARAM] applied to each client connection (repeatable)");
+  sub->add_option("--seed", f->seed, "Seed for probabilistic faults");
+  sub->add_option("--events", f->events, "JSON line per forwarded or injected frame to FILE, or - for stdout");
+  sub->add_option("--upstream-timeout-ms", f->timeout_ms, "Connect + handshake timeout toward the upstream");
+  sub->add_option("-o,--output", f->output, "Format of the 'listening' lines")->check(CLI::IsMember({"text", "json"}));
+  sub->final_callback([f] { throw wkit::cli::Exit{run(*f)}; });
+}};
+
+}  // namespace
