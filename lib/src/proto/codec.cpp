@@ -25,6 +25,8 @@ bool has_stream_fields(int v, Setting s) { return v >= 2 && v < 5 && s.stream();
 
 // ---------------------------------------------------------------- decoding
 
+#define WKIT_INLINE [[gnu::always_inline]] inline
+
 struct Reader {
   const u8* b;
   size_t pos;
@@ -35,51 +37,52 @@ struct Reader {
   size_t err_at = 0;
   size_t want = 0;
 
-  size_t left() const { return end - pos; }
-  bool fail(DecodeErrc e, const char* f, size_t at, size_t w) {
+  WKIT_INLINE size_t left() const { return end - pos; }
+  WKIT_INLINE bool fail(DecodeErrc e, const char* f, size_t at, size_t w) {
     errc = e;
     field = f;
     err_at = at;
     want = w;
     return false;
   }
-  bool need(const char* f, size_t n) {
+  WKIT_INLINE bool need(const char* f, size_t n) {
     return left() >= n || fail(DecodeErrc::truncated_body, f, pos, n);
   }
-  bool get(const char* f, uint8_t& v) {
+  WKIT_INLINE bool get(const char* f, uint8_t& v) {
     if (!need(f, 1)) return false;
     v = b[pos++];
     return true;
   }
-  bool get(const char* f, uint32_t& v) {
+  WKIT_INLINE bool get(const char* f, uint32_t& v) {
     if (!need(f, 4)) return false;
-    v = uint32_t(b[pos]) << 24 | uint32_t(b[pos + 1]) << 16 | uint32_t(b[pos + 2]) << 8 |
-        uint32_t(b[pos + 3]);
+    uint32_t x;
+    std::memcpy(&x, b + pos, 4);
+    v = __builtin_bswap32(x);
     pos += 4;
     return true;
   }
-  bool get(const char* f, int32_t& v) {
+  WKIT_INLINE bool get(const char* f, int32_t& v) {
     uint32_t u;
     if (!get(f, u)) return false;
     v = static_cast<int32_t>(u);
     return true;
   }
-  bool get(const char* f, uint64_t& v) {
+  WKIT_INLINE bool get(const char* f, uint64_t& v) {
     if (!need(f, 8)) return false;
-    uint64_t x = 0;
-    for (int i = 0; i < 8; ++i) x = x << 8 | b[pos + i];
+    uint64_t x;
+    std::memcpy(&x, b + pos, 8);
+    v = __builtin_bswap64(x);
     pos += 8;
-    v = x;
     return true;
   }
-  bool get(const char* f, int64_t& v) {
+  WKIT_INLINE bool get(const char* f, int64_t& v) {
     uint64_t u;
     if (!get(f, u)) return false;
     v = static_cast<int64_t>(u);
     return true;
   }
-  bool get(const char* f, Setting& s) { return get(f, s.bits); }
-  bool get(const char* f, std::string_view& s) {
+  WKIT_INLINE bool get(const char* f, Setting& s) { return get(f, s.bits); }
+  WKIT_INLINE bool get(const char* f, std::string_view& s) {
     if (!need(f, 2)) return false;
     size_t n = size_t(b[pos]) << 8 | b[pos + 1];
     if (n & 0x8000) return fail(DecodeErrc::negative_string_length, f, pos, n);
@@ -88,14 +91,14 @@ struct Reader {
     pos += 2 + n;
     return true;
   }
-  bool seq(const char* f, uint64_t& v, int version) {
+  WKIT_INLINE bool seq(const char* f, uint64_t& v, int version) {
     if (version >= kSeq64Version) return get(f, v);
     uint32_t u;
     if (!get(f, u)) return false;
     v = u;
     return true;
   }
-  void rest(Bytes& out) {
+  WKIT_INLINE void rest(Bytes& out) {
     out.data = std::string_view(reinterpret_cast<const char*>(b + pos), left());
     pos = end;
   }
@@ -238,18 +241,17 @@ std::string hex_byte(u8 b) {
   return std::string("0x") + d[b >> 4] + d[b & 15];
 }
 
-DecodeResult fail_result(DecodeErrc e, size_t at, std::string msg) {
-  DecodeResult r;
+void set_error(DecodeResult& r, DecodeErrc e, size_t at, std::string msg) {
   r.status = DecodeStatus::error;
   r.errc = e;
   r.error = Error::input(std::move(msg), at);
-  return r;
 }
 
+// Reads the body straight into res.frame (no intermediate copies: this is
+// the hot path of every connection).
 template <class T>
-DecodeResult decode_body(const u8* b, size_t body_at, size_t total, u8 h, int v) {
-  DecodeResult res;
-  T f;
+void decode_body(DecodeResult& res, const u8* b, size_t body_at, size_t total, u8 h, int v) {
+  T& f = res.frame.template emplace<T>();
   f.header = header_from(h);
   if constexpr (std::is_same_v<T, Connack>) f.has_server_version = h & 0x01;
   Reader r{b, body_at, total};
@@ -268,12 +270,13 @@ DecodeResult decode_body(const u8* b, size_t body_at, size_t total, u8 h, int v)
              std::to_string(r.end - r.err_at) + " left (remaining length " +
              std::to_string(total - body_at) + ")";
     }
-    return fail_result(r.errc, r.err_at, std::move(msg));
+    res.frame.template emplace<Ping>();  // no views into a frame that failed
+    set_error(res, r.errc, r.err_at, std::move(msg));
+    return;
   }
   res.status = DecodeStatus::ok;
+  res.consumed = total;
   res.extra_body_bytes = static_cast<uint32_t>(r.left());
-  res.frame = std::move(f);
-  return res;
 }
 
 // ---------------------------------------------------------------- encoding
@@ -284,28 +287,28 @@ struct Sizer {
   size_t n = 0;
   std::optional<Error> err;
 
-  void fail(std::string what) {
+  [[gnu::cold]] [[gnu::noinline]] void fail(std::string what) {
     if (!err) err = Error::input(std::string(frame_type_name(type)) + " " + std::move(what));
   }
-  void put(const char*, uint8_t) { n += 1; }
-  void put(const char*, Setting) { n += 1; }
-  void put(const char*, uint32_t) { n += 4; }
-  void put(const char*, int32_t) { n += 4; }
-  void put(const char*, uint64_t) { n += 8; }
-  void put(const char*, int64_t) { n += 8; }
-  void put(const char* f, std::string_view s) {
+  WKIT_INLINE void put(const char*, uint8_t) { n += 1; }
+  WKIT_INLINE void put(const char*, Setting) { n += 1; }
+  WKIT_INLINE void put(const char*, uint32_t) { n += 4; }
+  WKIT_INLINE void put(const char*, int32_t) { n += 4; }
+  WKIT_INLINE void put(const char*, uint64_t) { n += 8; }
+  WKIT_INLINE void put(const char*, int64_t) { n += 8; }
+  WKIT_INLINE void put(const char* f, std::string_view s) {
     if (s.size() > Limits::kMaxString)
       fail(std::string(f) + ": string of " + std::to_string(s.size()) +
            " bytes exceeds the int16 length limit 32767");
     n += 2 + s.size();
   }
-  void seq(const char* f, uint64_t v, int version) {
+  WKIT_INLINE void seq(const char* f, uint64_t v, int version) {
     if (version < kSeq64Version && v > 0xFFFFFFFFull)
       fail(std::string(f) + " " + std::to_string(v) + " does not fit u32 at protocol version " +
            std::to_string(version) + " (u64 needs version 6)");
     n += version >= kSeq64Version ? 8 : 4;
   }
-  void rest(const char* f, Bytes b) {
+  WKIT_INLINE void rest(const char* f, Bytes b) {
     if (type == FrameType::send && b.data.size() > limits.max_send_payload)
       fail(std::string(f) + " of " + std::to_string(b.data.size()) + " bytes exceeds the limit " +
            std::to_string(limits.max_send_payload));
@@ -315,33 +318,33 @@ struct Sizer {
 
 struct Writer {
   char* p;
-  void put(const char*, uint8_t v) { *p++ = static_cast<char>(v); }
-  void put(const char*, Setting s) { *p++ = static_cast<char>(s.bits); }
-  void put(const char*, uint32_t v) {
+  WKIT_INLINE void put(const char*, uint8_t v) { *p++ = static_cast<char>(v); }
+  WKIT_INLINE void put(const char*, Setting s) { *p++ = static_cast<char>(s.bits); }
+  WKIT_INLINE void put(const char*, uint32_t v) {
     p[0] = char(v >> 24);
     p[1] = char(v >> 16);
     p[2] = char(v >> 8);
     p[3] = char(v);
     p += 4;
   }
-  void put(const char* f, int32_t v) { put(f, static_cast<uint32_t>(v)); }
-  void put(const char*, uint64_t v) {
+  WKIT_INLINE void put(const char* f, int32_t v) { put(f, static_cast<uint32_t>(v)); }
+  WKIT_INLINE void put(const char*, uint64_t v) {
     for (int i = 7; i >= 0; --i) *p++ = char(v >> (8 * i));
   }
-  void put(const char* f, int64_t v) { put(f, static_cast<uint64_t>(v)); }
-  void put(const char*, std::string_view s) {
+  WKIT_INLINE void put(const char* f, int64_t v) { put(f, static_cast<uint64_t>(v)); }
+  WKIT_INLINE void put(const char*, std::string_view s) {
     p[0] = char(s.size() >> 8);
     p[1] = char(s.size());
     if (!s.empty()) std::memcpy(p + 2, s.data(), s.size());
     p += 2 + s.size();
   }
-  void seq(const char* f, uint64_t v, int version) {
+  WKIT_INLINE void seq(const char* f, uint64_t v, int version) {
     if (version >= kSeq64Version)
       put(f, v);
     else
       put(f, static_cast<uint32_t>(v));
   }
-  void rest(const char*, Bytes b) {
+  WKIT_INLINE void rest(const char*, Bytes b) {
     if (!b.data.empty()) std::memcpy(p, b.data.data(), b.data.size());
     p += b.data.size();
   }
@@ -452,136 +455,178 @@ bool is_single_byte(FrameType t) { return t == FrameType::ping || t == FrameType
 
 size_t varint_size(size_t n) { return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4; }
 
-u8 header_byte_of(const Frame& f) {
-  const FrameType t = type_of(f);
-  u8 h = static_cast<u8>(static_cast<u8>(t) << 4);
-  if (is_single_byte(t)) return h;  // flags are never written for PING/PONG
-  if (const auto* ca = std::get_if<Connack>(&f)) return h | (ca->has_server_version ? 1 : 0);
-  const Header& hd = header_of(f);
-  return h | (hd.dup ? 0x08 : 0) | (hd.sync_once ? 0x04 : 0) | (hd.red_dot ? 0x02 : 0) |
-         (hd.no_persist ? 0x01 : 0);
+template <class T>
+u8 header_byte_of(const T& f) {
+  u8 h = static_cast<u8>(static_cast<u8>(T::kType) << 4);
+  if constexpr (std::is_same_v<T, Ping> || std::is_same_v<T, Pong>) {
+    return h;  // flags are never written for PING/PONG
+  } else if constexpr (std::is_same_v<T, Connack>) {
+    return h | (f.has_server_version ? 1 : 0);  // the only CONNACK flag written
+  } else {
+    const Header& hd = f.header;
+    return h | (hd.dup ? 0x08 : 0) | (hd.sync_once ? 0x04 : 0) | (hd.red_dot ? 0x02 : 0) |
+           (hd.no_persist ? 0x01 : 0);
+  }
 }
 
 // Body size and validation; returns the error or sets `body`.
-Status size_body(const Frame& f, int v, const Limits& limits, size_t& body) {
-  Sizer s{type_of(f), limits, 0, std::nullopt};
-  std::visit([&](const auto& x) { put_body(s, x, v); }, f);
-  if (s.err) return s.err;
-  if (!is_single_byte(type_of(f)) && s.n > limits.max_remaining_length)
-    return Error::input(std::string(frame_type_name(type_of(f))) + ": body of " +
+template <class T>
+Status size_body(const T& f, int v, const Limits& limits, size_t& body) {
+  Sizer s{T::kType, limits, 0, std::nullopt};
+  put_body(s, f, v);
+  if (s.err) [[unlikely]]
+    return s.err;
+  if (s.n > limits.max_remaining_length) [[unlikely]]
+    return Error::input(std::string(frame_type_name(T::kType)) + ": body of " +
                         std::to_string(s.n) + " bytes exceeds the remaining length limit " +
                         std::to_string(limits.max_remaining_length));
   body = s.n;
   return std::nullopt;
 }
 
+template <class T>
+Result<size_t> encoded_size_of(const T& f, int version, const Limits& limits) {
+  if constexpr (std::is_same_v<T, Ping> || std::is_same_v<T, Pong>) {
+    return size_t{1};
+  } else {
+    size_t body = 0;
+    if (auto err = size_body(f, effective_version(version), limits, body)) return *err;
+    return 1 + varint_size(body) + body;
+  }
+}
+
+template <class T>
+Status encode_typed(const T& f, int version, std::string& out, const Limits& limits) {
+  const u8 h = header_byte_of(f);
+  if constexpr (std::is_same_v<T, Ping> || std::is_same_v<T, Pong>) {
+    out.push_back(static_cast<char>(h));
+    return std::nullopt;
+  } else {
+    const int v = effective_version(version);
+    size_t body = 0;
+    if (auto err = size_body(f, v, limits, body)) [[unlikely]]
+      return err;
+    const size_t old = out.size();
+    out.resize(old + 1 + varint_size(body) + body);
+    char* p = out.data() + old;
+    *p++ = static_cast<char>(h);
+    size_t n = body;
+    do {
+      u8 c = n & 0x7f;
+      n >>= 7;
+      if (n) c |= 0x80;
+      *p++ = static_cast<char>(c);
+    } while (n);
+    Writer w{p};
+    put_body(w, f, v);
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 DecodeResult decode_frame(std::string_view in, int version, const Limits& limits) {
-  DecodeResult res;
+  DecodeResult res;  // the only object returned: constructed in the caller's slot
   if (in.empty()) return res;  // incomplete: nothing to decode yet
   const auto* b = reinterpret_cast<const u8*>(in.data());
   const u8 h = b[0];
   const unsigned t = h >> 4;
   res.header_byte = h;
-  if (t == 0 || t > 12)
-    return fail_result(DecodeErrc::invalid_type, 0,
-                       "invalid frame type " + std::to_string(t) + " (header byte " +
-                           hex_byte(h) + ")");
+  if (t == 0 || t > 12) {
+    set_error(res, DecodeErrc::invalid_type, 0,
+              "invalid frame type " + std::to_string(t) + " (header byte " + hex_byte(h) + ")");
+    return res;
+  }
   const auto type = static_cast<FrameType>(t);
   if (is_single_byte(type)) {
     res.status = DecodeStatus::ok;
     res.consumed = 1;
     if (type == FrameType::ping)
-      res.frame = Ping{header_from(h)};
+      res.frame.emplace<Ping>(Ping{header_from(h)});
     else
-      res.frame = Pong{header_from(h)};
+      res.frame.emplace<Pong>(Pong{header_from(h)});
     return res;
   }
   // Remaining length: MQTT varint, at most 4 bytes.
   uint32_t rl = 0;
   size_t i = 0;
   for (;; ++i) {
-    if (i == 4)
-      return fail_result(DecodeErrc::varint_too_long, 4,
-                         "remaining length continues past 4 bytes");
-    if (1 + i >= in.size()) {
-      // A prefix whose smallest possible value is already over the limit can
-      // never become a frame: say so now rather than wait for more bytes.
-      if (rl > limits.max_remaining_length)
-        return fail_result(DecodeErrc::length_over_limit, 1,
-                           "remaining length of at least " + std::to_string(rl) +
-                               " exceeds the limit " +
-                               std::to_string(limits.max_remaining_length));
-      return res;  // incomplete
+    if (i == 4) {
+      set_error(res, DecodeErrc::varint_too_long, 4, "remaining length continues past 4 bytes");
+      return res;
     }
+    // At most 4 more bytes decide, so waiting here never stalls; deciding
+    // early on a prefix would make the error depend on the chunking.
+    if (1 + i >= in.size()) return res;  // incomplete
     const u8 c = b[1 + i];
     rl |= uint32_t(c & 0x7f) << (7 * i);
     if (!(c & 0x80)) break;
   }
   const size_t body_at = 2 + i;
   res.remaining_length = rl;
-  if (rl == 0)
-    return fail_result(DecodeErrc::zero_length, 1,
-                       std::string(frame_type_name(type)) + " with remaining length 0");
-  if (rl > limits.max_remaining_length)
-    return fail_result(DecodeErrc::length_over_limit, 1,
-                       "remaining length " + std::to_string(rl) + " exceeds the limit " +
-                           std::to_string(limits.max_remaining_length));
+  if (rl == 0) {
+    set_error(res, DecodeErrc::zero_length, 1,
+              std::string(frame_type_name(type)) + " with remaining length 0");
+    return res;
+  }
+  if (rl > limits.max_remaining_length) {
+    set_error(res, DecodeErrc::length_over_limit, 1,
+              "remaining length " + std::to_string(rl) + " exceeds the limit " +
+                  std::to_string(limits.max_remaining_length));
+    return res;
+  }
   const size_t total = body_at + rl;
   if (in.size() < total) return res;  // incomplete
   const int v = effective_version(version);
-  DecodeResult body;
   switch (type) {
-    case FrameType::connect: body = decode_body<Connect>(b, body_at, total, h, v); break;
-    case FrameType::connack: body = decode_body<Connack>(b, body_at, total, h, v); break;
-    case FrameType::send: body = decode_body<Send>(b, body_at, total, h, v); break;
-    case FrameType::sendack: body = decode_body<Sendack>(b, body_at, total, h, v); break;
-    case FrameType::recv: body = decode_body<Recv>(b, body_at, total, h, v); break;
-    case FrameType::recvack: body = decode_body<Recvack>(b, body_at, total, h, v); break;
-    case FrameType::disconnect: body = decode_body<Disconnect>(b, body_at, total, h, v); break;
-    case FrameType::sub: body = decode_body<Sub>(b, body_at, total, h, v); break;
-    case FrameType::suback: body = decode_body<Suback>(b, body_at, total, h, v); break;
-    case FrameType::event: body = decode_body<Event>(b, body_at, total, h, v); break;
+    case FrameType::connect: decode_body<Connect>(res, b, body_at, total, h, v); break;
+    case FrameType::connack: decode_body<Connack>(res, b, body_at, total, h, v); break;
+    case FrameType::send: decode_body<Send>(res, b, body_at, total, h, v); break;
+    case FrameType::sendack: decode_body<Sendack>(res, b, body_at, total, h, v); break;
+    case FrameType::recv: decode_body<Recv>(res, b, body_at, total, h, v); break;
+    case FrameType::recvack: decode_body<Recvack>(res, b, body_at, total, h, v); break;
+    case FrameType::disconnect: decode_body<Disconnect>(res, b, body_at, total, h, v); break;
+    case FrameType::sub: decode_body<Sub>(res, b, body_at, total, h, v); break;
+    case FrameType::suback: decode_body<Suback>(res, b, body_at, total, h, v); break;
+    case FrameType::event: decode_body<Event>(res, b, body_at, total, h, v); break;
     default: break;  // PING/PONG handled above
   }
-  body.header_byte = h;
-  body.remaining_length = rl;
-  if (body.status == DecodeStatus::ok) body.consumed = total;
-  return body;
+  return res;
 }
 
 Result<size_t> encoded_size(const Frame& f, int version, const Limits& limits) {
-  if (is_single_byte(type_of(f))) return size_t{1};
-  size_t body = 0;
-  if (auto err = size_body(f, effective_version(version), limits, body)) return *err;
-  return 1 + varint_size(body) + body;
+  return std::visit([&](const auto& x) { return encoded_size_of(x, version, limits); }, f);
 }
 
 Status encode_frame(const Frame& f, int version, std::string& out, const Limits& limits) {
-  const u8 h = header_byte_of(f);
-  if (is_single_byte(type_of(f))) {
-    out.push_back(static_cast<char>(h));
-    return std::nullopt;
-  }
-  const int v = effective_version(version);
-  size_t body = 0;
-  if (auto err = size_body(f, v, limits, body)) return err;
-  const size_t old = out.size();
-  out.resize(old + 1 + varint_size(body) + body);
-  char* p = out.data() + old;
-  *p++ = static_cast<char>(h);
-  size_t n = body;
-  do {
-    u8 c = n & 0x7f;
-    n >>= 7;
-    if (n) c |= 0x80;
-    *p++ = static_cast<char>(c);
-  } while (n);
-  Writer w{p};
-  std::visit([&](const auto& x) { put_body(w, x, v); }, f);
-  return std::nullopt;
+  return std::visit([&](const auto& x) { return encode_typed(x, version, out, limits); }, f);
 }
+
+template <FrameStruct T>
+Status encode_frame(const T& f, int version, std::string& out, const Limits& limits) {
+  return encode_typed(f, version, out, limits);
+}
+template <FrameStruct T>
+Result<size_t> encoded_size(const T& f, int version, const Limits& limits) {
+  return encoded_size_of(f, version, limits);
+}
+
+#define WKIT_INSTANTIATE(T)                                                          \
+  template Status encode_frame<T>(const T&, int, std::string&, const Limits&); \
+  template Result<size_t> encoded_size<T>(const T&, int, const Limits&);
+WKIT_INSTANTIATE(Connect)
+WKIT_INSTANTIATE(Connack)
+WKIT_INSTANTIATE(Send)
+WKIT_INSTANTIATE(Sendack)
+WKIT_INSTANTIATE(Recv)
+WKIT_INSTANTIATE(Recvack)
+WKIT_INSTANTIATE(Ping)
+WKIT_INSTANTIATE(Pong)
+WKIT_INSTANTIATE(Disconnect)
+WKIT_INSTANTIATE(Sub)
+WKIT_INSTANTIATE(Suback)
+WKIT_INSTANTIATE(Event)
+#undef WKIT_INSTANTIATE
 
 bool field_on_wire(const Frame& f, std::string_view name, int version) {
   const int v = effective_version(version);

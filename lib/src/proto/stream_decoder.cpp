@@ -18,28 +18,24 @@ void StreamDecoder::feed(std::string_view bytes) {
 }
 
 DecodeResult StreamDecoder::next(uint64_t* offset) {
-  if (failed_) {
+  const uint64_t at = base_offset_ + pos_;
+  if (offset) *offset = at;
+  if (failed_) [[unlikely]] {
     DecodeResult r;
     r.status = DecodeStatus::error;
     r.errc = last_errc_;
     r.error = last_error_;
     return r;
   }
-  const uint64_t at = base_offset_ + pos_;
+  // One named result returned on every path below: built in the caller's slot.
   DecodeResult r = decode_frame(std::string_view(buf_).substr(pos_), version_, limits_);
-  if (offset) *offset = at;
-  switch (r.status) {
-    case DecodeStatus::ok:
-      pos_ += r.consumed;
-      break;
-    case DecodeStatus::incomplete:
-      break;
-    case DecodeStatus::error:
-      r.error.offset = at + r.error.offset.value_or(0);
-      failed_ = true;
-      last_errc_ = r.errc;
-      last_error_ = r.error;
-      break;
+  if (r.status == DecodeStatus::ok) [[likely]] {
+    pos_ += r.consumed;
+  } else if (r.status == DecodeStatus::error) {
+    r.error.offset = at + r.error.offset.value_or(0);
+    failed_ = true;
+    last_errc_ = r.errc;
+    last_error_ = r.error;
   }
   return r;
 }

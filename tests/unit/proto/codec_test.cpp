@@ -205,7 +205,7 @@ TEST(Codec, ErrorsNameReasonAndOffset) {
       {"type 15", std::string("\xf0", 1), DecodeErrc::invalid_type, 0},
       {"varint 5 bytes", std::string("\x90\x80\x80\x80\x80\x01", 6), DecodeErrc::varint_too_long, 4},
       {"over limit", std::string("\x30\x81\x80\x40", 4), DecodeErrc::length_over_limit, 1},
-      {"over limit prefix", std::string("\x30\xff\xff\xff", 4), DecodeErrc::length_over_limit, 1},
+      {"over limit max", std::string("\x30\xff\xff\xff\x7f", 5), DecodeErrc::length_over_limit, 1},
       {"zero length", std::string("\x90\x00", 2), DecodeErrc::zero_length, 1},
       {"negative string", std::string("\x90\x03\x01\x80\x00", 5), DecodeErrc::negative_string_length, 3},
       {"string past body", std::string("\x90\x04\x01\x00\x05\x41", 6), DecodeErrc::truncated_body, 3},

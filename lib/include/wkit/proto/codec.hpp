@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "wkit/proto/frame.hpp"
 #include "wkit/util/error.hpp"
@@ -50,7 +52,9 @@ enum class DecodeErrc : uint8_t {
 
 struct DecodeResult {
   DecodeStatus status = DecodeStatus::incomplete;
-  Frame frame;                   // valid when status == ok
+  // Valid when status == ok. Starts as the 4-byte Ping so that building a
+  // result does not zero a large frame twice (hot path).
+  Frame frame{std::in_place_type<Ping>};
   size_t consumed = 0;           // bytes of the whole frame (header + length + body)
   uint32_t remaining_length = 0;
   uint32_t extra_body_bytes = 0; // bytes inside the remaining length no field used
@@ -72,6 +76,15 @@ Result<size_t> encoded_size(const Frame& f, int version, const Limits& limits = 
 
 // Appends the encoding of `f` at `version` to `out`. On error nothing is appended.
 Status encode_frame(const Frame& f, int version, std::string& out, const Limits& limits = {});
+
+// The same for a concrete frame struct: no copy into a Frame on hot paths
+// (instantiated for the 12 frame structs in codec.cpp).
+template <class T>
+concept FrameStruct = requires { T::kType; } && !std::is_same_v<T, Frame>;
+template <FrameStruct T>
+Status encode_frame(const T& f, int version, std::string& out, const Limits& limits = {});
+template <FrameStruct T>
+Result<size_t> encoded_size(const T& f, int version, const Limits& limits = {});
 
 // Convenience for tests and one-off use.
 inline Result<std::string> encode_frame(const Frame& f, int version) {
