@@ -1,0 +1,48 @@
+#pragma once
+// Computes the findings (docs/audit.md) from records, one grouping at a time:
+// sort by the grouping's key, walk the runs. Called once with every record
+// or once per spilled partition; the result is the same.
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+#include <vector>
+
+#include "wkit/audit/context.hpp"
+
+namespace wkit::audit {
+
+enum FindingIndex {
+  kDuplicateClientMsgNo, kMessageIdCollision, kDuplicateRow, kSeqAnomaly,
+  kSuspectedRegenerated, kAbsorbedDuplicate, kMissingClientMsgNo, kFindingCount
+};
+
+struct FindingSet {
+  nlohmann::json items = nlohmann::json::array();
+  uint64_t count = 0;
+  std::unordered_set<uint64_t> channels, senders;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+};
+
+class Analyzer {
+ public:
+  explicit Analyzer(AuditContext& ctx) : ctx_(ctx) {}
+  void run(std::vector<Record>& records, uint8_t groupings);
+  std::array<FindingSet, kFindingCount>& findings() { return sets_; }
+
+  nlohmann::json message(const Record& r);
+
+ private:
+  void touch(FindingSet& s, const Record& r);
+  void by_client_msg_no(Record* b, Record* e);
+  void emit_duplicate(const Record* b, const Record* e);
+  void by_message_id(Record* b, Record* e);
+  void by_channel(Record* b, Record* e);
+  void channel_content(Record* b, Record* e, const std::unordered_set<uint64_t>& absorbed_by_suffix);
+
+  AuditContext& ctx_;
+  std::array<FindingSet, kFindingCount> sets_;
+  std::string s1_, s2_;
+};
+
+}  // namespace wkit::audit

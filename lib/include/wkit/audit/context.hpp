@@ -1,0 +1,110 @@
+#pragma once
+// State shared by the readers and the analysis of one audit run: the inputs,
+// interned channel/sender names, the client_msg_no log, the record store and
+// malformed-line bookkeeping.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "wkit/audit/options.hpp"
+#include "wkit/audit/record.hpp"
+#include "wkit/audit/record_store.hpp"
+#include "wkit/audit/string_log.hpp"
+#include "wkit/util/error.hpp"
+
+namespace wkit::audit {
+
+struct InputInfo {
+  std::string name;      // as given ("<stdin>" for -)
+  std::string format;    // jsonl, json, csv, sqlite:<schema>
+  std::string compression = "none";
+  std::string table;     // SQLite: locations are name:table:rowid
+  uint64_t rows = 0;
+  uint64_t malformed = 0;
+  uint64_t without_message_id = 0;
+};
+
+struct ChannelName {
+  std::string id;
+  int64_t type = 0;
+};
+
+struct MalformedLine {
+  uint16_t input;
+  uint64_t pos;
+  std::string message;
+};
+
+class AuditContext {
+ public:
+  explicit AuditContext(AuditOptions opts);
+
+  AuditOptions options;
+  std::vector<InputInfo> inputs;
+  StringLog strings;
+  RecordStore store;
+
+  std::string location(uint16_t input, uint64_t pos) const;
+
+  // Names by hash, filled by RecordBuilder::flush under the lock.
+  void add_names(std::vector<std::pair<uint64_t, ChannelName>>& channels,
+                 std::vector<std::pair<uint64_t, std::string>>& senders);
+  const ChannelName& channel_name(uint64_t h) const;
+  const std::string& sender_name(uint64_t h) const;
+
+  // Malformed lines: counted per input; the first few (by location) kept.
+  void malformed(uint16_t input, uint64_t pos, std::string message);
+  static constexpr size_t kMalformedExamples = 10;
+  const std::vector<MalformedLine>& malformed_examples() const { return malformed_; }
+
+  // --strict or an unreadable input stops every reader.
+  void fail(Error e);
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  std::optional<Error> failure();
+
+  std::atomic<uint64_t> rows{0};
+  std::atomic<uint64_t> bytes_in{0};
+
+  std::mutex mu;  // guards inputs[].counters when several threads add
+
+ private:
+  std::unordered_map<uint64_t, ChannelName> channels_;
+  std::unordered_map<uint64_t, std::string> senders_;
+  std::vector<MalformedLine> malformed_;
+  std::atomic<bool> failed_{false};
+  std::optional<Error> failure_;
+};
+
+// Turns RawFields into Records for one input on one thread, without
+// allocating per record: records go to a block handed to the store when full,
+// names are interned (a string is copied only the first time it is seen).
+class RecordBuilder {
+ public:
+  RecordBuilder(AuditContext& ctx, uint16_t input);
+  ~RecordBuilder();
+  RecordBuilder(const RecordBuilder&) = delete;
+  RecordBuilder& operator=(const RecordBuilder&) = delete;
+  Status init();
+
+  void add(const RawFields& f, uint64_t pos);
+  void malformed(uint64_t pos, std::string message);
+  void flush();
+
+ private:
+  AuditContext& ctx_;
+  uint16_t input_;
+  StringLog::Writer* writer_ = nullptr;
+  std::vector<Record> block_;
+  std::unordered_set<uint64_t> seen_channels_, seen_senders_;
+  std::vector<std::pair<uint64_t, ChannelName>> new_channels_;
+  std::vector<std::pair<uint64_t, std::string>> new_senders_;
+  uint64_t rows_ = 0, malformed_ = 0, without_mid_ = 0;
+};
+
+}  // namespace wkit::audit

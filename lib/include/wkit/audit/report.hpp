@@ -1,0 +1,30 @@
+#pragma once
+// The audit report (schema in docs/audit.md): built from the findings,
+// finalised (sorted, summarised) the same way for a single run, a shard and
+// a merge of shards, so a merge equals the single run. Renderers for text and
+// Markdown work from the JSON.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "wkit/audit/analyzer.hpp"
+#include "wkit/audit/options.hpp"
+
+namespace wkit::audit {
+
+inline constexpr int kReportVersion = 1;
+
+nlohmann::json build_report(AuditContext& ctx, Analyzer& analyzer);
+// Sorts items and name lists, fills counts, `summary` and `failed_on`.
+void finalize_report(nlohmann::json& report);
+// 1 when a finding named in options.fail_on has a count, else 0.
+int report_exit_code(const nlohmann::json& report);
+
+// Combines partial reports (--shard K/N, all N of them) into the report one
+// run over the same inputs gives. Errors: ErrorKind::bad_input.
+Result<nlohmann::json> merge_reports(const std::vector<nlohmann::json>& partials);
+
+std::string render_text(const nlohmann::json& report, bool color, size_t top = 10);
+std::string render_markdown(const nlohmann::json& report, size_t top = 20);
+
+}  // namespace wkit::audit

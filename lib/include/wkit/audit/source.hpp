@@ -1,0 +1,50 @@
+#pragma once
+// Record sources: one per input format. A source reads one input and feeds
+// RecordBuilders (on as many threads as it can use). Adding a format is one
+// file implementing RecordSource plus its SourceKind line in
+// source_registry.cpp (e.g. the .wkcap capture source).
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wkit/audit/byte_input.hpp"
+#include "wkit/audit/context.hpp"
+#include "wkit/audit/field_map.hpp"
+
+namespace wkit::audit {
+
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // "jsonl", "json", "csv", "sqlite:android", ... (shown in the report)
+  virtual std::string format() const = 0;
+  // Reads every record of input `input` into ctx. Errors that make the input
+  // unreadable are returned; malformed records go to the builders.
+  virtual Status run(AuditContext& ctx, uint16_t input) = 0;
+};
+
+struct SourceKind {
+  const char* name;  // the --input-format value
+  // Whether the first decompressed bytes look like this format.
+  bool (*detect)(std::string_view head);
+  Result<std::unique_ptr<RecordSource>> (*open)(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+};
+
+const std::vector<SourceKind>& source_kinds();
+
+// Opens `path`, detects (or takes from options) its format, and returns the source.
+Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const AuditOptions& o,
+                                                  InputInfo& info);
+
+// The individual formats (source_*.cpp).
+bool detect_jsonl(std::string_view head);
+bool detect_json(std::string_view head);
+bool detect_csv(std::string_view head);
+bool detect_sqlite(std::string_view head);
+Result<std::unique_ptr<RecordSource>> open_jsonl(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+Result<std::unique_ptr<RecordSource>> open_json(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+Result<std::unique_ptr<RecordSource>> open_csv(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+Result<std::unique_ptr<RecordSource>> open_sqlite(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+
+}  // namespace wkit::audit

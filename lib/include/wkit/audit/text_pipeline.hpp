@@ -1,0 +1,50 @@
+#pragma once
+// Parallel parsing of text inputs: one thread reads (and decompresses) the
+// input and cuts it into chunks of whole records; --threads workers parse
+// chunks into records. The queue between them is bounded, so memory is too.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wkit/audit/byte_input.hpp"
+#include "wkit/audit/context.hpp"
+
+namespace wkit::audit {
+
+inline constexpr size_t kChunkBytes = 1 << 20;
+inline constexpr size_t kChunkPadding = 64;  // >= SIMDJSON_PADDING
+
+struct TextChunk {
+  std::string data;               // size + kChunkPadding bytes; records end with '\n'
+  size_t size = 0;
+  uint64_t first_line = 1;        // line of data[0]
+  std::vector<uint64_t> lines;    // when not empty: the line of each record
+};
+
+class ChunkSink {
+ public:
+  virtual ~ChunkSink() = default;
+  // Hands a chunk to the workers; false when the audit is being stopped.
+  virtual bool push(TextChunk&& chunk) = 0;
+};
+
+class ChunkParser {
+ public:
+  virtual ~ChunkParser() = default;
+  virtual void parse(const TextChunk& chunk, RecordBuilder& out) = 0;
+};
+
+// Runs `produce` on the calling thread and parsers on worker threads.
+Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
+                         const std::function<Status(ChunkSink&)>& produce,
+                         const std::function<std::unique_ptr<ChunkParser>()>& make_parser);
+
+// Reads `in` in blocks and emits chunks cut after the last record end that
+// `last_end(data, size)` finds (returns the index after it, or 0 if none).
+Status produce_line_chunks(PeekableInput& in, ChunkSink& sink,
+                           const std::function<size_t(const char*, size_t)>& last_end,
+                           uint64_t first_line = 1, std::string carry = {});
+
+}  // namespace wkit::audit

@@ -1,0 +1,395 @@
+#include "wkit/audit/analyzer.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+namespace wkit::audit {
+
+using nlohmann::json;
+
+namespace {
+uint64_t where_key(const Record& r) { return (uint64_t(r.input) << 48) ^ r.pos; }
+bool before(const Record& a, const Record& b) {
+  return std::tie(a.input, a.pos) < std::tie(b.input, b.pos);
+}
+bool suffix_base(std::string_view cmn, std::string_view& base) {
+  size_t dash = cmn.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == cmn.size()) return false;
+  for (size_t i = dash + 1; i < cmn.size(); ++i)
+    if (cmn[i] < '0' || cmn[i] > '9') return false;
+  base = cmn.substr(0, dash);
+  return true;
+}
+}  // namespace
+
+json Analyzer::message(const Record& r) {
+  json m = json::object();
+  if (r.flags & kHasMessageId) {
+    m["message_id"] = r.message_id;
+    m["message_idstr"] = std::to_string(r.message_id);
+  }
+  if (r.flags & kHasClientMsgNo) m["client_msg_no"] = ctx_.strings.read(r.cmn_ref);
+  if (r.flags & kHasSeq) m["message_seq"] = r.message_seq;
+  m["timestamp"] = r.timestamp;
+  const auto& ch = ctx_.channel_name(r.channel);
+  m["channel_id"] = ch.id;
+  m["channel_type"] = ch.type;
+  m["from_uid"] = ctx_.sender_name(r.from);
+  if (r.flags & kDeleted) m["is_deleted"] = true;
+  m["location"] = ctx_.location(r.input, r.pos);
+  m["input"] = r.input;
+  m["pos"] = r.pos;
+  return m;
+}
+
+void Analyzer::touch(FindingSet& s, const Record& r) {
+  s.channels.insert(r.channel);
+  s.senders.insert(r.from);
+  s.first = std::min(s.first, r.timestamp);
+  s.last = std::max(s.last, r.timestamp);
+}
+
+void Analyzer::run(std::vector<Record>& v, uint8_t groupings) {
+  Record* b = v.data();
+  Record* e = b + v.size();
+  if (groupings & kByClientMsgNo) by_client_msg_no(b, e);
+  if (groupings & kByMessageId) by_message_id(b, e);
+  if (groupings & kByChannel) by_channel(b, e);
+}
+
+// duplicate_client_msg_no: one key (scope + client_msg_no), several message_ids.
+void Analyzer::by_client_msg_no(Record* b, Record* e) {
+  Record* m = std::partition(b, e, [](const Record& r) {
+    return (r.kinds & kByClientMsgNo) && (r.flags & kHasClientMsgNo) && (r.flags & kHasMessageId);
+  });
+  const Scope scope = ctx_.options.scope;
+  auto key = [scope](const Record& r) {
+    return std::tuple(scope == Scope::global ? 0 : r.channel, scope == Scope::sender ? r.from : 0, r.cmn_hash);
+  };
+  std::sort(b, m, [&](const Record& x, const Record& y) {
+    return std::tuple_cat(key(x), std::tie(x.message_id, x.input, x.pos)) <
+           std::tuple_cat(key(y), std::tie(y.message_id, y.input, y.pos));
+  });
+  for (Record* i = b; i < m;) {
+    Record* j = i + 1;
+    bool several = false;
+    while (j < m && key(*j) == key(*i)) {
+      several |= j->message_id != i->message_id;
+      ++j;
+    }
+    if (several) {
+      // Equal 64-bit hashes: confirm the strings are equal too.
+      bool same = true;
+      ctx_.strings.read_into(i->cmn_ref, s1_);
+      for (Record* k = i + 1; k < j && same; ++k) {
+        ctx_.strings.read_into(k->cmn_ref, s2_);
+        same = s1_ == s2_;
+      }
+      if (same) {
+        emit_duplicate(i, j);
+      } else {
+        std::vector<std::pair<std::string, Record>> by_text;
+        for (Record* k = i; k < j; ++k) by_text.emplace_back(ctx_.strings.read(k->cmn_ref), *k);
+        std::stable_sort(by_text.begin(), by_text.end(),
+                         [](auto& x, auto& y) { return x.first < y.first; });
+        std::vector<Record> run;
+        for (size_t a = 0; a < by_text.size();) {
+          size_t c = a;
+          run.clear();
+          while (c < by_text.size() && by_text[c].first == by_text[a].first) run.push_back(by_text[c++].second);
+          bool multi = false;
+          for (auto& r : run) multi |= r.message_id != run[0].message_id;
+          if (multi) emit_duplicate(run.data(), run.data() + run.size());
+          a = c;
+        }
+      }
+    }
+    i = j;
+  }
+}
+
+void Analyzer::emit_duplicate(const Record* b, const Record* e) {
+  auto& set = sets_[kDuplicateClientMsgNo];
+  json item = json::object();
+  item["client_msg_no"] = ctx_.strings.read(b->cmn_ref);
+  const Scope scope = ctx_.options.scope;
+  if (scope != Scope::global) {
+    const auto& ch = ctx_.channel_name(b->channel);
+    item["channel_id"] = ch.id;
+    item["channel_type"] = ch.type;
+  }
+  if (scope == Scope::sender) item["from_uid"] = ctx_.sender_name(b->from);
+  // One entry per message_id (records are sorted by message_id, then location).
+  std::vector<json> msgs;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const Record* i = b; i < e;) {
+    const Record* j = i;
+    json m = message(*i);
+    json locs = json::array();
+    while (j < e && j->message_id == i->message_id) {
+      locs.push_back(ctx_.location(j->input, j->pos));
+      touch(set, *j);
+      ++j;
+    }
+    m["copies"] = locs.size();
+    m["locations"] = std::move(locs);
+    lo = std::min(lo, i->timestamp);
+    hi = std::max(hi, i->timestamp);
+    msgs.push_back(std::move(m));
+    i = j;
+  }
+  std::sort(msgs.begin(), msgs.end(), [](const json& x, const json& y) {
+    return std::tie(x["input"].get_ref<const json::number_unsigned_t&>(), x["pos"].get_ref<const json::number_unsigned_t&>()) <
+           std::tie(y["input"].get_ref<const json::number_unsigned_t&>(), y["pos"].get_ref<const json::number_unsigned_t&>());
+  });
+  item["message_ids"] = msgs.size();
+  item["rows"] = e - b;
+  item["first_time"] = lo;
+  item["last_time"] = hi;
+  item["time_spread_s"] = hi - lo;
+  item["messages"] = std::move(msgs);
+  set.items.push_back(std::move(item));
+  ++set.count;
+}
+
+// message_id_collision and duplicate_row: one message_id stored more than once.
+void Analyzer::by_message_id(Record* b, Record* e) {
+  Record* m = std::partition(b, e, [](const Record& r) { return (r.kinds & kByMessageId) && (r.flags & kHasMessageId); });
+  std::sort(b, m, [](const Record& x, const Record& y) {
+    return std::tie(x.message_id, x.input, x.pos) < std::tie(y.message_id, y.input, y.pos);
+  });
+  for (Record* i = b; i < m;) {
+    Record* j = i + 1;
+    bool collision = false, identical = true;
+    while (j < m && j->message_id == i->message_id) {
+      collision |= j->channel != i->channel || j->cmn_hash != i->cmn_hash;
+      identical &= j->row == i->row;
+      ++j;
+    }
+    if (j - i > 1) {
+      auto& set = sets_[collision ? kMessageIdCollision : kDuplicateRow];
+      json item = json::object();
+      item["message_id"] = i->message_id;
+      item["message_idstr"] = std::to_string(i->message_id);
+      if (collision) {
+        std::vector<std::pair<uint64_t, uint64_t>> variants;
+        for (Record* k = i; k < j; ++k) variants.emplace_back(k->channel, k->cmn_hash);
+        std::sort(variants.begin(), variants.end());
+        item["variants"] = std::unique(variants.begin(), variants.end()) - variants.begin();
+      } else {
+        item["copies"] = j - i;
+        item["identical"] = identical;
+      }
+      json msgs = json::array();
+      for (Record* k = i; k < j; ++k) {
+        msgs.push_back(message(*k));
+        touch(set, *k);
+      }
+      item["messages"] = std::move(msgs);
+      set.items.push_back(std::move(item));
+      ++set.count;
+    }
+    i = j;
+  }
+}
+
+// Per channel: missing client_msg_no, seq anomalies, then content groups.
+void Analyzer::by_channel(Record* b, Record* e) {
+  Record* m = std::partition(b, e, [](const Record& r) { return (r.kinds & kByChannel) != 0; });
+  std::sort(b, m, [](const Record& x, const Record& y) {
+    return std::tie(x.channel, x.message_seq, x.message_id, x.input, x.pos) <
+           std::tie(y.channel, y.message_seq, y.message_id, y.input, y.pos);
+  });
+  const auto& opts = ctx_.options;
+  for (Record* cb = b; cb < m;) {
+    Record* ce = cb + 1;
+    while (ce < m && ce->channel == cb->channel) ++ce;
+    const auto& ch = ctx_.channel_name(cb->channel);
+
+    // missing_client_msg_no
+    {
+      std::vector<const Record*> missing;
+      for (Record* k = cb; k < ce; ++k)
+        if (!(k->flags & kHasClientMsgNo)) missing.push_back(k);
+      if (!missing.empty()) {
+        auto& set = sets_[kMissingClientMsgNo];
+        std::sort(missing.begin(), missing.end(), [](auto* x, auto* y) { return before(*x, *y); });
+        json item = {{"channel_id", ch.id}, {"channel_type", ch.type}, {"rows", missing.size()}};
+        json ex = json::array();
+        for (auto* r : missing) {
+          touch(set, *r);
+          if (ex.size() < 5) ex.push_back(message(*r));
+        }
+        item["messages"] = std::move(ex);
+        set.items.push_back(std::move(item));
+        set.count += missing.size();
+      }
+    }
+
+    // seq_anomaly: conflicts (one seq, several message_ids) and, optionally, gaps.
+    {
+      auto& set = sets_[kSeqAnomaly];
+      const Record* prev = nullptr;  // last record with a seq
+      for (Record* i = cb; i < ce;) {
+        if (!(i->flags & kHasSeq)) {
+          ++i;
+          continue;
+        }
+        Record* j = i;
+        size_t ids = 0;
+        uint64_t last_id = 0;
+        for (; j < ce && j->message_seq == i->message_seq; ++j)
+          if ((j->flags & kHasMessageId) && (ids == 0 || j->message_id != last_id)) {
+            ++ids;
+            last_id = j->message_id;
+          }
+        if (ids > 1) {
+          json item = {{"type", "conflict"}, {"channel_id", ch.id}, {"channel_type", ch.type},
+                       {"message_seq", i->message_seq}, {"message_ids", ids}};
+          std::vector<const Record*> rs;
+          for (Record* k = i; k < j; ++k) rs.push_back(k);
+          std::sort(rs.begin(), rs.end(), [](auto* x, auto* y) { return before(*x, *y); });
+          json msgs = json::array();
+          for (auto* r : rs) {
+            msgs.push_back(message(*r));
+            touch(set, *r);
+          }
+          item["messages"] = std::move(msgs);
+          set.items.push_back(std::move(item));
+          ++set.count;
+        }
+        if (opts.check_gaps && prev && i->message_seq > prev->message_seq + 1) {
+          json item = {{"type", "gap"}, {"channel_id", ch.id}, {"channel_type", ch.type},
+                       {"after_seq", prev->message_seq}, {"before_seq", i->message_seq},
+                       {"missing", i->message_seq - prev->message_seq - 1}};
+          item["messages"] = json::array({message(*prev), message(*i)});
+          touch(set, *prev);
+          touch(set, *i);
+          set.items.push_back(std::move(item));
+          ++set.count;
+        }
+        prev = i;
+        i = j;
+      }
+    }
+
+    // absorbed_duplicate, iOS rule: a deleted row `<no>-<seq>` beside a row `<no>`.
+    std::unordered_set<uint64_t> absorbed;
+    bool any_deleted = false;
+    for (Record* k = cb; k < ce; ++k) any_deleted |= (k->flags & kDeleted) != 0;
+    if (any_deleted) {
+      std::unordered_multimap<uint64_t, const Record*> by_cmn;
+      for (Record* k = cb; k < ce; ++k)
+        if ((k->flags & kHasClientMsgNo) && !(k->flags & kDeleted)) by_cmn.emplace(k->cmn_hash, k);
+      std::vector<const Record*> deleted;
+      for (Record* k = cb; k < ce; ++k)
+        if ((k->flags & kDeleted) && (k->flags & kHasClientMsgNo)) deleted.push_back(k);
+      std::sort(deleted.begin(), deleted.end(), [](auto* x, auto* y) { return before(*x, *y); });
+      auto& set = sets_[kAbsorbedDuplicate];
+      for (auto* d : deleted) {
+        ctx_.strings.read_into(d->cmn_ref, s1_);
+        std::string_view base;
+        if (!suffix_base(s1_, base)) continue;
+        const Record* orig = nullptr;
+        auto [lo, hi] = by_cmn.equal_range(hash_bytes(base, 0xc3));
+        for (auto it = lo; it != hi; ++it) {
+          ctx_.strings.read_into(it->second->cmn_ref, s2_);
+          if (s2_ == base && (!orig || before(*it->second, *orig))) orig = it->second;
+        }
+        if (!orig) continue;
+        json item = {{"rule", "suffix"}, {"channel_id", ch.id}, {"channel_type", ch.type}};
+        item["messages"] = json::array({message(*d), message(*orig)});
+        touch(set, *d);
+        set.items.push_back(std::move(item));
+        ++set.count;
+        absorbed.insert(where_key(*d));
+      }
+    }
+
+    channel_content(cb, ce, absorbed);
+    cb = ce;
+  }
+}
+
+// Within one channel: same sender and payload close in time.
+void Analyzer::channel_content(Record* b, Record* e, const std::unordered_set<uint64_t>& absorbed) {
+  std::sort(b, e, [](const Record& x, const Record& y) {
+    return std::tie(x.from, x.payload, x.timestamp, x.input, x.pos) <
+           std::tie(y.from, y.payload, y.timestamp, y.input, y.pos);
+  });
+  const int64_t window = ctx_.options.window_s;
+  const auto& ch = ctx_.channel_name(b->channel);
+  for (Record* gb = b; gb < e;) {
+    Record* ge = gb + 1;
+    while (ge < e && ge->from == gb->from && ge->payload == gb->payload) ++ge;
+    if (ge - gb > 1) {
+      // suspected_regenerated_client_msg_no: chains of live rows, each within
+      // the window of the previous, under more than one client_msg_no.
+      std::vector<const Record*> live;
+      for (Record* k = gb; k < ge; ++k)
+        if (!(k->flags & kDeleted) && (k->flags & kHasClientMsgNo)) live.push_back(k);
+      for (size_t a = 0; a < live.size();) {
+        size_t c = a + 1;
+        while (c < live.size() && live[c]->timestamp - live[c - 1]->timestamp <= window) ++c;
+        if (c - a > 1) {
+          std::vector<uint64_t> cmns, mids;
+          for (size_t k = a; k < c; ++k) {
+            cmns.push_back(live[k]->cmn_hash);
+            mids.push_back(live[k]->message_id);
+          }
+          std::sort(cmns.begin(), cmns.end());
+          std::sort(mids.begin(), mids.end());
+          const size_t ncmn = std::unique(cmns.begin(), cmns.end()) - cmns.begin();
+          const size_t nmid = std::unique(mids.begin(), mids.end()) - mids.begin();
+          if (ncmn > 1 && nmid > 1) {
+            auto& set = sets_[kSuspectedRegenerated];
+            std::vector<const Record*> rs(live.begin() + a, live.begin() + c);
+            std::sort(rs.begin(), rs.end(), [](auto* x, auto* y) { return before(*x, *y); });
+            json item = {{"channel_id", ch.id}, {"channel_type", ch.type}, {"from_uid", ctx_.sender_name(gb->from)},
+                         {"client_msg_nos", ncmn}, {"first_time", live[a]->timestamp},
+                         {"last_time", live[c - 1]->timestamp}};
+            json msgs = json::array();
+            for (auto* r : rs) {
+              msgs.push_back(message(*r));
+              touch(set, *r);
+            }
+            item["messages"] = std::move(msgs);
+            set.items.push_back(std::move(item));
+            ++set.count;
+          }
+        }
+        a = c;
+      }
+      // absorbed_duplicate, Android rule: a deleted row with a fresh
+      // client_msg_no beside a live row of the same content.
+      for (Record* d = gb; d < ge; ++d) {
+        if (!(d->flags & kDeleted) || absorbed.count(where_key(*d))) continue;
+        const Record* best = nullptr;
+        for (Record* o = gb; o < ge; ++o) {
+          if (o == d || (o->flags & kDeleted)) continue;
+          const int64_t dt = o->timestamp > d->timestamp ? o->timestamp - d->timestamp : d->timestamp - o->timestamp;
+          if (dt > window || o->cmn_hash == d->cmn_hash) continue;
+          if ((o->flags & kHasMessageId) && (d->flags & kHasMessageId) && o->message_id == d->message_id) continue;
+          if (!best) {
+            best = o;
+            continue;
+          }
+          const int64_t bt = best->timestamp > d->timestamp ? best->timestamp - d->timestamp : d->timestamp - best->timestamp;
+          if (dt < bt || (dt == bt && before(*o, *best))) best = o;
+        }
+        if (!best) continue;
+        auto& set = sets_[kAbsorbedDuplicate];
+        json item = {{"rule", "copy"}, {"channel_id", ch.id}, {"channel_type", ch.type}};
+        item["messages"] = json::array({message(*d), message(*best)});
+        touch(set, *d);
+        set.items.push_back(std::move(item));
+        ++set.count;
+      }
+    }
+    gb = ge;
+  }
+}
+
+}  // namespace wkit::audit

@@ -1,0 +1,109 @@
+#include "wkit/audit/audit.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+
+#include "wkit/audit/analyzer.hpp"
+#include "wkit/audit/report.hpp"
+#include "wkit/audit/source.hpp"
+#include "wkit/util/progress.hpp"
+#include "wkit/util/tty.hpp"
+#include "wkit/util/units.hpp"
+
+namespace wkit::audit {
+
+namespace {
+
+// Draws bytes, rows, rate and ETA on stderr while the inputs are read.
+class ProgressThread {
+ public:
+  ProgressThread(AuditContext& ctx, uint64_t total_bytes) : ctx_(ctx), total_(total_bytes) {
+    if (!ctx.options.progress || !util::is_tty(2)) return;
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~ProgressThread() { stop(); }
+  void stop() {
+    {
+      std::lock_guard lk(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    util::Progress progress(2);
+    const auto start = std::chrono::steady_clock::now();
+    std::unique_lock lk(mu_);
+    while (!cv_.wait_for(lk, std::chrono::milliseconds(200), [&] { return done_; })) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const uint64_t bytes = ctx_.bytes_in.load(), rows = ctx_.rows.load();
+      std::string line = "audit: " + util::format_size(bytes);
+      if (total_) line += " of " + util::format_size(total_);
+      line += ", " + std::to_string(rows) + " rows, " + util::format_rate(secs > 0 ? rows / secs : 0) + " rows";
+      if (total_ && bytes > 0 && bytes < total_ && secs > 1)
+        line += ", ETA " + util::format_duration(std::chrono::nanoseconds(
+                               static_cast<int64_t>(secs * (double(total_ - bytes) / double(bytes)) * 1e9)));
+      progress.update(line);
+    }
+    progress.finish();
+  }
+  AuditContext& ctx_;
+  uint64_t total_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<nlohmann::json> run_audit(const AuditOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.inputs.empty()) return Error{ErrorKind::usage, "no input given", std::nullopt};
+  if (options.inputs.size() > 60000) return Error{ErrorKind::usage, "too many inputs", std::nullopt};
+  int stdin_count = 0;
+  for (auto& p : options.inputs) stdin_count += p == "-";
+  if (stdin_count > 1) return Error{ErrorKind::usage, "'-' (stdin) given more than once", std::nullopt};
+  if (options.shards == 0 || options.shard >= options.shards)
+    return Error{ErrorKind::usage, "--shard K/N needs 1 <= K <= N", std::nullopt};
+  for (auto& f : options.fail_on)
+    if (!is_finding_name(f)) return Error{ErrorKind::usage, "--fail-on: unknown finding '" + f + "'", std::nullopt};
+
+  AuditContext ctx(options);
+  ctx.inputs.resize(options.inputs.size());
+  uint64_t total = 0;
+  for (auto& p : options.inputs) {
+    struct stat st{};
+    if (p != "-" && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<uint64_t>(st.st_size);
+  }
+  {
+    ProgressThread progress(ctx, total);
+    for (size_t i = 0; i < options.inputs.size(); ++i) {
+      auto src = open_source(options.inputs[i], options, ctx.inputs[i]);
+      if (!src) return src.error();
+      if (auto err = (*src)->run(ctx, static_cast<uint16_t>(i))) return *err;
+      if (auto f = ctx.failure()) return *f;
+    }
+  }
+  if (auto f = ctx.failure()) return *f;
+
+  Analyzer analyzer(ctx);
+  if (auto err = ctx.store.finish([&](std::vector<Record>& v, uint8_t g) { analyzer.run(v, g); })) return *err;
+  auto report = build_report(ctx, analyzer);
+  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  report["run"] = {{"threads", threads},
+                   {"memory_limit", options.memory_limit},
+                   {"spilled", ctx.store.spilled()},
+                   {"spill_bytes", ctx.store.spilled_bytes()},
+                   {"partitions", ctx.store.spilled() ? ctx.store.partitions() : 0},
+                   {"string_log_bytes", ctx.strings.bytes()},
+                   {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  return report;
+}
+
+}  // namespace wkit::audit

@@ -1,0 +1,220 @@
+#include "wkit/audit/byte_input.hpp"
+
+#include <sys/stat.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace wkit::audit {
+
+const char* compression_name(Compression c) {
+  switch (c) {
+    case Compression::gzip: return "gzip";
+    case Compression::zstd: return "zstd";
+    default: return "none";
+  }
+}
+
+namespace {
+
+class FileInput final : public ByteInput {
+ public:
+  FileInput(std::FILE* f, bool owned, std::string name) : f_(f), owned_(owned), name_(std::move(name)) {}
+  ~FileInput() override {
+    if (owned_) std::fclose(f_);
+  }
+  Result<size_t> read(char* buf, size_t n) override {
+    size_t got = std::fread(buf, 1, n, f_);
+    if (got == 0 && std::ferror(f_)) return Error::input(name_ + ": read error: " + std::strerror(errno));
+    total_ += got;
+    return got;
+  }
+  uint64_t raw_bytes_read() const override { return total_; }
+
+ private:
+  std::FILE* f_;
+  bool owned_;
+  std::string name_;
+  uint64_t total_ = 0;
+};
+
+// Reads the raw input again after the magic bytes were consumed for sniffing.
+class PrefixedInput final : public ByteInput {
+ public:
+  PrefixedInput(std::string prefix, std::unique_ptr<ByteInput> in) : prefix_(std::move(prefix)), in_(std::move(in)) {}
+  Result<size_t> read(char* buf, size_t n) override {
+    if (pos_ < prefix_.size()) {
+      size_t k = std::min(n, prefix_.size() - pos_);
+      std::memcpy(buf, prefix_.data() + pos_, k);
+      pos_ += k;
+      return k;
+    }
+    return in_->read(buf, n);
+  }
+  uint64_t raw_bytes_read() const override { return in_->raw_bytes_read(); }
+
+ private:
+  std::string prefix_;
+  size_t pos_ = 0;
+  std::unique_ptr<ByteInput> in_;
+};
+
+class GzipInput final : public ByteInput {
+ public:
+  GzipInput(std::unique_ptr<ByteInput> in, std::string name) : in_(std::move(in)), name_(std::move(name)), buf_(1 << 16) {
+    std::memset(&zs_, 0, sizeof zs_);
+    inflateInit2(&zs_, 15 + 32);  // gzip or zlib header
+  }
+  ~GzipInput() override { inflateEnd(&zs_); }
+  Result<size_t> read(char* out, size_t n) override {
+    if (done_) return size_t(0);
+    zs_.next_out = reinterpret_cast<Bytef*>(out);
+    zs_.avail_out = static_cast<uInt>(n);
+    while (zs_.avail_out == n) {
+      if (zs_.avail_in == 0) {
+        auto got = in_->read(buf_.data(), buf_.size());
+        if (!got) return got.error();
+        if (*got == 0) {
+          if (in_stream_) return Error::input(name_ + ": truncated gzip data");
+          done_ = true;
+          break;
+        }
+        zs_.next_in = reinterpret_cast<Bytef*>(buf_.data());
+        zs_.avail_in = static_cast<uInt>(*got);
+      }
+      in_stream_ = true;
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        in_stream_ = false;
+        inflateReset(&zs_);  // concatenated gzip members
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        return Error::input(name_ + ": corrupt gzip data near compressed byte " +
+                            std::to_string(in_->raw_bytes_read() - zs_.avail_in) + ": " +
+                            (zs_.msg ? zs_.msg : "inflate failed"));
+      }
+    }
+    return n - zs_.avail_out;
+  }
+  uint64_t raw_bytes_read() const override { return in_->raw_bytes_read(); }
+
+ private:
+  std::unique_ptr<ByteInput> in_;
+  std::string name_;
+  std::vector<char> buf_;
+  z_stream zs_;
+  bool in_stream_ = false;
+  bool done_ = false;
+};
+
+class ZstdInput final : public ByteInput {
+ public:
+  ZstdInput(std::unique_ptr<ByteInput> in, std::string name)
+      : in_(std::move(in)), name_(std::move(name)), buf_(ZSTD_DStreamInSize()), ds_(ZSTD_createDStream()) {
+    ZSTD_initDStream(ds_);
+  }
+  ~ZstdInput() override { ZSTD_freeDStream(ds_); }
+  Result<size_t> read(char* out, size_t n) override {
+    ZSTD_outBuffer ob{out, n, 0};
+    while (ob.pos == 0) {
+      if (ib_.pos == ib_.size) {
+        auto got = in_->read(buf_.data(), buf_.size());
+        if (!got) return got.error();
+        if (*got == 0) {
+          if (last_ != 0) return Error::input(name_ + ": truncated zstd data");
+          return size_t(0);
+        }
+        ib_ = ZSTD_inBuffer{buf_.data(), *got, 0};
+      }
+      size_t rc = ZSTD_decompressStream(ds_, &ob, &ib_);
+      if (ZSTD_isError(rc))
+        return Error::input(name_ + ": corrupt zstd data near compressed byte " +
+                            std::to_string(in_->raw_bytes_read() - (ib_.size - ib_.pos)) + ": " +
+                            ZSTD_getErrorName(rc));
+      last_ = rc;
+    }
+    return ob.pos;
+  }
+  uint64_t raw_bytes_read() const override { return in_->raw_bytes_read(); }
+
+ private:
+  std::unique_ptr<ByteInput> in_;
+  std::string name_;
+  std::vector<char> buf_;
+  ZSTD_DStream* ds_;
+  ZSTD_inBuffer ib_{nullptr, 0, 0};
+  size_t last_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& path) {
+  auto p = std::make_unique<PeekableInput>();
+  const bool is_stdin = path == "-";
+  p->name_ = is_stdin ? "<stdin>" : path;
+  std::FILE* f = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) return Error::input(path + ": cannot open: " + std::strerror(errno));
+  if (!is_stdin) {
+    struct stat st{};
+    if (::fstat(::fileno(f), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) {
+        std::fclose(f);
+        return Error::input(path + ": is a directory");
+      }
+      if (S_ISREG(st.st_mode)) p->raw_size_ = static_cast<uint64_t>(st.st_size);
+    }
+  }
+  std::unique_ptr<ByteInput> raw = std::make_unique<FileInput>(f, !is_stdin, p->name_);
+  char magic[4];
+  size_t got = 0;
+  while (got < 4) {
+    auto r = raw->read(magic + got, 4 - got);
+    if (!r) return r.error();
+    if (*r == 0) break;
+    got += *r;
+  }
+  const auto* m = reinterpret_cast<const unsigned char*>(magic);
+  raw = std::make_unique<PrefixedInput>(std::string(magic, got), std::move(raw));
+  if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+    p->compression_ = Compression::gzip;
+    raw = std::make_unique<GzipInput>(std::move(raw), p->name_);
+  } else if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+    p->compression_ = Compression::zstd;
+    raw = std::make_unique<ZstdInput>(std::move(raw), p->name_);
+  }
+  p->in_ = std::move(raw);
+  return p;
+}
+
+Result<std::string_view> PeekableInput::peek(size_t n) {
+  while (peeked_.size() < n && !eof_) {
+    size_t old = peeked_.size();
+    peeked_.resize(n);
+    auto r = in_->read(peeked_.data() + old, n - old);
+    if (!r) return r.error();
+    peeked_.resize(old + *r);
+    if (*r == 0) eof_ = true;
+  }
+  return std::string_view(peeked_).substr(0, std::min(n, peeked_.size()));
+}
+
+Result<size_t> PeekableInput::read(char* buf, size_t n) {
+  if (peek_pos_ < peeked_.size()) {
+    size_t k = std::min(n, peeked_.size() - peek_pos_);
+    std::memcpy(buf, peeked_.data() + peek_pos_, k);
+    peek_pos_ += k;
+    if (peek_pos_ == peeked_.size()) {
+      peeked_.clear();
+      peeked_.shrink_to_fit();
+      peek_pos_ = 0;
+    }
+    return k;
+  }
+  if (eof_) return size_t(0);
+  return in_->read(buf, n);
+}
+
+}  // namespace wkit::audit

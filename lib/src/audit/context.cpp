@@ -1,0 +1,162 @@
+#include "wkit/audit/context.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace wkit::audit {
+
+namespace {
+std::string temp_dir_of(const AuditOptions& o) {
+  if (!o.temp_dir.empty()) return o.temp_dir;
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+// The store gets what is left of the limit after parse buffers and the
+// analysis' working set.
+uint64_t record_budget(const AuditOptions& o) {
+  const uint64_t limit = o.memory_limit;
+  const uint64_t overhead = 24ULL << 20;
+  return limit > overhead ? (limit - overhead) * 6 / 10 : 0;
+}
+}  // namespace
+
+AuditContext::AuditContext(AuditOptions opts)
+    : options(std::move(opts)),
+      strings(temp_dir_of(options)),
+      store(record_budget(options), temp_dir_of(options), options.scope) {}
+
+std::string AuditContext::location(uint16_t input, uint64_t pos) const {
+  if (input >= inputs.size()) return "?:" + std::to_string(pos);
+  const auto& in = inputs[input];
+  if (!in.table.empty()) return in.name + ":" + in.table + ":" + std::to_string(pos);
+  return in.name + ":" + std::to_string(pos);
+}
+
+void AuditContext::add_names(std::vector<std::pair<uint64_t, ChannelName>>& channels,
+                             std::vector<std::pair<uint64_t, std::string>>& senders) {
+  std::lock_guard lk(mu);
+  for (auto& [h, n] : channels) channels_.try_emplace(h, std::move(n));
+  for (auto& [h, n] : senders) senders_.try_emplace(h, std::move(n));
+  channels.clear();
+  senders.clear();
+}
+
+const ChannelName& AuditContext::channel_name(uint64_t h) const {
+  static const ChannelName none;
+  auto it = channels_.find(h);
+  return it == channels_.end() ? none : it->second;
+}
+
+const std::string& AuditContext::sender_name(uint64_t h) const {
+  static const std::string none;
+  auto it = senders_.find(h);
+  return it == senders_.end() ? none : it->second;
+}
+
+void AuditContext::malformed(uint16_t input, uint64_t pos, std::string message) {
+  std::lock_guard lk(mu);
+  auto before = [](const MalformedLine& a, const MalformedLine& b) {
+    return a.input != b.input ? a.input < b.input : a.pos < b.pos;
+  };
+  MalformedLine m{input, pos, std::move(message)};
+  if (malformed_.size() >= kMalformedExamples && !before(m, malformed_.back())) return;
+  malformed_.insert(std::upper_bound(malformed_.begin(), malformed_.end(), m, before), std::move(m));
+  if (malformed_.size() > kMalformedExamples) malformed_.pop_back();
+}
+
+void AuditContext::fail(Error e) {
+  std::lock_guard lk(mu);
+  if (!failure_) failure_ = std::move(e);
+  failed_.store(true);
+}
+
+std::optional<Error> AuditContext::failure() {
+  std::lock_guard lk(mu);
+  return failure_;
+}
+
+RecordBuilder::RecordBuilder(AuditContext& ctx, uint16_t input) : ctx_(ctx), input_(input) {}
+
+Status RecordBuilder::init() {
+  auto w = ctx_.strings.acquire();
+  if (!w) return w.error();
+  writer_ = *w;
+  block_.reserve(8192);
+  return std::nullopt;
+}
+
+RecordBuilder::~RecordBuilder() {
+  flush();
+  if (writer_) ctx_.strings.release(writer_);
+}
+
+void RecordBuilder::add(const RawFields& f, uint64_t pos) {
+  ++rows_;
+  Record r{};
+  r.pos = pos;
+  r.input = input_;
+  r.timestamp = f.timestamp;
+  r.channel = channel_key(f.channel_id, f.channel_type);
+  r.from = hash_bytes(f.from_uid);
+  r.payload = hash_bytes(f.payload, 0x70);
+  if (f.message_id && *f.message_id != 0) {
+    r.message_id = *f.message_id;
+    r.flags |= kHasMessageId;
+  } else {
+    ++without_mid_;
+  }
+  if (f.client_msg_no && !f.client_msg_no->empty()) {
+    r.cmn_hash = hash_bytes(*f.client_msg_no, 0xc3);
+    r.cmn_ref = writer_->append(*f.client_msg_no);
+    r.flags |= kHasClientMsgNo;
+  }
+  if (f.message_seq && *f.message_seq != 0) {
+    r.message_seq = static_cast<uint32_t>(*f.message_seq);
+    r.flags |= kHasSeq;
+  }
+  if (f.is_deleted == 1) r.flags |= kDeleted;
+  r.row = hash_combine(hash_combine(hash_combine(r.message_id, r.cmn_hash), hash_combine(r.channel, r.from)),
+                       hash_combine(hash_combine(r.payload, static_cast<uint64_t>(r.timestamp)),
+                                    (uint64_t(r.message_seq) << 8) | r.flags));
+  r.kinds = kAllGroupings;
+  const auto& o = ctx_.options;
+  if (o.shards > 1) {
+    for (Grouping g : {kByClientMsgNo, kByMessageId, kByChannel})
+      if (grouping_hash(r, g, static_cast<int>(o.scope)) % o.shards != o.shard) r.kinds &= ~g;
+    if (r.kinds == 0) return;
+  }
+  if (seen_channels_.insert(r.channel).second)
+    new_channels_.emplace_back(r.channel, ChannelName{std::string(f.channel_id), f.channel_type});
+  if (seen_senders_.insert(r.from).second) new_senders_.emplace_back(r.from, std::string(f.from_uid));
+  block_.push_back(r);
+  if (block_.size() >= 8192) flush();
+}
+
+void RecordBuilder::malformed(uint64_t pos, std::string message) {
+  ++malformed_;
+  if (ctx_.options.strict) {
+    ctx_.fail(Error::input(ctx_.location(input_, pos) + ": " + message));
+    return;
+  }
+  ctx_.malformed(input_, pos, std::move(message));
+}
+
+void RecordBuilder::flush() {
+  if (!new_channels_.empty() || !new_senders_.empty()) ctx_.add_names(new_channels_, new_senders_);
+  if (!block_.empty()) {
+    if (auto err = ctx_.store.append(block_)) ctx_.fail(*err);
+    block_.clear();
+    block_.reserve(8192);
+  }
+  if (rows_ || malformed_ || without_mid_) {
+    ctx_.rows.fetch_add(rows_);
+    std::lock_guard lk(ctx_.mu);
+    auto& in = ctx_.inputs[input_];
+    in.rows += rows_;
+    in.malformed += malformed_;
+    in.without_message_id += without_mid_;
+    rows_ = malformed_ = without_mid_ = 0;
+  }
+}
+
+}  // namespace wkit::audit

@@ -1,0 +1,187 @@
+// The body of the JSON message parser, compiled once per simdjson
+// implementation (json_message_*.cpp): the includer defines `ondemand`.
+// Not a header of its own: include only from those files.
+namespace {
+
+bool parse_u64_text(std::string_view s, uint64_t& v) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// A number, or a string holding one (message_idstr, 64-bit ids as strings).
+// Sets `absent` for null and "".
+const char* read_u64(ondemand::value v, uint64_t& out, bool& absent) {
+  absent = false;
+  ondemand::json_type t;
+  if (v.type().get(t)) return "invalid JSON";
+  switch (t) {
+    case ondemand::json_type::null: absent = true; return nullptr;
+    case ondemand::json_type::number: {
+      if (v.get_uint64().get(out)) {
+        int64_t i;
+        if (!v.get_int64().get(i) && i < 0) return "negative number";
+        return "not an unsigned integer";
+      }
+      return nullptr;
+    }
+    case ondemand::json_type::string: {
+      std::string_view s;
+      if (v.get_string().get(s)) return "invalid string";
+      if (s.empty()) {
+        absent = true;
+        return nullptr;
+      }
+      if (!parse_u64_text(s, out)) return "not an unsigned integer";
+      return nullptr;
+    }
+    case ondemand::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return "invalid boolean";
+      out = b;
+      return nullptr;
+    }
+    default: return "not a number";
+  }
+}
+
+const char* read_i64(ondemand::value v, int64_t& out) {
+  ondemand::json_type t;
+  if (v.type().get(t)) return "invalid JSON";
+  if (t == ondemand::json_type::null) return nullptr;
+  if (t == ondemand::json_type::number) {
+    if (!v.get_int64().get(out)) return nullptr;
+    double d;
+    if (!v.get_double().get(d)) {
+      out = static_cast<int64_t>(d);
+      return nullptr;
+    }
+    return "not an integer";
+  }
+  if (t == ondemand::json_type::string) {
+    std::string_view s;
+    if (v.get_string().get(s)) return "invalid string";
+    if (s.empty()) return nullptr;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc() || p != s.data() + s.size()) return "not an integer";
+    return nullptr;
+  }
+  if (t == ondemand::json_type::boolean) {
+    bool b;
+    if (v.get_bool().get(b)) return "invalid boolean";
+    out = b;
+    return nullptr;
+  }
+  return "not a number";
+}
+
+// Strings as they are; numbers by their text (ids given as numbers).
+const char* read_text(ondemand::value v, std::string_view& out, bool& absent) {
+  absent = false;
+  ondemand::json_type t;
+  if (v.type().get(t)) return "invalid JSON";
+  if (t == ondemand::json_type::null) {
+    absent = true;
+    return nullptr;
+  }
+  if (t == ondemand::json_type::string) return v.get_string().get(out) ? "invalid string" : nullptr;
+  if (t == ondemand::json_type::number) {
+    out = v.raw_json_token();
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t' ||
+                            out.back() == ',' || out.back() == '}'))
+      out.remove_suffix(1);
+    return nullptr;
+  }
+  return "not a string";
+}
+
+}  // namespace
+
+class Parser final : public JsonMessageParser::Impl {
+ public:
+  explicit Parser(const FieldMap& map) : map_(map) {}
+  std::string_view parse(const char* data, size_t len, RawFields& out) override;
+
+ private:
+  const FieldMap& map_;
+  ondemand::parser parser_;
+  std::string payload_;
+};
+
+std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
+  out = RawFields{};
+  ondemand::document doc;
+  if (parser_.iterate(data, len, len + simdjson::SIMDJSON_PADDING).get(doc)) return "invalid JSON";
+  ondemand::object obj;
+  if (doc.get_object().get(obj)) return "not a JSON object";
+  std::optional<uint64_t> idstr;
+  for (auto field_r : obj) {
+    if (field_r.error()) return "invalid JSON";
+    ondemand::field field = std::move(field_r).value_unsafe();
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return "invalid JSON key";
+    const Field f = map_.lookup(key);
+    if (f == Field::none) continue;
+    ondemand::value v = field.value();
+    const char* err = nullptr;
+    bool absent = false;
+    switch (f) {
+      case Field::message_id:
+      case Field::message_idstr: {
+        uint64_t id = 0;
+        err = read_u64(v, id, absent);
+        if (!err && !absent) (f == Field::message_id ? out.message_id : idstr) = id;
+        break;
+      }
+      case Field::message_seq: {
+        uint64_t s = 0;
+        err = read_u64(v, s, absent);
+        if (!err && s > 0xffffffffULL) err = "message_seq exceeds 32 bits";
+        if (!err && !absent) out.message_seq = s;
+        break;
+      }
+      case Field::client_msg_no: {
+        std::string_view s;
+        err = read_text(v, s, absent);
+        if (!err && !absent) out.client_msg_no = s;
+        break;
+      }
+      case Field::from_uid: err = read_text(v, out.from_uid, absent); break;
+      case Field::channel_id: err = read_text(v, out.channel_id, absent); break;
+      case Field::channel_type: err = read_i64(v, out.channel_type); break;
+      case Field::timestamp: err = read_i64(v, out.timestamp); break;
+      case Field::is_deleted: {
+        int64_t d = 0;
+        err = read_i64(v, d);
+        if (!err) out.is_deleted = d != 0;
+        break;
+      }
+      case Field::payload: {
+        ondemand::json_type t;
+        if (v.type().get(t)) {
+          err = "invalid JSON";
+        } else if (t == ondemand::json_type::string) {
+          if (v.get_string().get(out.payload)) err = "invalid string";
+        } else if (t != ondemand::json_type::null) {
+          // A payload given as a JSON object: its raw text identifies it.
+          std::string_view raw;
+          if (simdjson::to_json_string(v).get(raw)) err = "invalid payload";
+          else {
+            payload_.assign(raw);
+            out.payload = payload_;
+          }
+        }
+        break;
+      }
+      default: break;
+    }
+    if (err) {
+      static thread_local std::string msg;
+      msg = std::string(field_name(f)) + ": " + err;
+      return msg;
+    }
+  }
+  if (!out.message_id && idstr) out.message_id = idstr;
+  return {};
+}
+

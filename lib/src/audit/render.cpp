@@ -1,0 +1,178 @@
+// Text (terminal) and Markdown (incident ticket) views of a report.
+#include <ctime>
+#include <sstream>
+
+#include "wkit/audit/report.hpp"
+#include "wkit/util/tty.hpp"
+
+namespace wkit::audit {
+
+using nlohmann::json;
+
+namespace {
+
+std::string iso_time(const json& t) {
+  if (!t.is_number()) return "-";
+  std::time_t s = static_cast<std::time_t>(t.get<int64_t>());
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::string channel_text(const json& j) {
+  if (!j.contains("channel_id")) return "";
+  return str(j, "channel_id") + "/" + str(j, "channel_type");
+}
+
+// One line describing a finding item.
+std::string item_title(const std::string& kind, const json& it) {
+  std::ostringstream o;
+  if (kind == "duplicate_client_msg_no") {
+    o << "client_msg_no " << str(it, "client_msg_no");
+    if (it.contains("channel_id")) o << " in " << channel_text(it);
+    if (it.contains("from_uid")) o << " from " << str(it, "from_uid");
+    o << ": " << str(it, "message_ids") << " message_ids over " << str(it, "time_spread_s") << "s";
+  } else if (kind == "message_id_collision") {
+    o << "message_id " << str(it, "message_idstr") << " carried by " << str(it, "variants")
+      << " different (channel, client_msg_no)";
+  } else if (kind == "duplicate_row") {
+    o << "message_id " << str(it, "message_idstr") << " stored " << str(it, "copies") << " times"
+      << (it.value("identical", false) ? " (identical)" : " (fields differ)");
+  } else if (kind == "seq_anomaly") {
+    if (str(it, "type") == "gap")
+      o << "gap in " << channel_text(it) << ": " << str(it, "missing") << " seq missing between "
+        << str(it, "after_seq") << " and " << str(it, "before_seq");
+    else
+      o << "message_seq " << str(it, "message_seq") << " in " << channel_text(it) << " has "
+        << str(it, "message_ids") << " message_ids";
+  } else if (kind == "suspected_regenerated_client_msg_no") {
+    o << "same payload from " << str(it, "from_uid") << " in " << channel_text(it) << " under "
+      << str(it, "client_msg_nos") << " client_msg_nos within " << it.value("last_time", int64_t(0)) - it.value("first_time", int64_t(0))
+      << "s (suspected)";
+  } else if (kind == "absorbed_duplicate") {
+    o << "deleted copy in " << channel_text(it) << " (" << str(it, "rule") << " rule)";
+  } else if (kind == "missing_client_msg_no") {
+    o << str(it, "rows") << " rows without client_msg_no in " << channel_text(it);
+  }
+  return o.str();
+}
+
+std::string message_line(const json& m) {
+  std::ostringstream o;
+  o << "message_id " << (m.contains("message_idstr") ? str(m, "message_idstr") : std::string("-"));
+  if (m.contains("message_seq")) o << " seq " << str(m, "message_seq");
+  if (m.contains("client_msg_no")) o << " client_msg_no " << str(m, "client_msg_no");
+  o << " at " << iso_time(m["timestamp"]);
+  if (m.value("is_deleted", false)) o << " (deleted)";
+  o << "  " << str(m, "location");
+  if (m.value("copies", 1) > 1) o << " (+" << m.value("copies", 1) - 1 << " more copies)";
+  return o.str();
+}
+
+}  // namespace
+
+std::string render_text(const json& r, bool color, size_t top) {
+  util::Palette p(color);
+  std::ostringstream o;
+  const auto& inputs = r["inputs"];
+  o << "wkit audit: " << inputs.size() << (inputs.size() == 1 ? " input, " : " inputs, ") << r["rows"].get<uint64_t>()
+    << " rows";
+  if (r["malformed"]["count"].get<uint64_t>())
+    o << ", " << p.yellow(std::to_string(r["malformed"]["count"].get<uint64_t>()) + " malformed");
+  o << ", scope " << r["options"]["scope"].get<std::string>();
+  if (r.contains("partial")) o << ", shard " << r["partial"]["shard"] << "/" << r["partial"]["of"] << " (partial)";
+  o << "\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-37s %10s %9s %9s  %-20s  %-20s\n", "FINDING", "COUNT", "CHANNELS", "SENDERS",
+                "FIRST", "LAST");
+  o << p.bold(line);
+  for (const char* name : kFindingNames) {
+    const json& f = r["findings"][name];
+    const uint64_t n = f["count"].get<uint64_t>();
+    std::snprintf(line, sizeof line, "%-37s %10llu %9llu %9llu  %-20s  %-20s", name, static_cast<unsigned long long>(n),
+                  static_cast<unsigned long long>(f["affected_channels"].get<uint64_t>()),
+                  static_cast<unsigned long long>(f["affected_senders"].get<uint64_t>()),
+                  iso_time(f["first_time"]).c_str(), iso_time(f["last_time"]).c_str());
+    const bool fails = std::find(r["failed_on"].begin(), r["failed_on"].end(), json(name)) != r["failed_on"].end();
+    o << (fails ? p.red(line) : n ? p.yellow(line) : std::string(line)) << "\n";
+  }
+  o << "\n";
+  for (const char* name : kFindingNames) {
+    const json& items = r["findings"][name]["items"];
+    if (items.empty()) continue;
+    o << p.bold(std::string(name)) << " (" << std::min(top, items.size()) << " of " << items.size() << "):\n";
+    for (size_t i = 0; i < items.size() && i < top; ++i) {
+      o << "  " << item_title(name, items[i]) << "\n";
+      size_t shown = 0;
+      for (const auto& m : items[i]["messages"]) {
+        if (++shown > 5) {
+          o << "      ...\n";
+          break;
+        }
+        o << "      " << message_line(m) << "\n";
+      }
+    }
+    o << "\n";
+  }
+  for (const auto& m : r["malformed"]["examples"])
+    o << p.yellow("malformed: ") << m["location"].get<std::string>() << ": " << m["message"].get<std::string>() << "\n";
+  if (r["result"] == "clean") o << p.green("result: clean") << "\n";
+  else {
+    o << p.red("result: findings:");
+    for (auto& n : r["failed_on"]) o << " " << n.get<std::string>();
+    o << "\n";
+  }
+  return o.str();
+}
+
+std::string render_markdown(const json& r, size_t top) {
+  std::ostringstream o;
+  o << "## Message store audit\n\n";
+  o << "- Inputs:";
+  for (auto& in : r["inputs"])
+    o << " `" << in["name"].get<std::string>() << "` (" << in["format"].get<std::string>() << ", " << in["rows"]
+      << " rows)";
+  o << "\n- Rows: " << r["rows"] << ", malformed: " << r["malformed"]["count"] << "\n";
+  o << "- Scope: `" << r["options"]["scope"].get<std::string>() << "`, window " << r["options"]["window_s"] << "s\n";
+  o << "- Result: **" << r["result"].get<std::string>() << "**";
+  if (!r["failed_on"].empty()) {
+    o << " (";
+    for (size_t i = 0; i < r["failed_on"].size(); ++i) o << (i ? ", " : "") << r["failed_on"][i].get<std::string>();
+    o << ")";
+  }
+  o << "\n\n| Finding | Count | Channels | Senders | First | Last |\n|---|---:|---:|---:|---|---|\n";
+  for (const char* name : kFindingNames) {
+    const json& f = r["findings"][name];
+    o << "| " << name << " | " << f["count"] << " | " << f["affected_channels"] << " | " << f["affected_senders"]
+      << " | " << iso_time(f["first_time"]) << " | " << iso_time(f["last_time"]) << " |\n";
+  }
+  for (const char* name : kFindingNames) {
+    const json& items = r["findings"][name]["items"];
+    if (items.empty()) continue;
+    o << "\n### " << name << " (" << std::min(top, items.size()) << " of " << items.size() << ")\n\n";
+    for (size_t i = 0; i < items.size() && i < top; ++i) {
+      o << "- " << item_title(name, items[i]) << "\n";
+      size_t shown = 0;
+      for (const auto& m : items[i]["messages"]) {
+        if (++shown > 5) break;
+        o << "  - `" << message_line(m) << "`\n";
+      }
+    }
+  }
+  if (!r["malformed"]["examples"].empty()) {
+    o << "\n### Malformed input\n\n";
+    for (const auto& m : r["malformed"]["examples"])
+      o << "- `" << m["location"].get<std::string>() << "`: " << m["message"].get<std::string>() << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace wkit::audit

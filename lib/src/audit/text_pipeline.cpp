@@ -1,0 +1,132 @@
+#include "wkit/audit/text_pipeline.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "wkit/util/progress.hpp"
+#include "wkit/util/units.hpp"
+
+namespace wkit::audit {
+
+namespace {
+
+class ChunkQueue final : public ChunkSink {
+ public:
+  ChunkQueue(AuditContext& ctx, size_t capacity) : ctx_(ctx), capacity_(capacity) {}
+  bool push(TextChunk&& c) override {
+    std::unique_lock lk(mu_);
+    not_full_.wait(lk, [&] { return q_.size() < capacity_ || ctx_.failed(); });
+    if (ctx_.failed()) return false;
+    ctx_.bytes_in.fetch_add(c.size, std::memory_order_relaxed);
+    q_.push_back(std::move(c));
+    not_empty_.notify_one();
+    return true;
+  }
+  bool pop(TextChunk& out) {
+    std::unique_lock lk(mu_);
+    not_empty_.wait(lk, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return false;
+    out = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+  void close() {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+  void wake() {
+    std::lock_guard lk(mu_);
+    not_full_.notify_all();
+  }
+
+ private:
+  AuditContext& ctx_;
+  size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<TextChunk> q_;
+  bool closed_ = false;
+};
+
+uint64_t count_newlines(const char* p, size_t n) {
+  uint64_t c = 0;
+  const char* end = p + n;
+  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
+    ++c;
+    ++p;
+  }
+  return c;
+}
+
+}  // namespace
+
+Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
+                         const std::function<Status(ChunkSink&)>& produce,
+                         const std::function<std::unique_ptr<ChunkParser>()>& make_parser) {
+  unsigned threads = ctx.options.threads ? ctx.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  ChunkQueue queue(ctx, threads * 2);
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < threads; ++i)
+    workers.emplace_back([&] {
+      RecordBuilder builder(ctx, input);
+      if (auto err = builder.init()) {
+        ctx.fail(*err);
+        queue.wake();
+        return;
+      }
+      auto parser = make_parser();
+      TextChunk chunk;
+      while (queue.pop(chunk)) {
+        if (ctx.failed()) continue;  // drain so the producer never blocks
+        parser->parse(chunk, builder);
+        if (ctx.failed()) queue.wake();
+      }
+    });
+  Status st = produce(queue);
+  queue.close();
+  for (auto& t : workers) t.join();
+  return st;
+}
+
+Status produce_line_chunks(PeekableInput& in, ChunkSink& sink,
+                           const std::function<size_t(const char*, size_t)>& last_end, uint64_t first_line,
+                           std::string carry) {
+  uint64_t line = first_line;
+  std::string buf = std::move(carry);
+  size_t have = buf.size();
+  for (;;) {
+    if (buf.size() < have + kChunkBytes + kChunkPadding) buf.resize(have + kChunkBytes + kChunkPadding);
+    auto got = in.read(buf.data() + have, kChunkBytes);
+    if (!got) return got.error();
+    have += *got;
+    const bool eof = *got == 0;
+    size_t cut = eof ? have : last_end(buf.data(), have);
+    if (eof && cut > 0 && buf[cut - 1] != '\n') {
+      buf.resize(std::max(buf.size(), cut + 1 + kChunkPadding));
+      buf[cut++] = '\n';
+      have = cut;
+    }
+    if (cut > 0) {
+      TextChunk chunk;
+      chunk.first_line = line;
+      chunk.size = cut;
+      chunk.data.resize(cut + kChunkPadding);
+      std::memcpy(chunk.data.data(), buf.data(), cut);
+      std::memset(chunk.data.data() + cut, ' ', kChunkPadding);
+      line += count_newlines(buf.data(), cut);
+      std::memmove(buf.data(), buf.data() + cut, have - cut);
+      have -= cut;
+      if (!sink.push(std::move(chunk))) return std::nullopt;
+    }
+    if (eof) return std::nullopt;
+  }
+}
+
+}  // namespace wkit::audit
