@@ -1,0 +1,137 @@
+// `wkit serve`: a minimal WuKongIM-compatible server (CLI.md, docs/serve.md).
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "command_registry.hpp"
+#include "wkit/app/server.hpp"
+#include "wkit/util/units.hpp"
+
+namespace {
+
+struct ServeFlags {
+  std::vector<std::string> listen;
+  std::string data = "wkit-data";
+  bool in_memory = false;
+  std::string dedup = "on";
+  std::string tokens;
+  std::vector<std::string> groups;
+  std::string redeliver_interval = "5s";
+  int redeliver_max = 5;
+  std::string idle_timeout = "3m";
+  std::vector<std::string> faults;
+  uint64_t seed = 0;
+  std::string events;
+  unsigned node_id = 1;
+  bool no_fsync = false;
+  std::string output = "text";
+};
+
+[[noreturn]] void fail(int code, const std::string& msg) {
+  std::cerr << "wkit serve: " << msg << "\n";
+  throw wkit::cli::Exit{code};
+}
+
+int exit_code_of(wkit::ErrorKind k) {
+  switch (k) {
+    case wkit::ErrorKind::usage: return 2;
+    case wkit::ErrorKind::connection: return 3;
+    case wkit::ErrorKind::bad_input: return 4;
+    case wkit::ErrorKind::internal: return 5;
+  }
+  return 5;
+}
+
+int64_t duration_ms(const std::string& flag, const std::string& text) {
+  auto d = wkit::util::parse_duration(text);
+  if (!d) fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+}
+
+int run(const ServeFlags& f) {
+  wkit::app::ServerOptions o;
+  o.version = WKIT_VERSION;
+  std::vector<std::string> listen = f.listen;
+  if (listen.empty()) listen = {"tcp://127.0.0.1:5100", "ws://127.0.0.1:5200"};
+  for (const auto& l : listen) {
+    auto u = wkit::net::Url::parse(l);
+    if (!u) fail(2, "bad --listen '" + l + "': " + u.error().message);
+    o.listen.push_back(*u);
+  }
+  o.data_dir = f.data;
+  o.in_memory = f.in_memory;
+  o.dedup = f.dedup == "on";
+  o.durable = !f.no_fsync;
+  if (!f.tokens.empty()) {
+    auto t = wkit::app::read_tokens_file(f.tokens);
+    if (!t) fail(4, t.error().message);
+    o.tokens = std::move(*t);
+    o.tokens_required = true;
+  }
+  for (const auto& g : f.groups)
+    if (auto e = wkit::app::parse_group(g, o.groups)) fail(2, e->message);
+  o.redeliver_interval_ms = duration_ms("--redeliver-interval", f.redeliver_interval);
+  if (o.redeliver_interval_ms <= 0) fail(2, "--redeliver-interval must be above 0");
+  o.redeliver_max = f.redeliver_max;
+  o.idle_timeout_ms = duration_ms("--idle-timeout", f.idle_timeout);
+  for (const auto& spec : f.faults) {
+    auto r = wkit::fault::parse_rule(spec);
+    if (!r) fail(2, r.error().message);
+    o.faults.push_back(std::move(*r));
+  }
+  o.seed = f.seed;
+  o.events_path = f.events;
+  o.node_id = static_cast<uint16_t>(f.node_id);
+  o.json_output = f.output != "text";
+
+  auto server = wkit::app::Server::create(std::move(o));
+  if (!server) fail(exit_code_of(server.error().kind), server.error().describe());
+  for (const auto& u : (*server)->local_urls()) {
+    if (f.output == "text") std::cout << "listening " << u.to_string() << "\n";
+    else std::cout << nlohmann::json{{"event", "listening"}, {"url", u.to_string()}}.dump() << "\n";
+  }
+  std::cout.flush();
+  std::cerr << "wkit serve: " << (*server)->describe() << "; Ctrl-C stops\n";
+  int rc = (*server)->run();
+  std::cerr << "wkit serve: stopped\n";
+  return rc;
+}
+
+wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  auto* sub = app.add_subcommand("serve", "Run a minimal WuKongIM-compatible server (TCP + WebSocket, SQLite store, "
+                                          "idempotent SEND, redelivery, fault injection)");
+  sub->add_option("--listen", f->listen,
+                  "Address to listen on, tcp://HOST:PORT or ws://HOST:PORT (repeatable; port 0 = any free port; "
+                  "default tcp://127.0.0.1:5100 and ws://127.0.0.1:5200)");
+  auto* data = sub->add_option("--data", f->data, "Directory of the SQLite store (file wkit.db)")
+                   ->capture_default_str();
+  sub->add_flag("--in-memory", f->in_memory, "Keep the store in memory (nothing on disk)")->excludes(data);
+  sub->add_option("--dedup", f->dedup, "Idempotent SEND by (channel, from_uid, client_msg_no); off reproduces "
+                                       "WuKongIM 2.x (resends stored again)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  sub->add_option("--tokens", f->tokens, "File of uid:token lines; without it any token is accepted");
+  sub->add_option("--group", f->groups, "Group channel ID=UID,UID,... (repeatable)");
+  sub->add_option("--redeliver-interval", f->redeliver_interval, "Resend an unacked RECV after this long")
+      ->capture_default_str();
+  sub->add_option("--redeliver-max", f->redeliver_max, "Resends per RECV and connection (0 = none)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  sub->add_option("--idle-timeout", f->idle_timeout, "Close connections without inbound data for this long (0 = never)")
+      ->capture_default_str();
+  sub->add_option("--fault", f->faults, "Inject a fault: ACTION:FRAME[:PARAM] (repeatable), e.g. drop:sendack:nth=1");
+  sub->add_option("--seed", f->seed, "Seed for probabilistic faults (p=)")->capture_default_str();
+  sub->add_option("--events", f->events, "Write server events as JSON lines to FILE (- = stdout)");
+  sub->add_option("--node-id", f->node_id, "Node id in message_ids (0..1023) and CONNACK")
+      ->check(CLI::Range(0, 1023))
+      ->capture_default_str();
+  sub->add_flag("--no-fsync", f->no_fsync, "Do not fsync each group commit (SQLite synchronous=NORMAL)");
+  sub->add_option("-o,--output", f->output, "Listening lines as text or JSON (json and jsonl are the same here)")
+      ->check(CLI::IsMember({"text", "json", "jsonl"}))
+      ->capture_default_str();
+  sub->final_callback([f] { throw wkit::cli::Exit{run(*f)}; });
+}};
+
+}  // namespace

@@ -1,0 +1,112 @@
+#pragma once
+// The shared state of `wkit serve` behind every connection's ServerSession:
+// who is online, channel sequence numbers, Snowflake ids, the in-memory
+// idempotency index in front of the store, routing and delivery.
+// Single-threaded: everything runs on the server's I/O thread; the store
+// thread's committed batches are handed back to it (on_committed()).
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wkit/app/server_events.hpp"
+#include "wkit/app/server_options.hpp"
+#include "wkit/session/server_session.hpp"
+#include "wkit/store/message_store.hpp"
+#include "wkit/util/ids.hpp"
+
+namespace wkit::app {
+
+// What the hub needs from a connection besides its session.
+class Peer {
+ public:
+  virtual ~Peer() = default;
+  virtual session::ServerSession& session() = 0;
+  // Called after the hub changed the session from outside its own input
+  // (delivery, SENDACK after commit, kick): re-arm timers, close if closed.
+  virtual void poke() = 0;
+  virtual const std::string& remote() const = 0;
+};
+
+struct HubStats {
+  uint64_t sends = 0, stored = 0, dedup_hits = 0, dedup_conflicts = 0, delivered = 0, redelivered = 0,
+           recvacks = 0, connections = 0, store_failures = 0;
+};
+
+class ServerHub final : public session::ServerHooks {
+ public:
+  using Clock = std::function<session::Now()>;
+  ServerHub(const ServerOptions& opts, store::MessageStore& store, EventLog* events, Clock clock,
+            std::function<void()> schedule_flush);
+
+  // Loads channel heads, idempotency keys and the last message id from the store.
+  Status load();
+  void attach(Peer& p);
+  void detach(Peer& p);
+  // Hands queued store ops to the store thread (call once per I/O turn).
+  void flush();
+  void on_committed(std::vector<store::Op>&& batch);
+  uint64_t inflight() const { return inflight_; }
+  size_t online() const { return peers_.size(); }
+  const HubStats& stats() const { return stats_; }
+  void note(std::string_view event, nlohmann::json fields);
+
+  // session::ServerHooks
+  uint8_t authenticate(const session::ConnectInfo& c) override;
+  void on_open(session::ServerSession& s) override;
+  void on_send(session::ServerSession& s, const session::SendRequest& r) override;
+  void on_recvack(session::ServerSession& s, int64_t message_id, uint64_t message_seq) override;
+  void on_connect(session::ServerSession& s, const session::ConnectInfo& c) override;
+  void on_connack(session::ServerSession& s, uint8_t reason, int version) override;
+  void on_sendack(session::ServerSession& s, const proto::Sendack& a) override;
+  void on_deliver(session::ServerSession& s, const session::Delivery& d) override;
+  void on_redeliver(session::ServerSession& s, int64_t message_id, uint64_t message_seq, int attempt) override;
+  void on_fault(session::ServerSession& s, const fault::Decision& d, proto::FrameType t,
+                fault::Direction dir) override;
+  void on_reject(session::ServerSession& s, const proto::Send& f, uint8_t reason, std::string_view why) override;
+  void on_close(session::ServerSession& s, std::string_view why) override;
+
+ private:
+  struct Waiter {
+    uint64_t conn = 0;
+    uint32_t client_seq = 0;
+  };
+  struct DedupEntry {
+    int64_t message_id = 0;
+    uint64_t message_seq = 0;
+    std::array<uint8_t, 32> hash{};
+    bool committed = false;
+    std::vector<Waiter> waiters;  // resends that arrived before the commit
+  };
+
+  void submit(store::Op op);
+  void deliver_stored(const store::Message& m, uint64_t skip_conn);
+  void deliver_to(Peer& p, const store::Message& m);
+  void answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
+              std::string_view client_msg_no);
+  static void dedup_key(std::string& out, uint8_t type, std::string_view channel, std::string_view from,
+                        std::string_view client_msg_no);
+  Peer* peer(uint64_t conn);
+
+  const ServerOptions& opts_;
+  store::MessageStore& store_;
+  EventLog* events_;
+  Clock clock_;
+  std::function<void()> schedule_flush_;
+  util::SnowflakeGenerator ids_;
+  int64_t id_floor_ms_ = 0;  // ids stay above the stored ones after a restart
+  std::unordered_map<uint64_t, Peer*> peers_;                       // by connection id
+  std::unordered_map<std::string, std::vector<uint64_t>> by_uid_;   // open connections per uid
+  std::unordered_map<std::string, uint64_t> heads_;                 // type\x1fchannel -> last seq
+  std::unordered_map<std::string, DedupEntry> dedup_;
+  std::vector<store::Op> outbox_;
+  bool flush_scheduled_ = false;
+  uint64_t inflight_ = 0;
+  std::string key_, head_key_, channel_;  // reused per SEND
+  HubStats stats_;
+};
+
+}  // namespace wkit::app

@@ -1,0 +1,40 @@
+#pragma once
+// Configuration of `wkit serve` (CLI.md, docs/serve.md), parsed by cli/cmd_serve.cpp.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wkit/fault/fault.hpp"
+#include "wkit/net/transport.hpp"
+#include "wkit/util/error.hpp"
+
+namespace wkit::app {
+
+struct ServerOptions {
+  std::vector<net::Url> listen;  // default tcp://127.0.0.1:5100 and ws://127.0.0.1:5200
+  std::string data_dir = "wkit-data";
+  bool in_memory = false;
+  bool dedup = true;
+  bool durable = true;  // fsync each group commit (SQLite synchronous=FULL)
+  bool tokens_required = false;
+  std::unordered_map<std::string, std::string> tokens;           // uid -> token
+  std::map<std::string, std::vector<std::string>> groups;        // group id -> member uids
+  int64_t redeliver_interval_ms = 5000;
+  int redeliver_max = 5;
+  int64_t idle_timeout_ms = 180'000;
+  std::vector<fault::Rule> faults;
+  uint64_t seed = 0;
+  std::string events_path;  // "" none, "-" stdout
+  uint16_t node_id = 1;
+  bool json_output = false;  // listening lines as JSON
+  std::string version = "dev";
+};
+
+// `uid:token` per line; '#' comments and blank lines skipped. Errors name file:line.
+Result<std::unordered_map<std::string, std::string>> read_tokens_file(const std::string& path);
+// `ID=UID,UID,...`
+Status parse_group(std::string_view spec, std::map<std::string, std::vector<std::string>>& groups);
+
+}  // namespace wkit::app

@@ -1,0 +1,398 @@
+#include "wkit/app/server_hub.hpp"
+
+#include <algorithm>
+
+#include "wkit/proto/frame.hpp"
+#include "wkit/util/channel.hpp"
+
+namespace wkit::app {
+
+using session::ServerSession;
+namespace ct = util::channel_type;
+
+ServerHub::ServerHub(const ServerOptions& opts, store::MessageStore& store, EventLog* events, Clock clock,
+                     std::function<void()> schedule_flush)
+    : opts_(opts), store_(store), events_(events), clock_(std::move(clock)),
+      schedule_flush_(std::move(schedule_flush)), ids_(opts.node_id) {}
+
+void ServerHub::note(std::string_view event, nlohmann::json fields) {
+  if (events_) events_->write(event, std::move(fields), clock_().wall_ms);
+}
+
+void ServerHub::dedup_key(std::string& out, uint8_t type, std::string_view channel, std::string_view from,
+                          std::string_view client_msg_no) {
+  out.clear();
+  out.push_back(static_cast<char>(type));
+  out.append(channel);
+  out.push_back('\0');
+  out.append(from);
+  out.push_back('\0');
+  out.append(client_msg_no);
+}
+
+Status ServerHub::load() {
+  if (auto e = store_.load_heads([&](const store::ChannelHead& h) {
+        head_key_.assign(1, static_cast<char>(h.channel_type));
+        head_key_.append(h.channel_id);
+        heads_[head_key_] = h.last_seq;
+      }))
+    return e;
+  if (opts_.dedup) {
+    if (auto e = store_.load_dedup([&](const store::DedupRow& r) {
+          dedup_key(key_, r.channel_type, r.channel_id, r.from_uid, r.client_msg_no);
+          DedupEntry& d = dedup_[key_];
+          d.message_id = r.message_id;
+          d.message_seq = r.message_seq;
+          d.hash = r.payload_hash;
+          d.committed = true;
+        }))
+      return e;
+  }
+  auto max_id = store_.max_message_id();
+  if (!max_id) return max_id.error();
+  if (*max_id > 0) id_floor_ms_ = ids_.split(*max_id).unix_ms + 1;
+  return std::nullopt;
+}
+
+void ServerHub::attach(Peer& p) {
+  peers_[p.session().id()] = &p;
+  ++stats_.connections;
+}
+
+void ServerHub::detach(Peer& p) {
+  uint64_t id = p.session().id();
+  peers_.erase(id);
+  auto it = by_uid_.find(p.session().uid());
+  if (it != by_uid_.end()) {
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), id), v.end());
+    if (v.empty()) by_uid_.erase(it);
+  }
+}
+
+Peer* ServerHub::peer(uint64_t conn) {
+  auto it = peers_.find(conn);
+  return it == peers_.end() ? nullptr : it->second;
+}
+
+uint8_t ServerHub::authenticate(const session::ConnectInfo& c) {
+  if (c.uid.empty()) return 2;
+  if (!opts_.tokens_required) return 1;
+  auto it = opts_.tokens.find(std::string(c.uid));
+  return it != opts_.tokens.end() && it->second == c.token ? 1 : 2;
+}
+
+void ServerHub::on_open(ServerSession& s) {
+  auto now = clock_();
+  // One connection per (uid, device_flag): the newcomer wins (reason 12).
+  // Copy: a kick closes the other session, which edits by_uid_.
+  std::vector<uint64_t> others = by_uid_[s.uid()];
+  for (uint64_t other : others) {
+    Peer* p = peer(other);
+    if (!p || p->session().device_flag() != s.device_flag()) continue;
+    note("kick", {{"conn", other}, {"uid", s.uid()}, {"by_conn", s.id()}, {"device_flag", s.device_flag()}});
+    p->session().kick(12, "kicked: " + s.uid() + " connected again with the same device_flag", now);
+    p->poke();
+  }
+  by_uid_[s.uid()].push_back(s.id());
+  // Offline messages: what was stored for this uid and never acked.
+  store::Op op;
+  op.kind = store::Op::Kind::load_pending;
+  op.uid = s.uid();
+  op.tag = s.id();
+  submit(std::move(op));
+}
+
+void ServerHub::submit(store::Op op) {
+  outbox_.push_back(std::move(op));
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    schedule_flush_();
+  }
+}
+
+void ServerHub::flush() {
+  flush_scheduled_ = false;
+  store_.submit(outbox_);
+}
+
+void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
+  const proto::Send& f = *r.frame;
+  auto now = clock_();
+  ++stats_.sends;
+  if (events_)
+    note("send", {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
+                  {"client_msg_no", f.client_msg_no}, {"channel_id", f.channel_id},
+                  {"channel_type", f.channel_type}, {"payload_size", r.plaintext.size()},
+                  {"dup_flag", f.header.dup}});
+  auto refuse = [&](uint8_t reason, std::string why) {
+    note("send_refused", {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
+                          {"client_msg_no", f.client_msg_no}, {"reason", reason}, {"why", why}});
+    s.sendack(0, f.client_seq, 0, reason, f.client_msg_no, now);
+  };
+  if (f.channel_id.empty()) return refuse(16, "empty channel_id");
+  std::vector<std::string> recipients;
+  if (f.channel_type == ct::person) {
+    util::person_channel_id_to(s.uid(), f.channel_id, channel_);
+    recipients.emplace_back(f.channel_id);
+  } else if (f.channel_type == ct::group) {
+    auto g = opts_.groups.find(std::string(f.channel_id));
+    if (g == opts_.groups.end()) return refuse(5, "no such group (see --group)");
+    if (std::find(g->second.begin(), g->second.end(), s.uid()) == g->second.end())
+      return refuse(11, "sender is not a member of the group");
+    channel_.assign(f.channel_id);
+    for (const auto& m : g->second)
+      if (m != s.uid()) recipients.push_back(m);
+  } else {
+    return refuse(23, "only person (1) and group (2) channels are served");
+  }
+
+  auto hash = store::sha256(r.plaintext);
+  const bool idempotent = opts_.dedup && !f.client_msg_no.empty();
+  if (idempotent) {
+    dedup_key(key_, f.channel_type, channel_, s.uid(), f.client_msg_no);
+    auto it = dedup_.find(key_);
+    if (it != dedup_.end()) {
+      DedupEntry& d = it->second;
+      nlohmann::json info;
+      if (events_)
+        info = {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
+                {"client_msg_no", f.client_msg_no}, {"channel", channel_}, {"channel_type", f.channel_type},
+                {"message_id", d.message_id}, {"message_seq", d.message_seq}, {"committed", d.committed}};
+      if (d.hash != hash) {
+        ++stats_.dedup_conflicts;
+        note("dedup_conflict", std::move(info));
+        s.sendack(0, f.client_seq, 0, 15, f.client_msg_no, now);
+        return;
+      }
+      ++stats_.dedup_hits;
+      note("dedup_hit", std::move(info));
+      if (d.committed) s.sendack(d.message_id, f.client_seq, d.message_seq, 1, f.client_msg_no, now);
+      else d.waiters.push_back({s.id(), f.client_seq});
+      return;
+    }
+  }
+
+  head_key_.assign(1, static_cast<char>(f.channel_type));
+  head_key_.append(channel_);
+  uint64_t seq = ++heads_[head_key_];
+  int64_t id = ids_.next_at(std::max(now.wall_ms, id_floor_ms_));
+
+  store::Op op;
+  op.kind = store::Op::Kind::append;
+  op.tag = s.id();
+  store::Message& m = op.message;
+  m.channel_id = channel_;
+  m.channel_type = f.channel_type;
+  m.message_seq = seq;
+  m.message_id = id;
+  m.framer_flags = r.header_bits;
+  m.setting = f.setting.bits;
+  m.msg_key.assign(f.msg_key);
+  m.expire = f.expire;
+  m.client_seq = f.client_seq;
+  m.client_msg_no.assign(f.client_msg_no);
+  m.stream_no.assign(f.stream_no);
+  m.timestamp = static_cast<int32_t>(now.wall_ms / 1000);
+  m.topic.assign(f.topic);
+  m.from_uid = s.uid();
+  m.payload_hash = hash;
+  m.payload.assign(r.plaintext);
+  m.server_timestamp_ms = now.wall_ms;
+  op.recipients = std::move(recipients);
+  if (idempotent) {
+    DedupEntry& d = dedup_[key_];
+    d.message_id = id;
+    d.message_seq = seq;
+    d.hash = hash;
+  }
+  ++inflight_;
+  submit(std::move(op));
+}
+
+void ServerHub::answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
+                       std::string_view client_msg_no) {
+  Peer* p = peer(conn);
+  if (!p) return;
+  p->session().sendack(id, client_seq, seq, reason, client_msg_no, clock_());
+  p->poke();
+}
+
+void ServerHub::on_committed(std::vector<store::Op>&& batch) {
+  for (store::Op& op : batch) {
+    switch (op.kind) {
+      case store::Op::Kind::append: {
+        --inflight_;
+        const store::Message& m = op.message;
+        DedupEntry* d = nullptr;
+        if (opts_.dedup && !m.client_msg_no.empty()) {
+          dedup_key(key_, m.channel_type, m.channel_id, m.from_uid, m.client_msg_no);
+          auto it = dedup_.find(key_);
+          if (it != dedup_.end() && it->second.message_id == m.message_id) d = &it->second;
+        }
+        if (op.failed) {
+          ++stats_.store_failures;
+          note("store_error", {{"message_id", m.message_id}, {"error", op.error}});
+          answer(op.tag, 0, m.client_seq, 0, 15, m.client_msg_no);
+          if (d) {
+            for (auto& w : d->waiters) answer(w.conn, 0, w.client_seq, 0, 15, m.client_msg_no);
+            dedup_.erase(key_);
+          }
+          break;
+        }
+        ++stats_.stored;
+        if (events_)
+          note("stored", {{"message_id", m.message_id}, {"message_seq", m.message_seq}, {"channel", m.channel_id},
+                          {"channel_type", m.channel_type}, {"from_uid", m.from_uid},
+                          {"client_msg_no", m.client_msg_no}, {"recipients", op.recipients}});
+        answer(op.tag, m.message_id, m.client_seq, m.message_seq, 1, m.client_msg_no);
+        if (d) {
+          d->committed = true;
+          for (auto& w : d->waiters) answer(w.conn, m.message_id, w.client_seq, m.message_seq, 1, m.client_msg_no);
+          d->waiters.clear();
+          d->waiters.shrink_to_fit();
+        }
+        deliver_stored(m, op.tag);
+        break;
+      }
+      case store::Op::Kind::load_pending: {
+        if (op.failed) note("store_error", {{"uid", op.uid}, {"error", op.error}});
+        Peer* p = peer(op.tag);
+        if (!p || p->session().state() != ServerSession::State::open) break;
+        if (events_ && !op.loaded.empty())
+          note("offline", {{"conn", op.tag}, {"uid", op.uid}, {"messages", op.loaded.size()}});
+        for (const auto& m : op.loaded) deliver_to(*p, m);
+        p->poke();
+        break;
+      }
+      case store::Op::Kind::ack:
+        if (op.failed) note("store_error", {{"uid", op.uid}, {"message_id", op.message_id}, {"error", op.error}});
+        break;
+    }
+  }
+}
+
+void ServerHub::deliver_stored(const store::Message& m, uint64_t skip_conn) {
+  auto to_uid = [&](const std::string& uid) {
+    auto it = by_uid_.find(uid);
+    if (it == by_uid_.end()) return;
+    for (uint64_t c : it->second) {
+      if (c == skip_conn) continue;
+      if (Peer* p = peer(c)) {
+        deliver_to(*p, m);
+        p->poke();
+      }
+    }
+  };
+  if (m.channel_type == ct::person) {
+    auto parts = util::split_person_channel_id(m.channel_id);
+    if (!parts) return;
+    std::string a(parts->first), b(parts->second);
+    to_uid(a);
+    if (b != a) to_uid(b);
+  } else {
+    auto g = opts_.groups.find(m.channel_id);
+    if (g == opts_.groups.end()) return;
+    for (const auto& uid : g->second) to_uid(uid);
+  }
+}
+
+void ServerHub::deliver_to(Peer& p, const store::Message& m) {
+  ServerSession& s = p.session();
+  session::Delivery d;
+  d.message_id = m.message_id;
+  d.message_seq = m.message_seq;
+  d.from_uid = m.from_uid;
+  if (m.channel_type == ct::person) {
+    // The recipient sees the conversation under the other party's uid.
+    auto parts = util::split_person_channel_id(m.channel_id);
+    if (!parts) return;
+    if (s.uid() != m.from_uid) d.channel_id = m.from_uid;
+    else d.channel_id = parts->first == m.from_uid ? parts->second : parts->first;
+  } else {
+    d.channel_id = m.channel_id;
+  }
+  d.client_msg_no = m.client_msg_no;
+  d.topic = m.topic;
+  d.payload = m.payload;
+  d.channel_type = m.channel_type;
+  d.setting = m.setting & ~proto::Setting::kStream;
+  d.expire = m.expire;
+  d.timestamp = m.timestamp;
+  d.header.red_dot = m.framer_flags & 0x02;
+  d.header.sync_once = m.framer_flags & 0x04;
+  d.header.no_persist = m.framer_flags & 0x01;
+  s.deliver(d, clock_());
+}
+
+void ServerHub::on_recvack(ServerSession& s, int64_t message_id, uint64_t message_seq) {
+  ++stats_.recvacks;
+  if (events_)
+    note("recvack", {{"conn", s.id()}, {"uid", s.uid()}, {"message_id", message_id}, {"message_seq", message_seq}});
+  store::Op op;
+  op.kind = store::Op::Kind::ack;
+  op.uid = s.uid();
+  op.message_id = message_id;
+  submit(std::move(op));
+}
+
+void ServerHub::on_connect(ServerSession& s, const session::ConnectInfo& c) {
+  if (!events_) return;
+  Peer* p = peer(s.id());
+  note("connect", {{"conn", s.id()}, {"remote", p ? p->remote() : std::string()}, {"uid", c.uid},
+                   {"device_flag", c.device_flag}, {"device_id", c.device_id}, {"version", c.client_version}});
+}
+
+void ServerHub::on_connack(ServerSession& s, uint8_t reason, int version) {
+  if (events_)
+    note("connack", {{"conn", s.id()}, {"uid", s.uid()}, {"reason", reason},
+                     {"reason_name", proto::reason_code_name(reason)}, {"version", version}});
+}
+
+void ServerHub::on_sendack(ServerSession& s, const proto::Sendack& a) {
+  if (events_)
+    note("sendack", {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", a.client_seq},
+                     {"client_msg_no", a.client_msg_no}, {"message_id", a.message_id},
+                     {"message_seq", a.message_seq}, {"reason", a.reason_code},
+                     {"reason_name", proto::reason_code_name(a.reason_code)}});
+}
+
+void ServerHub::on_deliver(ServerSession& s, const session::Delivery& d) {
+  ++stats_.delivered;
+  if (events_)
+    note("deliver", {{"conn", s.id()}, {"uid", s.uid()}, {"message_id", d.message_id},
+                     {"message_seq", d.message_seq}, {"channel_id", d.channel_id}, {"channel_type", d.channel_type},
+                     {"from_uid", d.from_uid}, {"client_msg_no", d.client_msg_no}});
+}
+
+void ServerHub::on_redeliver(ServerSession& s, int64_t message_id, uint64_t message_seq, int attempt) {
+  ++stats_.redelivered;
+  if (events_)
+    note("redeliver", {{"conn", s.id()}, {"uid", s.uid()}, {"message_id", message_id},
+                       {"message_seq", message_seq}, {"attempt", attempt}});
+}
+
+void ServerHub::on_fault(ServerSession& s, const fault::Decision& d, proto::FrameType t, fault::Direction dir) {
+  note("fault", {{"conn", s.id()}, {"uid", s.uid()}, {"action", fault::action_name(d.action)},
+                 {"frame", proto::frame_type_name(t)}, {"direction", dir == fault::Direction::in ? "in" : "out"},
+                 {"count", d.count}, {"delay_ms", d.delay_ms}, {"rule", d.rule ? d.rule->text : ""}});
+}
+
+void ServerHub::on_reject(ServerSession& s, const proto::Send& f, uint8_t reason, std::string_view why) {
+  note("send_refused", {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
+                        {"client_msg_no", f.client_msg_no}, {"reason", reason}, {"why", why}});
+}
+
+void ServerHub::on_close(ServerSession& s, std::string_view why) {
+  note("disconnect", {{"conn", s.id()}, {"uid", s.uid()}, {"reason", why}});
+  // Leave the routing tables at once; the connection object goes when its
+  // coroutine ends.
+  auto it = by_uid_.find(s.uid());
+  if (it != by_uid_.end()) {
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), s.id()), v.end());
+    if (v.empty()) by_uid_.erase(it);
+  }
+}
+
+}  // namespace wkit::app
