@@ -86,7 +86,8 @@ struct Proxy::Impl {
       j["frame_type"] = proto::frame_type_name(proto::type_of(*f));
       j["frame"] = proto::frame_summary(*f, version);
     }
-    if (!spec.empty()) j["fault"] = spec;
+    bool is_fault = action == "drop" || action == "delay" || action == "dup" || action == "reset";
+    if (!spec.empty()) j[is_fault ? "fault" : "detail"] = spec;
     std::string line = j.dump();
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), events);
@@ -478,7 +479,15 @@ asio::awaitable<void> Proxy::Impl::accept_loop(net::Listener& l) {
     auto conn = std::make_shared<Conn>(*this, ++next_id, std::move(c));
     ++stats.connections;
     conns.push_back(conn);
-    asio::co_spawn(io, conn->run(), asio::detached);
+    asio::co_spawn(io, conn->run(), [conn](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        std::cerr << "wkit proxy: connection " << conn->id << ": internal error: " << x.what() << "\n";
+      }
+      conn->closed("internal error");
+    });
   }
 }
 
