@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                         InputFormat::base64, InputFormat::raw};
   static const BytesForm forms[] = {BytesForm::base64, BytesForm::hex, BytesForm::both};
   static wkit::crypto::Cipher cipher(
-      *wkit::crypto::SessionKeys::from_strings("6a42aec326f7c192", "abcdefghijklmnop"));
+      wkit::crypto::SessionKeys::from_strings("6a42aec326f7c192", "abcdefghijklmnop").value());
   const uint8_t ctl = data[0];
   InputFrameReader::Options opts;
   opts.format = formats[ctl & 3];
