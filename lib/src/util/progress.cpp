@@ -28,7 +28,7 @@ Progress::Progress(int fd, std::chrono::milliseconds interval, bool enabled)
 Progress Progress::forced(int fd, std::chrono::milliseconds interval) { return Progress(fd, interval, true); }
 
 Progress::Progress(Progress&& o) noexcept
-    : fd_(o.fd_), interval_(o.interval_), enabled_(o.enabled_), drawn_(o.drawn_), next_draw_(o.next_draw_) {
+    : fd_(o.fd_), interval_(o.interval_), enabled_(o.enabled_), drawn_(o.drawn_), next_draw_(o.next_draw_.load()) {
   o.enabled_ = false;
   o.drawn_ = false;
 }
@@ -38,8 +38,8 @@ Progress::~Progress() { finish(); }
 bool Progress::update(std::string_view line, Clock::time_point now) {
   if (!enabled_) return false;
   std::unique_lock lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock() || now < next_draw_) return false;
-  next_draw_ = now + interval_;
+  if (!lock.owns_lock() || now < next_draw_.load(std::memory_order_relaxed)) return false;
+  next_draw_.store(now + interval_, std::memory_order_relaxed);
   size_t width = terminal_width(fd_);
   // Leave the last column free: writing into it makes some terminals wrap.
   if (width > 1 && line.size() > width - 1) line = line.substr(0, width - 1);
@@ -57,7 +57,7 @@ void Progress::finish() {
   std::lock_guard lock(mu_);
   if (drawn_) write_all(kClearLine);
   drawn_ = false;
-  next_draw_ = {};
+  next_draw_.store(Clock::time_point{}, std::memory_order_relaxed);
 }
 
 void Progress::write_all(std::string_view bytes) {

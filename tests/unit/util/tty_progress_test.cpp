@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <thread>
+#include <vector>
+
 #include "wkit/util/progress.hpp"
 #include "wkit/util/tty.hpp"
 
@@ -127,4 +130,32 @@ TEST(Progress, DestructorClearsOnlyIfDrawn) {
   EXPECT_EQ(p.drain(), "");
   { wu::Progress::forced(p.w()).update("x"); }
   EXPECT_EQ(p.drain(), "\rx\x1b[K\r\x1b[K");
+}
+
+TEST(Progress, ConcurrentUpdatesNeverInterleave) {
+  Pipe p;
+  {
+    auto prog = wu::Progress::forced(p.w(), 0ms);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t)
+      ts.emplace_back([&prog, t] {
+        for (int i = 0; i < 500; ++i) prog.update("thread " + std::to_string(t) + " step " + std::to_string(i));
+      });
+    for (auto& t : ts) t.join();
+  }
+  std::string out = p.drain();
+  ASSERT_FALSE(out.empty());
+  // Every draw is one whole "\r<line>\x1b[K" (the last one is the clear).
+  size_t pos = 0, draws = 0;
+  while (pos < out.size()) {
+    ASSERT_EQ(out[pos], '\r') << "at " << pos;
+    size_t end = out.find("\x1b[K", pos);
+    ASSERT_NE(end, std::string::npos);
+    std::string_view line(out.data() + pos + 1, end - pos - 1);
+    EXPECT_TRUE(line.empty() || line.rfind("thread ", 0) == 0) << line;
+    EXPECT_EQ(line.find('\r'), std::string_view::npos);
+    pos = end + 3;
+    ++draws;
+  }
+  EXPECT_GE(draws, 2u);
 }

@@ -5,6 +5,7 @@
 // clears the line in finish() or the destructor. Lines are cut to the
 // terminal width so a redraw never wraps. Thread-safe: concurrent updates
 // that lose the race are skipped, not queued.
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -33,7 +34,7 @@ class Progress {
   // Builds the line only when a redraw is due (make() -> string-like).
   template <class F>
   bool update_with(F&& make, Clock::time_point now = Clock::now()) {
-    if (!enabled_ || now < next_draw_) return false;
+    if (!enabled_ || now < next_draw_.load(std::memory_order_relaxed)) return false;
     return update(make(), now);
   }
 
@@ -47,7 +48,7 @@ class Progress {
   std::chrono::milliseconds interval_;
   bool enabled_;
   bool drawn_ = false;
-  Clock::time_point next_draw_{};
+  std::atomic<Clock::time_point> next_draw_{Clock::time_point{}};  // read without the lock
   std::mutex mu_;
   std::string buf_;
 };
