@@ -1,0 +1,82 @@
+#pragma once
+// `wkit replay`: plays the client side of each recorded connection of a
+// capture against a server, on a fresh connection with a new handshake:
+// the recorded plaintext is re-encrypted with the new session keys, client_seq
+// and client_msg_no are kept (so the server's idempotency is exercised as in
+// the incident) unless fresh ones are asked for, and the recorded timing is
+// kept (scaled by speed). Reports what the server answered compared with the
+// recording, and how far actual send times drifted from the schedule.
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wkit/net/transport.hpp"
+#include "wkit/proto/frame.hpp"
+#include "wkit/util/error.hpp"
+
+namespace wkit::app {
+
+struct ReplayOptions {
+  std::string capture_path;
+  net::Url server;
+  double speed = 1.0;  // 0 = as fast as possible (--speed max)
+  int loop = 1;
+  std::map<std::string, std::string> map_uid;          // OLD=NEW
+  std::optional<std::string> token;                    // for every connection
+  std::unordered_map<std::string, std::string> tokens; // uid -> token (after mapping)
+  bool fresh_client_msg_no = false;
+  std::set<uint64_t> connections;                      // empty = all
+  std::set<proto::FrameType> types{proto::FrameType::send};  // client frames to replay
+  bool raw = false;   // resend recorded frame bytes (NoEncrypt servers only)
+  bool ack_recvs = true;
+  std::chrono::milliseconds ack_timeout{5000};
+  std::chrono::milliseconds connect_timeout{5000};
+  std::optional<int64_t> from_ns, to_ns;  // time range, relative to the capture start
+};
+
+// One replayed SEND compared with its recorded counterpart.
+struct ReplaySend {
+  uint32_t client_seq = 0;
+  std::string client_msg_no;           // as sent
+  std::optional<uint8_t> recorded_reason;
+  std::optional<int64_t> recorded_message_id;
+  std::optional<uint8_t> reason;       // replay's SENDACK
+  std::optional<int64_t> message_id;
+};
+
+struct ReplayConnectionReport {
+  uint64_t connection_id = 0;          // in the capture
+  int loop = 0;
+  std::string uid;
+  std::string error;                   // connect/handshake failure
+  uint64_t frames_sent = 0, sends = 0, sendacks = 0, recvs = 0;
+  std::vector<ReplaySend> send_log;
+  uint64_t reason_mismatches = 0, missing_sendacks = 0;
+  // Messages (client_msg_no) sent more than once: whether the resends got the
+  // first send's message_id.
+  uint64_t resent_messages = 0, resent_same_id = 0, resent_new_id = 0;
+  uint64_t recorded_resent_new_id = 0;
+};
+
+struct ReplayReport {
+  std::vector<ReplayConnectionReport> connections;
+  uint64_t frames_sent = 0, sends = 0, sendacks = 0, recvs = 0;
+  uint64_t reason_mismatches = 0, missing_sendacks = 0, resent_messages = 0, resent_same_id = 0,
+           resent_new_id = 0, recorded_resent_new_id = 0, failed_connections = 0;
+  uint64_t drift_p50_ns = 0, drift_p99_ns = 0, drift_max_ns = 0, drift_count = 0;
+  double elapsed_s = 0;
+  // Differences from the recording (--expect-same): one line each.
+  std::vector<std::string> differences;
+  nlohmann::ordered_json to_json() const;
+};
+
+// Validates the capture and the options (e.g. still-encrypted payloads
+// without --raw) before anything connects: bad_input or usage errors.
+Result<ReplayReport> replay(const ReplayOptions& opts);
+
+}  // namespace wkit::app
