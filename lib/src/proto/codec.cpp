@@ -186,7 +186,9 @@ bool read_sendack(Reader& r, Sendack& f, int v, DecodeLayout& layout) {
   return true;
 }
 
-bool read_body(Reader& r, Recv& f, int v) {
+// Templated so that decode_recv() can read into uninitialized locals.
+template <class F>
+WKIT_INLINE bool read_recv(Reader& r, F& f, int v) {
   if (!(r.get("setting", f.setting) && r.get("msg_key", f.msg_key) &&
         r.get("from_uid", f.from_uid) && r.get("channel_id", f.channel_id) &&
         r.get("channel_type", f.channel_type)))
@@ -204,6 +206,8 @@ bool read_body(Reader& r, Recv& f, int v) {
   r.rest(f.payload);
   return true;
 }
+
+bool read_body(Reader& r, Recv& f, int v) { return read_recv(r, f, v); }
 
 bool read_body(Reader& r, Recvack& f, int v) {
   return r.get("message_id", f.message_id) && r.seq("message_seq", f.message_seq, v);
@@ -247,10 +251,47 @@ void set_error(DecodeResult& r, DecodeErrc e, size_t at, std::string msg) {
   r.error = Error::input(std::move(msg), at);
 }
 
+// RECV is the hot frame of every receiving connection. Value-initializing
+// the 168-byte struct (a `rep stos`) cost as much as reading the frame, so
+// read into uninitialized locals and construct the frame once. Returns false
+// on a malformed body (decode_body() then reads it again for the message).
+bool decode_recv(DecodeResult& res, const u8* b, size_t body_at, size_t total, u8 h, int v) {
+  struct {
+    Setting setting;
+    std::string_view msg_key, from_uid, channel_id;
+    uint8_t channel_type;
+    uint32_t expire = 0;
+    std::string_view client_msg_no;
+    uint8_t stream_flag = 0;
+    std::string_view stream_no{};
+    uint64_t stream_id = 0;
+    int64_t message_id;
+    uint64_t message_seq;
+    int32_t timestamp;
+    std::string_view topic{};
+    Bytes payload;
+  } x;
+  Reader r{b, body_at, total};
+  if (!read_recv(r, x, v)) return false;
+  // Parenthesized aggregate initialization in place, in Recv's member order
+  // (frame.hpp); a Recv{...} temporary would be copied with a `rep movs`.
+  res.frame.emplace<Recv>(header_from(h), x.setting, x.msg_key, x.from_uid, x.channel_id,
+                          x.channel_type, x.expire, x.client_msg_no, x.stream_flag, x.stream_no,
+                          x.stream_id, x.message_id, x.message_seq, x.timestamp, x.topic,
+                          x.payload);
+  res.status = DecodeStatus::ok;
+  res.consumed = total;
+  res.extra_body_bytes = 0;  // the payload takes the rest
+  return true;
+}
+
 // Reads the body straight into res.frame (no intermediate copies: this is
 // the hot path of every connection).
 template <class T>
 void decode_body(DecodeResult& res, const u8* b, size_t body_at, size_t total, u8 h, int v) {
+  if constexpr (std::is_same_v<T, Recv>) {
+    if (decode_recv(res, b, body_at, total, h, v)) return;
+  }
   T& f = res.frame.template emplace<T>();
   f.header = header_from(h);
   if constexpr (std::is_same_v<T, Connack>) f.has_server_version = h & 0x01;

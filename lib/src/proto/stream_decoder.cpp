@@ -1,6 +1,16 @@
 #include "wkit/proto/stream_decoder.hpp"
 
 namespace wkit::proto {
+namespace {
+// The sticky error of a failed decoder, as a fresh result.
+DecodeResult sticky_error(DecodeErrc errc, const Error& error) {
+  DecodeResult r;
+  r.status = DecodeStatus::error;
+  r.errc = errc;
+  r.error = error;
+  return r;
+}
+}  // namespace
 
 StreamDecoder::StreamDecoder(int version, Limits limits) : version_(version), limits_(limits) {}
 
@@ -20,18 +30,14 @@ void StreamDecoder::feed(std::string_view bytes) {
 DecodeResult StreamDecoder::next(uint64_t* offset) {
   const uint64_t at = base_offset_ + pos_;
   if (offset) *offset = at;
-  if (failed_) [[unlikely]] {
-    DecodeResult r;
-    r.status = DecodeStatus::error;
-    r.errc = last_errc_;
-    r.error = last_error_;
-    return r;
-  }
-  // One named result returned on every path below: built in the caller's slot.
-  DecodeResult r = decode_frame(std::string_view(buf_).substr(pos_), version_, limits_);
+  const bool was_failed = failed_;
+  // A single named result and a single return: g++ only elides the copy of
+  // this 264-byte object (NRVO) when every return names it.
+  DecodeResult r = was_failed ? sticky_error(last_errc_, last_error_)
+                              : decode_frame(std::string_view(buf_).substr(pos_), version_, limits_);
   if (r.status == DecodeStatus::ok) [[likely]] {
     pos_ += r.consumed;
-  } else if (r.status == DecodeStatus::error) {
+  } else if (r.status == DecodeStatus::error && !was_failed) {
     r.error.offset = at + r.error.offset.value_or(0);
     failed_ = true;
     last_errc_ = r.errc;
