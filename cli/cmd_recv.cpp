@@ -1,0 +1,180 @@
+// `wkit recv`: receive as a user, verify and decrypt every RECV, ack by
+// policy, and account duplicates and gaps (CLI.md, docs/recv.md).
+#include <unistd.h>
+
+#include <utility>  // before asio (Boost 1.74 awaitable.hpp needs std::exchange)
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "command_registry.hpp"
+#include "wkit/app/client_cli.hpp"
+#include "wkit/app/client_receiver.hpp"
+#include "wkit/util/units.hpp"
+
+namespace {
+
+using nlohmann::json;
+using wkit::cli::Exit;
+namespace asio = boost::asio;
+
+struct RecvFlags {
+  std::string uid, token, device_flag = "app", device_id, server;
+  int proto_version = 6;
+  bool no_encrypt = false;
+  std::string output = "text";
+  uint64_t count = 0;
+  std::string timeout, ack = "always", dedup_window = "0s", connect_timeout = "10s";
+  uint64_t seed = 1;
+  bool fail_on_duplicate = false;
+};
+
+[[noreturn]] void fail(int code, const std::string& msg) {
+  std::cerr << "wkit recv: " << msg << "\n";
+  throw Exit{code};
+}
+
+std::chrono::nanoseconds duration_flag(const std::string& flag, const std::string& text) {
+  auto d = wkit::util::parse_duration(text);
+  if (!d) fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
+  return *d;
+}
+
+void print_line(const json& j) {
+  auto dup = j.value("duplicate", std::string("-"));
+  std::cout << "seq " << j["message_seq"] << "  id " << j["message_id"] << "  from " << j["from_uid"].get<std::string>()
+            << "  channel " << j["channel_id"].get<std::string>() << "/" << j["channel_type"] << "  cmn "
+            << j["client_msg_no"].get<std::string>() << "  check " << j["check"].get<std::string>() << "  dup " << dup
+            << "  ack " << j["acked"].get<std::string>();
+  if (j.contains("payload")) {
+    std::string p = j["payload"].get<std::string>();
+    if (p.size() > 60) p = p.substr(0, 57) + "...";
+    for (auto& c : p)
+      if (static_cast<unsigned char>(c) < 0x20) c = '.';
+    std::cout << "  payload " << p;
+  }
+  std::cout << "\n";
+}
+
+int run(const RecvFlags& f) {
+  wkit::app::ReceiverOptions o;
+  std::string server = f.server;
+  if (server.empty()) {
+    const char* env = std::getenv("WKIT_SERVER");
+    server = env && *env ? env : "tcp://127.0.0.1:5100";
+  }
+  auto url = wkit::net::Url::parse(server);
+  if (!url) fail(2, url.error().message);
+  o.url = *url;
+  if (f.uid.empty()) fail(2, "-u/--uid is required");
+  o.cfg.uid = f.uid;
+  o.cfg.token = f.token;
+  if (o.cfg.token.empty())
+    if (const char* env = std::getenv("WKIT_TOKEN")) o.cfg.token = env;
+  auto df = wkit::app::parse_device_flag(f.device_flag);
+  if (!df) fail(2, df.error().message);
+  o.cfg.device_flag = *df;
+  o.cfg.device_id = f.device_id.empty() ? "wkit-recv-" + std::to_string(::getpid()) : f.device_id;
+  o.cfg.proto_version = f.proto_version;
+  o.cfg.encrypt = !f.no_encrypt;
+  auto ack = wkit::app::AckPolicy::parse(f.ack);
+  if (!ack) fail(2, ack.error().message);
+  o.ack = *ack;
+  o.dedup_window = duration_flag("--dedup-window", f.dedup_window);
+  o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(duration_flag("--connect-timeout", f.connect_timeout));
+  o.seed = f.seed;
+  const auto timeout = f.timeout.empty() ? std::chrono::nanoseconds(0) : duration_flag("--timeout", f.timeout);
+
+  auto on_msg = [&](const json& j) {
+    if (f.output == "jsonl") std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n' << std::flush;
+    else if (f.output == "text") print_line(j);
+  };
+  wkit::app::Receiver rx(o, on_msg);
+  asio::io_context ctx(1);
+  asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec) rx.stop();
+  });
+  wkit::Status open_error;
+  bool reached_deadline = false;
+  asio::co_spawn(ctx, [&]() -> asio::awaitable<void> {
+    open_error = co_await rx.open();
+    if (open_error) {
+      signals.cancel();
+      co_return;
+    }
+    std::cerr << "wkit recv: receiving as " << f.uid << " on " << o.url.to_string()
+              << " (ack " << f.ack << ")\n";
+    auto deadline = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
+                                        : std::chrono::steady_clock::time_point::max();
+    co_await rx.wait(f.count, deadline);
+    reached_deadline = std::chrono::steady_clock::now() >= deadline;
+    co_await rx.close();
+    signals.cancel();
+  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  ctx.run();
+  if (open_error) fail(wkit::app::exit_code_of(open_error->kind), open_error->message);
+
+  json s = rx.summary_json();
+  const auto& tr = rx.tracker();
+  bool count_missed = f.count > 0 && tr.unique() < f.count;
+  s["count_requested"] = f.count;
+  s["timed_out"] = reached_deadline && count_missed;
+  int rc = 0;
+  std::string why;
+  if (rx.connection_lost()) { rc = 3; why = "connection lost: " + rx.lost_reason(); }
+  else if (count_missed) { rc = 1; why = "received " + std::to_string(tr.unique()) + " of " + std::to_string(f.count) + " messages"; }
+  else if (rx.bad_msg_key() + rx.bad_payload() > 0) { rc = 1; why = "RECVs failed verification (msg_key or payload)"; }
+  else if (f.fail_on_duplicate && (tr.dup_by_client_msg_no() > 0 || tr.dup_by_message_id() > 0)) { rc = 1; why = "duplicates received"; }
+  s["exit_code"] = rc;
+  if (f.output == "json") std::cout << s.dump(2) << '\n';
+  else if (f.output == "jsonl") {
+    s["type"] = "summary";
+    std::cout << s.dump() << '\n';
+  } else {
+    std::cout << "received " << tr.received() << " (unique " << tr.unique() << ")  duplicates: by client_msg_no "
+              << tr.dup_by_client_msg_no() << ", by message_id " << tr.dup_by_message_id()
+              << ", server-created (same client_msg_no, new message_id) " << tr.server_duplicates() << "\n";
+    std::cout << "acked " << rx.acked() << ", withheld " << rx.withheld() << ", bad msg_key " << rx.bad_msg_key()
+              << ", bad payload " << rx.bad_payload() << "\n";
+    std::cout << "message_seq gaps: " << s["seq_gaps"]["missing"] << " missing";
+    for (auto& g : s["seq_gaps"]["channels"]) std::cout << "  [" << g["channel"].get<std::string>() << ": " << g["missing"] << "]";
+    std::cout << "\n";
+    const auto& l = s["latency"];
+    if (l["count"].get<uint64_t>() > 0)
+      std::cout << "end-to-end latency p50 " << l["p50_ms"] << "ms  p99 " << l["p99_ms"] << "ms  max " << l["max_ms"] << "ms\n";
+  }
+  std::cout.flush();
+  if (rc == 3) fail(3, why);
+  if (rc) std::cerr << "wkit recv: check failed: " << why << "\n";
+  return rc;
+}
+
+wkit::cli::Registration recv_reg{"recv", 30, [](CLI::App& app) {
+  auto f = std::make_shared<RecvFlags>();
+  auto* sub = app.add_subcommand("recv", "Receive as a user: verify and decrypt RECVs, ack by policy, count duplicates and gaps");
+  sub->add_option("-u,--uid", f->uid, "Uid to receive as");
+  sub->add_option("-t,--token", f->token, "Token (env WKIT_TOKEN)");
+  sub->add_option("--device-flag", f->device_flag, "app, web, pc or a number")->capture_default_str();
+  sub->add_option("--device-id", f->device_id, "Device id (default wkit-recv-PID)");
+  sub->add_option("-s,--server", f->server, "Server URL (env WKIT_SERVER; default tcp://127.0.0.1:5100)");
+  sub->add_option("--proto-version", f->proto_version, "Protocol version to ask for")->check(CLI::Range(0, 255))->capture_default_str();
+  sub->add_flag("--no-encrypt", f->no_encrypt, "Do not require session encryption");
+  sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per RECV, then the summary)")
+      ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();
+  sub->add_option("--count", f->count, "Stop after N unique messages (exit 1 if the timeout comes first)");
+  sub->add_option("--timeout", f->timeout, "Stop after this long");
+  sub->add_option("--ack", f->ack, "always, never, drop:P or delay:D (withhold acks to force redelivery)")->capture_default_str();
+  sub->add_option("--dedup-window", f->dedup_window, "Remember client_msg_nos this long for duplicate detection (0 = whole run)")
+      ->capture_default_str();
+  sub->add_option("--seed", f->seed, "Seed for --ack drop:P")->capture_default_str();
+  sub->add_option("--connect-timeout", f->connect_timeout, "Connect + handshake deadline")->capture_default_str();
+  sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "Exit 1 when any duplicate was received");
+  sub->final_callback([f] { throw Exit{run(*f)}; });
+}};
+
+}  // namespace

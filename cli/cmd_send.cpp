@@ -1,0 +1,339 @@
+// `wkit send`: single messages with forced retries, load runs, end-to-end
+// verification (CLI.md, docs/send.md). `wkit send merge-hist FILES...`.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "command_registry.hpp"
+#include "wkit/app/client_cli.hpp"
+#include "wkit/app/client_deliveries.hpp"
+#include "wkit/app/client_payload.hpp"
+#include "wkit/app/client_send.hpp"
+#include "wkit/crypto/crypto.hpp"
+#include "wkit/util/progress.hpp"
+#include "wkit/util/units.hpp"
+
+namespace {
+
+using nlohmann::json;
+using wkit::cli::Exit;
+
+struct SendFlags {
+  std::string uid, token, device_flag = "app", device_id, server;
+  int proto_version = 6;
+  bool no_encrypt = false;
+  std::string output = "text";
+  std::vector<std::string> to, channel;
+  int channel_type = 2;
+  unsigned channels = 0;
+  std::string text, payload_file, payload_hex, payload_size;
+  bool raw_payload = false;
+  std::string client_msg_no;
+  uint64_t count = 1;
+  std::string duration, rate;
+  int connections = 1, window = 1;
+  std::string ack_timeout = "5s", users_file;
+  int retries = 0;
+  std::string retry_interval = "1s", retry_mode = "forced";
+  bool reconnect_before_retry = false;
+  std::string ramp_up = "0s", connect_timeout = "10s";
+  int max_handshakes = 16;
+  bool verify = false, fail_on_duplicate = false;
+  std::vector<std::string> receivers;
+  std::string verify_wait = "10s", hist_out;
+};
+
+[[noreturn]] void fail(int code, const std::string& msg) {
+  std::cerr << "wkit send: " << msg << "\n";
+  throw Exit{code};
+}
+
+std::chrono::nanoseconds duration_flag(const std::string& flag, const std::string& text) {
+  auto d = wkit::util::parse_duration(text);
+  if (!d) fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
+  return *d;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(4, "cannot read --payload-file " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<wkit::app::Target> expand_targets(const SendFlags& f) {
+  std::vector<wkit::app::Target> out;
+  auto add = [&](const std::string& id, uint8_t type) {
+    auto at = id.find("{i}");
+    if (f.channels == 0 || at == std::string::npos) {
+      out.push_back({id, type});
+      return;
+    }
+    for (unsigned i = 0; i < f.channels; ++i) {
+      std::string x = id;
+      x.replace(at, 3, std::to_string(i));
+      out.push_back({x, type});
+    }
+  };
+  for (auto& t : f.to) add(t, 1);
+  for (auto& c : f.channel) add(c, uint8_t(f.channel_type));
+  return out;
+}
+
+std::string fmt_ms(const json& v) {
+  if (v.is_null()) return "-";
+  std::ostringstream s;
+  s.precision(3);
+  s << std::fixed << v.get<double>() << "ms";
+  return s.str();
+}
+
+void print_text(const json& s, bool single, const json& single_record) {
+  auto& o = std::cout;
+  if (single && !single_record.is_null()) {
+    const auto& r = single_record;
+    o << "client_msg_no " << r["client_msg_no"].get<std::string>() << "  client_seq " << r["client_seq"]
+      << "  to " << r["channel_id"].get<std::string>() << " (type " << r["channel_type"] << ")\n";
+    o << "attempts " << r["attempts"] << "  sendacks " << r["sendacks"] << "  reason "
+      << r["reason"].get<std::string>() << "  latency " << fmt_ms(r["latency_ms"]) << "\n";
+    o << "message_ids " << r["message_ids"].dump() << "  message_seq " << r["message_seq"] << "\n";
+    size_t n = r["message_ids"].size();
+    if (n > 1)
+      o << "verdict: DUPLICATE: the server stored this message " << n << " times (" << n
+        << " distinct message_ids for one client_msg_no)\n";
+    else if (n == 1)
+      o << "verdict: ok: one message_id for " << r["attempts"] << " attempt(s)\n";
+    else
+      o << "verdict: not acknowledged\n";
+  } else {
+    o << "sent " << s["attempted"] << " messages (" << s["sends"] << " SENDs) over " << s["connections"]
+      << " connection(s) to " << s["server"].get<std::string>() << "\n";
+    o << "acknowledged " << s["acknowledged"] << ", not acknowledged " << s["not_acknowledged"]
+      << "; reasons " << s["reasons"].dump() << "\n";
+    o << "duplicates created by the server: " << s["duplicates_created"] << "\n";
+    std::ostringstream tp;
+    tp.precision(0);
+    tp << std::fixed << s["throughput_per_s"].get<double>();
+    o << "throughput " << tp.str() << " acked/s in " << s["elapsed_s"].get<double>() << "s\n";
+    const auto& l = s["latency"];
+    o << "latency p50 " << fmt_ms(l["p50_ms"]) << "  p90 " << fmt_ms(l["p90_ms"]) << "  p99 "
+      << fmt_ms(l["p99_ms"]) << "  p99.9 " << fmt_ms(l["p999_ms"]) << "  max " << fmt_ms(l["max_ms"]) << "\n";
+    if (s.contains("schedule")) {
+      const auto& sc = s["schedule"];
+      o << "schedule " << sc["rate_per_s"].get<double>() << "/s: "
+        << (sc["kept_up"].get<bool>() ? std::string("kept up")
+                                      : "fell behind: " + sc["late_sends"].dump() + " sends more than 1ms late, max lag " +
+                                            fmt_ms(sc["max_lag_ms"]) + ", behind at end " + fmt_ms(sc["behind_at_end_ms"]))
+        << "\n";
+    }
+  }
+  if (s.contains("verify")) {
+    const auto& v = s["verify"];
+    o << "verify (" << v["receivers"] << " receiver(s)): attempted " << v["attempted"] << ", acknowledged "
+      << v["acknowledged"] << ", delivered " << v["delivered"] << ", lost " << v["lost"] << ", unexpected "
+      << v["unexpected"] << ", duplicated raw " << v["duplicated"]["raw"] << " / distinct message_ids "
+      << v["duplicated"]["distinct_message_ids"] << "\n";
+  }
+  o << "result: " << s["verdict"].get<std::string>() << "\n";
+}
+
+int run(const SendFlags& f) {
+  wkit::app::SendOptions o;
+  std::string server = f.server;
+  if (server.empty()) {
+    const char* env = std::getenv("WKIT_SERVER");
+    server = env && *env ? env : "tcp://127.0.0.1:5100";
+  }
+  auto url = wkit::net::Url::parse(server);
+  if (!url) fail(2, url.error().message);
+  o.url = *url;
+  o.base.uid = f.uid;
+  o.base.token = f.token;
+  if (o.base.token.empty())
+    if (const char* env = std::getenv("WKIT_TOKEN")) o.base.token = env;
+  auto df = wkit::app::parse_device_flag(f.device_flag);
+  if (!df) fail(2, df.error().message);
+  o.base.device_flag = *df;
+  o.base.device_id = f.device_id.empty() ? "wkit-send-" + std::to_string(::getpid()) : f.device_id;
+  o.base.proto_version = f.proto_version;
+  o.base.encrypt = !f.no_encrypt;
+  if (!f.users_file.empty()) {
+    auto users = wkit::app::read_users_file(f.users_file);
+    if (!users) fail(4, users.error().describe());
+    o.users = std::move(*users);
+  } else if (f.uid.empty()) {
+    fail(2, "-u/--uid (or --users-file) is required");
+  }
+  o.targets = expand_targets(f);
+  if (o.targets.empty()) fail(2, "a target is required: --to UID or --channel ID");
+
+  int payload_sources = !f.text.empty() + !f.payload_file.empty() + !f.payload_hex.empty() + !f.payload_size.empty();
+  if (payload_sources > 1) fail(2, "give one of --text, --payload-file, --payload-hex, --payload-size");
+  if (!f.text.empty()) o.payload = f.raw_payload ? f.text : wkit::app::text_content(f.text);
+  else if (!f.payload_file.empty()) o.payload = read_file(f.payload_file);
+  else if (!f.payload_hex.empty()) {
+    auto h = wkit::crypto::hex_decode(f.payload_hex);
+    if (!h) fail(2, "bad --payload-hex: " + h.error().describe());
+    o.payload = std::move(*h);
+  } else {
+    std::string size = f.payload_size.empty() ? "64" : f.payload_size;
+    auto n = wkit::util::parse_size(size);
+    if (!n) fail(2, "bad --payload-size '" + size + "': " + n.error().message);
+    o.payload_size = *n;
+  }
+
+  o.client_msg_no = f.client_msg_no;
+  o.count = f.count;
+  if (!f.duration.empty()) o.duration = duration_flag("--duration", f.duration);
+  if (!f.client_msg_no.empty() && (o.count != 1 || o.duration.count() > 0))
+    fail(2, "--client-msg-no fixes one message: it cannot be combined with --count above 1 or --duration");
+  if (!f.rate.empty()) {
+    auto r = wkit::util::parse_rate(f.rate);
+    if (!r) fail(2, "bad --rate '" + f.rate + "': " + r.error().message);
+    o.rate = *r;
+  }
+  o.connections = f.connections;
+  o.window = f.window;
+  o.ack_timeout = duration_flag("--ack-timeout", f.ack_timeout);
+  o.retries = f.retries;
+  o.retry_interval = duration_flag("--retry-interval", f.retry_interval);
+  o.retry_mode = f.retry_mode == "forced" ? wkit::app::SendOptions::RetryMode::forced
+                                          : wkit::app::SendOptions::RetryMode::on_timeout;
+  o.reconnect_before_retry = f.reconnect_before_retry;
+  o.ramp_up = duration_flag("--ramp-up", f.ramp_up);
+  o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(duration_flag("--connect-timeout", f.connect_timeout));
+  o.max_handshakes = f.max_handshakes;
+  for (auto& r : f.receivers) o.receivers.push_back(wkit::app::parse_identity(r));
+  if (f.verify && o.receivers.empty()) fail(2, "--verify needs at least one --receiver UID[:TOKEN]");
+  o.verify_wait = duration_flag("--verify-wait", f.verify_wait);
+  o.fail_on_duplicate = f.fail_on_duplicate;
+
+  const bool single = o.count == 1 && o.duration.count() == 0;
+  json single_record;
+  wkit::util::Progress progress;
+  wkit::app::SendHooks hooks;
+  hooks.on_message = [&](const json& j) {
+    if (f.output == "jsonl") std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+    if (single) single_record = j;
+  };
+  if (f.output == "jsonl")
+    hooks.on_delivery = [](const json& j) { std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n'; };
+  if (progress.enabled())
+    hooks.on_progress = [&](uint64_t sent, uint64_t acked, double secs, uint64_t p99) {
+      std::ostringstream line;
+      line << "sent " << sent << "  acked " << acked << "  " << uint64_t(secs > 0 ? double(acked) / secs : 0)
+           << "/s  p99 " << wkit::util::format_duration(std::chrono::nanoseconds(p99));
+      progress.update(line.str());
+    };
+
+  auto out = wkit::app::run_send(o, hooks);
+  progress.finish();
+  if (out.exit_code == 3) fail(3, out.error);
+  if (!f.hist_out.empty())
+    if (auto err = wkit::app::write_file_atomic(f.hist_out, out.latency.to_json())) fail(4, err->message);
+  if (f.output == "json") std::cout << out.summary.dump(2) << '\n';
+  else if (f.output == "jsonl") {
+    json s = out.summary;
+    s["type"] = "summary";
+    std::cout << s.dump() << '\n';
+  } else {
+    print_text(out.summary, single, single_record);
+  }
+  std::cout.flush();
+  if (out.exit_code == 1) std::cerr << "wkit send: check failed: " << out.summary["verdict"].get<std::string>() << "\n";
+  return out.exit_code;
+}
+
+int merge_hist(const std::vector<std::string>& files, const std::string& out_path, const std::string& output) {
+  wkit::util::Histogram total;
+  for (auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(4, "cannot read " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto h = wkit::util::Histogram::from_json(ss.str());
+    if (!h) fail(4, path + ": " + h.error().describe());
+    total.merge(*h);
+  }
+  if (!out_path.empty())
+    if (auto err = wkit::app::write_file_atomic(out_path, total.to_json())) fail(4, err->message);
+  json s = wkit::app::latency_json(total);
+  s["files"] = files.size();
+  if (output == "json") std::cout << s.dump(2) << '\n';
+  else
+    std::cout << "merged " << files.size() << " histogram(s): " << s["count"] << " values  p50 " << fmt_ms(s["p50_ms"])
+              << "  p90 " << fmt_ms(s["p90_ms"]) << "  p99 " << fmt_ms(s["p99_ms"]) << "  p99.9 "
+              << fmt_ms(s["p999_ms"]) << "  max " << fmt_ms(s["max_ms"]) << "\n";
+  return 0;
+}
+
+wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
+  auto f = std::make_shared<SendFlags>();
+  auto* sub = app.add_subcommand("send", "Send messages: forced retries with a per-message duplicate verdict, "
+                                         "load runs, end-to-end verification");
+  sub->add_option("-u,--uid", f->uid, "Sender uid");
+  sub->add_option("-t,--token", f->token, "Token (env WKIT_TOKEN)");
+  sub->add_option("--device-flag", f->device_flag, "app, web, pc or a number")->capture_default_str();
+  sub->add_option("--device-id", f->device_id, "Device id (default wkit-send-PID; -N appended per connection)");
+  sub->add_option("-s,--server", f->server, "Server URL tcp://HOST:PORT or ws://HOST:PORT[/PATH] (env WKIT_SERVER; "
+                                            "default tcp://127.0.0.1:5100)");
+  sub->add_option("--proto-version", f->proto_version, "Protocol version to ask for (the CONNACK decides)")
+      ->check(CLI::Range(0, 255))->capture_default_str();
+  sub->add_flag("--no-encrypt", f->no_encrypt, "Send plaintext payloads with the NoEncrypt setting bit");
+  sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per message, then the summary)")
+      ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();
+  sub->add_option("--to", f->to, "Person channel: the peer's uid (repeatable; {i} with --channels)");
+  sub->add_option("--channel", f->channel, "Channel id (repeatable; {i} with --channels)");
+  sub->add_option("--channel-type", f->channel_type, "Channel type for --channel (1 person, 2 group, ...)")
+      ->check(CLI::Range(0, 255))->capture_default_str();
+  sub->add_option("--channels", f->channels, "Expand {i} in --to/--channel to 0..K-1; messages go round-robin");
+  sub->add_option("--text", f->text, "Text, sent as {\"type\":1,\"content\":TEXT} unless --raw-payload");
+  sub->add_flag("--raw-payload", f->raw_payload, "Send --text as is");
+  sub->add_option("--payload-file", f->payload_file, "Payload bytes from a file");
+  sub->add_option("--payload-hex", f->payload_hex, "Payload bytes as hex");
+  sub->add_option("--payload-size", f->payload_size, "Generated payload of N bytes carrying the send time "
+                                                     "(default 64 when no payload is given)");
+  sub->add_option("--client-msg-no", f->client_msg_no, "Fix the client_msg_no (single message)");
+  sub->add_option("--count", f->count, "Messages to send")->capture_default_str();
+  sub->add_option("--duration", f->duration, "Send for this long instead of --count");
+  sub->add_option("--rate", f->rate, "Open model: send on a schedule, e.g. 5000/s; latency from the schedule");
+  sub->add_option("--connections", f->connections, "Connections")->check(CLI::Range(1, 100000))->capture_default_str();
+  sub->add_option("--window", f->window, "In-flight SENDs per connection")->check(CLI::Range(1, 1000000))->capture_default_str();
+  sub->add_option("--ack-timeout", f->ack_timeout, "Give up on a SENDACK after this long")->capture_default_str();
+  sub->add_option("--users-file", f->users_file, "uid[:token] per line; connection i uses line i mod N");
+  sub->add_option("--retries", f->retries, "Resend each SEND N more times (same client_seq and client_msg_no, DUP set)")
+      ->check(CLI::Range(0, 10000))->capture_default_str();
+  sub->add_option("--retry-interval", f->retry_interval, "Time between forced resends")->capture_default_str();
+  sub->add_option("--retry-mode", f->retry_mode, "forced: resend whether or not a SENDACK came; on-timeout: resend "
+                                                 "only when no SENDACK came within --ack-timeout")
+      ->check(CLI::IsMember({"forced", "on-timeout"}))->capture_default_str();
+  sub->add_flag("--reconnect-before-retry", f->reconnect_before_retry, "Resend over a fresh connection (new handshake)");
+  sub->add_option("--ramp-up", f->ramp_up, "Spread connection starts over this long")->capture_default_str();
+  sub->add_option("--max-handshakes", f->max_handshakes, "Concurrent handshakes at most")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  sub->add_option("--connect-timeout", f->connect_timeout, "Connect + handshake deadline")->capture_default_str();
+  sub->add_flag("--verify", f->verify, "Open --receiver connections in this process and account every message");
+  sub->add_option("--receiver", f->receivers, "Receiver UID[:TOKEN] for --verify (repeatable)");
+  sub->add_option("--verify-wait", f->verify_wait, "How long to wait for deliveries after the last SENDACK")
+      ->capture_default_str();
+  sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "With --verify: exit 1 on duplicate deliveries too");
+  sub->add_option("--hist-out", f->hist_out, "Write the latency histogram (docs/histogram-format.md)");
+
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto merged_out = std::make_shared<std::string>();
+  auto merge_output = std::make_shared<std::string>("text");
+  auto* merge = sub->add_subcommand("merge-hist", "Merge --hist-out files from several runs and print percentiles");
+  merge->add_option("files", *files, "Histogram files")->required();
+  merge->add_option("--out", *merged_out, "Write the merged histogram to FILE");
+  merge->add_option("-o,--output", *merge_output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  merge->final_callback([files, merged_out, merge_output] { throw Exit{merge_hist(*files, *merged_out, *merge_output)}; });
+  sub->require_subcommand(0, 1);
+  sub->final_callback([f] { throw Exit{run(*f)}; });
+}};
+
+}  // namespace

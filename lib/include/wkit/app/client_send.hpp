@@ -1,0 +1,85 @@
+#pragma once
+// `wkit send`: one engine for a single message with forced retries, for load
+// runs (count/duration, open-model rate, many connections, windows) and for
+// end-to-end verification with in-process receivers.
+//
+// Accounting per message: every SENDACK is recorded; the set of distinct
+// message_ids is the verdict (more than one: the server stored a duplicate).
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "wkit/net/transport.hpp"
+#include "wkit/session/client_session.hpp"
+#include "wkit/util/histogram.hpp"
+
+namespace wkit::app {
+
+struct Identity {
+  std::string uid, token;
+};
+// Reads `uid[:token]` lines (blank lines and #comments skipped). Errors name file:line.
+Result<std::vector<Identity>> read_users_file(const std::string& path);
+// "UID[:TOKEN]"
+Identity parse_identity(std::string_view text);
+
+struct Target {
+  std::string channel_id;
+  uint8_t channel_type = 1;
+};
+
+struct SendOptions {
+  net::Url url;
+  session::ClientConfig base;   // identity, version, encryption
+  std::vector<Identity> users;  // --users-file: connection i uses users[i % n]
+  std::vector<Target> targets;  // message g goes to targets[g % n]
+
+  std::string payload;          // fixed payload (text/file/hex), when payload_size == 0
+  size_t payload_size = 0;      // generated payload with a send timestamp
+  std::string client_msg_no;    // fixed (single message only)
+
+  uint64_t count = 1;
+  std::chrono::nanoseconds duration{0};  // > 0: send until it elapses (count ignored)
+  double rate = 0;                       // per second; 0 = as fast as windows allow
+  int connections = 1;
+  int window = 1;
+
+  enum class RetryMode { forced, on_timeout };
+  RetryMode retry_mode = RetryMode::forced;
+  int retries = 0;
+  std::chrono::nanoseconds retry_interval = std::chrono::seconds(1);
+  bool reconnect_before_retry = false;
+  std::chrono::nanoseconds ack_timeout = std::chrono::seconds(5);
+
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::nanoseconds ramp_up{0};  // spread connection starts over this
+  int max_handshakes = 16;              // concurrent handshakes at most
+
+  // Verification: receivers open before sending; every message is expected
+  // at every receiver.
+  std::vector<Identity> receivers;
+  std::chrono::nanoseconds verify_wait = std::chrono::seconds(10);
+  bool fail_on_duplicate = false;
+};
+
+struct SendOutcome {
+  nlohmann::json summary;
+  util::Histogram latency;
+  int exit_code = 0;  // 0 ok, 1 check failed, 3 connection/handshake
+  std::string error;  // one line when exit_code is 3 (or 5)
+};
+
+struct SendHooks {
+  std::function<void(const nlohmann::json&)> on_message;    // per finished message
+  std::function<void(const nlohmann::json&)> on_delivery;   // verify: per RECV
+  // Called about 10 times a second: sent, acked, elapsed seconds, current p99 ns.
+  std::function<void(uint64_t, uint64_t, double, uint64_t)> on_progress;
+};
+
+// Runs to completion on its own io_context (the calling thread).
+SendOutcome run_send(const SendOptions& opts, const SendHooks& hooks = {});
+
+}  // namespace wkit::app

@@ -1,0 +1,52 @@
+#include "wkit/app/client_cli.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+namespace wkit::app {
+
+Result<uint8_t> parse_device_flag(std::string_view text) {
+  if (text == "app") return uint8_t(0);
+  if (text == "web") return uint8_t(1);
+  if (text == "pc") return uint8_t(2);
+  if (text == "system") return uint8_t(99);
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size() || v > 255)
+    return Error{ErrorKind::usage, "bad --device-flag '" + std::string(text) + "': expected app, web, pc, system or 0..255",
+                 std::nullopt};
+  return uint8_t(v);
+}
+
+Status write_file_atomic(const std::string& path, std::string_view content) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Error::input("cannot write " + tmp);
+    out.write(content.data(), std::streamsize(content.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return Error::input("cannot write " + tmp);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Error::input("cannot rename " + tmp + " to " + path);
+  }
+  return std::nullopt;
+}
+
+int exit_code_of(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::usage: return 2;
+    case ErrorKind::connection: return 3;
+    case ErrorKind::bad_input: return 4;
+    case ErrorKind::internal: return 5;
+  }
+  return 5;
+}
+
+}  // namespace wkit::app

@@ -1,0 +1,224 @@
+#include "wkit/app/client_connection.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "wkit/proto/frame.hpp"
+
+namespace wkit::app {
+
+using asio::redirect_error;
+using asio::use_awaitable;
+using net::error_code;
+
+namespace {
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Error conn_error(const net::Url& url, std::string what) {
+  return Error{ErrorKind::connection, url.to_string() + ": " + std::move(what), std::nullopt};
+}
+
+}  // namespace
+
+ClientConnection::ClientConnection(net::Url url, std::unique_ptr<net::Connection> conn,
+                                   session::ClientConfig cfg)
+    : url_(std::move(url)), conn_(std::move(conn)), session_(std::move(cfg)),
+      writer_(*conn_, 256 * 1024), ping_timer_(conn_->get_executor()),
+      loops_done_(conn_->get_executor()) {
+  readbuf_.resize(64 * 1024);
+  loops_done_.expires_at(asio::steady_timer::time_point::max());
+}
+
+ClientConnection::~ClientConnection() {
+  if (conn_) conn_->close();
+}
+
+asio::awaitable<Result<std::unique_ptr<ClientConnection>>> ClientConnection::open(
+    const net::Url& url, session::ClientConfig cfg, std::chrono::milliseconds timeout) {
+  auto ex = co_await asio::this_coro::executor;
+  // One deadline for connect + CONNECT + CONNACK: on expiry the socket is
+  // closed, which ends whichever wait is pending.
+  auto timed_out = std::make_shared<bool>(false);
+  auto victim = std::make_shared<net::Connection*>(nullptr);
+  asio::steady_timer deadline(ex, timeout);
+  deadline.async_wait([timed_out, victim](error_code ec) {
+    if (ec) return;
+    *timed_out = true;
+    if (*victim) (*victim)->close();
+  });
+  error_code ec;
+  auto raw = co_await net::connect(url, ec);
+  if (ec || !raw) {
+    deadline.cancel();
+    co_return conn_error(url, "cannot connect: " + ec.message());
+  }
+  *victim = raw.get();
+  std::unique_ptr<ClientConnection> c(new ClientConnection(url, std::move(raw), std::move(cfg)));
+  std::string hello;
+  c->session_.encode_connect(unix_ms(), hello);
+  if (c->session_.state() != session::ClientSession::State::awaiting_connack) {
+    deadline.cancel();
+    co_return Error{ErrorKind::usage, "identity too long to encode in CONNECT", std::nullopt};
+  }
+  std::string_view one = hello;
+  co_await c->conn_->write_frames(std::span<const std::string_view>(&one, 1), ec);
+  while (!ec) {
+    size_t n = co_await c->conn_->read_some(std::span<char>(c->readbuf_.data(), c->readbuf_.size()), ec);
+    if (ec) break;
+    c->session_.feed(std::string_view(c->readbuf_.data(), n));
+    auto ev = c->session_.poll();
+    if (!ev) continue;
+    deadline.cancel();
+    *victim = nullptr;
+    if (auto* perr = std::get_if<session::ProtocolErrorEvent>(&*ev))
+      co_return conn_error(url, "handshake: " + perr->error.describe());
+    auto& ack = std::get<session::ConnackEvent>(*ev);
+    c->connack_ = ack;
+    if (!ack.success) {
+      if (!ack.error.empty()) co_return conn_error(url, ack.error);
+      co_return conn_error(url, "CONNACK reason " + std::string(proto::reason_code_name(ack.reason_code)) +
+                                    " (" + std::to_string(ack.reason_code) + ")");
+    }
+    co_return std::move(c);
+  }
+  deadline.cancel();
+  *victim = nullptr;
+  if (*timed_out) co_return conn_error(url, "handshake timed out after " + std::to_string(timeout.count()) + "ms");
+  co_return conn_error(url, "connection closed before CONNACK: " + ec.message());
+}
+
+void ClientConnection::start(Handler on_event, ClosedHandler on_closed,
+                             std::chrono::milliseconds ping_interval) {
+  on_event_ = std::move(on_event);
+  on_closed_ = std::move(on_closed);
+  auto ex = conn_->get_executor();
+  loops_ = 2;
+  asio::co_spawn(ex, read_loop(), asio::detached);
+  asio::co_spawn(ex, writer_loop(), asio::detached);
+  if (ping_interval.count() > 0) {
+    ++loops_;
+    asio::co_spawn(ex, ping_loop(ping_interval), asio::detached);
+  }
+}
+
+void ClientConnection::end(std::string why) {
+  if (!alive_) return;
+  alive_ = false;
+  end_reason_ = std::move(why);
+  ping_timer_.cancel();
+  writer_.stop();
+  conn_->close();
+  if (!closing_ && on_closed_) on_closed_(end_reason_);
+}
+
+asio::awaitable<void> ClientConnection::writer_loop() {
+  co_await writer_.run();
+  if (writer_.failed()) end("write failed: " + writer_.error().message());
+  if (--loops_ == 0) loops_done_.cancel();
+}
+
+asio::awaitable<void> ClientConnection::read_loop() {
+  error_code ec;
+  while (alive_) {
+    size_t n = co_await conn_->read_some(std::span<char>(readbuf_.data(), readbuf_.size()), ec);
+    if (ec) {
+      end(ec == asio::error::eof ? "closed by the server" : "read failed: " + ec.message());
+      break;
+    }
+    session_.feed(std::string_view(readbuf_.data(), n));
+    while (auto ev = session_.poll()) {
+      if (std::holds_alternative<session::PingEvent>(*ev)) {
+        session_.encode_pong(writer_.buffer());
+        writer_.commit();
+        continue;
+      }
+      if (auto* perr = std::get_if<session::ProtocolErrorEvent>(&*ev)) {
+        if (on_event_) on_event_(*ev);
+        end("protocol error: " + perr->error.describe());
+        break;
+      }
+      if (auto* d = std::get_if<session::DisconnectEvent>(&*ev)) {
+        std::string why = "DISCONNECT from the server: " + std::string(proto::reason_code_name(d->reason_code));
+        if (!d->reason.empty()) why += " (" + std::string(d->reason) + ")";
+        if (on_event_) on_event_(*ev);
+        end(why);
+        break;
+      }
+      if (on_event_) on_event_(*ev);
+    }
+  }
+  if (--loops_ == 0) loops_done_.cancel();
+}
+
+asio::awaitable<void> ClientConnection::ping_loop(std::chrono::milliseconds interval) {
+  while (alive_) {
+    ping_timer_.expires_after(interval);
+    error_code ec;
+    co_await ping_timer_.async_wait(redirect_error(use_awaitable, ec));
+    if (!alive_ || closing_) break;
+    session_.encode_ping(writer_.buffer());
+    writer_.commit();
+  }
+  if (--loops_ == 0) loops_done_.cancel();
+}
+
+Result<uint32_t> ClientConnection::send(const session::SendSpec& spec) {
+  if (!alive_) return Error{ErrorKind::connection, "connection is closed: " + end_reason_, std::nullopt};
+  auto r = session_.encode_send(spec, writer_.buffer());
+  if (r.ok()) writer_.commit();
+  return r;
+}
+
+void ClientConnection::recvack(int64_t message_id, uint64_t message_seq) {
+  if (!alive_) return;
+  session_.encode_recvack(message_id, message_seq, writer_.buffer());
+  writer_.commit();
+}
+
+asio::awaitable<void> ClientConnection::join() {
+  while (loops_ > 0) {
+    error_code ec;
+    co_await loops_done_.async_wait(redirect_error(use_awaitable, ec));
+  }
+}
+
+asio::awaitable<void> ClientConnection::close(bool send_disconnect) {
+  if (closing_) {
+    co_await join();
+    co_return;
+  }
+  closing_ = true;
+  if (alive_) {
+    if (send_disconnect) {
+      session_.encode_disconnect(0, "", writer_.buffer());
+      writer_.commit();
+    }
+    co_await writer_.drain();
+    ping_timer_.cancel();
+    error_code ec;
+    if (alive_) {
+      // Half-close, then let the read loop see the server's EOF (bounded).
+      co_await conn_->graceful_close(ec);
+      asio::steady_timer grace(conn_->get_executor(), std::chrono::seconds(2));
+      grace.async_wait([this](error_code e) { if (!e) end("closed"); });
+      co_await join();
+      grace.cancel();
+    }
+  }
+  end("closed");
+  co_await join();
+}
+
+asio::awaitable<void> ClientConnection::abort() {
+  closing_ = true;
+  end("aborted");
+  co_await join();
+}
+
+}  // namespace wkit::app

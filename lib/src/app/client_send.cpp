@@ -1,0 +1,605 @@
+#include "wkit/app/client_send.hpp"
+
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include "wkit/app/client_connection.hpp"
+#include "wkit/app/client_deliveries.hpp"
+#include "wkit/app/client_payload.hpp"
+#include "wkit/app/client_receiver.hpp"
+#include "wkit/proto/frame.hpp"
+#include "wkit/util/ids.hpp"
+
+namespace wkit::app {
+
+using asio::redirect_error;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+Identity parse_identity(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) return {std::string(text), ""};
+  return {std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+}
+
+Result<std::vector<Identity>> read_users_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error::input("cannot open users file " + path);
+  std::vector<Identity> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    auto id = parse_identity(std::string_view(line).substr(start));
+    if (id.uid.empty() || id.uid.find_first_of(" \t") != std::string::npos)
+      return Error::input(path + ":" + std::to_string(n) + ": expected uid[:token], got '" + line + "'");
+    out.push_back(std::move(id));
+  }
+  if (out.empty()) return Error::input(path + ": no users (expected uid[:token] per line)");
+  return out;
+}
+
+namespace {
+
+int64_t mono_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// A never-expiring timer used as a condition variable (single thread).
+struct Signal {
+  explicit Signal(asio::any_io_executor ex) : t(ex) { t.expires_at(Clock::time_point::max()); }
+  void notify() {
+    t.cancel();
+    t.expires_at(Clock::time_point::max());
+  }
+  asio::awaitable<void> wait() {
+    boost::system::error_code ec;
+    co_await t.async_wait(redirect_error(use_awaitable, ec));
+  }
+  asio::steady_timer t;
+};
+
+struct Record {
+  std::array<char, util::kClientMsgNoLength> cmn{};
+  uint32_t lane = 0, seq = 0, target = 0;
+  uint16_t attempts = 0, acks = 0;
+  uint8_t reason = 0;
+  bool acked_ok = false, done = false, timed_out = false;
+  int64_t sched_ns = 0, last_send_ns = 0, payload_ts = 0;
+  int64_t message_id = 0;
+  uint64_t message_seq = 0;
+  std::vector<int64_t> extra_ids;  // other distinct message_ids (duplicates)
+  int64_t latency_ns = -1;
+};
+
+struct Lane {
+  int index = 0;
+  session::ClientConfig cfg;
+  std::unique_ptr<ClientConnection> conn;
+  bool ready = false, reconnecting = false, dead = false;
+  std::vector<uint32_t> by_seq;    // client_seq - 1 -> record index
+  std::vector<uint32_t> inflight;  // records not done
+  uint32_t next_seq = 1;
+};
+
+class Engine {
+ public:
+  Engine(const SendOptions& o, const SendHooks& h, asio::io_context& ctx)
+      : o_(o), h_(h), ctx_(ctx), slot_(ctx.get_executor()), hs_(ctx.get_executor()),
+        progress_(ctx.get_executor()) {
+    fixed_cmn_ = !o_.client_msg_no.empty();
+    if (o_.duration.count() == 0) records_.reserve(o_.count);
+    const int n = std::max(1, o_.connections);
+    for (int i = 0; i < n; ++i) {
+      auto L = std::make_unique<Lane>();
+      L->index = i;
+      L->cfg = o_.base;
+      if (!o_.users.empty()) {
+        L->cfg.uid = o_.users[i % o_.users.size()].uid;
+        L->cfg.token = o_.users[i % o_.users.size()].token;
+      } else if (n > 1) {
+        // Servers keep one connection per (uid, device_flag) and kick the
+        // older one, so connection i sends as UID-i.
+        L->cfg.uid = o_.base.uid + "-" + std::to_string(i);
+      }
+      if (n > 1) L->cfg.device_id = o_.base.device_id + "-" + std::to_string(i);
+      lanes_.push_back(std::move(L));
+    }
+  }
+
+  asio::awaitable<void> main() {
+    t0_ = mono_ns();
+    // Receivers first, so that nothing sent can arrive before they listen.
+    for (size_t i = 0; i < o_.receivers.size(); ++i) {
+      ReceiverOptions ro;
+      ro.url = o_.url;
+      ro.cfg = o_.base;
+      ro.cfg.uid = o_.receivers[i].uid;
+      ro.cfg.token = o_.receivers[i].token;
+      ro.cfg.device_id = "wkit-verify-" + std::to_string(i);
+      ro.connect_timeout = o_.connect_timeout;
+      ro.keep_payloads = false;
+      auto r = std::make_unique<Receiver>(ro, h_.on_delivery);
+      if (auto err = co_await r->open()) {
+        fail(err->message);
+        finished_ = true;
+        for (auto& opened : receivers_) co_await opened->close();
+        co_return;
+      }
+      receivers_.push_back(std::move(r));
+    }
+    for (auto& L : lanes_) asio::co_spawn(ctx_, lane_start(*L), asio::detached);
+    asio::co_spawn(ctx_, sweeper(), asio::detached);
+    if (h_.on_progress) asio::co_spawn(ctx_, progress_loop(), asio::detached);
+    co_await dispatch();
+    // Every message ends acked, with all its SENDACKs, or timed out.
+    while (!fatal_ && done_count_ < records_.size()) co_await slot_.wait();
+    send_end_ns_ = mono_ns();
+    if (!fatal_ && !receivers_.empty()) co_await await_deliveries();
+    finished_ = true;
+    progress_.cancel();
+    for (auto& L : lanes_) {
+      while (L->reconnecting) co_await slot_.wait();
+      if (L->conn) co_await L->conn->close();
+    }
+    for (auto& r : receivers_) co_await r->close();
+  }
+
+  SendOutcome outcome();
+
+ private:
+  std::string_view cmn_of(const Record& r) const {
+    return fixed_cmn_ ? std::string_view(o_.client_msg_no) : std::string_view(r.cmn.data(), r.cmn.size());
+  }
+
+  void fail(std::string why) {
+    if (!fatal_) fatal_msg_ = std::move(why);
+    fatal_ = true;
+    slot_.notify();
+  }
+
+  asio::awaitable<Status> open_lane(Lane& L) {
+    while (handshakes_ >= std::max(1, o_.max_handshakes)) co_await hs_.wait();
+    ++handshakes_;
+    auto c = co_await ClientConnection::open(o_.url, L.cfg, o_.connect_timeout);
+    --handshakes_;
+    hs_.notify();
+    if (!c.ok()) co_return c.error();
+    if (finished_ || fatal_) {  // the run ended while we were connecting
+      co_await c.value()->close();
+      co_return Error{ErrorKind::connection, "run ended", std::nullopt};
+    }
+    L.conn = std::move(c.value());
+    L.conn->start([this, &L](const session::ClientEvent& ev) { on_event(L, ev); },
+                  [this, &L](const std::string& why) { on_lost(L, why); });
+    L.ready = true;
+    slot_.notify();
+    co_return std::nullopt;
+  }
+
+  asio::awaitable<void> lane_start(Lane& L) {
+    if (o_.ramp_up.count() > 0 && lanes_.size() > 1) {
+      asio::steady_timer t(ctx_, o_.ramp_up * L.index / int64_t(lanes_.size()));
+      co_await t.async_wait(use_awaitable);
+    }
+    if (auto err = co_await open_lane(L)) fail(err->message);
+  }
+
+  void on_lost(Lane& L, const std::string& why) {
+    L.ready = false;
+    if (finished_ || L.reconnecting) return;
+    if (why.starts_with("DISCONNECT")) {
+      // Kicked or refused by the server: reconnecting would only fight over
+      // the session (e.g. two connections with one uid and device flag).
+      L.dead = true;
+      if (++dead_lanes_ == lanes_.size()) fail("all connections lost: " + why);
+      slot_.notify();
+      return;
+    }
+    L.reconnecting = true;
+    asio::co_spawn(ctx_, reconnect(L, {}), asio::detached);
+  }
+
+  // New connection (new handshake), then resend `due` as DUPs.
+  asio::awaitable<void> reconnect(Lane& L, std::vector<uint32_t> due) {
+    L.ready = false;
+    L.reconnecting = true;
+    if (L.conn) co_await L.conn->close();
+    for (int tries = 0; !finished_ && !fatal_; ++tries) {
+      if (!(co_await open_lane(L))) break;
+      asio::steady_timer t(ctx_, std::chrono::milliseconds(200));
+      co_await t.async_wait(use_awaitable);
+    }
+    ++reconnects_;
+    L.reconnecting = false;
+    for (uint32_t idx : due) attempt(L, idx, true);
+    slot_.notify();
+  }
+
+  void on_event(Lane& L, const session::ClientEvent& ev) {
+    const auto* a = std::get_if<session::SendackEvent>(&ev);
+    if (!a) return;
+    const auto& f = a->frame;
+    if (f.client_seq == 0 || f.client_seq > L.by_seq.size()) {
+      ++unmatched_acks_;
+      return;
+    }
+    Record& r = records_[L.by_seq[f.client_seq - 1]];
+    ++r.acks;
+    ++acks_total_;
+    if (r.acks == 1) r.reason = f.reason_code;
+    if (f.reason_code == 1) {
+      if (!r.acked_ok) {
+        r.acked_ok = true;
+        r.reason = 1;
+        r.message_id = f.message_id;
+        r.message_seq = f.message_seq;
+        r.latency_ns = mono_ns() - r.sched_ns;
+        latency_.record(uint64_t(std::max<int64_t>(0, r.latency_ns)));
+        ++acked_;
+      } else if (f.message_id != r.message_id &&
+                 std::find(r.extra_ids.begin(), r.extra_ids.end(), f.message_id) == r.extra_ids.end()) {
+        r.extra_ids.push_back(f.message_id);
+      }
+    }
+    if (r.done) return;
+    const bool forced = o_.retry_mode == SendOptions::RetryMode::forced;
+    if (!forced || (r.attempts >= 1 + o_.retries && r.acks >= r.attempts)) finish(L.by_seq[f.client_seq - 1]);
+  }
+
+  void attempt(Lane& L, uint32_t idx, bool dup) {
+    Record& r = records_[idx];
+    const Target& t = o_.targets[r.target];
+    std::string_view payload = o_.payload;
+    if (o_.payload_size > 0) {
+      make_timed_payload(r.payload_ts, o_.payload_size, payload_buf_);
+      payload = payload_buf_;
+    }
+    session::SendSpec spec;
+    spec.channel_id = t.channel_id;
+    spec.channel_type = t.channel_type;
+    spec.client_msg_no = cmn_of(r);
+    spec.payload = payload;
+    spec.client_seq = r.seq;
+    spec.dup = dup;
+    r.last_send_ns = mono_ns();
+    if (!L.conn || !L.ready) return;  // counted as a lost attempt by the sweeper
+    auto sent = L.conn->send(spec);
+    if (!sent.ok()) {
+      if (sent.error().kind != ErrorKind::connection) fail("cannot encode SEND: " + sent.error().message);
+      return;
+    }
+    ++r.attempts;
+    ++sends_total_;
+  }
+
+  void finish(uint32_t idx) {
+    Record& r = records_[idx];
+    r.done = true;
+    ++done_count_;
+    auto& inf = lanes_[r.lane]->inflight;
+    auto it = std::find(inf.begin(), inf.end(), idx);
+    if (it != inf.end()) {
+      *it = inf.back();
+      inf.pop_back();
+    }
+    if (h_.on_message) h_.on_message(record_json(r));
+    slot_.notify();
+  }
+
+  nlohmann::json record_json(const Record& r) const {
+    nlohmann::json ids = nlohmann::json::array();
+    if (r.acked_ok) ids.push_back(r.message_id);
+    for (auto id : r.extra_ids) ids.push_back(id);
+    const Target& t = o_.targets[r.target];
+    nlohmann::json j = {{"type", "send"},
+                        {"client_msg_no", std::string(cmn_of(r))},
+                        {"client_seq", r.seq},
+                        {"channel_id", t.channel_id},
+                        {"channel_type", t.channel_type},
+                        {"attempts", r.attempts},
+                        {"sendacks", r.acks},
+                        {"message_ids", ids},
+                        {"message_seq", r.message_seq},
+                        {"reason", r.acks ? std::string(proto::reason_code_name(r.reason)) : "no_ack"},
+                        {"duplicate", ids.size() > 1}};
+    j["latency_ms"] = r.latency_ns >= 0 ? nlohmann::json(ns_to_ms(uint64_t(r.latency_ns))) : nlohmann::json();
+    return j;
+  }
+
+  Lane* pick_lane(uint64_t g) {
+    const size_t n = lanes_.size();
+    for (size_t k = 0; k < n; ++k) {
+      Lane& L = *lanes_[(g + k) % n];
+      if (L.ready && !L.reconnecting && L.inflight.size() < size_t(std::max(1, o_.window))) return &L;
+    }
+    return nullptr;
+  }
+
+  asio::awaitable<void> dispatch() {
+    const int64_t start = mono_ns();
+    asio::steady_timer pace(ctx_);
+    uint64_t since_yield = 0;
+    for (uint64_t g = 0;; ) {
+      if (fatal_) co_return;
+      int64_t now = mono_ns();
+      if (o_.duration.count() > 0 ? now - start >= o_.duration.count() : g >= o_.count) break;
+      int64_t sched = now;
+      if (o_.rate > 0) {
+        sched = start + int64_t(double(g) * 1e9 / o_.rate);
+        if (now < sched) {
+          pace.expires_after(std::chrono::nanoseconds(sched - now));
+          co_await pace.async_wait(use_awaitable);
+          continue;
+        }
+      }
+      Lane* L = pick_lane(g);
+      if (!L) {
+        co_await slot_.wait();
+        continue;
+      }
+      if (o_.rate > 0) {
+        int64_t lag = now - sched;
+        if (lag > 1000000) ++late_;
+        max_lag_ = std::max(max_lag_, lag);
+        last_lag_ = lag;
+      }
+      const uint32_t idx = uint32_t(records_.size());
+      Record& r = records_.emplace_back();
+      r.lane = uint32_t(L->index);
+      r.seq = L->next_seq++;
+      r.target = uint32_t(g % o_.targets.size());
+      r.sched_ns = sched;
+      r.payload_ts = unix_now_ns();
+      if (!fixed_cmn_) util::random_client_msg_no(r.cmn.data());
+      L->by_seq.push_back(idx);
+      L->inflight.push_back(idx);
+      attempt(*L, idx, false);
+      ++g;
+      if (++since_yield >= 64) {  // let the writers and readers run
+        since_yield = 0;
+        if (L->conn && L->conn->writer().pending_bytes() > 256 * 1024) co_await L->conn->wait_writable();
+        co_await asio::post(ctx_, use_awaitable);
+      }
+    }
+    dispatch_end_ns_ = mono_ns();
+  }
+
+  asio::awaitable<void> sweeper() {
+    using namespace std::chrono;
+    int64_t tick_ns = std::min(o_.ack_timeout.count(), o_.retries > 0 ? o_.retry_interval.count() : o_.ack_timeout.count()) / 4;
+    tick_ns = std::clamp<int64_t>(tick_ns, 1000000, 50000000);
+    asio::steady_timer t(ctx_);
+    const bool forced = o_.retry_mode == SendOptions::RetryMode::forced;
+    std::vector<uint32_t> snapshot, due;
+    while (!finished_ && !fatal_) {
+      t.expires_after(nanoseconds(tick_ns));
+      co_await t.async_wait(use_awaitable);
+      const int64_t now = mono_ns();
+      for (auto& Lp : lanes_) {
+        Lane& L = *Lp;
+        if (L.reconnecting) continue;
+        snapshot = L.inflight;
+        due.clear();
+        for (uint32_t idx : snapshot) {
+          Record& r = records_[idx];
+          if (r.done) continue;
+          const int max_attempts = 1 + o_.retries;
+          if (forced) {
+            if (r.attempts < max_attempts) {
+              if (now >= r.last_send_ns + o_.retry_interval.count()) due.push_back(idx);
+            } else if (now >= r.last_send_ns + o_.ack_timeout.count()) {
+              r.timed_out = r.acks == 0;
+              finish(idx);
+            }
+          } else if (now >= r.last_send_ns + o_.ack_timeout.count()) {
+            if (r.attempts < max_attempts && L.ready) due.push_back(idx);
+            else if (r.attempts >= max_attempts || now >= r.last_send_ns + 3 * o_.ack_timeout.count()) {
+              r.timed_out = true;
+              finish(idx);
+            }
+          }
+        }
+        if (due.empty()) continue;
+        if (o_.reconnect_before_retry) {
+          L.reconnecting = true;
+          L.ready = false;
+          asio::co_spawn(ctx_, reconnect(L, due), asio::detached);
+        } else {
+          for (uint32_t idx : due) attempt(L, idx, true);
+        }
+      }
+    }
+  }
+
+  asio::awaitable<void> progress_loop() {
+    while (!finished_) {
+      progress_.expires_after(std::chrono::milliseconds(100));
+      boost::system::error_code ec;
+      co_await progress_.async_wait(redirect_error(use_awaitable, ec));
+      if (finished_) break;
+      h_.on_progress(records_.size(), acked_, double(mono_ns() - t0_) / 1e9, latency_.value_at_quantile(0.99));
+    }
+  }
+
+  bool all_delivered() const {
+    for (auto& rc : receivers_) {
+      const auto& ids = rc->tracker().ids_by_client_msg_no();
+      if (ids.size() < acked_) return false;
+      for (auto& r : records_)
+        if (r.acked_ok && !ids.count(std::string(cmn_of(r)))) return false;
+    }
+    return true;
+  }
+
+  asio::awaitable<void> await_deliveries() {
+    const int64_t deadline = mono_ns() + o_.verify_wait.count();
+    asio::steady_timer t(ctx_);
+    while (mono_ns() < deadline && !all_delivered()) {
+      t.expires_after(std::chrono::milliseconds(20));
+      co_await t.async_wait(use_awaitable);
+    }
+  }
+
+  nlohmann::json verify_json(bool& lost_or_unexpected, bool& duplicated) const;
+
+ public:
+  const SendOptions& o_;
+  const SendHooks& h_;
+  asio::io_context& ctx_;
+  Signal slot_, hs_;
+  asio::steady_timer progress_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::unique_ptr<Receiver>> receivers_;
+  std::vector<Record> records_;
+  std::string payload_buf_;
+  bool fixed_cmn_ = false, fatal_ = false, finished_ = false;
+  std::string fatal_msg_;
+  int handshakes_ = 0;
+  size_t dead_lanes_ = 0;
+  uint64_t done_count_ = 0, acked_ = 0, sends_total_ = 0, acks_total_ = 0, unmatched_acks_ = 0,
+           reconnects_ = 0, late_ = 0;
+  int64_t t0_ = 0, dispatch_end_ns_ = 0, send_end_ns_ = 0, max_lag_ = 0, last_lag_ = 0;
+  util::Histogram latency_;
+};
+
+nlohmann::json Engine::verify_json(bool& lost_or_unexpected, bool& duplicated) const {
+  std::unordered_map<std::string_view, const Record*> sent;
+  sent.reserve(records_.size());
+  for (auto& r : records_) sent.emplace(cmn_of(r), &r);
+  nlohmann::json per = nlohmann::json::array();
+  uint64_t delivered = 0, lost = 0, unexpected = 0, dup_raw = 0, dup_ids = 0, delivered_unacked = 0;
+  for (auto& rc : receivers_) {
+    const auto& tr = rc->tracker();
+    uint64_t r_delivered = 0, r_lost = 0, r_unexpected = 0, r_dup_raw = 0, r_dup_ids = 0;
+    for (auto& [cmn, ids] : tr.ids_by_client_msg_no()) {
+      auto it = sent.find(cmn);
+      if (it == sent.end()) {
+        ++r_unexpected;
+        continue;
+      }
+      ++r_delivered;
+      if (!it->second->acked_ok) ++delivered_unacked;
+      uint64_t n = tr.deliveries_of(cmn);
+      if (n > 1) r_dup_raw += n - 1;
+      if (ids.size() > 1) r_dup_ids += ids.size() - 1;
+    }
+    std::vector<std::string> lost_sample;
+    for (auto& r : records_) {
+      if (r.acked_ok && !tr.ids_by_client_msg_no().count(std::string(cmn_of(r)))) {
+        ++r_lost;
+        if (lost_sample.size() < 10) lost_sample.emplace_back(cmn_of(r));
+      }
+    }
+    per.push_back({{"uid", rc->uid()}, {"delivered", r_delivered}, {"lost", r_lost},
+                   {"lost_sample", lost_sample}, {"unexpected", r_unexpected},
+                   {"duplicated_raw", r_dup_raw}, {"duplicated_distinct_message_ids", r_dup_ids},
+                   {"received", tr.received()}, {"latency", latency_json(tr.latency())},
+                   {"connection_lost", rc->connection_lost() ? rc->lost_reason() : ""}});
+    delivered += r_delivered;
+    lost += r_lost;
+    unexpected += r_unexpected;
+    dup_raw += r_dup_raw;
+    dup_ids += r_dup_ids;
+  }
+  lost_or_unexpected = lost > 0 || unexpected > 0;
+  duplicated = dup_raw > 0 || dup_ids > 0;
+  uint64_t attempted = records_.size();
+  return {{"receivers", per.size()},
+          {"attempted", attempted},
+          {"acknowledged", acked_},
+          {"delivered", delivered},
+          {"delivered_unacknowledged", delivered_unacked},
+          {"lost", lost},
+          {"unexpected", unexpected},
+          {"duplicated", {{"raw", dup_raw}, {"distinct_message_ids", dup_ids}}},
+          {"per_receiver", per}};
+}
+
+SendOutcome Engine::outcome() {
+  SendOutcome out;
+  out.latency = latency_;
+  if (fatal_) {
+    out.exit_code = 3;
+    out.error = fatal_msg_;
+  }
+  std::map<std::string, uint64_t> reasons;
+  uint64_t dup_msgs = 0, dup_extra = 0, missing_acks = 0, not_acked = 0;
+  for (auto& r : records_) {
+    reasons[r.acks ? std::string(proto::reason_code_name(r.reason)) : "no_ack"]++;
+    if (!r.extra_ids.empty()) {
+      ++dup_msgs;
+      dup_extra += r.extra_ids.size();
+    }
+    if (r.acks < r.attempts) ++missing_acks;
+    if (!r.acked_ok) ++not_acked;
+  }
+  const double send_s = double((send_end_ns_ ? send_end_ns_ : mono_ns()) - t0_) / 1e9;
+  const double dispatch_s = double((dispatch_end_ns_ ? dispatch_end_ns_ : mono_ns()) - t0_) / 1e9;
+  nlohmann::json j = {
+      {"server", o_.url.to_string()},
+      {"attempted", records_.size()},
+      {"sends", sends_total_},
+      {"sendacks", acks_total_},
+      {"acknowledged", acked_},
+      {"not_acknowledged", not_acked},
+      {"reasons", reasons},
+      {"duplicates_created", dup_msgs},
+      {"duplicate_message_ids", dup_extra},
+      {"messages_missing_sendacks", missing_acks},
+      {"unmatched_sendacks", unmatched_acks_},
+      {"reconnects", reconnects_},
+      {"connections", lanes_.size()},
+      {"window", o_.window},
+      {"retries", o_.retries},
+      {"encrypt", o_.base.encrypt},
+      {"elapsed_s", send_s},
+      {"throughput_per_s", send_s > 0 ? double(acked_) / send_s : 0.0},
+      {"send_rate_per_s", dispatch_s > 0 ? double(records_.size()) / dispatch_s : 0.0},
+      {"latency", latency_json(latency_)},
+  };
+  if (!lanes_.empty() && lanes_[0]->conn) j["proto_version"] = lanes_[0]->conn->connack().version;
+  if (o_.rate > 0)
+    j["schedule"] = {{"rate_per_s", o_.rate}, {"late_sends", late_},
+                     {"max_lag_ms", ns_to_ms(uint64_t(max_lag_))},
+                     {"behind_at_end_ms", ns_to_ms(uint64_t(std::max<int64_t>(0, last_lag_)))},
+                     {"kept_up", late_ == 0}};
+  bool bad_delivery = false, duplicated = false;
+  if (!receivers_.empty()) j["verify"] = verify_json(bad_delivery, duplicated);
+  if (out.exit_code == 0) {
+    if (dup_msgs > 0 || not_acked > 0 || bad_delivery || (o_.fail_on_duplicate && duplicated))
+      out.exit_code = 1;
+  }
+  j["verdict"] = out.exit_code == 3 ? "error"
+                 : dup_msgs > 0     ? "server created duplicates"
+                 : bad_delivery     ? "lost or unexpected deliveries"
+                 : not_acked > 0    ? "messages not acknowledged"
+                 : (o_.fail_on_duplicate && duplicated) ? "duplicate deliveries"
+                                                        : "ok";
+  j["exit_code"] = out.exit_code;
+  out.summary = std::move(j);
+  return out;
+}
+
+}  // namespace
+
+SendOutcome run_send(const SendOptions& opts, const SendHooks& hooks) {
+  asio::io_context ctx(1);
+  Engine engine(opts, hooks, ctx);
+  std::exception_ptr crashed;
+  asio::co_spawn(ctx, engine.main(), [&](std::exception_ptr e) { crashed = e; });
+  ctx.run();
+  if (crashed) std::rethrow_exception(crashed);
+  return engine.outcome();
+}
+
+}  // namespace wkit::app

@@ -1,0 +1,229 @@
+// `wkit send` against real `wkit serve` processes.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/process.hpp"
+#include "support/serve_process.hpp"
+
+using nlohmann::json;
+using wkit::testing::Process;
+using wkit::testing::ServeProcess;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::vector<std::string> out;
+  std::string err;
+  json last() const { return out.empty() ? json() : json::parse(out.back()); }
+  std::vector<json> records(const std::string& type) const {
+    std::vector<json> r;
+    for (auto& l : out) {
+      auto j = json::parse(l, nullptr, false);
+      if (j.is_object() && j.value("type", "") == type) r.push_back(j);
+    }
+    return r;
+  }
+};
+
+Run wkit(std::vector<std::string> args, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  args.insert(args.begin(), WKIT_BINARY);
+  Process p(args);
+  Run r;
+  auto code = p.wait_exit(limit);
+  if (!code) p.kill_now();
+  r.code = code.value_or(-1);
+  r.out = p.stdout_lines();
+  r.err = p.stderr_text();
+  return r;
+}
+
+TEST(SendE2E, ForcedRetriesWithDedupKeepOneMessageId) {
+  ServeProcess srv;
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
+                 "--retry-interval", "50ms", "-o", "jsonl"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto msgs = r.records("send");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["attempts"], 3);
+  EXPECT_EQ(msgs[0]["sendacks"], 3);
+  EXPECT_EQ(msgs[0]["message_ids"].size(), 1u);
+  EXPECT_EQ(msgs[0]["reason"], "success");
+  auto s = r.last();
+  EXPECT_EQ(s["duplicates_created"], 0);
+  EXPECT_EQ(s["verdict"], "ok");
+}
+
+TEST(SendE2E, ForcedRetriesWithoutDedupExposeDuplicates) {
+  ServeProcess srv({"--dedup", "off"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
+                 "--retry-interval", "50ms", "--client-msg-no", "fixed-cmn-1", "-o", "jsonl"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  auto msgs = r.records("send");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["client_msg_no"], "fixed-cmn-1");
+  EXPECT_EQ(msgs[0]["message_ids"].size(), 3u);
+  EXPECT_TRUE(msgs[0]["duplicate"].get<bool>());
+  EXPECT_EQ(r.last()["duplicates_created"], 1);
+  EXPECT_NE(r.err.find("server created duplicates"), std::string::npos) << r.err;
+}
+
+TEST(SendE2E, TextVerdictNamesTheDuplicate) {
+  ServeProcess srv({"--dedup", "off"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "1",
+                 "--retry-interval", "50ms"});
+  EXPECT_EQ(r.code, 1);
+  std::string all;
+  for (auto& l : r.out) all += l + "\n";
+  EXPECT_NE(all.find("DUPLICATE"), std::string::npos) << all;
+}
+
+TEST(SendE2E, ReconnectBeforeRetryOverWebSocket) {
+  ServeProcess srv;
+  auto r = wkit({"send", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
+                 "--retry-interval", "100ms", "--reconnect-before-retry", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json s = json::parse([&] { std::string t; for (auto& l : r.out) t += l; return t; }());
+  EXPECT_EQ(s["reconnects"], 2);
+  EXPECT_EQ(s["sends"], 3);
+  EXPECT_EQ(s["duplicates_created"], 0);
+  EXPECT_EQ(s["acknowledged"], 1);
+}
+
+TEST(SendE2E, DroppedSendackRecoveredByRetry) {
+  ServeProcess srv({"--fault", "drop:sendack:nth=1"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retry-mode",
+                 "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "-o", "jsonl"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto msgs = r.records("send");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["attempts"], 2);  // the first SENDACK was dropped
+  EXPECT_EQ(msgs[0]["message_ids"].size(), 1u);
+  EXPECT_EQ(r.last()["acknowledged"], 1);
+}
+
+TEST(SendE2E, DroppedSendackWithoutRetriesIsNotAcknowledged) {
+  ServeProcess srv({"--fault", "drop:sendack:nth=1"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retry-mode",
+                 "on-timeout", "--ack-timeout", "200ms", "-o", "json"});
+  EXPECT_EQ(r.code, 1);
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  EXPECT_EQ(s["not_acknowledged"], 1);
+  EXPECT_EQ(s["reasons"]["no_ack"], 1);
+}
+
+TEST(SendE2E, AuthFailureIsExit3WithReasonName) {
+  ServeProcess* dummy = nullptr;
+  (void)dummy;
+  wkit::testing::TempDir dir;
+  auto tokens = (dir.path / "tokens").string();
+  std::ofstream(tokens) << "alice:right\n";
+  ServeProcess srv({"--tokens", tokens});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "-t", "wrong", "--to", "bob", "--text", "x"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("auth_fail"), std::string::npos) << r.err;
+  auto ok = wkit({"send", "-s", srv.tcp(), "-u", "alice", "-t", "right", "--to", "bob", "--text", "x"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+}
+
+TEST(SendE2E, UsageErrorsAreExit2) {
+  auto r = wkit({"send", "-s", "tcp://nowhere", "-u", "a", "--to", "b"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'tcp://nowhere'"), std::string::npos) << r.err;
+  auto noport = wkit({"send", "-u", "a", "--to", "b", "--ack-timeout", "soon"});
+  EXPECT_EQ(noport.code, 2);
+}
+
+TEST(SendE2E, ConnectionRefusedIsExit3) {
+  std::string url;
+  {
+    ServeProcess srv;
+    url = srv.tcp();
+  }
+  auto r = wkit({"send", "-s", url, "-u", "a", "--to", "b", "--connect-timeout", "2s"});
+  EXPECT_EQ(r.code, 3) << r.err;
+}
+
+TEST(SendE2E, VerifyModeAccountsEveryMessage) {
+  ServeProcess srv;
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "300", "--window", "32",
+                 "--verify", "--receiver", "bob", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  const auto& v = s["verify"];
+  EXPECT_EQ(v["attempted"], 300);
+  EXPECT_EQ(v["acknowledged"], 300);
+  EXPECT_EQ(v["delivered"], 300);
+  EXPECT_EQ(v["lost"], 0);
+  EXPECT_EQ(v["unexpected"], 0);
+  EXPECT_EQ(v["duplicated"]["distinct_message_ids"], 0);
+}
+
+TEST(SendE2E, VerifyModeReportsServerCreatedDuplicates) {
+  ServeProcess srv({"--dedup", "off"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "5", "--window", "5",
+                 "--retries", "1", "--retry-interval", "50ms", "--verify", "--receiver", "bob",
+                 "--verify-wait", "3s", "--fail-on-duplicate", "-o", "json"});
+  EXPECT_EQ(r.code, 1);
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  EXPECT_EQ(s["duplicates_created"], 5);
+  EXPECT_EQ(s["verify"]["duplicated"]["distinct_message_ids"], 5);
+  EXPECT_EQ(s["verify"]["lost"], 0);
+}
+
+TEST(SendE2E, LoadRunOf10000MessagesHasExactCounts) {
+  ServeProcess srv({"--in-memory"});
+  auto hist = (std::filesystem::temp_directory_path() / ("wkit-hist-" + std::to_string(::getpid()) + ".json")).string();
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "user{i}", "--channels", "10", "--count", "10000",
+                 "--connections", "4", "--window", "64", "--payload-size", "100", "--hist-out", hist, "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  EXPECT_EQ(s["attempted"], 10000);
+  EXPECT_EQ(s["sends"], 10000);
+  EXPECT_EQ(s["acknowledged"], 10000);
+  EXPECT_EQ(s["reasons"]["success"], 10000);
+  EXPECT_EQ(s["reasons"].size(), 1u);
+  EXPECT_EQ(s["duplicates_created"], 0);
+  EXPECT_EQ(s["latency"]["count"], 10000);
+  // The histogram file merges with itself to twice the count.
+  auto m = wkit({"send", "merge-hist", hist, hist, "-o", "json"});
+  ASSERT_EQ(m.code, 0) << m.err;
+  std::string mt;
+  for (auto& l : m.out) mt += l;
+  EXPECT_EQ(json::parse(mt)["count"], 20000);
+  std::filesystem::remove(hist);
+}
+
+TEST(SendE2E, RateRunReportsSchedule) {
+  ServeProcess srv({"--in-memory"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "200", "--rate", "2000/s",
+                 "--window", "50", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  ASSERT_TRUE(s.contains("schedule"));
+  EXPECT_EQ(s["schedule"]["rate_per_s"], 2000.0);
+  EXPECT_EQ(s["acknowledged"], 200);
+}
+
+TEST(SendE2E, MergeHistRejectsBadFile) {
+  wkit::testing::TempDir dir;
+  auto bad = (dir.path / "bad.json").string();
+  std::ofstream(bad) << "{not json";
+  auto r = wkit({"send", "merge-hist", bad});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+}
+
+}  // namespace
