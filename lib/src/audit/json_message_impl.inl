@@ -113,7 +113,11 @@ std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
   ondemand::document doc;
   if (parser_.iterate(data, len, len + simdjson::SIMDJSON_PADDING).get(doc)) return "invalid JSON";
   ondemand::object obj;
-  if (doc.get_object().get(obj)) return "not a JSON object";
+  if (doc.get_object().get(obj)) {
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\t')) ++i;
+    return i < len && data[i] == '{' ? "invalid JSON" : "not a JSON object";
+  }
   std::optional<uint64_t> idstr;
   for (auto field_r : obj) {
     if (field_r.error()) return "invalid JSON";

@@ -1,0 +1,142 @@
+// `wkit audit INPUT...` and `wkit audit merge PARTIAL...` (CLI.md, docs/audit.md).
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "command_registry.hpp"
+#include "wkit/audit/audit.hpp"
+#include "wkit/audit/field_map.hpp"
+#include "wkit/audit/report.hpp"
+#include "wkit/util/tty.hpp"
+#include "wkit/util/units.hpp"
+
+namespace {
+
+using nlohmann::json;
+
+struct AuditCli {
+  wkit::audit::AuditOptions opts;
+  std::vector<std::string> maps;
+  std::string scope = "sender", window = "30s", memory_limit = "1GiB", fail_on, shard, output = "text";
+  std::vector<std::string> partials;
+  bool no_progress = false;
+};
+
+int fail(const wkit::Error& e) {
+  std::cerr << "wkit audit: " << e.describe() << "\n";
+  return static_cast<int>(e.kind);
+}
+int usage(const std::string& msg) { return fail(wkit::Error{wkit::ErrorKind::usage, msg, std::nullopt}); }
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int emit(const json& report, const std::string& output) {
+  if (output == "json") std::cout << report.dump(2) << "\n";
+  else if (output == "md") std::cout << wkit::audit::render_markdown(report);
+  else std::cout << wkit::audit::render_text(report, wkit::util::use_color(1));
+  std::cout.flush();
+  return wkit::audit::report_exit_code(report);
+}
+
+int run_audit(AuditCli& c) {
+  auto& o = c.opts;
+  if (c.output != "text" && c.output != "json" && c.output != "md") return usage("-o " + c.output + ": not one of text, json, md");
+  if (!wkit::audit::scope_from_name(c.scope, o.scope)) return usage("--scope " + c.scope + ": not one of sender, channel, global");
+  auto window = wkit::util::parse_duration(c.window);
+  if (!window) return usage("--window: " + window.error().message);
+  o.window_s = std::chrono::duration_cast<std::chrono::seconds>(window.value()).count();
+  auto mem = wkit::util::parse_size(c.memory_limit);
+  if (!mem) return usage("--memory-limit: " + mem.error().message);
+  o.memory_limit = mem.value();
+  if (!c.fail_on.empty()) {
+    o.fail_on = c.fail_on == "none" ? std::vector<std::string>{} : split_list(c.fail_on);
+    if (c.fail_on == "all") o.fail_on.assign(std::begin(wkit::audit::kFindingNames), std::end(wkit::audit::kFindingNames));
+  }
+  if (!c.shard.empty()) {
+    unsigned k = 0, n = 0;
+    char slash = 0;
+    std::istringstream in(c.shard);
+    if (!(in >> k >> slash >> n) || slash != '/' || !in.eof() || n == 0 || k == 0 || k > n)
+      return usage("--shard " + c.shard + ": expected K/N with 1 <= K <= N (e.g. 2/8)");
+    o.shard = k - 1;
+    o.shards = n;
+  }
+  for (auto& m : c.maps) {
+    auto eq = m.find('=');
+    if (eq == std::string::npos) return usage("--map " + m + ": expected FIELD=COLUMN");
+    o.maps.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  if (auto err = wkit::audit::check_maps(o.maps)) return fail(*err);
+  o.progress = !c.no_progress;
+  auto report = wkit::audit::run_audit(o);
+  if (!report) return fail(report.error());
+  return emit(report.value(), c.output);
+}
+
+int run_merge(AuditCli& c) {
+  if (c.output != "text" && c.output != "json" && c.output != "md") return usage("-o " + c.output + ": not one of text, json, md");
+  std::vector<json> parts;
+  for (auto& p : c.partials) {
+    std::ifstream in(p);
+    if (!in) return fail(wkit::Error::input(p + ": cannot open"));
+    json j = json::parse(in, nullptr, false);
+    if (j.is_discarded()) return fail(wkit::Error::input(p + ": not valid JSON"));
+    parts.push_back(std::move(j));
+  }
+  auto merged = wkit::audit::merge_reports(parts);
+  if (!merged) return fail(merged.error());
+  return emit(merged.value(), c.output);
+}
+
+}  // namespace
+
+static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
+  auto c = std::make_shared<AuditCli>();
+  auto* sub = app.add_subcommand("audit", "Offline audit of message stores: duplicate client_msg_no, message_id "
+                                          "collisions, seq anomalies (JSON lines, JSON, CSV, SQLite; gzip/zstd)");
+  sub->add_option("inputs", c->opts.inputs, "Message stores to audit as one (- = stdin)");
+  sub->add_option("--input-format", c->opts.input_format, "Input format")
+      ->check(CLI::IsMember({"auto", "jsonl", "json", "csv", "sqlite", "wkcap"}))
+      ->default_str("auto");
+  sub->add_option("--map", c->maps, "Read FIELD from COLUMN (or JSON key), e.g. client_msg_no=cmn");
+  sub->add_option("--table", c->opts.table, "SQLite table to read (default: message)");
+  sub->add_option("--scope", c->scope, "Idempotency key scope: sender (channel + from_uid), channel, global")
+      ->check(CLI::IsMember({"sender", "channel", "global"}))
+      ->default_str("sender");
+  sub->add_option("--window", c->window, "Time window for suspected regenerated client_msg_no")->default_str("30s");
+  sub->add_flag("--check-gaps", c->opts.check_gaps, "Also report message_seq gaps per channel");
+  sub->add_option("--memory-limit", c->memory_limit, "Spill to disk beyond this much memory")->default_str("1GiB");
+  sub->add_option("--threads", c->opts.threads, "Parsing threads (default: all cores)");
+  sub->add_option("--fail-on", c->fail_on,
+                  "Findings that make the exit code 1 (comma list, 'all' or 'none'; default: "
+                  "duplicate_client_msg_no,message_id_collision)");
+  sub->add_option("--shard", c->shard, "Audit only hash partition K of N (1-based) and write a partial report");
+  sub->add_option("-o,--output", c->output, "Report format")
+      ->check(CLI::IsMember({"text", "json", "md"}))
+      ->default_str("text");
+  sub->add_flag("--strict", c->opts.strict, "A malformed record stops the audit (exit 4)");
+  sub->add_option("--temp-dir", c->opts.temp_dir, "Where spill and string files go (default: $TMPDIR or /tmp)");
+  sub->add_flag("--no-progress", c->no_progress, "Never draw progress on stderr");
+
+  auto* merge = sub->add_subcommand("merge", "Combine the partial reports of `wkit audit --shard K/N` into one");
+  merge->add_option("partials", c->partials, "Partial reports (JSON)")->required();
+  merge->add_option("-o,--output", c->output, "Report format")
+      ->check(CLI::IsMember({"text", "json", "md"}))
+      ->default_str("text");
+  merge->final_callback([c] { throw wkit::cli::Exit{run_merge(*c)}; });
+
+  sub->final_callback([c, merge] {
+    if (merge->parsed()) return;
+    if (c->opts.inputs.empty()) throw wkit::cli::Exit{usage("no INPUT given (a file, or - for stdin)")};
+    if (c->opts.input_format == "wkcap")
+      throw wkit::cli::Exit{usage("--input-format wkcap: capture files are not supported by audit yet")};
+    throw wkit::cli::Exit{run_audit(*c)};
+  });
+}};

@@ -1,0 +1,71 @@
+// wkit_audit_gen: writes a message store with planted anomalies and prints
+// the truth as JSON (what `wkit audit --check-gaps` must report).
+//   wkit_audit_gen FORMAT OUT [--rows N] [--channels N] [--payload-bytes N] [--seed N] [--plants N] [--gz|--zst]
+// FORMAT: jsonl json_doc json_array csv sqlite_android sqlite_ios sqlite_server sqlite_wkit
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "audit_store_gen.hpp"
+
+int main(int argc, char** argv) {
+  using namespace wkit::audit::gen;
+  if (argc < 3) {
+    std::cerr << "usage: wkit_audit_gen FORMAT OUT [--rows N] [--channels N] [--payload-bytes N] [--seed N] "
+                 "[--plants N] [--gz|--zst]\n";
+    return 2;
+  }
+  Format f;
+  if (!format_from_name(argv[1], f)) {
+    std::cerr << "wkit_audit_gen: unknown format " << argv[1] << "\n";
+    return 2;
+  }
+  Plan p;
+  std::string out = argv[2];
+  int compress = 0;
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    auto num = [&]() -> uint64_t {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return std::stoull(argv[++i]);
+    };
+    try {
+      if (a == "--rows") p.rows = num();
+      else if (a == "--channels") p.channels = static_cast<uint32_t>(num());
+      else if (a == "--payload-bytes") p.payload_bytes = static_cast<uint32_t>(num());
+      else if (a == "--seed") p.seed = num();
+      else if (a == "--plants") {  // every plant kind N times
+        const auto n = static_cast<uint32_t>(num());
+        p.dup_cmn = p.collision = p.dup_row = p.seq_conflict = p.gap = p.regenerated = p.absorbed_ios =
+            p.absorbed_android = p.missing = p.user_deleted = p.malformed = n;
+      } else if (a == "--gz") compress = 1;
+      else if (a == "--zst") compress = 2;
+      else throw std::runtime_error("unknown option " + a);
+    } catch (const std::exception& e) {
+      std::cerr << "wkit_audit_gen: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  try {
+    const std::string plain = compress ? out + ".tmp" : out;
+    Truth t = generate(p, f, plain);
+    if (compress) {
+      compress_file(plain, out, compress == 2);
+      std::remove(plain.c_str());
+    }
+    std::printf(
+        "{\"rows\":%llu,\"malformed\":%llu,\"summary\":{\"duplicate_client_msg_no\":%llu,\"message_id_collision\":%llu,"
+        "\"duplicate_row\":%llu,\"seq_anomaly\":%llu,\"suspected_regenerated_client_msg_no\":%llu,"
+        "\"absorbed_duplicate\":%llu,\"missing_client_msg_no\":%llu},\"seq_conflicts\":%llu,\"gaps\":%llu}\n",
+        (unsigned long long)t.rows, (unsigned long long)t.malformed, (unsigned long long)t.duplicate_client_msg_no,
+        (unsigned long long)t.message_id_collision, (unsigned long long)t.duplicate_row,
+        (unsigned long long)(t.seq_conflict + t.gaps), (unsigned long long)t.suspected_regenerated,
+        (unsigned long long)t.absorbed_duplicate, (unsigned long long)t.missing_client_msg_no,
+        (unsigned long long)t.seq_conflict, (unsigned long long)t.gaps);
+  } catch (const std::exception& e) {
+    std::cerr << "wkit_audit_gen: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
