@@ -1,6 +1,7 @@
 // wkit_audit_gen: writes a message store with planted anomalies and prints
 // the truth as JSON (what `wkit audit --check-gaps` must report).
-//   wkit_audit_gen FORMAT OUT [--rows N] [--channels N] [--payload-bytes N] [--seed N] [--plants N] [--gz|--zst]
+//   wkit_audit_gen FORMAT OUT [--rows N] [--channels N] [--payload-bytes N] [--seed N] [--plants N]
+//                  [--malformed N] [--gz|--zst]   (--plants sets every kind, malformed lines too)
 // FORMAT: jsonl json_doc json_array csv sqlite_android sqlite_ios sqlite_server sqlite_wkit
 #include <cstdio>
 #include <cstring>
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
   using namespace wkit::audit::gen;
   if (argc < 3) {
     std::cerr << "usage: wkit_audit_gen FORMAT OUT [--rows N] [--channels N] [--payload-bytes N] [--seed N] "
-                 "[--plants N] [--gz|--zst]\n";
+                 "[--plants N] [--malformed N] [--gz|--zst]\n";
     return 2;
   }
   Format f;
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
         const auto n = static_cast<uint32_t>(num());
         p.dup_cmn = p.collision = p.dup_row = p.seq_conflict = p.gap = p.regenerated = p.absorbed_ios =
             p.absorbed_android = p.missing = p.user_deleted = p.malformed = n;
-      } else if (a == "--gz") compress = 1;
+      } else if (a == "--malformed") p.malformed = static_cast<uint32_t>(num());
+      else if (a == "--gz") compress = 1;
       else if (a == "--zst") compress = 2;
       else throw std::runtime_error("unknown option " + a);
     } catch (const std::exception& e) {

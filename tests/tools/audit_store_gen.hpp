@@ -332,10 +332,10 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
                                    p.absorbed_ios, p.absorbed_android, p.missing, p.user_deleted, p.malformed};
   uint64_t total_plants = 0;
   for (auto c : counts) total_plants += c;
-  // Plant j sits after base message j * stride + offset; stride > 2 * channels
-  // keeps two gaps of one channel apart.
+  // Plant j sits after base message j * stride + stride / 2. Two gaps in one
+  // channel are always separated by a base row of it (next one is C rows on).
   const uint64_t stride = total_plants ? p.rows / (total_plants + 1) : p.rows + 1;
-  if (total_plants && stride < 2ULL * p.channels + 2) throw std::runtime_error("too many plants for the row count");
+  if (total_plants && stride < 2) throw std::runtime_error("too many plants for the row count");
   std::vector<int> plant_at;  // kind per plant slot
   for (int k = 0; k < kKinds; ++k)
     for (uint32_t i = 0; i < counts[k]; ++i) plant_at.push_back(k);
