@@ -1,0 +1,196 @@
+// `wkit capture import/info` and `wkit decode --input wkcap|pcap` as real
+// processes on pcaps built in the test.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "../unit/capture/pcap_builder.hpp"
+#include "wkit/proto/codec.hpp"
+
+namespace fs = std::filesystem;
+using namespace wkit;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "wkit-capture-e2e-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs `wkit ARGS` with stdout and stderr captured to files.
+Run wkit_run(const TempDir& dir, const std::string& args) {
+  auto out = dir.path / "stdout", err = dir.path / "stderr";
+  std::string cmd = std::string(WKIT_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  int st = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+std::string enc(const proto::Frame& f) { return proto::encode_frame(f, 6).value(); }
+
+// One client that sends m1 twice (its first SENDACK is not in the capture's
+// server stream until after the resend) and m2 once; m2 gets no SENDACK.
+std::string build_pcap() {
+  proto::Connect c;
+  c.version = 6;
+  c.uid = "alice";
+  c.client_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  proto::Connack ca;
+  ca.has_server_version = true;
+  ca.server_version = 6;
+  ca.reason_code = 1;
+  auto send = [](uint32_t seq, std::string_view cmn) {
+    proto::Send s;
+    s.client_seq = seq;
+    s.client_msg_no = cmn;
+    s.channel_id = "bob";
+    s.channel_type = 1;
+    s.payload.data = "ZW5jcnlwdGVk";
+    return enc(s);
+  };
+  auto ack = [](uint32_t seq, int64_t id) {
+    proto::Sendack a;
+    a.client_seq = seq;
+    a.message_id = id;
+    a.message_seq = 1;
+    a.reason_code = 1;
+    return enc(a);
+  };
+  wkit::testing::PcapBuilder b;
+  wkit::testing::PcapBuilder::Flow f;
+  std::string c2s, s2c;
+  auto cdata = [&](const std::string& bytes, uint64_t t) { b.data(f, true, c2s.size(), bytes, t); c2s += bytes; };
+  auto sdata = [&](const std::string& bytes, uint64_t t) { b.data(f, false, s2c.size(), bytes, t); s2c += bytes; };
+  b.syn(f, 1'700'000'000'000'000);
+  b.synack(f, 1'700'000'000'000'100);
+  cdata(enc(c), 1'700'000'000'000'200);
+  sdata(enc(ca), 1'700'000'000'000'300);
+  cdata(send(1, "m1"), 1'700'000'000'001'000);
+  cdata(send(1, "m1"), 1'700'000'000'002'000);  // the resend
+  sdata(ack(1, 555), 1'700'000'000'002'100);
+  sdata(ack(1, 556), 1'700'000'000'002'200);    // a non-idempotent server
+  cdata(send(2, "m2"), 1'700'000'000'003'000);
+  return b.bytes();
+}
+
+}  // namespace
+
+TEST(CaptureCli, ImportInfoDecode) {
+  TempDir dir;
+  auto pcap = dir.path / "in.pcap";
+  std::ofstream(pcap, std::ios::binary) << build_pcap();
+  auto wk = dir.path / "out.wkcap";
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --output json");
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  auto ij = nlohmann::json::parse(imp.out);
+  EXPECT_EQ(ij["connections"], 1);
+  EXPECT_EQ(ij["frames"], 7);
+  ASSERT_TRUE(fs::exists(wk));
+
+  for (const auto& input : {wk, pcap}) {  // info reads both forms the same way
+    auto info = wkit_run(dir, "capture info " + input.string() + " -o json");
+    ASSERT_EQ(info.code, 0) << info.err;
+    auto j = nlohmann::json::parse(info.out);
+    EXPECT_EQ(j["frames"], 7);
+    EXPECT_EQ(j["users"], nlohmann::json::array({"alice"}));
+    EXPECT_EQ(j["frames_by_type"]["SEND"], 3);
+    ASSERT_EQ(j["resends"].size(), 1u);
+    EXPECT_EQ(j["resends"][0]["client_msg_no"], "m1");
+    EXPECT_EQ(j["resends"][0]["sends"], 2);
+    ASSERT_EQ(j["duplicate_message_ids"].size(), 1u);
+    EXPECT_EQ(j["duplicate_message_ids"][0]["message_ids"], nlohmann::json::array({555, 556}));
+    ASSERT_EQ(j["unacked_sends"].size(), 1u);
+    EXPECT_EQ(j["unacked_sends"][0]["client_msg_no"], "m2");
+    EXPECT_EQ(j["encrypted_payloads"], 3);
+  }
+  auto text = wkit_run(dir, "capture info " + wk.string());
+  ASSERT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("DUPLICATE"), std::string::npos);
+
+  auto dec = wkit_run(dir, "decode --input wkcap " + wk.string() + " -o jsonl");
+  ASSERT_EQ(dec.code, 0) << dec.err;
+  std::istringstream lines(dec.out);
+  std::vector<nlohmann::json> frames;
+  for (std::string l; std::getline(lines, l);) frames.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(frames.size(), 7u);
+  EXPECT_EQ(frames[0]["frame_type"], "CONNECT");
+  EXPECT_EQ(frames[0]["direction"], "c2s");
+  EXPECT_EQ(frames[2]["frame_type"], "SEND");
+  EXPECT_EQ(frames[2]["payload_state"], "encrypted");
+  EXPECT_EQ(frames[2]["connection_id"], 1);
+  // auto-detected by magic, pcap directly
+  auto dec2 = wkit_run(dir, "decode " + pcap.string() + " -o jsonl");
+  ASSERT_EQ(dec2.code, 0) << dec2.err;
+  EXPECT_EQ(std::count(dec2.out.begin(), dec2.out.end(), '\n'), 7);
+}
+
+TEST(CaptureCli, TruncatedCaptureWarnsWithOffsetAndKeepsRecords) {
+  TempDir dir;
+  auto pcap = dir.path / "in.pcap";
+  std::ofstream(pcap, std::ios::binary) << build_pcap();
+  auto wk = dir.path / "out.wkcap";
+  ASSERT_EQ(wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string()).code, 0);
+  std::string full = slurp(wk);
+  auto cut = dir.path / "cut.wkcap";
+  std::ofstream(cut, std::ios::binary).write(full.data(), full.size() - 3);
+  auto info = wkit_run(dir, "capture info " + cut.string() + " -o json");
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.err.find("file ends inside the record at byte"), std::string::npos) << info.err;
+  auto j = nlohmann::json::parse(info.out);
+  EXPECT_TRUE(j.contains("truncated"));
+  EXPECT_GE(j["frames"].get<int>(), 6);
+}
+
+TEST(CaptureCli, BadInputExits4WithoutOutputFile) {
+  TempDir dir;
+  auto junk = dir.path / "junk.pcap";
+  std::ofstream(junk) << "definitely not a capture\n";
+  auto out = dir.path / "o.wkcap";
+  auto imp = wkit_run(dir, "capture import " + junk.string() + " -o " + out.string());
+  EXPECT_EQ(imp.code, 4);
+  EXPECT_NE(imp.err.find("byte 0"), std::string::npos) << imp.err;
+  EXPECT_EQ(std::count(imp.err.begin(), imp.err.end(), '\n'), 1);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 3);  // junk + stdout/stderr
+  auto info = wkit_run(dir, "capture info " + junk.string());
+  EXPECT_EQ(info.code, 4);
+  // A .wkcap whose second record is corrupt: error names the byte offset.
+  auto pcap = dir.path / "in.pcap";
+  std::ofstream(pcap, std::ios::binary) << build_pcap();
+  auto wk = dir.path / "good.wkcap";
+  ASSERT_EQ(wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string()).code, 0);
+  std::string bytes = slurp(wk);
+  size_t hdr_len = static_cast<uint8_t>(bytes[8]);
+  size_t rec1 = 8 + 1 + hdr_len;
+  bytes[rec1] = '\x7F';       // first record's length prefix now claims 127 bytes...
+  bytes[rec1 + 1] = '\xFF';   // ...and its body starts with an invalid tag
+  auto bad = dir.path / "bad.wkcap";
+  std::ofstream(bad, std::ios::binary) << bytes;
+  auto r = wkit_run(dir, "capture info " + bad.string());
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("byte " + std::to_string(rec1)), std::string::npos) << r.err;
+}
