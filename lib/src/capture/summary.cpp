@@ -76,11 +76,7 @@ void SummaryBuilder::add(const pb::Record& rec) {
   if (fr.payload_state() == pb::PAYLOAD_PLAINTEXT) ++out.plaintext_payloads;
   if (fr.has_fault())
     out.faults.push_back({cid, ts, rec.direction(), type, fr.fault().action(), fr.fault().spec()});
-  // A duplicated frame (dup fault) is one more copy of a frame already counted
-  // for resends and acks: the server or client sees it twice, the message once.
-  bool injected_copy = fr.has_fault() && fr.fault().action() == "dup";
   if (const auto* send = std::get_if<proto::Send>(&r.frame); send && rec.direction() != pb::SERVER_TO_CLIENT) {
-    if (injected_copy) return;
     auto key = std::make_tuple(c.info.uid(), send->channel_type, std::string(send->channel_id),
                                std::string(send->client_msg_no));
     auto& m = s_->messages[key];
@@ -93,7 +89,6 @@ void SummaryBuilder::add(const pb::Record& rec) {
     m.attempts.push_back({cid, ts, send->client_seq, send->header.dup});
     s_->pending[{cid, send->client_seq}].push_back({&m, m.attempts.size() - 1});
   } else if (const auto* ack = std::get_if<proto::Sendack>(&r.frame); ack && rec.direction() != pb::CLIENT_TO_SERVER) {
-    if (injected_copy) return;
     auto it = s_->pending.find({cid, ack->client_seq});
     if (it == s_->pending.end() || it->second.empty()) {
       ++out.sendacks_unmatched;
