@@ -134,7 +134,9 @@ TEST_P(VectorFile, DecodeCases) {
       EXPECT_TRUE(r.error.offset.has_value());
       EXPECT_LE(*r.error.offset, in.size());
       EXPECT_FALSE(r.error.message.empty());
-      if (dev) EXPECT_EQ(r.errc, dev->errc) << proto::decode_errc_name(r.errc);
+      if (dev) {
+        EXPECT_EQ(r.errc, dev->errc) << proto::decode_errc_name(r.errc);
+      }
     }
     if (dev && expected == "ok") {
       // A lenient decode must never hide the bytes it did not use.
@@ -151,8 +153,9 @@ TEST_P(VectorFile, DecodeCases) {
       EXPECT_EQ(h.sync_once, fr["SyncOnce"].get<bool>());
       EXPECT_EQ(h.red_dot, fr["RedDot"].get<bool>());
       EXPECT_EQ(h.no_persist, fr["NoPersist"].get<bool>());
-      if (c.contains("trailing_hex"))
+      if (c.contains("trailing_hex")) {
         EXPECT_EQ(to_hex(std::string_view(in).substr(r.consumed)), c["trailing_hex"].get<std::string>());
+      }
     }
     if (r.status == DecodeStatus::ok && dev) {
       EXPECT_EQ(r.consumed, in.size());  // the whole frame, extra bytes included
@@ -175,8 +178,9 @@ TEST(Vectors, Version6IsNotVersion5) {
     auto r5 = proto::decode_frame(in, 5);
     auto r6 = proto::decode_frame(in, 6);
     ASSERT_EQ(r5.status, DecodeStatus::ok);
-    if (r6.status == DecodeStatus::ok)
+    if (r6.status == DecodeStatus::ok) {
       EXPECT_NE(frame_to_go(r5.frame), frame_to_go(r6.frame)) << c["name"];
+    }
     ++n;
   }
   EXPECT_GT(n, 0u);
@@ -252,7 +256,9 @@ TEST(Vectors, GoprotoComparison) {
     if (c["server_result"] == "ok") {
       ASSERT_FALSE(err) << err->message;
       EXPECT_EQ(to_hex(out), c["server_hex"].get<std::string>());
-      if (c.contains("goproto_hex")) EXPECT_NE(c["goproto_hex"], c["server_hex"]);
+      if (c.contains("goproto_hex")) {
+        EXPECT_NE(c["goproto_hex"], c["server_hex"]);
+      }
     } else {
       EXPECT_TRUE(err.has_value());
     }
