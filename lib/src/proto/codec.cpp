@@ -275,10 +275,17 @@ bool decode_recv(DecodeResult& res, const u8* b, size_t body_at, size_t total, u
   if (!read_recv(r, x, v)) return false;
   // Parenthesized aggregate initialization in place, in Recv's member order
   // (frame.hpp); a Recv{...} temporary would be copied with a `rep movs`.
+#if defined(__cpp_aggregate_paren_init)
   res.frame.emplace<Recv>(header_from(h), x.setting, x.msg_key, x.from_uid, x.channel_id,
                           x.channel_type, x.expire, x.client_msg_no, x.stream_flag, x.stream_no,
                           x.stream_id, x.message_id, x.message_seq, x.timestamp, x.topic,
                           x.payload);
+#else  // clang < 16
+  res.frame.emplace<Recv>(Recv{header_from(h), x.setting, x.msg_key, x.from_uid, x.channel_id,
+                               x.channel_type, x.expire, x.client_msg_no, x.stream_flag,
+                               x.stream_no, x.stream_id, x.message_id, x.message_seq,
+                               x.timestamp, x.topic, x.payload});
+#endif
   res.status = DecodeStatus::ok;
   res.consumed = total;
   res.extra_body_bytes = 0;  // the payload takes the rest
