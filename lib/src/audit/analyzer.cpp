@@ -51,9 +51,7 @@ void Analyzer::touch(FindingSet& s, const Record& r) {
   s.last = std::max(s.last, r.timestamp);
 }
 
-void Analyzer::run(std::vector<Record>& v, uint8_t groupings) {
-  Record* b = v.data();
-  Record* e = b + v.size();
+void Analyzer::run(Record* b, Record* e, uint8_t groupings) {
   if (groupings & kByClientMsgNo) by_client_msg_no(b, e);
   if (groupings & kByMessageId) by_message_id(b, e);
   if (groupings & kByChannel) by_channel(b, e);

@@ -93,7 +93,7 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
   if (auto f = ctx.failure()) return *f;
 
   Analyzer analyzer(ctx);
-  if (auto err = ctx.store.finish([&](std::vector<Record>& v, uint8_t g) { analyzer.run(v, g); })) return *err;
+  if (auto err = ctx.store.finish([&](Record* b, Record* e, uint8_t g) { analyzer.run(b, e, g); })) return *err;
   auto report = build_report(ctx, analyzer);
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   report["run"] = {{"threads", threads},

@@ -27,7 +27,7 @@ struct FindingSet {
 class Analyzer {
  public:
   explicit Analyzer(AuditContext& ctx) : ctx_(ctx) {}
-  void run(std::vector<Record>& records, uint8_t groupings);
+  void run(Record* begin, Record* end, uint8_t groupings);
   std::array<FindingSet, kFindingCount>& findings() { return sets_; }
 
   nlohmann::json message(const Record& r);

@@ -20,6 +20,8 @@ namespace wkit::audit {
 class RecordStore {
  public:
   RecordStore(uint64_t budget_bytes, std::string temp_dir, Scope scope);
+  RecordStore(const RecordStore&) = delete;
+  RecordStore& operator=(const RecordStore&) = delete;
   ~RecordStore();
 
   Status append(std::vector<Record>& block);  // thread-safe; empties block
@@ -27,9 +29,9 @@ class RecordStore {
   uint32_t partitions() const { return partitions_; }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
 
-  // Calls analyze(records, groupings) over everything stored: once with all
-  // records and all groupings, or once per spilled partition and grouping.
-  Status finish(const std::function<void(std::vector<Record>&, uint8_t)>& analyze);
+  // Calls analyze(begin, end, groupings) over everything stored: once with
+  // all records and all groupings, or once per spilled partition and grouping.
+  Status finish(const std::function<void(Record*, Record*, uint8_t)>& analyze);
 
   static uint32_t partition_of(uint64_t grouping_hash, uint32_t partitions);
 
@@ -39,8 +41,12 @@ class RecordStore {
   std::string dir_;
   Scope scope_;
   std::mutex mu_;
-  std::vector<std::vector<Record>> blocks_;
-  uint64_t held_ = 0;
+  // Records live in one anonymous mapping reserved up to the budget: pages
+  // are committed as they are written and returned with MADV_DONTNEED after a
+  // spill, and the analysis sorts them in place (no second copy).
+  Record* region_ = nullptr;
+  size_t capacity_ = 0;  // records
+  size_t held_ = 0;      // records
   uint32_t partitions_ = 64;
   std::vector<std::FILE*> files_;  // [grouping index * partitions + p]
   uint64_t spilled_bytes_ = 0;
