@@ -1,5 +1,7 @@
 #include "wkit/app/client_receiver.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
@@ -52,17 +54,45 @@ asio::awaitable<Status> Receiver::open() {
   auto ex = co_await asio::this_coro::executor;
   progress_ = std::make_unique<asio::steady_timer>(ex);
   progress_->expires_at(asio::steady_timer::time_point::max());
+  co_return co_await connect_once();
+}
+
+asio::awaitable<Status> Receiver::connect_once() {
   auto c = co_await ClientConnection::open(opts_.url, opts_.cfg, opts_.connect_timeout);
   if (!c.ok()) co_return c.error();
   conn_ = std::move(c.value());
   conn_->start([this](const session::ClientEvent& ev) { on_event(ev); },
-               [this](const std::string& why) {
-                 lost_ = true;
-                 lost_reason_ = why;
-                 wake();
-               },
-               opts_.ping_interval);
+               [this](const std::string& why) { on_lost(why); }, opts_.ping_interval);
   co_return std::nullopt;
+}
+
+void Receiver::on_lost(const std::string& why) {
+  if (opts_.reconnect && !stopped_ && !why.starts_with("DISCONNECT")) {
+    if (!reconnecting_) {
+      reconnecting_ = true;
+      asio::co_spawn(progress_->get_executor(), reconnect_loop(), asio::detached);
+    }
+    return;
+  }
+  lost_ = true;
+  lost_reason_ = why;
+  wake();
+}
+
+asio::awaitable<void> Receiver::reconnect_loop() {
+  auto token = alive_token_;
+  co_await conn_->close(false);
+  while (*token && !stopped_) {
+    if (!(co_await connect_once())) {
+      ++reconnects_;
+      break;
+    }
+    asio::steady_timer t(progress_->get_executor(), std::chrono::milliseconds(200));
+    boost::system::error_code ec;
+    co_await t.async_wait(redirect_error(use_awaitable, ec));
+  }
+  reconnecting_ = false;
+  wake();
 }
 
 void Receiver::wake() {
@@ -107,9 +137,9 @@ void Receiver::on_event(const session::ClientEvent& ev) {
         int64_t id = f.message_id;
         uint64_t seq = f.message_seq;
         auto token = alive_token_;
-        ClientConnection* c = conn_.get();
-        t->async_wait([t, token, c, id, seq](boost::system::error_code ec) {
-          if (!ec && *token) c->recvack(id, seq);
+        // Ack on whatever connection is current when the delay ends.
+        t->async_wait([t, token, this, id, seq](boost::system::error_code ec) {
+          if (!ec && *token && conn_) conn_->recvack(id, seq);
         });
         break;
       }
@@ -162,6 +192,12 @@ void Receiver::stop() {
 }
 
 asio::awaitable<void> Receiver::close() {
+  stopped_ = true;
+  while (reconnecting_) {
+    asio::steady_timer t(progress_->get_executor(), std::chrono::milliseconds(20));
+    boost::system::error_code ec;
+    co_await t.async_wait(redirect_error(use_awaitable, ec));
+  }
   if (conn_) co_await conn_->close();
 }
 
@@ -177,6 +213,7 @@ nlohmann::json Receiver::summary_json() const {
                     : opts_.ack.kind == AckPolicy::Kind::drop  ? "drop"
                                                                : "delay";
   if (lost_) j["connection_lost"] = lost_reason_;
+  if (reconnects_) j["reconnects"] = reconnects_;
   return j;
 }
 

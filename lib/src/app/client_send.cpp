@@ -128,6 +128,7 @@ class Engine {
       ro.cfg.device_id = "wkit-verify-" + std::to_string(i);
       ro.connect_timeout = o_.connect_timeout;
       ro.keep_payloads = false;
+      ro.reconnect = true;
       auto r = std::make_unique<Receiver>(ro, h_.on_delivery);
       if (auto err = co_await r->open()) {
         fail(err->message);

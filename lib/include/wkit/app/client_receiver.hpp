@@ -33,6 +33,10 @@ struct ReceiverOptions {
   std::chrono::milliseconds ping_interval{30000};
   uint64_t seed = 1;
   bool keep_payloads = true;  // include decrypted payloads in per-message JSON
+  // Reconnect (every 200 ms until stop()) when the connection drops, except
+  // after a DISCONNECT from the server; deliveries accumulate across
+  // connections. Used by `send --verify`, so a server restart is survivable.
+  bool reconnect = false;
 };
 
 class Receiver {
@@ -52,6 +56,7 @@ class Receiver {
   bool connection_lost() const { return lost_; }
   const std::string& lost_reason() const { return lost_reason_; }
   uint64_t acked() const { return acked_; }
+  uint64_t reconnects() const { return reconnects_; }
   uint64_t withheld() const { return withheld_; }
   uint64_t bad_msg_key() const { return bad_msg_key_; }
   uint64_t bad_payload() const { return bad_payload_; }
@@ -60,6 +65,9 @@ class Receiver {
 
  private:
   void on_event(const session::ClientEvent& ev);
+  void on_lost(const std::string& why);
+  asio::awaitable<Status> connect_once();
+  asio::awaitable<void> reconnect_loop();
   void wake();
 
   ReceiverOptions opts_;
@@ -69,7 +77,8 @@ class Receiver {
   std::mt19937_64 rng_;
   std::unique_ptr<asio::steady_timer> progress_;
   std::shared_ptr<bool> alive_token_ = std::make_shared<bool>(true);
-  bool lost_ = false, stopped_ = false;
+  bool lost_ = false, stopped_ = false, reconnecting_ = false;
+  uint64_t reconnects_ = 0;
   std::string lost_reason_;
   uint64_t acked_ = 0, withheld_ = 0, bad_msg_key_ = 0, bad_payload_ = 0;
 };
