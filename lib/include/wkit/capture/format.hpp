@@ -9,7 +9,6 @@
 
 namespace wkit::capture {
 
-namespace pb = ::wkit::capture::pb;
 
 // 0x89 "WKCAP" CR LF: the high byte and the CR LF catch 7-bit and text-mode
 // transfers, like PNG's signature.
