@@ -217,10 +217,12 @@ int run(const SendFlags& f) {
   json single_record;
   wkit::util::Progress progress;
   wkit::app::SendHooks hooks;
-  hooks.on_message = [&](const json& j) {
-    if (f.output == "jsonl") std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
-    if (single) single_record = j;
-  };
+  // Per-message JSON is built only when someone reads it (it costs more than a SEND).
+  if (f.output == "jsonl" || single)
+    hooks.on_message = [&](const json& j) {
+      if (f.output == "jsonl") std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+      if (single) single_record = j;
+    };
   if (f.output == "jsonl")
     hooks.on_delivery = [](const json& j) { std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n'; };
   if (progress.enabled())
