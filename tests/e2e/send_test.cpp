@@ -227,3 +227,47 @@ TEST(SendE2E, MergeHistRejectsBadFile) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SendE2E, DurationRunSendsUntilTheClockRunsOut) {
+  ServeProcess srv({"--in-memory"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--duration", "500ms", "--rate", "200/s",
+                 "--window", "16", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  // 200/s for 0.5 s: about 100 scheduled sends, every one acknowledged.
+  EXPECT_GT(s["attempted"].get<int>(), 50);
+  EXPECT_LE(s["attempted"].get<int>(), 101);
+  EXPECT_EQ(s["acknowledged"], s["attempted"]);
+}
+
+TEST(SendE2E, UsersFileAndGroupTargetWithVerify) {
+  wkit::testing::TempDir dir;
+  auto users = (dir.path / "users").string();
+  std::ofstream(users) << "# senders\nu1:t\nu2:t\n";
+  ServeProcess srv({"--in-memory", "--group", "g1=u1,u2,carol"});
+  auto r = wkit({"send", "-s", srv.tcp(), "--users-file", users, "--connections", "2", "--channel", "g1",
+                 "--channel-type", "2", "--count", "100", "--window", "10", "--verify", "--receiver", "carol",
+                 "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  EXPECT_EQ(s["acknowledged"], 100);
+  EXPECT_EQ(s["verify"]["delivered"], 100);
+  EXPECT_EQ(s["verify"]["lost"], 0);
+}
+
+TEST(SendE2E, BadUsersFileIsExit4WithFileAndLine) {
+  wkit::testing::TempDir dir;
+  auto users = (dir.path / "users").string();
+  std::ofstream(users) << "ok\nnot ok\n";
+  auto r = wkit({"send", "--users-file", users, "--to", "bob"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find(users + ":2"), std::string::npos) << r.err;
+}
+
+}  // namespace
