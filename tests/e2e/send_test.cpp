@@ -271,3 +271,33 @@ TEST(SendE2E, BadUsersFileIsExit4WithFileAndLine) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(SendE2E, VersionNegotiationAgainstServe) {
+  ServeProcess srv({"--in-memory"});
+  // Asked version -> version the CONNACK settles on (wkit serve speaks up to 6).
+  for (auto [asked, agreed] : std::vector<std::pair<int, int>>{{2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}, {9, 6}}) {
+    auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--proto-version", std::to_string(asked),
+                   "-o", "json"});
+    ASSERT_EQ(r.code, 0) << asked << ": " << r.err;
+    std::string t;
+    for (auto& l : r.out) t += l;
+    EXPECT_EQ(json::parse(t)["proto_version"], agreed) << asked;
+  }
+}
+
+TEST(SendE2E, NoEncryptReachesTheReceiverAsPlaintext) {
+  ServeProcess srv({"--in-memory"});
+  Process rx({WKIT_BINARY, "recv", "-s", srv.tcp(), "-u", "zed", "--count", "1", "--timeout", "20s", "-o", "jsonl"});
+  ASSERT_TRUE(rx.wait_stderr([](const std::string& l) { return l.find("receiving as") != std::string::npos; },
+                             std::chrono::seconds(20)));
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "zed", "--no-encrypt", "--text", "plain", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(rx.wait_exit(std::chrono::seconds(30)), 0) << rx.stderr_text();
+  auto first = json::parse(rx.stdout_lines().at(0));
+  EXPECT_EQ(first["check"], "not_encrypted");
+  EXPECT_EQ(json::parse(first["payload"].get<std::string>())["content"], "plain");
+}
+
+}  // namespace
