@@ -50,6 +50,34 @@ constexpr const char* kSelectColumns =
     "m.expire, m.client_seq, m.client_msg_no, m.stream_no, m.timestamp, m.topic, m.from_uid, "
     "m.payload_hash, m.payload, m.server_timestamp_ms";
 
+// Binds the 18 columns of `m` at parameters base+1..base+18. `hash_buf`
+// (64 chars) must live until the statement has run.
+void bind_message(sqlite3_stmt* s, int base, const Message& m, char* hash_buf) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < 32; ++i) {
+    hash_buf[2 * i] = kHex[m.payload_hash[i] >> 4];
+    hash_buf[2 * i + 1] = kHex[m.payload_hash[i] & 15];
+  }
+  bind_text(s, base + 1, m.channel_id);
+  sqlite3_bind_int(s, base + 2, m.channel_type);
+  sqlite3_bind_int64(s, base + 3, static_cast<int64_t>(m.message_seq));
+  sqlite3_bind_int64(s, base + 4, m.message_id);
+  sqlite3_bind_int(s, base + 5, m.framer_flags);
+  sqlite3_bind_int(s, base + 6, m.setting);
+  bind_text(s, base + 7, m.msg_key);
+  sqlite3_bind_int64(s, base + 8, m.expire);
+  sqlite3_bind_int64(s, base + 9, m.client_seq);
+  bind_text(s, base + 10, m.client_msg_no);
+  bind_text(s, base + 11, m.stream_no);
+  sqlite3_bind_int64(s, base + 12, m.timestamp);
+  bind_text(s, base + 13, m.topic);
+  bind_text(s, base + 14, m.from_uid);
+  bind_text(s, base + 15, std::string_view(hash_buf, 64));
+  sqlite3_bind_int64(s, base + 16, static_cast<int64_t>(m.payload.size()));
+  sqlite3_bind_blob(s, base + 17, m.payload.data(), static_cast<int>(m.payload.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s, base + 18, m.server_timestamp_ms);
+}
+
 Message read_message(sqlite3_stmt* s) {
   Message m;
   m.channel_id = column_text(s, 0);
@@ -192,6 +220,17 @@ Result<std::unique_ptr<MessageStore>> MessageStore::open(const Options& opts) {
     return std::nullopt;
   };
   if (auto e = prep(kInsertMessage, s->insert_msg_)) return *e;
+  {
+    // Multi-row forms: one statement (cursor setup, VDBE dispatch) per
+    // kMultiRows SENDs instead of per SEND.
+    std::string many = kInsertMessage, pend = "INSERT OR IGNORE INTO pending_delivery(uid, message_id) VALUES (?, ?)";
+    for (int i = 1; i < kMultiRows; ++i) {
+      many += ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      pend += ",(?, ?)";
+    }
+    if (auto e = prep(many.c_str(), s->insert_msg_many_)) return *e;
+    if (auto e = prep(pend.c_str(), s->insert_pending_many_)) return *e;
+  }
   if (auto e = prep("INSERT OR IGNORE INTO pending_delivery(uid, message_id) VALUES (?, ?)", s->insert_pending_)) return *e;
   if (auto e = prep("DELETE FROM pending_delivery WHERE uid = ? AND message_id = ?", s->delete_pending_)) return *e;
   std::string sel = std::string("SELECT ") + kSelectColumns +
@@ -203,7 +242,9 @@ Result<std::unique_ptr<MessageStore>> MessageStore::open(const Options& opts) {
 
 MessageStore::~MessageStore() {
   stop();
-  for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_}) sqlite3_finalize(ST(st));
+  for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_, insert_msg_many_,
+                   insert_pending_many_})
+    sqlite3_finalize(ST(st));
   if (db_) sqlite3_close(DB(db_));
 }
 
@@ -317,25 +358,8 @@ void MessageStore::execute(Op& op) {
     case Op::Kind::append: {
       const Message& m = op.message;
       sqlite3_stmt* s = ST(insert_msg_);
-      std::string hash = hex32(m.payload_hash);
-      bind_text(s, 1, m.channel_id);
-      sqlite3_bind_int(s, 2, m.channel_type);
-      sqlite3_bind_int64(s, 3, static_cast<int64_t>(m.message_seq));
-      sqlite3_bind_int64(s, 4, m.message_id);
-      sqlite3_bind_int(s, 5, m.framer_flags);
-      sqlite3_bind_int(s, 6, m.setting);
-      bind_text(s, 7, m.msg_key);
-      sqlite3_bind_int64(s, 8, m.expire);
-      sqlite3_bind_int64(s, 9, m.client_seq);
-      bind_text(s, 10, m.client_msg_no);
-      bind_text(s, 11, m.stream_no);
-      sqlite3_bind_int64(s, 12, m.timestamp);
-      bind_text(s, 13, m.topic);
-      bind_text(s, 14, m.from_uid);
-      bind_text(s, 15, hash);
-      sqlite3_bind_int64(s, 16, static_cast<int64_t>(m.payload.size()));
-      sqlite3_bind_blob(s, 17, m.payload.data(), static_cast<int>(m.payload.size()), SQLITE_STATIC);
-      sqlite3_bind_int64(s, 18, m.server_timestamp_ms);
+      char hash[64];
+      bind_message(s, 0, m, hash);
       int rc = sqlite3_step(s);
       sqlite3_reset(s);
       if (rc != SQLITE_DONE) return fail("insert message");
@@ -370,6 +394,32 @@ void MessageStore::execute(Op& op) {
   }
 }
 
+bool MessageStore::append_many(Op* ops) {
+  sqlite3* db = DB(db_);
+  sqlite3_stmt* s = ST(insert_msg_many_);
+  sqlite3_stmt* p = ST(insert_pending_many_);
+  char hashes[kMultiRows][64];
+  for (int i = 0; i < kMultiRows; ++i) bind_message(s, i * 18, ops[i].message, hashes[i]);
+  // A failing multi-row INSERT changes nothing (SQLite rolls the statement
+  // back): the caller then runs the ops one by one so only the offender fails.
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) return false;
+  for (int i = 0; i < kMultiRows; ++i) {
+    bind_text(p, 2 * i + 1, ops[i].recipients[0]);
+    sqlite3_bind_int64(p, 2 * i + 2, ops[i].message.message_id);
+  }
+  rc = sqlite3_step(p);
+  sqlite3_reset(p);
+  if (rc != SQLITE_DONE) {
+    for (int i = 0; i < kMultiRows; ++i) {
+      ops[i].failed = true;
+      ops[i].error = std::string("insert pending delivery: ") + sqlite3_errmsg(db);
+    }
+  }
+  return true;
+}
+
 void MessageStore::run() {
   std::vector<Op> batch;
   for (;;) {
@@ -380,7 +430,20 @@ void MessageStore::run() {
       batch.swap(queue_);
     }
     bool in_tx = sqlite3_exec(DB(db_), "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-    for (auto& op : batch) execute(op);
+    for (size_t i = 0; i < batch.size();) {
+      // Runs of kMultiRows appends with one recipient each (the person-channel
+      // hot path) go in multi-row statements.
+      size_t run = 0;
+      while (run < static_cast<size_t>(kMultiRows) && i + run < batch.size() &&
+             batch[i + run].kind == Op::Kind::append && batch[i + run].recipients.size() == 1)
+        ++run;
+      if (run == static_cast<size_t>(kMultiRows) && append_many(&batch[i])) {
+        i += run;
+        continue;
+      }
+      execute(batch[i]);
+      ++i;
+    }
     if (in_tx && sqlite3_exec(DB(db_), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
       std::string err = sqlite3_errmsg(DB(db_));
       sqlite3_exec(DB(db_), "ROLLBACK", nullptr, nullptr, nullptr);

@@ -222,3 +222,35 @@ TEST(Store, NewerSchemaIsRefused) {
   EXPECT_EQ(s.error().kind, ErrorKind::bad_input);
   EXPECT_NE(s.error().message.find("99"), std::string::npos);
 }
+
+TEST(Store, MultiRowBatchesKeepOrderAndIsolateAFailingRow) {
+  Options o;
+  o.in_memory = true;
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok());
+  std::vector<Op> ops;
+  for (int i = 1; i <= 40; ++i) {
+    Op op;
+    // #20 repeats #5's idempotency key: inside the second 16-row run.
+    std::string cmn = i == 20 ? "k5" : "k" + std::to_string(i);
+    op.message = msg("a@b", i, 1000 + i, "a", cmn, "p" + std::to_string(i));
+    op.recipients = {"b"};
+    op.tag = i;
+    ops.push_back(std::move(op));
+  }
+  Op load;
+  load.kind = Op::Kind::load_pending;
+  load.uid = "b";
+  ops.push_back(std::move(load));
+  auto got = run_ops(**s, std::move(ops));
+  ASSERT_EQ(got.size(), 41u);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(got[i].tag, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(got[i].failed, i + 1 == 20) << i + 1 << " " << got[i].error;
+  }
+  ASSERT_EQ(got[40].loaded.size(), 39u);
+  EXPECT_EQ(got[40].loaded[18].message_seq, 19u);
+  EXPECT_EQ(got[40].loaded[19].message_seq, 21u);
+  EXPECT_EQ(got[40].loaded[39 - 1].payload, "p40");
+  EXPECT_EQ(hex32(got[40].loaded[0].payload_hash), hex32(sha256("p1")));
+}

@@ -121,9 +121,16 @@ class MessageStore {
   Status exec(const char* sql);
   void run();
   void execute(Op& op);
+  // Inserts ops[0..kMultiRows) (all appends with one recipient each) with
+  // one multi-row statement each for message and pending_delivery; false if
+  // SQLite refused (the caller then runs them one by one).
+  bool append_many(Op* ops);
+  static constexpr int kMultiRows = 16;
   void* db_ = nullptr;  // sqlite3*
   void* insert_msg_ = nullptr;
   void* insert_pending_ = nullptr;
+  void* insert_msg_many_ = nullptr;
+  void* insert_pending_many_ = nullptr;
   void* delete_pending_ = nullptr;
   void* select_pending_ = nullptr;
   std::string path_;
