@@ -136,7 +136,9 @@ bool RecordBuilder::seen(std::unordered_set<uint64_t>& set, uint64_t h) {
   uint64_t& slot = seen_cache_[(h ^ (h >> 29)) & (seen_cache_.size() - 1)];
   if (slot == h) return true;
   slot = h;
-  return !set.insert(h).second;
+  if (set.find(h) != set.end()) return true;
+  set.insert(h);
+  return false;
 }
 
 void RecordBuilder::malformed(uint64_t pos, std::string message) {

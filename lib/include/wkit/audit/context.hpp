@@ -104,7 +104,7 @@ class RecordBuilder {
   // Names already handed to the context; a direct-mapped cache in front of
   // the sets keeps the per-record check to one compare.
   std::unordered_set<uint64_t> seen_channels_, seen_senders_;
-  std::vector<uint64_t> seen_cache_ = std::vector<uint64_t>(4096, 0);
+  std::vector<uint64_t> seen_cache_ = std::vector<uint64_t>(1 << 16, 0);
   bool seen(std::unordered_set<uint64_t>& set, uint64_t h);
   std::vector<std::pair<uint64_t, ChannelName>> new_channels_;
   std::vector<std::pair<uint64_t, std::string>> new_senders_;
