@@ -128,7 +128,9 @@ bool decode_one(const std::string& path, const DecodeOptions& o, wkit::proto::In
   const std::string name = is_stdin ? "<stdin>" : path;
   std::FILE* in = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
   if (!in) {
-    std::cerr << name << ": cannot open: " << std::strerror(errno) << "\n";
+    const wkit::proto::InputError e{std::string("cannot open: ") + std::strerror(errno), {}, 0};
+    out.error(name, e);
+    std::cerr << e.describe(name) << "\n";
     return false;
   }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(is_stdin ? nullptr : in, &std::fclose);
@@ -163,7 +165,9 @@ bool decode_one(const std::string& path, const DecodeOptions& o, wkit::proto::In
     }
     if (n < buf.size()) {
       if (std::ferror(in)) {
-        std::cerr << name << ": read error: " << std::strerror(errno) << "\n";
+        const wkit::proto::InputError e{std::string("read error: ") + std::strerror(errno), {}, 0};
+        out.error(name, e);
+        std::cerr << e.describe(name) << "\n";
         return false;
       }
       if (std::feof(in)) break;
