@@ -87,7 +87,7 @@ int run(const ReplayFlags& f) {
   }
   const auto& r = *rep;
   if (f.output == "json") {
-    std::cout << r.to_json().dump(2) << "\n";
+    std::cout << r.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::printf("%6s %4s %-14s %6s %6s %8s %6s %8s %8s %s\n", "CONN", "LOOP", "UID", "FRAMES", "SENDS", "SENDACKS",
                 "RECVS", "MISMATCH", "RESENT", "SAME_ID/NEW_ID");

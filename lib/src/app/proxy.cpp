@@ -88,7 +88,7 @@ struct Proxy::Impl {
     }
     bool is_fault = action == "drop" || action == "delay" || action == "dup" || action == "reset";
     if (!spec.empty()) j[is_fault ? "fault" : "detail"] = spec;
-    std::string line = j.dump();
+    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), events);
     std::fflush(events);

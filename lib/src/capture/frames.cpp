@@ -39,7 +39,11 @@ void append_capture_context(const CaptureFrame& f, nlohmann::ordered_json& out) 
   out["connection_id"] = rec.connection_id();
   out["direction"] = std::string(direction_name(rec.direction()));
   out["timestamp_ns"] = rec.timestamp_ns();
-  if (!f.connection.uid().empty()) out["uid"] = f.connection.uid();
+  // Identities are bytes on the wire: JSON gets them as text only when valid UTF-8.
+  if (!f.connection.uid().empty()) {
+    if (proto::is_valid_utf8(f.connection.uid())) out["uid"] = f.connection.uid();
+    else out["uid_hex"] = crypto::hex_encode(f.connection.uid());
+  }
   const auto& fr = rec.frame();
   switch (fr.payload_state()) {
     case pb::PAYLOAD_PLAINTEXT:

@@ -290,3 +290,26 @@ TEST(CaptureFile, MissingFileIsAClearError) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("/nonexistent/dir/x.wkcap"), std::string::npos);
 }
+
+TEST(CaptureFile, NonUtf8IdentityRoundTrips) {
+  // WKProto strings are bytes: a uid that is not UTF-8 must not make the
+  // capture unreadable (proto3 `string` fields would refuse it on parse).
+  TempDir dir;
+  auto p = dir.path / "bin.wkcap";
+  auto w = CaptureWriter::create(p.string(), test_header());
+  ASSERT_TRUE(w.ok());
+  pb::Record r;
+  r.set_connection_id(1);
+  std::string uid("\xff\xfe\x80user", 7);
+  r.mutable_connection()->set_uid(uid);
+  r.mutable_connection()->set_device_id(std::string("\xc3\x28", 2));
+  ASSERT_FALSE(w.value()->write(r));
+  ASSERT_FALSE(w.value()->commit());
+  auto rd = CaptureReader::open(p.string());
+  ASSERT_TRUE(rd.ok());
+  pb::Record got;
+  auto n = rd.value()->next(got);
+  ASSERT_TRUE(n.ok()) << n.error().describe();
+  ASSERT_TRUE(n.value());
+  EXPECT_EQ(got.connection().uid(), uid);
+}
