@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -52,59 +53,81 @@ void Analyzer::touch(FindingSet& s, const Record& r) {
 }
 
 void Analyzer::run(Record* b, Record* e, uint8_t groupings) {
-  if (groupings & kByClientMsgNo) by_client_msg_no(b, e);
-  if (groupings & kByMessageId) by_message_id(b, e);
+  ctx_.strings.finish_writes();  // reads below may run on two threads
+  // The first two groupings only read the records (they sort index pairs),
+  // so they run side by side; by_channel then sorts the records in place.
+  const bool both = (groupings & kByClientMsgNo) && (groupings & kByMessageId) && ctx_.options.threads != 1;
+  if (both) {
+    std::thread t([&] { by_message_id(b, e); });
+    by_client_msg_no(b, e);
+    t.join();
+  } else {
+    if (groupings & kByClientMsgNo) by_client_msg_no(b, e);
+    if (groupings & kByMessageId) by_message_id(b, e);
+  }
   if (groupings & kByChannel) by_channel(b, e);
 }
 
 // duplicate_client_msg_no: one key (scope + client_msg_no), several message_ids.
+// Sorts compact (hash, index) pairs, not the records, so it can run beside
+// by_message_id; runs of one hash are re-sorted by the exact key.
 void Analyzer::by_client_msg_no(Record* b, Record* e) {
-  Record* m = std::partition(b, e, [](const Record& r) {
-    return (r.kinds & kByClientMsgNo) && (r.flags & kHasClientMsgNo) && (r.flags & kHasMessageId);
-  });
   const Scope scope = ctx_.options.scope;
+  std::vector<KeyIndex> keys;
+  for (Record* r = b; r < e; ++r)
+    if ((r->kinds & kByClientMsgNo) && (r->flags & kHasClientMsgNo) && (r->flags & kHasMessageId))
+      keys.push_back({grouping_hash(*r, kByClientMsgNo, static_cast<int>(scope)), static_cast<uint64_t>(r - b)});
+  std::sort(keys.begin(), keys.end());
   auto key = [scope](const Record& r) {
     return std::tuple(scope == Scope::global ? 0 : r.channel, scope == Scope::sender ? r.from : 0, r.cmn_hash);
   };
-  std::sort(b, m, [&](const Record& x, const Record& y) {
-    return std::tuple_cat(key(x), std::tie(x.message_id, x.input, x.pos)) <
-           std::tuple_cat(key(y), std::tie(y.message_id, y.input, y.pos));
-  });
-  for (Record* i = b; i < m;) {
-    Record* j = i + 1;
-    bool several = false;
-    while (j < m && key(*j) == key(*i)) {
-      several |= j->message_id != i->message_id;
-      ++j;
-    }
-    if (several) {
-      // Equal 64-bit hashes: confirm the strings are equal too.
-      bool same = true;
-      ctx_.strings.read_into(i->cmn_ref, s1_);
-      for (Record* k = i + 1; k < j && same; ++k) {
-        ctx_.strings.read_into(k->cmn_ref, s2_);
-        same = s1_ == s2_;
-      }
-      if (same) {
-        emit_duplicate(i, j);
-      } else {
-        std::vector<std::pair<std::string, Record>> by_text;
-        for (Record* k = i; k < j; ++k) by_text.emplace_back(ctx_.strings.read(k->cmn_ref), *k);
-        std::stable_sort(by_text.begin(), by_text.end(),
-                         [](auto& x, auto& y) { return x.first < y.first; });
-        std::vector<Record> run;
-        for (size_t a = 0; a < by_text.size();) {
-          size_t c = a;
-          run.clear();
-          while (c < by_text.size() && by_text[c].first == by_text[a].first) run.push_back(by_text[c++].second);
-          bool multi = false;
-          for (auto& r : run) multi |= r.message_id != run[0].message_id;
-          if (multi) emit_duplicate(run.data(), run.data() + run.size());
-          a = c;
-        }
+  std::vector<Record> run;
+  for (size_t i = 0; i < keys.size();) {
+    size_t j = i + 1;
+    while (j < keys.size() && keys[j].key == keys[i].key) ++j;
+    if (j - i > 1) {
+      run.clear();
+      for (size_t k = i; k < j; ++k) run.push_back(b[keys[k].index]);
+      std::sort(run.begin(), run.end(), [&](const Record& x, const Record& y) {
+        return std::tuple_cat(key(x), std::tie(x.message_id, x.input, x.pos)) <
+               std::tuple_cat(key(y), std::tie(y.message_id, y.input, y.pos));
+      });
+      for (size_t a = 0; a < run.size();) {
+        size_t c = a + 1;
+        while (c < run.size() && key(run[c]) == key(run[a])) ++c;
+        group_client_msg_no(run.data() + a, run.data() + c);
+        a = c;
       }
     }
     i = j;
+  }
+}
+
+// One exact key (sorted by message_id, location): a finding if several ids.
+void Analyzer::group_client_msg_no(Record* i, Record* j) {
+  bool several = false;
+  for (Record* k = i + 1; k < j; ++k) several |= k->message_id != i->message_id;
+  if (!several) return;
+  // Equal 64-bit hashes: confirm the strings are equal too.
+  bool same = true;
+  ctx_.strings.read_into(i->cmn_ref, s1_);
+  for (Record* k = i + 1; k < j && same; ++k) {
+    ctx_.strings.read_into(k->cmn_ref, s2_);
+    same = s1_ == s2_;
+  }
+  if (same) return emit_duplicate(i, j);
+  std::vector<std::pair<std::string, Record>> by_text;
+  for (Record* k = i; k < j; ++k) by_text.emplace_back(ctx_.strings.read(k->cmn_ref), *k);
+  std::stable_sort(by_text.begin(), by_text.end(), [](auto& x, auto& y) { return x.first < y.first; });
+  std::vector<Record> sub;
+  for (size_t a = 0; a < by_text.size();) {
+    size_t c = a;
+    sub.clear();
+    while (c < by_text.size() && by_text[c].first == by_text[a].first) sub.push_back(by_text[c++].second);
+    bool multi = false;
+    for (auto& r : sub) multi |= r.message_id != sub[0].message_id;
+    if (multi) emit_duplicate(sub.data(), sub.data() + sub.size());
+    a = c;
   }
 }
 
@@ -154,42 +177,48 @@ void Analyzer::emit_duplicate(const Record* b, const Record* e) {
 
 // message_id_collision and duplicate_row: one message_id stored more than once.
 void Analyzer::by_message_id(Record* b, Record* e) {
-  Record* m = std::partition(b, e, [](const Record& r) { return (r.kinds & kByMessageId) && (r.flags & kHasMessageId); });
-  std::sort(b, m, [](const Record& x, const Record& y) {
-    return std::tie(x.message_id, x.input, x.pos) < std::tie(y.message_id, y.input, y.pos);
-  });
-  for (Record* i = b; i < m;) {
-    Record* j = i + 1;
-    bool collision = false, identical = true;
-    while (j < m && j->message_id == i->message_id) {
-      collision |= j->channel != i->channel || j->cmn_hash != i->cmn_hash;
-      identical &= j->row == i->row;
-      ++j;
-    }
-    if (j - i > 1) {
+  std::vector<KeyIndex> keys;
+  for (Record* r = b; r < e; ++r)
+    if ((r->kinds & kByMessageId) && (r->flags & kHasMessageId))
+      keys.push_back({r->message_id, static_cast<uint64_t>(r - b)});
+  std::sort(keys.begin(), keys.end());
+  std::vector<const Record*> run;
+  for (size_t a = 0; a < keys.size();) {
+    size_t c = a + 1;
+    while (c < keys.size() && keys[c].key == keys[a].key) ++c;
+    if (c - a > 1) {
+      run.clear();
+      for (size_t k = a; k < c; ++k) run.push_back(b + keys[k].index);
+      std::sort(run.begin(), run.end(), [](auto* x, auto* y) { return before(*x, *y); });
+      const Record* i = run.front();
+      bool collision = false, identical = true;
+      for (auto* r : run) {
+        collision |= r->channel != i->channel || r->cmn_hash != i->cmn_hash;
+        identical &= r->row == i->row;
+      }
       auto& set = sets_[collision ? kMessageIdCollision : kDuplicateRow];
       json item = json::object();
       item["message_id"] = i->message_id;
       item["message_idstr"] = std::to_string(i->message_id);
       if (collision) {
         std::vector<std::pair<uint64_t, uint64_t>> variants;
-        for (Record* k = i; k < j; ++k) variants.emplace_back(k->channel, k->cmn_hash);
+        for (auto* r : run) variants.emplace_back(r->channel, r->cmn_hash);
         std::sort(variants.begin(), variants.end());
         item["variants"] = std::unique(variants.begin(), variants.end()) - variants.begin();
       } else {
-        item["copies"] = j - i;
+        item["copies"] = run.size();
         item["identical"] = identical;
       }
       json msgs = json::array();
-      for (Record* k = i; k < j; ++k) {
-        msgs.push_back(message(*k));
-        touch(set, *k);
+      for (auto* r : run) {
+        msgs.push_back(message(*r));
+        touch(set, *r);
       }
       item["messages"] = std::move(msgs);
       set.items.push_back(std::move(item));
       ++set.count;
     }
-    i = j;
+    a = c;
   }
 }
 

@@ -63,11 +63,13 @@ void StringLog::release(Writer* w) {
   free_.push_back(w);
 }
 
+void StringLog::finish_writes() {
+  for (auto& w : writers_) std::fflush(w->file_);
+  flushed_ = true;
+}
+
 void StringLog::read_into(uint64_t ref, std::string& out) {
-  if (!flushed_) {
-    for (auto& w : writers_) std::fflush(w->file_);
-    flushed_ = true;
-  }
+  if (!flushed_) finish_writes();
   const uint32_t id = static_cast<uint32_t>(ref >> 58);
   const size_t len = (ref >> kOffsetBits) & 0xffff;
   const uint64_t off = ref & kOffsetMask;

@@ -34,7 +34,13 @@ class Analyzer {
 
  private:
   void touch(FindingSet& s, const Record& r);
+  struct KeyIndex {
+    uint64_t key;
+    uint64_t index;
+    bool operator<(const KeyIndex& o) const { return key != o.key ? key < o.key : index < o.index; }
+  };
   void by_client_msg_no(Record* b, Record* e);
+  void group_client_msg_no(Record* b, Record* e);
   void emit_duplicate(const Record* b, const Record* e);
   void by_message_id(Record* b, Record* e);
   void by_channel(Record* b, Record* e);

@@ -47,6 +47,8 @@ class StringLog {
   void read_into(uint64_t ref, std::string& out);
 
   uint64_t bytes() const;
+  // Flushes pending writes; after it, read()s may run on several threads.
+  void finish_writes();
 
  private:
   std::string dir_;
