@@ -117,9 +117,9 @@ Status produce_line_chunks(PeekableInput& in, ChunkSink& sink,
       TextChunk chunk;
       chunk.first_line = line;
       chunk.size = cut;
-      chunk.data.resize(cut + kChunkPadding);
-      std::memcpy(chunk.data.data(), buf.data(), cut);
-      std::memset(chunk.data.data() + cut, ' ', kChunkPadding);
+      chunk.data.reserve(cut + kChunkPadding);
+      chunk.data.assign(buf.data(), cut);  // no zero-fill before the copy
+      chunk.data.append(kChunkPadding, ' ');
       line += count_newlines(buf.data(), cut);
       std::memmove(buf.data(), buf.data() + cut, have - cut);
       have -= cut;
