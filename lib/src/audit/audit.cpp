@@ -44,7 +44,7 @@ class ProgressThread {
       const uint64_t bytes = ctx_.bytes_in.load(), rows = ctx_.rows.load();
       std::string line = "audit: " + util::format_size(bytes);
       if (total_) line += " of " + util::format_size(total_);
-      line += ", " + std::to_string(rows) + " rows, " + util::format_rate(secs > 0 ? rows / secs : 0) + " rows";
+      line += ", " + std::to_string(rows) + " rows (" + util::format_rate(secs > 0 ? rows / secs : 0) + ")";
       if (total_ && bytes > 0 && bytes < total_ && secs > 1)
         line += ", ETA " + util::format_duration(std::chrono::nanoseconds(
                                static_cast<int64_t>(secs * (double(total_ - bytes) / double(bytes)) * 1e9)));
