@@ -195,3 +195,16 @@ TEST(ProxyReplay, DroppedSendackResendAndReplayWithAndWithoutDedup) {
   EXPECT_EQ(r.code, 4);
   EXPECT_NE(r.err.find("--raw"), std::string::npos) << r.err;
 }
+
+TEST(ProxyReplay, UnreachableUpstreamIsAConnackReasonForTheClient) {
+  TempDir dir;
+  // Port 1 on loopback: nothing listens there.
+  ProxyProcess proxy("tcp://127.0.0.1:1", (dir.path / "down.wkcap").string());
+  auto sent = run_wkit({"send", "-s", proxy.url(), "-u", "alice", "--to", "bob", "--text", "x"});
+  EXPECT_EQ(sent.code, 3) << sent.err;
+  EXPECT_NE(sent.err.find("system_error (15)"), std::string::npos) << sent.err;
+  ASSERT_EQ(proxy.stop(), 0);
+  auto info = run_wkit({"capture", "info", (dir.path / "down.wkcap").string(), "-o", "json"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_EQ(json::parse(info.out)["frames_by_type"]["CONNACK"], 1);
+}

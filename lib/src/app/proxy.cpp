@@ -182,7 +182,12 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
   }
   void on_close(session::ServerSession&, std::string_view why) override {
     if (!ended) px.event(id, pb::DIRECTION_UNSPECIFIED, nullptr, version, "close", why);
-    client->close();
+    // Frames already queued (a refusing CONNACK, a DISCONNECT) go out first.
+    auto self = shared_from_this();
+    asio::co_spawn(client->get_executor(), [self]() -> asio::awaitable<void> {
+      co_await self->cw.drain();
+      self->client->close();
+    }, asio::detached);
   }
 
   static void set_fault(pb::Frame* fr, const fault::Decision& d) {
