@@ -48,6 +48,13 @@ asio::awaitable<void> FrameWriter::drain() {
   }
 }
 
+asio::awaitable<void> FrameWriter::join() {
+  while (!done_) {
+    error_code ec;
+    co_await progress_.async_wait(redirect_error(use_awaitable, ec));
+  }
+}
+
 void FrameWriter::stop() {
   stopping_ = true;
   wake(data_ready_);

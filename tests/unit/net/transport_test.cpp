@@ -127,6 +127,7 @@ TEST(Ws, OneFramePerMessageOutbound) {
       EXPECT_EQ(w.frames_written(), sent.size());
       EXPECT_LT(w.writes(), sent.size());  // batched into fewer calls
       w.stop();
+      co_await w.join();
       char b[8];
       co_await conn->read_some(std::span<char>(b, sizeof b), ec);  // wait for client close
       conn->close();
@@ -236,6 +237,7 @@ TEST(FrameWriter, BackPressureBoundsPendingBytes) {
     EXPECT_EQ(w.frames_written(), frames);
     EXPECT_LE(max_pending, 64 * 1024 + frame_size);
     w.stop();
+    co_await w.join();  // the writer must not outlive this coroutine
     co_await client->graceful_close(ec);
     for (int i = 0; i < 1000 && *received < frames * frame_size; ++i) {
       asio::steady_timer t(ctx, std::chrono::milliseconds(5));

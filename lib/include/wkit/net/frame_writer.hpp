@@ -18,7 +18,7 @@
 //   proto::encode_frame(f, v, w.buffer()); w.commit();   // zero-copy encode
 //   w.enqueue(bytes);                           // or copy a ready frame
 //   co_await w.wait_writable();
-//   co_await w.drain();  w.stop();              // at the end
+//   co_await w.drain();  w.stop();  co_await w.join();   // at the end
 #include <boost/asio/steady_timer.hpp>
 #include <string>
 #include <vector>
@@ -46,6 +46,8 @@ class FrameWriter {
   // or at the first write error (kept in error()).
   asio::awaitable<void> run();
   void stop();
+  // Suspends until run() has returned: await it before destroying the writer.
+  asio::awaitable<void> join();
 
   size_t pending_bytes() const { return pending_.size(); }
   bool idle() const { return pending_.empty() && !writing_; }
