@@ -7,17 +7,309 @@ _wkit() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$path $word" in
+      'wkit demo') path='wkit demo' ;;
+      'wkit send') path='wkit send' ;;
+      'wkit recv') path='wkit recv' ;;
+      'wkit serve') path='wkit serve' ;;
+      'wkit decode') path='wkit decode' ;;
+      'wkit capture') path='wkit capture' ;;
+      'wkit audit') path='wkit audit' ;;
+      'wkit proxy') path='wkit proxy' ;;
+      'wkit replay') path='wkit replay' ;;
       'wkit completion') path='wkit completion' ;;
+      'wkit send merge-hist') path='wkit send merge-hist' ;;
+      'wkit capture import') path='wkit capture import' ;;
+      'wkit capture info') path='wkit capture info' ;;
+      'wkit audit merge') path='wkit audit merge' ;;
     esac
   done
   case "$path|$prev" in
+    'wkit demo|--messages')
+      COMPREPLY=(); return ;;
+    'wkit demo|--retries')
+      COMPREPLY=(); return ;;
+    'wkit demo|--keep')
+      COMPREPLY=(); return ;;
+    'wkit demo|--output'|'wkit demo|-o')
+      COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit send|--uid'|'wkit send|-u')
+      COMPREPLY=(); return ;;
+    'wkit send|--token'|'wkit send|-t')
+      COMPREPLY=(); return ;;
+    'wkit send|--device-flag')
+      COMPREPLY=(); return ;;
+    'wkit send|--device-id')
+      COMPREPLY=(); return ;;
+    'wkit send|--server'|'wkit send|-s')
+      COMPREPLY=(); return ;;
+    'wkit send|--proto-version')
+      COMPREPLY=(); return ;;
+    'wkit send|--output'|'wkit send|-o')
+      COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
+    'wkit send|--to')
+      COMPREPLY=(); return ;;
+    'wkit send|--channel')
+      COMPREPLY=(); return ;;
+    'wkit send|--channel-type')
+      COMPREPLY=(); return ;;
+    'wkit send|--channels')
+      COMPREPLY=(); return ;;
+    'wkit send|--text')
+      COMPREPLY=(); return ;;
+    'wkit send|--payload-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--payload-hex')
+      COMPREPLY=(); return ;;
+    'wkit send|--payload-size')
+      COMPREPLY=(); return ;;
+    'wkit send|--client-msg-no')
+      COMPREPLY=(); return ;;
+    'wkit send|--count')
+      COMPREPLY=(); return ;;
+    'wkit send|--duration')
+      COMPREPLY=(); return ;;
+    'wkit send|--rate')
+      COMPREPLY=(); return ;;
+    'wkit send|--connections')
+      COMPREPLY=(); return ;;
+    'wkit send|--window')
+      COMPREPLY=(); return ;;
+    'wkit send|--ack-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--users-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--retries')
+      COMPREPLY=(); return ;;
+    'wkit send|--retry-interval')
+      COMPREPLY=(); return ;;
+    'wkit send|--retry-mode')
+      COMPREPLY=($(compgen -W 'forced on-timeout' -- "$cur")); return ;;
+    'wkit send|--ramp-up')
+      COMPREPLY=(); return ;;
+    'wkit send|--max-handshakes')
+      COMPREPLY=(); return ;;
+    'wkit send|--connect-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--receiver')
+      COMPREPLY=(); return ;;
+    'wkit send|--verify-wait')
+      COMPREPLY=(); return ;;
+    'wkit send|--hist-out')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send merge-hist|--out')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send merge-hist|--output'|'wkit send merge-hist|-o')
+      COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit recv|--uid'|'wkit recv|-u')
+      COMPREPLY=(); return ;;
+    'wkit recv|--token'|'wkit recv|-t')
+      COMPREPLY=(); return ;;
+    'wkit recv|--device-flag')
+      COMPREPLY=(); return ;;
+    'wkit recv|--device-id')
+      COMPREPLY=(); return ;;
+    'wkit recv|--server'|'wkit recv|-s')
+      COMPREPLY=(); return ;;
+    'wkit recv|--proto-version')
+      COMPREPLY=(); return ;;
+    'wkit recv|--output'|'wkit recv|-o')
+      COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
+    'wkit recv|--count')
+      COMPREPLY=(); return ;;
+    'wkit recv|--timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit recv|--ack')
+      COMPREPLY=(); return ;;
+    'wkit recv|--dedup-window')
+      COMPREPLY=(); return ;;
+    'wkit recv|--seed')
+      COMPREPLY=(); return ;;
+    'wkit recv|--connect-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--listen')
+      COMPREPLY=(); return ;;
+    'wkit serve|--data')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--dedup')
+      COMPREPLY=($(compgen -W 'on off' -- "$cur")); return ;;
+    'wkit serve|--tokens')
+      COMPREPLY=(); return ;;
+    'wkit serve|--group')
+      COMPREPLY=(); return ;;
+    'wkit serve|--redeliver-interval')
+      COMPREPLY=(); return ;;
+    'wkit serve|--redeliver-max')
+      COMPREPLY=(); return ;;
+    'wkit serve|--idle-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--fault')
+      COMPREPLY=(); return ;;
+    'wkit serve|--seed')
+      COMPREPLY=(); return ;;
+    'wkit serve|--events')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--node-id')
+      COMPREPLY=(); return ;;
+    'wkit serve|--output'|'wkit serve|-o')
+      COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
+    'wkit decode|--input')
+      COMPREPLY=($(compgen -W 'auto hex base64 raw wkcap pcap' -- "$cur")); return ;;
+    'wkit decode|--proto-version')
+      COMPREPLY=(); return ;;
+    'wkit decode|--output'|'wkit decode|-o')
+      COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
+    'wkit decode|--bytes')
+      COMPREPLY=($(compgen -W 'base64 hex both' -- "$cur")); return ;;
+    'wkit decode|--aes-key')
+      COMPREPLY=(); return ;;
+    'wkit decode|--aes-iv')
+      COMPREPLY=(); return ;;
+    'wkit capture import|--out'|'wkit capture import|-o')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit capture import|--port')
+      COMPREPLY=(); return ;;
+    'wkit capture import|--output')
+      COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit capture info|--port')
+      COMPREPLY=(); return ;;
+    'wkit capture info|--output'|'wkit capture info|-o')
+      COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit audit|--input-format')
+      COMPREPLY=($(compgen -W 'auto jsonl json csv sqlite wkcap' -- "$cur")); return ;;
+    'wkit audit|--map')
+      COMPREPLY=(); return ;;
+    'wkit audit|--table')
+      COMPREPLY=(); return ;;
+    'wkit audit|--scope')
+      COMPREPLY=($(compgen -W 'sender channel global' -- "$cur")); return ;;
+    'wkit audit|--window')
+      COMPREPLY=(); return ;;
+    'wkit audit|--memory-limit')
+      COMPREPLY=(); return ;;
+    'wkit audit|--threads')
+      COMPREPLY=(); return ;;
+    'wkit audit|--fail-on')
+      COMPREPLY=(); return ;;
+    'wkit audit|--shard')
+      COMPREPLY=(); return ;;
+    'wkit audit|--output'|'wkit audit|-o')
+      COMPREPLY=($(compgen -W 'text json md' -- "$cur")); return ;;
+    'wkit audit|--temp-dir')
+      COMPREPLY=(); return ;;
+    'wkit audit merge|--output'|'wkit audit merge|-o')
+      COMPREPLY=($(compgen -W 'text json md' -- "$cur")); return ;;
+    'wkit proxy|--listen')
+      COMPREPLY=(); return ;;
+    'wkit proxy|--upstream')
+      COMPREPLY=(); return ;;
+    'wkit proxy|--capture')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit proxy|--fault')
+      COMPREPLY=(); return ;;
+    'wkit proxy|--seed')
+      COMPREPLY=(); return ;;
+    'wkit proxy|--events')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit proxy|--upstream-timeout-ms')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit proxy|--output'|'wkit proxy|-o')
+      COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit replay|--server'|'wkit replay|-s')
+      COMPREPLY=(); return ;;
+    'wkit replay|--speed')
+      COMPREPLY=(); return ;;
+    'wkit replay|--loop')
+      COMPREPLY=(); return ;;
+    'wkit replay|--map-uid')
+      COMPREPLY=(); return ;;
+    'wkit replay|--token'|'wkit replay|-t')
+      COMPREPLY=(); return ;;
+    'wkit replay|--tokens')
+      COMPREPLY=(); return ;;
+    'wkit replay|--conn')
+      COMPREPLY=(); return ;;
+    'wkit replay|--types')
+      COMPREPLY=(); return ;;
+    'wkit replay|--from')
+      COMPREPLY=(); return ;;
+    'wkit replay|--to')
+      COMPREPLY=(); return ;;
+    'wkit replay|--ack-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit replay|--output'|'wkit replay|-o')
+      COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
   esac
   case "$path" in
     'wkit')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'completion --help -h --version' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'demo send recv serve decode capture audit proxy replay completion --help -h --version' -- "$cur")) ;;
+    'wkit demo')
+      if [[ "$cur" != -* && -n "" ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --messages --retries --keep --output -o' -- "$cur")) ;;
+    'wkit send')
+      if [[ "$cur" != -* && -n "" ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --verify --receiver --verify-wait --fail-on-duplicate --hist-out' -- "$cur")) ;;
+    'wkit send merge-hist')
+      if [[ "$cur" != -* && -n 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --out --output -o' -- "$cur")) ;;
+    'wkit recv')
+      if [[ "$cur" != -* && -n "" ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --count --timeout --ack --dedup-window --seed --connect-timeout --fail-on-duplicate' -- "$cur")) ;;
+    'wkit serve')
+      if [[ "$cur" != -* && -n "" ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --tokens --group --redeliver-interval --redeliver-max --idle-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
+    'wkit decode')
+      if [[ "$cur" != -* && -n 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --input --proto-version --output -o --bytes --all-fields --aes-key --aes-iv' -- "$cur")) ;;
+    'wkit capture')
+      if [[ "$cur" != -* && -n "" ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W 'import info --help -h' -- "$cur")) ;;
+    'wkit capture import')
+      if [[ "$cur" != -* && -n 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --out -o --port --output' -- "$cur")) ;;
+    'wkit capture info')
+      if [[ "$cur" != -* && -n 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --port --output -o' -- "$cur")) ;;
+    'wkit audit')
+      if [[ "$cur" != -* && -n 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --strict --temp-dir --no-progress' -- "$cur")) ;;
+    'wkit audit merge')
+      if [[ "$cur" != -* && -n 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --output -o' -- "$cur")) ;;
+    'wkit proxy')
+      if [[ "$cur" != -* && -n "" ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --listen --upstream --capture --fault --seed --events --upstream-timeout-ms --output -o' -- "$cur")) ;;
+    'wkit replay')
+      if [[ "$cur" != -* && -n 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --server -s --speed --loop --map-uid --token -t --tokens --fresh-client-msg-no --conn --types --from --to --ack-timeout --no-ack --raw --expect-same --output -o' -- "$cur")) ;;
     'wkit completion')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
