@@ -119,6 +119,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     fault::Decision d;
   };
   std::vector<FaultNote> in_faults;
+  std::optional<std::string> rejected;  // a SEND the proxy's session refused (bad msg_key, ...)
   std::optional<FaultNote> out_fault;
   std::vector<std::string> sink_frames;  // frames the server session made itself, recorded after the c2s frame
   pb::Connection info;
@@ -134,7 +135,8 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     auto t = static_cast<proto::FrameType>(static_cast<uint8_t>(out_frame[0]) >> 4);
     // SENDACK and RECV are recorded as they came from upstream; the frames
     // the proxy's server session makes itself are recorded as sent.
-    if (t != proto::FrameType::sendack && t != proto::FrameType::recv) sink_frames.push_back(out_frame);
+    if ((t != proto::FrameType::sendack && t != proto::FrameType::recv) || (t == proto::FrameType::sendack && rejected))
+      sink_frames.push_back(out_frame);
     cw.enqueue(out_frame);
     out_frame.clear();
   }
@@ -179,6 +181,10 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     ++px.stats.faults;
     if (dir == fault::Direction::in) in_faults.push_back({t, d});
     else out_fault = FaultNote{t, d};
+  }
+  void on_reject(session::ServerSession&, const proto::Send&, uint8_t reason, std::string_view why) override {
+    rejected = "answered by the proxy: reason " + std::string(proto::reason_code_name(reason)) + " (" +
+               std::to_string(reason) + "): " + std::string(why);
   }
   void on_close(session::ServerSession&, std::string_view why) override {
     if (!ended) px.event(id, pb::DIRECTION_UNSPECIFIED, nullptr, version, "close", why);
@@ -226,6 +232,31 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
       }
     }
     std::string_view action = "forward", spec;
+    std::string detail;
+    switch (type) {
+      case proto::FrameType::connect: case proto::FrameType::send: case proto::FrameType::recvack:
+      case proto::FrameType::sub: case proto::FrameType::disconnect:
+        break;
+      case proto::FrameType::ping:
+        action = "answered";
+        spec = "the proxy answers PINGs on each leg";
+        break;
+      case proto::FrameType::pong:
+        action = "not_forwarded";
+        spec = "the proxy sends no PINGs to clients; the upstream leg keeps its own keepalive";
+        break;
+      default:
+        action = "not_forwarded";
+        detail = "a server does not accept " + std::string(proto::frame_type_name(type)) + " from a client";
+        spec = detail;
+        break;
+    }
+    if (rejected) {
+      action = "not_forwarded";
+      detail = std::move(*rejected);
+      rejected.reset();
+      spec = detail;
+    }
     for (auto it = in_faults.begin(); it != in_faults.end(); ++it)
       if (it->type == type) {
         set_fault(fr, it->d);
@@ -273,11 +304,27 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
       if (r.status == proto::DecodeStatus::incomplete) break;
       size_t n = r.status == proto::DecodeStatus::ok ? r.consumed : cbuf.size() - pos;
       std::string_view frame(cbuf.data() + pos, n);
+      const bool open = server->state() == session::ServerSession::State::open && up;
+      const auto type = r.status == proto::DecodeStatus::ok ? proto::type_of(r.frame) : proto::FrameType{};
+      if (open && type == proto::FrameType::sub) {
+        // SUB carries no encrypted field (WIRE.md 2): the upstream answers it,
+        // so it goes out as the client wrote it, in order with the SENDs
+        // (both share the upstream's write queue).
+        up->writer().enqueue(frame);
+        record_c2s(frame, cbuf_offset + pos);
+        pos += n;
+        continue;
+      }
+      // The client's own DISCONNECT (its reason) ends the upstream session too.
+      if (open && type == proto::FrameType::disconnect) up->writer().enqueue(frame);
       server->feed(frame, now());
       version = server->version();
       if (r.status == proto::DecodeStatus::ok) {
         record_c2s(frame, cbuf_offset + pos);
       } else {
+        px.event(id, pb::CLIENT_TO_SERVER, nullptr, version, "not_forwarded",
+                 "malformed frame at client stream byte " +
+                     std::to_string(cbuf_offset + pos + r.error.offset.value_or(0)) + ": " + r.error.message);
         auto* a = px.rec.mutable_anomaly();
         a->set_kind(pb::Anomaly::DECODE_ERROR);
         a->set_stream_offset(cbuf_offset + pos + r.error.offset.value_or(0));
@@ -298,7 +345,8 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     const proto::Frame* rec_frame = nullptr;
     proto::Frame holder;
     std::string_view plaintext;
-    bool has_plain = false;
+    bool has_plain = false, encrypted = false;
+    std::string not_forwarded;  // why the frame stops at the proxy ("" = relayed)
     if (auto* a = std::get_if<session::SendackEvent>(&ev)) {
       holder = a->frame;
       rec_frame = &holder;
@@ -307,6 +355,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     } else if (auto* r = std::get_if<session::RecvEvent>(&ev)) {
       holder = r->frame;
       rec_frame = &holder;
+      encrypted = !r->frame.setting.no_encrypt();
       if (r->check == session::RecvCheck::ok || r->check == session::RecvCheck::not_encrypted) {
         plaintext = r->plaintext;
         has_plain = r->check == session::RecvCheck::ok;
@@ -326,8 +375,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
         d.header = f.header;
         server->deliver(d, now());
       } else {
-        px.event(id, pb::SERVER_TO_CLIENT, rec_frame, version, "not_forwarded",
-                 session::recv_check_name(r->check));
+        not_forwarded = "RECV " + std::string(session::recv_check_name(r->check)) + " on the upstream session";
       }
     } else if (auto* d = std::get_if<session::DisconnectEvent>(&ev)) {
       proto::Disconnect f;
@@ -339,7 +387,16 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     } else if (auto* o = std::get_if<session::OtherFrameEvent>(&ev)) {
       holder = o->frame;
       rec_frame = &holder;
-      px.event(id, pb::SERVER_TO_CLIENT, rec_frame, version, "not_forwarded", "frame type not relayed");
+      auto t = proto::type_of(o->frame);
+      if (t == proto::FrameType::suback || t == proto::FrameType::event) {
+        // Neither carries an encrypted field (WIRE.md 2): relayed as upstream
+        // sent them, in order with the SENDACKs and RECVs already queued.
+        wire.clear();
+        if (auto err = proto::encode_frame(o->frame, version, wire)) not_forwarded = "cannot re-encode: " + err->message;
+        else cw.enqueue(wire);
+      } else {
+        not_forwarded = "a client must not receive " + std::string(proto::frame_type_name(t)) + " from a server";
+      }
     }
     if (rec_frame) {
       // The upstream frame, re-encoded from its decoded fields (for
@@ -354,17 +411,25 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
         fr->clear_fault();
         fr->clear_plaintext();
         auto t = proto::type_of(*rec_frame);
-        fr->set_payload_state(t == proto::FrameType::recv ? (has_plain ? pb::PAYLOAD_PLAINTEXT : pb::PAYLOAD_CLEAR)
-                                                          : pb::PAYLOAD_NONE);
+        fr->set_payload_state(t != proto::FrameType::recv ? pb::PAYLOAD_NONE
+                              : has_plain                 ? pb::PAYLOAD_PLAINTEXT
+                              : encrypted                 ? pb::PAYLOAD_ENCRYPTED
+                                                          : pb::PAYLOAD_CLEAR);
         if (has_plain) fr->set_plaintext(plaintext.data(), plaintext.size());
         std::string_view action = "forward", spec;
-        if (out_fault && out_fault->type == t) {
+        if (!not_forwarded.empty()) {
+          action = "not_forwarded";
+          spec = not_forwarded;
+        } else if (out_fault && out_fault->type == t) {
           set_fault(fr, out_fault->d);
           action = fault::action_name(out_fault->d.action);
           if (out_fault->d.rule) spec = out_fault->d.rule->text;
         }
         px.event(id, pb::SERVER_TO_CLIENT, rec_frame, version, action, spec);
         px.record(id, pb::SERVER_TO_CLIENT);
+      } else {
+        px.event(id, pb::SERVER_TO_CLIENT, rec_frame, version, "not_forwarded",
+                 "upstream frame cannot be encoded at version " + std::to_string(version));
       }
     }
     out_fault.reset();

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "wkit/capture/tcp_reassembly.hpp"
+#include "wkit/capture/ws_deframer.hpp"
 #include "wkit/proto/codec.hpp"
 
 namespace wkit::capture {
@@ -210,17 +211,28 @@ class Importer {
   struct Side {
     TcpDirection tcp;
     std::string buf;        // reassembled bytes not yet decoded
-    uint64_t buf_offset = 0;  // stream offset of buf[0]
+    uint64_t buf_offset = 0;  // stream offset of buf[0] (WebSocket: in the message stream)
     bool fin = false;
     bool broken = false;    // after a gap or a decode error nothing more is decoded
     uint64_t undecoded_from = 0, undecoded = 0;
+    // Before the transport is known (the first client bytes decide): TCP bytes held back.
+    std::string hold;
+    uint64_t hold_offset = 0;
+    // WebSocket: the HTTP upgrade, then the frame layer; ws_error waits until
+    // the frames before it are decoded.
+    std::unique_ptr<WsHandshake> hs;
+    std::unique_ptr<WsDeframer> ws;
+    std::optional<Error> ws_error;
+    uint64_t ws_error_end = 0;  // TCP stream offset after the bytes fed with the error
   };
+  enum class Transport { undecided, tcp, ws };
   struct Conn {
     uint64_t order = 0;
     uint64_t id = 0;  // assigned once it is known to be WKProto
     Endpoint client, server;
     enum class State { undecided, wkproto, skipped } state = State::undecided;
     bool connect_seen = false, connack_seen = false, finished = false;
+    Transport transport = Transport::undecided;
     int version = 6;
     pb::Connection info;
     Side side[2];  // 0 = client to server, 1 = server to client
@@ -254,7 +266,7 @@ class Importer {
     c.id = ++stats_.connections;
     c.info.set_client_address(c.client.to_string());
     c.info.set_server_address(c.server.to_string());
-    c.info.set_transport("tcp");
+    c.info.set_transport(c.transport == Transport::ws ? "ws" : "tcp");
     *rec_.mutable_connection() = c.info;
     return emit(c, ts, -1);
   }
@@ -266,12 +278,7 @@ class Importer {
       progress = false;
       for (int d = 0; d < 2; ++d) {
         Side& s = c.side[d];
-        if (!s.tcp.ready().empty()) {
-          if (s.buf.empty()) s.buf_offset = s.tcp.ready_offset();
-          if (s.broken) s.undecoded += s.tcp.ready().size();
-          else s.buf.append(s.tcp.ready());
-          s.tcp.clear_ready();
-        }
+        if (auto err = take_ready(c, d, at_end)) return err;
         if (c.state == Conn::State::skipped) {
           s.buf.clear();
           continue;
@@ -282,6 +289,131 @@ class Importer {
         if (auto err = decode_side(c, d, at_end)) return err;
         if (s.buf.size() != before) progress = true;
       }
+    }
+    for (int d = 0; d < 2; ++d) {
+      Side& s = c.side[d];
+      bool wait = d == 1 ? !c.connect_seen : (c.connect_seen && !c.connack_seen);
+      if (s.ws_error && (!wait || at_end))
+        if (auto err = report_ws_error(c, d)) return err;
+    }
+    return std::nullopt;
+  }
+
+  // Newly reassembled TCP bytes of side d go to its frame buffer, through the
+  // WebSocket layer on a WebSocket connection. The first client bytes decide
+  // which (an HTTP GET); until then both sides' bytes are held.
+  Status take_ready(Conn& c, int d, bool at_end) {
+    Side& s = c.side[d];
+    if (!s.tcp.ready().empty()) {
+      if (s.broken) {
+        s.undecoded += s.tcp.ready().size();
+      } else {
+        if (s.hold.empty()) s.hold_offset = s.tcp.ready_offset();
+        s.hold.append(s.tcp.ready());
+      }
+      s.tcp.clear_ready();
+    }
+    if (c.transport == Transport::undecided) {
+      if (!decide_transport(c, at_end)) return std::nullopt;
+      if (auto err = unwrap(c, 1 - d)) return err;
+    }
+    return unwrap(c, d);
+  }
+
+  bool decide_transport(Conn& c, bool force) {
+    const std::string& first = c.side[0].hold;
+    if (!force && first.size() < 4 && (first.empty() || std::string_view("GET ").starts_with(first))) return false;
+    c.transport = WsHandshake::looks_like_request(first) ? Transport::ws : Transport::tcp;
+    if (c.transport == Transport::ws)
+      for (int k = 0; k < 2; ++k)
+        c.side[k].hs = std::make_unique<WsHandshake>(k == 0 ? WsHandshake::Side::request : WsHandshake::Side::response);
+    return true;
+  }
+
+  Status unwrap(Conn& c, int d) {
+    Side& s = c.side[d];
+    if (s.hold.empty() || s.broken) return std::nullopt;
+    std::string_view bytes = s.hold;
+    uint64_t offset = s.hold_offset;
+    Status result;
+    if (c.transport == Transport::tcp) {
+      if (s.buf.empty()) s.buf_offset = offset;
+      s.buf.append(bytes);
+    } else {
+      if (!s.hs->done()) {
+        auto used = s.hs->feed(bytes);
+        if (!used) {
+          s.ws_error = used.error();
+          s.ws_error_end = offset + bytes.size();
+        } else {
+          bytes.remove_prefix(*used);
+          offset += *used;
+          if (s.hs->done() && !s.hs->upgrade()) {
+            result = ws_not_upgraded(c, d, offset + bytes.size());
+            s.hold.clear();
+            return result;
+          }
+          if (s.hs->done()) s.ws = std::make_unique<WsDeframer>(d == 0, offset);
+        }
+      }
+      if (s.ws && !bytes.empty() && !s.ws_error) {
+        if (s.buf.empty()) s.buf_offset = s.ws->payload_bytes();
+        if (auto err = s.ws->feed(bytes, s.buf)) {
+          s.ws_error = *err;
+          s.ws_error_end = offset + bytes.size();
+        }
+      }
+    }
+    s.hold.clear();
+    return result;
+  }
+
+  // An HTTP exchange that is not a WebSocket upgrade (or a refused one).
+  Status ws_not_upgraded(Conn& c, int d, uint64_t end) {
+    std::string why = d == 0 ? "an HTTP request that is not a WebSocket upgrade"
+                             : "WebSocket upgrade refused: HTTP " + std::to_string(c.side[1].hs->status());
+    for (auto& side : c.side) {
+      side.broken = true;
+      side.buf.clear();
+    }
+    if (c.state == Conn::State::undecided && !opts_.port) {
+      c.state = Conn::State::skipped;
+      ++stats_.skipped_connections;
+      return std::nullopt;
+    }
+    if (c.state == Conn::State::undecided)
+      if (auto err = accept(c, c.last_ts)) return err;
+    c.side[d].undecoded_from = end;
+    return emit_anomaly(c, c.last_ts, d, pb::Anomaly::NOT_WKPROTO, 0, end, why);
+  }
+
+  // The WebSocket layer failed: the frames before it have been decoded; the
+  // rest of that direction is reported, not guessed.
+  Status report_ws_error(Conn& c, int d) {
+    Side& s = c.side[d];
+    Error e = std::move(*s.ws_error);
+    s.ws_error.reset();
+    s.broken = true;
+    uint64_t at = e.offset.value_or(0);
+    s.undecoded_from = at;
+    s.undecoded = s.ws_error_end > at ? s.ws_error_end - at : 0;
+    if (c.state == Conn::State::undecided) {
+      if (!opts_.port) {
+        c.state = Conn::State::skipped;
+        ++stats_.skipped_connections;
+        s.buf.clear();
+        return std::nullopt;
+      }
+      if (auto err = accept(c, c.last_ts)) return err;
+    }
+    ++stats_.decode_errors;
+    if (auto err = emit_anomaly(c, c.last_ts, d, pb::Anomaly::DECODE_ERROR, at, 0, e.message)) return err;
+    if (!s.buf.empty()) {
+      auto err = emit_anomaly(c, c.last_ts, d, pb::Anomaly::TRUNCATED, s.buf_offset, s.buf.size(),
+                              "WebSocket message stream stops inside a frame (" + std::to_string(s.buf.size()) +
+                                  " bytes) at the WebSocket error");
+      s.buf.clear();
+      if (err) return err;
     }
     return std::nullopt;
   }
@@ -380,6 +512,12 @@ class Importer {
   Status skip_gaps(Conn& c, int d) {
     Side& s = c.side[d];
     TcpDirection::Gap gap;
+    if (c.transport == Transport::undecided && s.tcp.buffered_bytes()) {
+      // A hole before the transport is known: decide on what was captured.
+      decide_transport(c, true);
+      for (int k = 0; k < 2; ++k)
+        if (auto err = unwrap(c, k)) return err;
+    }
     while (true) {
       if (auto err = pump(c)) return err;
       if (!s.tcp.ready().empty() || !s.tcp.skip_gap(gap)) break;
@@ -395,7 +533,21 @@ class Importer {
       if (auto err = emit_anomaly(c, s.tcp.ready_ts_ns(), d, pb::Anomaly::GAP, gap.offset, gap.length,
                                   std::to_string(gap.length) + " bytes never captured"))
         return err;
-      if (!s.broken) {
+      if (s.ws_error)
+        if (auto err = report_ws_error(c, d)) return err;
+      if (!s.broken && c.transport == Transport::ws) {
+        // WebSocket frame boundaries are lost too; the message bytes of a
+        // WKProto frame in progress are reported at their message offset.
+        s.broken = true;
+        s.undecoded_from = gap.offset + gap.length;
+        s.undecoded = 0;
+        if (!s.buf.empty())
+          if (auto err = emit_anomaly(c, s.tcp.ready_ts_ns(), d, pb::Anomaly::TRUNCATED, s.buf_offset, s.buf.size(),
+                                      "WebSocket message stream stops inside a frame (" +
+                                          std::to_string(s.buf.size()) + " bytes) at the gap"))
+            return err;
+        s.buf.clear();
+      } else if (!s.broken) {
         // The frame in progress and everything after the gap cannot be
         // framed reliably: they are reported, not guessed.
         s.broken = true;
@@ -428,18 +580,35 @@ class Importer {
     stats_.retransmitted_segments += c.side[0].tcp.retransmitted_segments() + c.side[1].tcp.retransmitted_segments();
     stats_.out_of_order_segments += c.side[0].tcp.out_of_order_segments() + c.side[1].tcp.out_of_order_segments();
     stats_.inconsistent_retransmitted_bytes += c.side[0].tcp.inconsistent_bytes() + c.side[1].tcp.inconsistent_bytes();
+    std::string why = reason;
     for (int d = 0; d < 2; ++d) {
       Side& s = c.side[d];
       if (!s.buf.empty())
         if (auto err = emit_anomaly(c, c.last_ts, d, pb::Anomaly::TRUNCATED, s.buf_offset, s.buf.size(),
                                     "stream ends inside a frame (" + std::to_string(s.buf.size()) + " bytes)"))
           return err;
+      if (c.transport == Transport::ws && !s.broken) {
+        if (s.hs && !s.hs->done() && s.tcp.delivered())
+          if (auto err = emit_anomaly(c, c.last_ts, d, pb::Anomaly::TRUNCATED, 0, s.tcp.delivered(),
+                                      "stream ends inside the HTTP upgrade"))
+            return err;
+        if (s.ws && s.ws->mid_frame())
+          if (auto err = emit_anomaly(c, c.last_ts, d, pb::Anomaly::TRUNCATED, s.ws->offset(), 0,
+                                      "stream ends inside a WebSocket frame (TCP stream byte " +
+                                          std::to_string(s.ws->offset()) + ")"))
+            return err;
+      }
+      if (s.ws && s.ws->close()) {
+        const auto& cl = *s.ws->close();
+        why += std::string("; WebSocket Close from the ") + (d == 0 ? "client" : "server");
+        if (cl.code) why += " (" + std::to_string(*cl.code) + (cl.reason.empty() ? "" : " " + cl.reason) + ")";
+      }
       if (s.broken && s.undecoded)
         if (auto err = emit_anomaly(c, c.last_ts, d, pb::Anomaly::UNDECODED, s.undecoded_from, s.undecoded,
                                     std::to_string(s.undecoded) + " bytes not decoded after a gap or error"))
           return err;
     }
-    rec_.mutable_closed()->set_reason(reason);
+    rec_.mutable_closed()->set_reason(why);
     return emit(c, c.last_ts, -1);
   }
 
