@@ -326,3 +326,169 @@ TEST(PcapImport, GarbageIsAClearError) {
   PcapBuilder b;
   EXPECT_TRUE(looks_like_pcap(b.bytes()));
 }
+
+// --- WebSocket -------------------------------------------------------------
+
+namespace {
+
+const std::string kUpgradeRequest =
+    "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:5200\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const std::string kUpgradeResponse =
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+// One WebSocket frame; client frames are masked (RFC 6455 5.3).
+std::string ws_frame(uint8_t first, std::string_view payload, bool masked) {
+  std::string f(1, static_cast<char>(first));
+  uint8_t m = masked ? 0x80 : 0;
+  if (payload.size() < 126) {
+    f += static_cast<char>(m | payload.size());
+  } else {
+    f += static_cast<char>(m | 126);
+    f += static_cast<char>(payload.size() >> 8);
+    f += static_cast<char>(payload.size());
+  }
+  const char mask[4] = {'\x5a', '\x01', '\x7f', '\x33'};
+  if (masked) f.append(mask, 4);
+  for (size_t i = 0; i < payload.size(); ++i) f += masked ? static_cast<char>(payload[i] ^ mask[i & 3]) : payload[i];
+  return f;
+}
+
+// The Session's frames over WebSocket: the CONNECT split over two WS frames
+// (a fragmented message), both SENDs in one WS message, a Ping from the
+// server between its messages.
+struct WsSession {
+  Session s;
+  std::string c2s, s2c;
+  WsSession() {
+    std::string connect = s.c2s.substr(0, s.connect_len), sends = s.c2s.substr(s.connect_len);
+    c2s = kUpgradeRequest + ws_frame(0x02, connect.substr(0, 10), true) + ws_frame(0x80, connect.substr(10), true) +
+          ws_frame(0x82, sends, true);
+    std::string connack = s.s2c.substr(0, s.connack_len), acks = s.s2c.substr(s.connack_len);
+    std::string ack1 = acks.substr(0, acks.size() / 2), ack2 = acks.substr(acks.size() / 2);
+    s2c = kUpgradeResponse + ws_frame(0x82, connack, false) + ws_frame(0x89, "", false) + ws_frame(0x82, ack1, false) +
+          ws_frame(0x82, ack2, false);
+  }
+};
+
+}  // namespace
+
+TEST(PcapImport, WebSocketSessionDecodesTheMessageStream) {
+  WsSession w;
+  PcapBuilder b;
+  PcapBuilder::Flow f;
+  f.server_port = 5200;
+  b.syn(f, 1'000'000);
+  b.synack(f, 1'000'100);
+  // Client bytes in 7-byte segments, the second and third swapped (out of order).
+  std::vector<std::pair<uint32_t, std::string>> segs;
+  for (size_t i = 0; i < w.c2s.size(); i += 7) segs.emplace_back(i, w.c2s.substr(i, 7));
+  std::swap(segs[1], segs[2]);
+  uint64_t t = 1'000'200;
+  size_t up_to_header = kUpgradeResponse.size();
+  bool response_sent = false;
+  for (auto& [off, bytes] : segs) {
+    b.data(f, true, off, bytes, t += 10);
+    if (!response_sent && off > kUpgradeRequest.size()) {
+      b.data(f, false, 0, w.s2c.substr(0, up_to_header + 20), t += 10);
+      b.data(f, false, up_to_header + 20, w.s2c.substr(up_to_header + 20), t += 10);
+      response_sent = true;
+    }
+  }
+  b.fin(f, true, w.c2s.size(), t += 10);
+  b.fin(f, false, w.s2c.size(), t += 10);
+  auto im = import(b.bytes());
+  EXPECT_EQ(im.stats.connections, 1u);
+  EXPECT_EQ(im.stats.skipped_connections, 0u);
+  EXPECT_EQ(im.stats.decode_errors, 0u);
+  EXPECT_EQ(im.frame_types(pb::CLIENT_TO_SERVER), kClientTypes);
+  EXPECT_EQ(im.frame_types(pb::SERVER_TO_CLIENT), kServerTypes);
+  EXPECT_TRUE(im.of(pb::Record::kAnomaly).empty());
+  auto conns = im.of(pb::Record::kConnection);
+  ASSERT_FALSE(conns.empty());
+  EXPECT_EQ(conns.back().connection().transport(), "ws");
+  EXPECT_EQ(conns.back().connection().uid(), "alice");
+  // Frame bytes and offsets are those of the WebSocket message stream.
+  std::string rebuilt_c2s, rebuilt_s2c;
+  for (auto& r : im.records) {
+    if (!r.has_frame()) continue;
+    auto& rebuilt = r.direction() == pb::CLIENT_TO_SERVER ? rebuilt_c2s : rebuilt_s2c;
+    EXPECT_EQ(r.frame().stream_offset(), rebuilt.size());
+    rebuilt += r.frame().wire();
+  }
+  EXPECT_EQ(rebuilt_c2s, w.s.c2s);
+  EXPECT_EQ(rebuilt_s2c, w.s.s2c);
+}
+
+TEST(PcapImport, WebSocketViolationIsADecodeErrorAtItsTcpOffset) {
+  WsSession w;
+  // After the CONNACK the server sends a masked frame (servers must not mask).
+  std::string s2c = kUpgradeResponse + ws_frame(0x82, w.s.s2c.substr(0, w.s.connack_len), false);
+  size_t bad_at = s2c.size();
+  s2c += ws_frame(0x82, w.s.s2c.substr(w.s.connack_len), true);
+  PcapBuilder b;
+  PcapBuilder::Flow f;
+  b.syn(f, 1'000'000);
+  b.synack(f, 1'000'100);
+  b.data(f, true, 0, w.c2s, 1'000'200);
+  b.data(f, false, 0, s2c, 1'000'300);
+  auto im = import(b.bytes());
+  EXPECT_EQ(im.stats.connections, 1u);
+  EXPECT_EQ(im.stats.decode_errors, 1u);
+  EXPECT_EQ(im.frame_types(pb::CLIENT_TO_SERVER), kClientTypes);
+  EXPECT_EQ(im.frame_types(pb::SERVER_TO_CLIENT), std::vector<FT>{FT::connack});
+  auto an = im.of(pb::Record::kAnomaly);
+  ASSERT_EQ(an.size(), 2u);
+  EXPECT_EQ(an[0].anomaly().kind(), pb::Anomaly::DECODE_ERROR);
+  EXPECT_EQ(an[0].direction(), pb::SERVER_TO_CLIENT);
+  EXPECT_EQ(an[0].anomaly().stream_offset(), bad_at);
+  EXPECT_NE(an[0].anomaly().message().find("server frame is masked"), std::string::npos) << an[0].anomaly().message();
+  EXPECT_EQ(an[1].anomaly().kind(), pb::Anomaly::UNDECODED);
+  EXPECT_EQ(an[1].anomaly().stream_offset(), bad_at);
+  EXPECT_EQ(an[1].anomaly().length(), s2c.size() - bad_at);
+}
+
+TEST(PcapImport, WebSocketUpgradeRefusedOrPlainHttp) {
+  for (bool with_port : {false, true}) {
+    PcapBuilder b;
+    PcapBuilder::Flow f;
+    b.syn(f, 1'000'000);
+    b.synack(f, 1'000'100);
+    b.data(f, true, 0, kUpgradeRequest, 1'000'200);
+    b.data(f, false, 0, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 1'000'300);
+    ImportOptions o;
+    if (with_port) o.port = 5100;
+    auto im = import(b.bytes(), o);
+    if (!with_port) {
+      EXPECT_EQ(im.stats.connections, 0u);
+      EXPECT_EQ(im.stats.skipped_connections, 1u);
+      continue;
+    }
+    EXPECT_EQ(im.stats.connections, 1u);
+    auto an = im.of(pb::Record::kAnomaly);
+    ASSERT_EQ(an.size(), 1u);
+    EXPECT_EQ(an[0].anomaly().kind(), pb::Anomaly::NOT_WKPROTO);
+    EXPECT_NE(an[0].anomaly().message().find("HTTP 403"), std::string::npos) << an[0].anomaly().message();
+  }
+  // A WebSocket session cut inside a frame: TRUNCATED, not silence.
+  WsSession w;
+  PcapBuilder b;
+  PcapBuilder::Flow f;
+  b.syn(f, 1'000'000);
+  b.synack(f, 1'000'100);
+  b.data(f, true, 0, w.c2s.substr(0, w.c2s.size() - 3), 1'000'200);
+  b.data(f, false, 0, w.s2c, 1'000'300);
+  auto im = import(b.bytes());
+  // Message bytes count as they arrive: the first SEND is whole, the second is not.
+  EXPECT_EQ(im.frame_types(pb::CLIENT_TO_SERVER), (std::vector<FT>{FT::connect, FT::send}));
+  bool ws_truncated = false, frame_truncated = false;
+  for (auto& r : im.of(pb::Record::kAnomaly)) {
+    ws_truncated |= r.anomaly().kind() == pb::Anomaly::TRUNCATED &&
+                    r.anomaly().message().find("inside a WebSocket frame") != std::string::npos;
+    frame_truncated |= r.anomaly().kind() == pb::Anomaly::TRUNCATED &&
+                       r.anomaly().stream_offset() == w.s.connect_len + send_bytes(1, "m1").size();
+  }
+  EXPECT_TRUE(ws_truncated);
+  EXPECT_TRUE(frame_truncated);
+}
