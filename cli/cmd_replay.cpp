@@ -86,6 +86,10 @@ int run(const ReplayFlags& f) {
     return static_cast<int>(rep.error().kind);
   }
   const auto& r = *rep;
+  if (r.raw_encrypted_sends)
+    std::cerr << "wkit replay: warning: --raw resent " << r.raw_encrypted_sends
+              << " SEND(s) encrypted with the recorded session's keys; a server that checks msg_key refuses them "
+                 "(reason 8)\n";
   if (f.output == "json") {
     std::cout << r.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {

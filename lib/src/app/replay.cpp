@@ -48,7 +48,7 @@ struct Plan {
   std::map<uint32_t, std::deque<size_t>> pending;  // while loading: client_seq -> unanswered sends
 };
 
-Result<std::vector<Plan>> load(const ReplayOptions& o) {
+Result<std::vector<Plan>> load(const ReplayOptions& o, uint64_t* raw_encrypted) {
   std::map<uint64_t, Plan> plans;
   int64_t t0 = 0;
   bool have_t0 = false;
@@ -122,6 +122,7 @@ Result<std::vector<Plan>> load(const ReplayOptions& o) {
                         "; an imported pcap cannot know the session keys), so they cannot be re-encrypted for a "
                         "new session; record with `wkit proxy`, or use --raw to resend the recorded bytes after a "
                         "fresh handshake (only for a server that accepts them, i.e. NoEncrypt frames)");
+  if (raw_encrypted) *raw_encrypted = encrypted;
   std::vector<Plan> out;
   for (auto& [id, p] : plans)
     if (!p.frames.empty() || !p.info.uid().empty()) out.push_back(std::move(p));
@@ -197,7 +198,23 @@ struct Runner {
         drift.record(late.count() > 0 ? uint64_t(late.count()) : 0);
       }
       if (o.raw) {
+        // The recorded bytes as they are; a SEND among them is still matched
+        // with its SENDACK by client_seq and reported like any other.
         conn->writer().enqueue(f.fr.wire());
+        if (f.type == proto::FrameType::send) {
+          auto r = proto::decode_frame(f.fr.wire(), f.version);
+          const auto& s = std::get<proto::Send>(r.frame);
+          const RecordedSend& recorded = plan.sends[f.send_index];
+          ReplaySend log;
+          log.client_seq = s.client_seq;
+          log.client_msg_no = std::string(s.client_msg_no);
+          log.recorded_reason = recorded.reason;
+          log.recorded_message_id = recorded.message_id;
+          pending[s.client_seq].push_back(rep.send_log.size());
+          rep.send_log.push_back(std::move(log));
+          ++outstanding;
+          ++rep.sends;
+        }
       } else if (f.type == proto::FrameType::send) {
         auto r = proto::decode_frame(f.fr.wire(), f.version);
         const auto& s = std::get<proto::Send>(r.frame);
@@ -289,9 +306,14 @@ void summarize(const Plan& plan, ReplayConnectionReport& rep, std::vector<std::s
 }  // namespace
 
 Result<ReplayReport> replay(const ReplayOptions& o) {
-  auto plans = load(o);
+  if (o.raw && o.fresh_client_msg_no)
+    return Error{ErrorKind::usage, "--fresh-client-msg-no cannot be used with --raw (the recorded bytes are sent as they are)",
+                 std::nullopt};
+  uint64_t raw_encrypted = 0;
+  auto plans = load(o, &raw_encrypted);
   if (!plans) return plans.error();
   ReplayReport report;
+  report.raw_encrypted_sends = o.raw ? raw_encrypted : 0;
   util::Histogram drift;
   auto t_begin = Clock::now();
   for (int loop = 1; loop <= std::max(1, o.loop); ++loop) {
@@ -372,6 +394,7 @@ nlohmann::ordered_json ReplayReport::to_json() const {
            {"resent_same_message_id", resent_same_id},
            {"resent_new_message_id", resent_new_id},
            {"recorded_resent_new_message_id", recorded_resent_new_id},
+           {"raw_encrypted_sends", raw_encrypted_sends},
            {"drift", {{"count", drift_count}, {"p50_ms", drift_p50_ns / 1e6}, {"p99_ms", drift_p99_ns / 1e6},
                       {"max_ms", drift_max_ns / 1e6}}},
            {"elapsed_s", elapsed_s},

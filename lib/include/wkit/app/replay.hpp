@@ -69,6 +69,9 @@ struct ReplayReport {
   uint64_t reason_mismatches = 0, missing_sendacks = 0, resent_messages = 0, resent_same_id = 0,
            resent_new_id = 0, recorded_resent_new_id = 0, failed_connections = 0;
   uint64_t drift_p50_ns = 0, drift_p99_ns = 0, drift_max_ns = 0, drift_count = 0;
+  // --raw: recorded SENDs whose payload is encrypted with the recorded
+  // session's keys (a server that checks msg_key refuses them: reason 8).
+  uint64_t raw_encrypted_sends = 0;
   double elapsed_s = 0;
   // Differences from the recording (--expect-same): one line each.
   std::vector<std::string> differences;

@@ -1,0 +1,405 @@
+// wkit proxy and capture import over WebSocket, SUB/SUBACK through the proxy,
+// and replay --raw: real `wkit` processes, tcpdump on loopback for the pcaps
+// (skipped, like proxy_replay_test, where tcpdump cannot capture).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "support/process.hpp"
+#include "support/serve_process.hpp"
+#include "support/wk_client.hpp"
+#include "wkit/proto/codec.hpp"
+
+using nlohmann::json;
+using wkit::testing::Process;
+using wkit::testing::ServeProcess;
+using wkit::testing::TempDir;
+
+namespace {
+
+struct Done {
+  int code = -1;
+  std::string out, err;
+};
+
+Done run_wkit(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  args.insert(args.begin(), WKIT_BINARY);
+  Process p(args);
+  Done d;
+  d.code = p.wait_exit(timeout).value_or(-1);
+  for (auto& l : p.stdout_lines()) d.out += l + "\n";
+  d.err = p.stderr_text();
+  return d;
+}
+
+std::vector<json> jsonl(const std::string& text) {
+  std::vector<json> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(json::parse(l));
+  return out;
+}
+
+std::string port_of(const std::string& url) {
+  auto colon = url.rfind(':');
+  auto slash = url.find('/', colon);
+  return url.substr(colon + 1, slash == std::string::npos ? std::string::npos : slash - colon - 1);
+}
+
+class ProxyProcess {
+ public:
+  ProxyProcess(const std::string& listen, const std::string& upstream, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {WKIT_BINARY, "proxy", "--listen", listen, "--upstream", upstream};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<Process>(argv);
+    auto line = proc_->wait_stdout([](const std::string& l) { return l.rfind("listening ", 0) == 0; });
+    if (!line) throw std::runtime_error("wkit proxy did not report listening: " + proc_->stderr_text());
+    url_ = line->substr(10);
+  }
+  const std::string& url() const { return url_; }
+  std::optional<int> stop() { return proc_->signal_and_wait(SIGTERM); }
+  Process& process() { return *proc_; }
+
+ private:
+  std::unique_ptr<Process> proc_;
+  std::string url_;
+};
+
+// tcpdump on lo for one TCP port; stop() flushes the file.
+class Tcpdump {
+ public:
+  Tcpdump(const std::string& file, const std::string& port) {
+    if (::access("/usr/bin/tcpdump", X_OK) != 0) {
+      skip_reason_ = "tcpdump is not installed";
+      return;
+    }
+    proc_ = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/tcpdump", "-i", "lo", "--immediate-mode", "-U",
+                                                               "-n", "-w", file, "tcp", "port", port});
+    if (!proc_->wait_stderr([](const std::string& l) { return l.find("listening on") != std::string::npos; },
+                            std::chrono::seconds(5))) {
+      skip_reason_ = "tcpdump could not capture on lo: " + proc_->stderr_text();
+      proc_.reset();
+    }
+  }
+  bool running() const { return proc_ != nullptr; }
+  const std::string& skip_reason() const { return skip_reason_; }
+  void stop() {
+    if (!proc_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last packets reach the file
+    proc_->signal_and_wait(SIGINT);
+  }
+
+ private:
+  std::unique_ptr<Process> proc_;
+  std::string skip_reason_;
+};
+
+// SEND/SENDACK identities from `wkit decode -o jsonl`.
+std::multiset<std::string> send_frames(const std::string& decoded) {
+  std::multiset<std::string> out;
+  for (auto& j : jsonl(decoded)) {
+    std::string t = j["frame_type"];
+    if (t == "SEND")
+      out.insert("SEND " + std::to_string(j["client_seq"].get<int>()) + " " + j["client_msg_no"].get<std::string>());
+    if (t == "SENDACK")
+      out.insert("SENDACK " + std::to_string(j["client_seq"].get<int>()) + " " + j["message_idstr"].get<std::string>());
+  }
+  return out;
+}
+
+std::vector<json> events_of(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return jsonl(ss.str());
+}
+
+}  // namespace
+
+// Client -> proxy over ws://, proxy -> serve over ws://, the first SENDACK
+// dropped: the client resends, the idempotent server gives one message_id,
+// and the capture, the events and a tcpdump of the upstream leg all show it.
+TEST(ProxyWs, DroppedSendackOverWebSocketOnBothLegs) {
+  TempDir dir;
+  std::string capture = (dir.path / "ws.wkcap").string(), events = (dir.path / "proxy-events.jsonl").string(),
+              pcap = (dir.path / "upstream-ws.pcap").string();
+  ServeProcess serve({"--in-memory", "--dedup", "on"});
+  Tcpdump tcpdump(pcap, port_of(serve.ws()));
+  Done sent;
+  {
+    ProxyProcess proxy("ws://127.0.0.1:0", serve.ws(),
+                       {"--capture", capture, "--fault", "drop:sendack:nth=1", "--events", events});
+    ASSERT_EQ(proxy.url().rfind("ws://127.0.0.1:", 0), 0u) << proxy.url();
+    sent = run_wkit({"send", "-s", proxy.url(), "-u", "alice", "--to", "bob", "--text", "over websocket",
+                     "--retries", "1", "--retry-mode", "on-timeout", "--ack-timeout", "1s", "-o", "jsonl"});
+    ASSERT_EQ(sent.code, 0) << sent.err << sent.out;
+    ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
+  }
+  tcpdump.stop();
+
+  // The client: one message, two attempts, one message_id.
+  auto lines = jsonl(sent.out);
+  ASSERT_EQ(lines.size(), 2u) << sent.out;
+  EXPECT_EQ(lines[0]["attempts"], 2);
+  ASSERT_EQ(lines[0]["message_ids"].size(), 1u);
+  const int64_t message_id = lines[0]["message_ids"][0];
+  const std::string cmn = lines[0]["client_msg_no"];
+  EXPECT_EQ(lines[1]["sends"], 2);
+  EXPECT_EQ(lines[1]["duplicate_message_ids"], 0);
+  // The server got both SENDs and answered the resend from its dedup index.
+  int server_sends = 0;
+  for (auto& e : serve.events()) server_sends += e["event"] == "send" && e["client_msg_no"] == cmn;
+  EXPECT_EQ(server_sends, 2);
+
+  // The capture: WebSocket on the client side, the dropped SENDACK, the resend.
+  auto info = run_wkit({"capture", "info", capture, "-o", "json"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  auto ij = json::parse(info.out);
+  ASSERT_EQ(ij["connections"].size(), 1u);
+  EXPECT_EQ(ij["connections"][0]["transport"], "ws");
+  EXPECT_EQ(ij["connections"][0]["server_address"], serve.ws());
+  ASSERT_EQ(ij["faults"].size(), 1u);
+  EXPECT_EQ(ij["faults"][0]["action"], "drop");
+  EXPECT_EQ(ij["faults"][0]["frame_type"], "SENDACK");
+  ASSERT_EQ(ij["resends"].size(), 1u);
+  EXPECT_EQ(ij["resends"][0]["client_msg_no"], cmn);
+  EXPECT_EQ(ij["resends"][0]["sends"], 2);
+  EXPECT_EQ(ij["resends"][0]["sendacks_dropped"], 1);
+  EXPECT_EQ(ij["resends"][0]["message_ids"], json::array({message_id}));
+  EXPECT_EQ(ij["plaintext_payloads"], 2);
+  // The events: one drop, on the first SENDACK.
+  int drops = 0;
+  for (auto& e : events_of(events))
+    if (e["action"] == "drop") {
+      ++drops;
+      EXPECT_EQ(e["frame_type"], "SENDACK");
+      EXPECT_EQ(e["fault"], "drop:sendack:nth=1");
+    }
+  EXPECT_EQ(drops, 1);
+
+  // tcpdump's view of the proxy -> serve WebSocket leg decodes to the frames
+  // the proxy recorded (a WebSocket pcap imports as WKProto frames).
+  if (!tcpdump.running()) GTEST_SKIP() << "pcap part skipped: " << tcpdump.skip_reason();
+  auto dec = run_wkit({"decode", "--input", "wkcap", capture, "-o", "jsonl"});
+  auto from_pcap = run_wkit({"decode", pcap, "-o", "jsonl"});
+  ASSERT_EQ(dec.code, 0) << dec.err;
+  ASSERT_EQ(from_pcap.code, 0) << from_pcap.err;
+  auto pcap_frames = send_frames(from_pcap.out);
+  EXPECT_EQ(pcap_frames.size(), 4u) << from_pcap.out;
+  EXPECT_EQ(pcap_frames, send_frames(dec.out));
+  auto pinfo = run_wkit({"capture", "info", pcap, "-o", "json"});
+  ASSERT_EQ(pinfo.code, 0) << pinfo.err;
+  auto pj = json::parse(pinfo.out);
+  ASSERT_EQ(pj["connections"].size(), 1u);
+  EXPECT_EQ(pj["connections"][0]["transport"], "ws");
+  EXPECT_EQ(pj["connections"][0]["uid"], "alice");
+  EXPECT_TRUE(pj["anomalies"].empty()) << pinfo.out;
+  EXPECT_EQ(pj["encrypted_payloads"], 2);  // a passive capture cannot see the plaintext
+  ASSERT_EQ(pj["resends"].size(), 1u);
+  EXPECT_EQ(pj["resends"][0]["message_ids"], json::array({message_id}));
+}
+
+// `wkit send` straight to `wkit serve` over ws://, captured by tcpdump: the
+// import reports the frames the client and the server saw.
+TEST(CaptureWs, SendToServeOverWebSocketImportsTheSameFrames) {
+  TempDir dir;
+  std::string pcap = (dir.path / "ws.pcap").string(), wk = (dir.path / "ws.wkcap").string();
+  ServeProcess serve({"--in-memory"});
+  Tcpdump tcpdump(pcap, port_of(serve.ws()));
+  if (!tcpdump.running()) GTEST_SKIP() << tcpdump.skip_reason();
+  auto sent = run_wkit({"send", "-s", serve.ws(), "-u", "carol", "--to", "dave", "--count", "3", "--payload-size",
+                        "300", "-o", "jsonl"});
+  ASSERT_EQ(sent.code, 0) << sent.err;
+  tcpdump.stop();
+  std::multiset<std::string> client_view;
+  for (auto& j : jsonl(sent.out)) {
+    if (j["type"] != "send") continue;
+    client_view.insert("SEND " + std::to_string(j["client_seq"].get<int>()) + " " + j["client_msg_no"].get<std::string>());
+    client_view.insert("SENDACK " + std::to_string(j["client_seq"].get<int>()) + " " +
+                       std::to_string(j["message_ids"][0].get<int64_t>()));
+  }
+  ASSERT_EQ(client_view.size(), 6u);
+  std::set<std::string> server_cmns;
+  for (auto& e : serve.events())
+    if (e["event"] == "send") server_cmns.insert(e["client_msg_no"].get<std::string>());
+
+  auto imp = run_wkit({"capture", "import", pcap, "-o", wk, "--port", port_of(serve.ws()), "--output", "json"});
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  auto ij = json::parse(imp.out);
+  EXPECT_EQ(ij["connections"], 1);
+  EXPECT_EQ(ij["decode_errors"], 0);
+  EXPECT_EQ(ij["gaps"], 0);
+  auto dec = run_wkit({"decode", wk, "-o", "jsonl"});
+  ASSERT_EQ(dec.code, 0) << dec.err;
+  EXPECT_EQ(send_frames(dec.out), client_view);
+  std::set<std::string> pcap_cmns;
+  std::vector<std::string> types;
+  for (auto& j : jsonl(dec.out)) {
+    types.push_back(j["frame_type"]);
+    if (j["frame_type"] == "SEND") {
+      pcap_cmns.insert(j["client_msg_no"].get<std::string>());
+      EXPECT_EQ(j["payload_state"], "encrypted");
+    }
+  }
+  EXPECT_EQ(pcap_cmns, server_cmns);
+  ASSERT_GE(types.size(), 8u);
+  EXPECT_EQ(types[0], "CONNECT");
+  EXPECT_EQ(types[1], "CONNACK");
+  auto info = json::parse(run_wkit({"capture", "info", wk, "-o", "json"}).out);
+  EXPECT_EQ(info["connections"][0]["transport"], "ws");
+  EXPECT_EQ(info["connections"][0]["uid"], "carol");
+  EXPECT_EQ(info["frames_by_type"]["SEND"], 3);
+  EXPECT_EQ(info["frames_by_type"]["SENDACK"], 3);
+  EXPECT_TRUE(info["unacked_sends"].empty());
+}
+
+// A SUB goes through the proxy to `wkit serve`, whose SUBACK (reason 5,
+// channel not exist: serve does not serve subscriptions) comes back
+// unchanged; the client's DISCONNECT reaches the server too.
+TEST(ProxySub, SubReachesServeAndItsSubackComesBack) {
+  TempDir dir;
+  std::string capture = (dir.path / "sub.wkcap").string(), events = (dir.path / "proxy-events.jsonl").string(),
+              pcap = (dir.path / "upstream.pcap").string();
+  ServeProcess serve({"--in-memory"});
+  Tcpdump tcpdump(pcap, port_of(serve.tcp()));
+  {
+    ProxyProcess proxy("tcp://127.0.0.1:0", serve.tcp(), {"--capture", capture, "--events", events});
+    wkit::testing::WkClient client(proxy.url());
+    ASSERT_EQ(client.handshake("erin").reason_code, 1);
+    wkit::proto::Sub sub;
+    sub.sub_no = "sub-42";
+    sub.channel_id = "room-7";
+    sub.channel_type = 2;
+    sub.action = 0;
+    sub.param = "p=1";
+    client.write(wkit::proto::encode_frame(sub, client.version()).value());
+    auto ack = client.expect<wkit::proto::Suback>();
+    ASSERT_TRUE(ack) << "no SUBACK through the proxy";
+    EXPECT_EQ(ack->sub_no, "sub-42");
+    EXPECT_EQ(ack->channel_id, "room-7");
+    EXPECT_EQ(ack->channel_type, 2);
+    EXPECT_EQ(ack->action, 0);
+    EXPECT_EQ(ack->reason_code, 5);
+    wkit::proto::Disconnect bye;
+    bye.reason_code = 0;
+    bye.reason = "client says bye";
+    client.write(wkit::proto::encode_frame(bye, client.version()).value());
+    EXPECT_TRUE(client.wait_closed());
+    ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
+  }
+  tcpdump.stop();
+  // The proxy's events: the SUB forwarded up, the SUBACK forwarded down.
+  int sub_fwd = 0, suback_fwd = 0;
+  for (auto& e : events_of(events)) {
+    if (e["action"] == "forward" && e["frame_type"] == "SUB" && e["direction"] == "c2s") ++sub_fwd;
+    if (e["action"] == "forward" && e["frame_type"] == "SUBACK" && e["direction"] == "s2c") ++suback_fwd;
+  }
+  EXPECT_EQ(sub_fwd, 1);
+  EXPECT_EQ(suback_fwd, 1);
+  auto info = json::parse(run_wkit({"capture", "info", capture, "-o", "json"}).out);
+  EXPECT_EQ(info["frames_by_type"]["SUB"], 1);
+  EXPECT_EQ(info["frames_by_type"]["SUBACK"], 1);
+
+  // On the wire between the proxy and serve: the SUB as the client wrote it,
+  // serve's SUBACK, and the client's DISCONNECT with its reason.
+  if (!tcpdump.running()) GTEST_SKIP() << "pcap part skipped: " << tcpdump.skip_reason();
+  auto dec = run_wkit({"decode", pcap, "-o", "jsonl"});
+  ASSERT_EQ(dec.code, 0) << dec.err;
+  int subs = 0, subacks = 0, disconnects = 0;
+  for (auto& j : jsonl(dec.out)) {
+    if (j["frame_type"] == "SUB" && j["direction"] == "c2s") {
+      ++subs;
+      EXPECT_EQ(j["sub_no"], "sub-42");
+      EXPECT_EQ(j["param"], "p=1");
+    }
+    if (j["frame_type"] == "SUBACK" && j["direction"] == "s2c") {
+      ++subacks;
+      EXPECT_EQ(j["sub_no"], "sub-42");
+      EXPECT_EQ(j["reason_code"], 5);
+    }
+    if (j["frame_type"] == "DISCONNECT" && j["direction"] == "c2s") {
+      ++disconnects;
+      EXPECT_EQ(j["reason"], "client says bye");
+    }
+  }
+  EXPECT_EQ(subs, 1) << dec.out;
+  EXPECT_EQ(subacks, 1) << dec.out;
+  EXPECT_EQ(disconnects, 1) << dec.out;
+}
+
+// A pcap of a --no-encrypt session replays with --raw: the server gets the
+// recorded SENDs and the report has their SENDACKs. A pcap with encrypted
+// payloads is refused without --raw (exit 4, says why and offers --raw).
+TEST(ReplayRaw, NoEncryptPcapReplaysRawEncryptedIsRefused) {
+  TempDir dir;
+  std::string pcap = (dir.path / "session.pcap").string(), wk = (dir.path / "session.wkcap").string();
+  std::vector<std::string> clear_cmns;
+  {
+    ServeProcess serve({"--in-memory"});
+    Tcpdump tcpdump(pcap, port_of(serve.tcp()));
+    if (!tcpdump.running()) GTEST_SKIP() << tcpdump.skip_reason();
+    // Connection 1 without encryption, connection 2 encrypted.
+    auto clear = run_wkit({"send", "-s", serve.tcp(), "-u", "frank", "--to", "gina", "--count", "2", "--no-encrypt",
+                           "--text", "in the clear", "-o", "jsonl"});
+    ASSERT_EQ(clear.code, 0) << clear.err;
+    for (auto& j : jsonl(clear.out))
+      if (j["type"] == "send") clear_cmns.push_back(j["client_msg_no"]);
+    auto sealed = run_wkit({"send", "-s", serve.tcp(), "-u", "hank", "--to", "gina", "--text", "sealed"});
+    ASSERT_EQ(sealed.code, 0) << sealed.err;
+    tcpdump.stop();
+  }
+  ASSERT_EQ(clear_cmns.size(), 2u);
+  auto imp = run_wkit({"capture", "import", pcap, "-o", wk});
+  ASSERT_EQ(imp.code, 0) << imp.err;
+
+  ServeProcess target({"--in-memory"});
+  // Without --raw: refused before connecting, naming the encrypted connection.
+  auto refused = run_wkit({"replay", wk, "-s", target.tcp()});
+  EXPECT_EQ(refused.code, 4);
+  EXPECT_NE(refused.err.find("still encrypted"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("connection 2"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--raw"), std::string::npos) << refused.err;
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1);
+  for (auto& e : target.events()) EXPECT_NE(e["event"], "send");
+
+  // --raw, the NoEncrypt connection: the server stores both SENDs.
+  auto raw = run_wkit({"replay", wk, "-s", target.tcp(), "--raw", "--conn", "1", "--speed", "max", "--expect-same",
+                       "-o", "json"});
+  ASSERT_EQ(raw.code, 0) << raw.err << raw.out;
+  auto rj = json::parse(raw.out);
+  EXPECT_EQ(rj["sends"], 2);
+  EXPECT_EQ(rj["sendacks"], 2);
+  EXPECT_EQ(rj["raw_encrypted_sends"], 0);
+  ASSERT_EQ(rj["per_connection"].size(), 1u);
+  std::vector<std::string> replayed;
+  for (auto& s : rj["per_connection"][0]["send_log"]) {
+    EXPECT_EQ(s["reason"], "success");
+    EXPECT_EQ(s["recorded_reason"], "success");
+    replayed.push_back(s["client_msg_no"]);
+  }
+  EXPECT_EQ(replayed, clear_cmns);
+  std::vector<std::string> stored;
+  for (auto& e : target.events())
+    if (e["event"] == "send") {
+      stored.push_back(e["client_msg_no"]);
+      EXPECT_EQ(e["uid"], "frank");
+    }
+  EXPECT_EQ(stored, clear_cmns);
+
+  // --raw on the encrypted connection: the recorded msg_key does not match
+  // the new session, which the server says (reason 8) and --expect-same reports.
+  auto raw_sealed = run_wkit({"replay", wk, "-s", target.tcp(), "--raw", "--conn", "2", "--speed", "max",
+                              "--expect-same", "-o", "json"});
+  EXPECT_EQ(raw_sealed.code, 1) << raw_sealed.err << raw_sealed.out;
+  EXPECT_NE(raw_sealed.err.find("warning: --raw resent 1 SEND"), std::string::npos) << raw_sealed.err;
+  auto sj = json::parse(raw_sealed.out);
+  EXPECT_EQ(sj["raw_encrypted_sends"], 1);
+  ASSERT_EQ(sj["per_connection"][0]["send_log"].size(), 1u);
+  EXPECT_EQ(sj["per_connection"][0]["send_log"][0]["reason"], "msg_key_error");
+  EXPECT_EQ(sj["reason_mismatches"], 1);
+}
