@@ -40,7 +40,8 @@ Status ServerHub::load() {
   if (opts_.dedup) {
     if (auto e = store_.load_dedup([&](const store::DedupRow& r) {
           dedup_key(key_, r.channel_type, r.channel_id, r.from_uid, r.client_msg_no);
-          DedupEntry& d = dedup_[key_];
+          bool inserted = false;
+          DedupEntry& d = dedup_.at(dedup_.find_or_insert(key_, inserted));
           d.message_id = r.message_id;
           d.message_seq = r.message_seq;
           d.hash = r.payload_hash;
@@ -111,6 +112,24 @@ void ServerHub::submit(store::Op op) {
   }
 }
 
+store::Op ServerHub::recycled_op() {
+  if (spare_.empty()) return store::Op{};
+  store::Op op = std::move(spare_.back());
+  spare_.pop_back();
+  return op;
+}
+
+void ServerHub::recycle(store::Op&& op) {
+  // Enough for a few full group commits; beyond that, let memory go.
+  constexpr size_t kMaxSpare = 16384;
+  if (op.kind != store::Op::Kind::append || spare_.size() >= kMaxSpare) return;
+  op.recipients.clear();
+  op.ref = 0;
+  op.failed = false;
+  op.error.clear();
+  spare_.push_back(std::move(op));
+}
+
 void ServerHub::flush() {
   flush_scheduled_ = false;
   store_.submit(outbox_);
@@ -131,7 +150,8 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
     s.sendack(0, f.client_seq, 0, reason, f.client_msg_no, now);
   };
   if (f.channel_id.empty()) return refuse(16, "empty channel_id");
-  std::vector<std::string> recipients;
+  std::vector<std::string>& recipients = recipients_;
+  recipients.clear();
   if (f.channel_type == ct::person) {
     util::person_channel_id_to(s.uid(), f.channel_id, channel_);
     recipients.emplace_back(f.channel_id);
@@ -149,11 +169,16 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
 
   auto hash = store::sha256(r.plaintext);
   const bool idempotent = opts_.dedup && !f.client_msg_no.empty();
+  DedupEntry* entry = nullptr;  // valid until the next insert: filled in below
+  DedupIndex::Id entry_id = 0;
   if (idempotent) {
     dedup_key(key_, f.channel_type, channel_, s.uid(), f.client_msg_no);
-    auto it = dedup_.find(key_);
-    if (it != dedup_.end()) {
-      DedupEntry& d = it->second;
+    // One lookup per SEND: insert the entry now; a new key is filled in below.
+    bool inserted = false;
+    entry_id = dedup_.find_or_insert(key_, inserted);
+    entry = &dedup_.at(entry_id);
+    if (!inserted) {
+      DedupEntry& d = *entry;
       nlohmann::json info;
       if (events_)
         info = {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
@@ -178,9 +203,10 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   uint64_t seq = ++heads_[head_key_];
   int64_t id = ids_.next_at(std::max(now.wall_ms, id_floor_ms_));
 
-  store::Op op;
+  store::Op op = recycled_op();
   op.kind = store::Op::Kind::append;
   op.tag = s.id();
+  op.ref = entry ? uint64_t{entry_id} + 1 : 0;
   store::Message& m = op.message;
   m.channel_id = channel_;
   m.channel_type = f.channel_type;
@@ -199,12 +225,11 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   m.payload_hash = hash;
   m.payload.assign(r.plaintext);
   m.server_timestamp_ms = now.wall_ms;
-  op.recipients = std::move(recipients);
-  if (idempotent) {
-    DedupEntry& d = dedup_[key_];
-    d.message_id = id;
-    d.message_seq = seq;
-    d.hash = hash;
+  op.recipients.swap(recipients);
+  if (entry) {
+    entry->message_id = id;
+    entry->message_seq = seq;
+    entry->hash = hash;
   }
   ++inflight_;
   submit(std::move(op));
@@ -224,19 +249,15 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
       case store::Op::Kind::append: {
         --inflight_;
         const store::Message& m = op.message;
-        DedupEntry* d = nullptr;
-        if (opts_.dedup && !m.client_msg_no.empty()) {
-          dedup_key(key_, m.channel_type, m.channel_id, m.from_uid, m.client_msg_no);
-          auto it = dedup_.find(key_);
-          if (it != dedup_.end() && it->second.message_id == m.message_id) d = &it->second;
-        }
+        // Set by on_send (entry id + 1); entries are only erased here, for their own op.
+        DedupEntry* d = op.ref ? &dedup_.at(static_cast<DedupIndex::Id>(op.ref - 1)) : nullptr;
         if (op.failed) {
           ++stats_.store_failures;
           note("store_error", {{"message_id", m.message_id}, {"error", op.error}});
           answer(op.tag, 0, m.client_seq, 0, 15, m.client_msg_no);
           if (d) {
             for (auto& w : d->waiters) answer(w.conn, 0, w.client_seq, 0, 15, m.client_msg_no);
-            dedup_.erase(key_);
+            dedup_.erase(static_cast<DedupIndex::Id>(op.ref - 1));
           }
           break;
         }
@@ -269,6 +290,7 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
         if (op.failed) note("store_error", {{"uid", op.uid}, {"message_id", op.message_id}, {"error", op.error}});
         break;
     }
+    recycle(std::move(op));
   }
 }
 
@@ -287,9 +309,10 @@ void ServerHub::deliver_stored(const store::Message& m, uint64_t skip_conn) {
   if (m.channel_type == ct::person) {
     auto parts = util::split_person_channel_id(m.channel_id);
     if (!parts) return;
-    std::string a(parts->first), b(parts->second);
-    to_uid(a);
-    if (b != a) to_uid(b);
+    uid_a_.assign(parts->first);
+    uid_b_.assign(parts->second);
+    to_uid(uid_a_);
+    if (uid_b_ != uid_a_) to_uid(uid_b_);
   } else {
     auto g = opts_.groups.find(m.channel_id);
     if (g == opts_.groups.end()) return;

@@ -1,5 +1,6 @@
 #include "wkit/store/message_store.hpp"
 
+#define OPENSSL_SUPPRESS_DEPRECATED  // SHA256_Init and friends, see sha256()
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
@@ -104,8 +105,15 @@ Message read_message(sqlite3_stmt* s) {
 }  // namespace
 
 std::array<uint8_t, 32> sha256(std::string_view bytes) {
+  // OpenSSL 3's one-shot SHA256() fetches the algorithm from the provider on
+  // every call (~470 ns for a 64-byte payload); the low-level functions on a
+  // stack context take ~110 ns and never allocate (the server hashes every
+  // SEND). Deprecated in 3.0 but present, like the MD5 ones crypto/ uses.
   std::array<uint8_t, 32> h{};
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), h.data());
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, bytes.data(), bytes.size());
+  SHA256_Final(h.data(), &c);
   return h;
 }
 

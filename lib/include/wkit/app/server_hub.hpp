@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "wkit/app/dedup_index.hpp"
 #include "wkit/app/server_events.hpp"
 #include "wkit/app/server_options.hpp"
 #include "wkit/session/server_session.hpp"
@@ -70,19 +71,13 @@ class ServerHub final : public session::ServerHooks {
   void on_close(session::ServerSession& s, std::string_view why) override;
 
  private:
-  struct Waiter {
-    uint64_t conn = 0;
-    uint32_t client_seq = 0;
-  };
-  struct DedupEntry {
-    int64_t message_id = 0;
-    uint64_t message_seq = 0;
-    std::array<uint8_t, 32> hash{};
-    bool committed = false;
-    std::vector<Waiter> waiters;  // resends that arrived before the commit
-  };
+  using DedupEntry = DedupIndex::Entry;
 
   void submit(store::Op op);
+  // Append ops come back from the store with their strings' capacity: reusing
+  // them keeps the SEND path free of allocations once warm.
+  store::Op recycled_op();
+  void recycle(store::Op&& op);
   void deliver_stored(const store::Message& m, uint64_t skip_conn);
   void deliver_to(Peer& p, const store::Message& m);
   void answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
@@ -101,11 +96,13 @@ class ServerHub final : public session::ServerHooks {
   std::unordered_map<uint64_t, Peer*> peers_;                       // by connection id
   std::unordered_map<std::string, std::vector<uint64_t>> by_uid_;   // open connections per uid
   std::unordered_map<std::string, uint64_t> heads_;                 // type\x1fchannel -> last seq
-  std::unordered_map<std::string, DedupEntry> dedup_;
+  DedupIndex dedup_;
   std::vector<store::Op> outbox_;
+  std::vector<store::Op> spare_;             // recycled append ops
+  std::vector<std::string> recipients_;      // reused per SEND
   bool flush_scheduled_ = false;
   uint64_t inflight_ = 0;
-  std::string key_, head_key_, channel_;  // reused per SEND
+  std::string key_, head_key_, channel_, uid_a_, uid_b_;  // reused per SEND
   HubStats stats_;
 };
 

@@ -57,6 +57,7 @@ struct Op {
   int64_t message_id = 0;            // ack
   std::vector<Message> loaded;       // load_pending result (message_seq order per channel)
   uint64_t tag = 0;                  // caller's, untouched
+  uint64_t ref = 0;                  // caller's, untouched
   bool failed = false;
   std::string error;                 // when failed
 };

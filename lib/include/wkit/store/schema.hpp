@@ -5,6 +5,17 @@
 // channel) and a `wkit_meta` table by which `wkit audit` recognises the file.
 // This is a documented input format (docs/serve.md, docs/audit.md): change it
 // only with a new schema_version and a migration.
+//
+// Key layout (not part of the format; files written by older builds keep
+// theirs and work unchanged): message_id is the rowid, so the table is
+// appended in id order and needs no separate id index; (channel, message_seq)
+// is unique by construction (the server hands out seqs) and carries no index:
+// an index there is an insert at a random place per SEND, which with many
+// channels cost more than everything else the store thread does (measured in
+// docs/benchmarks.md); pending_delivery is WITHOUT ROWID. Each SEND touches
+// two B-trees (table, idempotency index) plus one per recipient, down from
+// five plus two per recipient. `wkit audit` checks seq uniqueness
+// (seq_anomaly).
 namespace wkit::store {
 
 inline constexpr int kSchemaVersion = 1;
@@ -18,7 +29,7 @@ CREATE TABLE IF NOT EXISTS message (
   channel_id          TEXT    NOT NULL,  -- canonical: `a@b` for person channels
   channel_type        INTEGER NOT NULL,
   message_seq         INTEGER NOT NULL,  -- contiguous per channel from 1
-  message_id          INTEGER NOT NULL,  -- Snowflake-style, unique
+  message_id          INTEGER PRIMARY KEY NOT NULL,  -- Snowflake-style: the rowid
   framer_flags        INTEGER NOT NULL,  -- header bits 3..0 of the SEND
   setting             INTEGER NOT NULL,
   msg_key             TEXT    NOT NULL,
@@ -32,10 +43,8 @@ CREATE TABLE IF NOT EXISTS message (
   payload_hash        TEXT    NOT NULL,  -- hex SHA-256 of the plaintext payload
   payload_size        INTEGER NOT NULL,
   payload             BLOB    NOT NULL,  -- plaintext
-  server_timestamp_ms INTEGER NOT NULL,
-  PRIMARY KEY (channel_id, channel_type, message_seq)
+  server_timestamp_ms INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS message_id_idx ON message(message_id);
 )sql";
 
 // Created only when the server runs with --dedup on: the idempotency key of
@@ -51,7 +60,7 @@ CREATE TABLE IF NOT EXISTS pending_delivery (
   uid          TEXT    NOT NULL,
   message_id   INTEGER NOT NULL,
   PRIMARY KEY (uid, message_id)
-);
+) WITHOUT ROWID;
 )sql";
 
 }  // namespace wkit::store
