@@ -403,3 +403,119 @@ TEST(ReplayRaw, NoEncryptPcapReplaysRawEncryptedIsRefused) {
   EXPECT_EQ(sj["per_connection"][0]["send_log"][0]["reason"], "msg_key_error");
   EXPECT_EQ(sj["reason_mismatches"], 1);
 }
+
+namespace {
+
+// An upstream that speaks WKProto as a server and sends EVENT frames, which
+// `wkit serve` never does: after the handshake it sends EVENT ev-1, a RECVACK
+// (a frame no server may send a client), then EVENT ev-2, and holds the
+// connection until the peer closes.
+class EventingUpstream {
+ public:
+  EventingUpstream() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] {
+      try {
+        serve();
+      } catch (const std::exception& e) {
+        error_ = e.what();
+      }
+    });
+  }
+  ~EventingUpstream() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    if (sock_) sock_->shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  const std::string& error() const { return error_; }
+
+ private:
+  void serve() {
+    using namespace wkit;
+    sock_ = std::make_unique<boost::asio::ip::tcp::socket>(acceptor_.accept());
+    proto::StreamDecoder dec(6);
+    char buf[4096];
+    std::optional<proto::OwnedFrame> connect;
+    while (!connect) {
+      size_t n = sock_->read_some(boost::asio::buffer(buf));
+      dec.feed(std::string_view(buf, n));
+      auto r = dec.next();
+      if (r.status == proto::DecodeStatus::ok) connect = proto::OwnedFrame::from_frame(r.frame, 6).value();
+    }
+    auto kp = crypto::generate_keypair();
+    proto::Connack a;
+    a.has_server_version = true;
+    a.server_version = 6;
+    a.reason_code = 1;
+    std::string key = kp.public_base64(), salt = crypto::random_salt(16);
+    a.server_key = key;
+    a.salt = salt;
+    a.node_id = 1;
+    proto::Event e1;
+    e1.id = "ev-1";
+    e1.type = "user.status";
+    e1.timestamp = 1'700'000'000'123;
+    e1.data.data = R"({"uid":"ivy","online":true})";
+    proto::Recvack stray;
+    stray.message_id = 99;
+    stray.message_seq = 1;
+    proto::Event e2 = e1;
+    e2.id = "ev-2";
+    std::string out = proto::encode_frame(a, 6).value() + proto::encode_frame(e1, 6).value() +
+                      proto::encode_frame(stray, 6).value() + proto::encode_frame(e2, 6).value();
+    boost::asio::write(*sock_, boost::asio::buffer(out));
+    boost::system::error_code ec;
+    while (!ec) sock_->read_some(boost::asio::buffer(buf), ec);
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::socket> sock_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  std::string error_;
+};
+
+}  // namespace
+
+// EVENT frames from the upstream reach the client unchanged and in order; a
+// frame the proxy must not relay is logged as not_forwarded, not dropped silently.
+TEST(ProxyEvent, EventsRelayedStrayFrameLogged) {
+  TempDir dir;
+  std::string capture = (dir.path / "ev.wkcap").string(), events = (dir.path / "proxy-events.jsonl").string();
+  EventingUpstream upstream;
+  {
+    ProxyProcess proxy("tcp://127.0.0.1:0", upstream.url(), {"--capture", capture, "--events", events});
+    wkit::testing::WkClient client(proxy.url());
+    ASSERT_EQ(client.handshake("ivy").reason_code, 1);
+    auto e1 = client.expect<wkit::proto::Event>();
+    ASSERT_TRUE(e1) << "no EVENT through the proxy; " << upstream.error() << [&] {
+      std::string all;
+      for (auto& e : events_of(events)) all += e.dump() + "\n";
+      return all;
+    }();
+    EXPECT_EQ(e1->id, "ev-1");
+    EXPECT_EQ(e1->type, "user.status");
+    EXPECT_EQ(e1->timestamp, 1'700'000'000'123);
+    EXPECT_EQ(e1->data.data, R"({"uid":"ivy","online":true})");
+    auto e2 = client.expect<wkit::proto::Event>();  // the RECVACK in between never arrives
+    ASSERT_TRUE(e2);
+    EXPECT_EQ(e2->id, "ev-2");
+    client.close();
+    ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
+  }
+  EXPECT_EQ(upstream.error(), "");
+  std::vector<std::string> s2c;
+  for (auto& e : events_of(events))
+    if (e["direction"] == "s2c" && e.contains("frame_type"))
+      s2c.push_back(e["action"].get<std::string>() + " " + e["frame_type"].get<std::string>());
+  EXPECT_EQ(s2c, (std::vector<std::string>{"forward CONNACK", "forward EVENT", "not_forwarded RECVACK",
+                                           "forward EVENT"}));
+  for (auto& e : events_of(events))
+    if (e["action"] == "not_forwarded")
+      EXPECT_NE(e["detail"].get<std::string>().find("must not receive RECVACK"), std::string::npos) << e.dump();
+  auto info = json::parse(run_wkit({"capture", "info", capture, "-o", "json"}).out);
+  EXPECT_EQ(info["frames_by_type"]["EVENT"], 2);
+}
