@@ -224,6 +224,7 @@ class Importer {
     std::unique_ptr<WsDeframer> ws;
     std::optional<Error> ws_error;
     uint64_t ws_error_end = 0;  // TCP stream offset after the bytes fed with the error
+    bool undecoded_in_messages = false;  // WebSocket: `undecoded` counts message bytes
   };
   enum class Transport { undecided, tcp, ws };
   struct Conn {
@@ -305,7 +306,15 @@ class Importer {
   Status take_ready(Conn& c, int d, bool at_end) {
     Side& s = c.side[d];
     if (!s.tcp.ready().empty()) {
-      if (s.broken) {
+      if (s.broken && s.undecoded_in_messages) {
+        // After a WKProto error on a WebSocket connection the undecoded
+        // count stays in message bytes, like its offset.
+        if (!s.ws->error()) {
+          scratch_.clear();
+          (void)s.ws->feed(s.tcp.ready(), scratch_);
+          s.undecoded += scratch_.size();
+        }
+      } else if (s.broken) {
         s.undecoded += s.tcp.ready().size();
       } else {
         if (s.hold.empty()) s.hold_offset = s.tcp.ready_offset();
@@ -449,6 +458,7 @@ class Importer {
         s.broken = true;
         s.undecoded_from = off;
         s.undecoded = in.size();
+        s.undecoded_in_messages = c.transport == Transport::ws && s.ws && !s.ws_error;
         if ((result = emit_anomaly(c, ts, d, pb::Anomaly::DECODE_ERROR, off, 0, r.error.message))) return result;
         pos = s.buf.size();
         break;
@@ -624,6 +634,7 @@ class Importer {
   std::map<Key, std::unique_ptr<Conn>> conns_;
   uint64_t next_order_ = 0;
   pb::Record rec_;
+  std::string scratch_;
 };
 
 Result<ImportStats> run(pcap_t* p, const std::string& name, const ImportOptions& opts, const RecordSink& sink) {

@@ -492,3 +492,28 @@ TEST(PcapImport, WebSocketUpgradeRefusedOrPlainHttp) {
   EXPECT_TRUE(ws_truncated);
   EXPECT_TRUE(frame_truncated);
 }
+
+TEST(PcapImport, WebSocketWkprotoErrorCountsUndecodedMessageBytes) {
+  WsSession w;
+  std::string connect = w.s.c2s.substr(0, w.s.connect_len);
+  std::string c2s = kUpgradeRequest + ws_frame(0x82, connect, true);
+  std::string junk("\x00\x01\x02", 3), later(10, '\x30');
+  c2s += ws_frame(0x82, junk, true);
+  PcapBuilder b;
+  PcapBuilder::Flow f;
+  b.syn(f, 1'000'000);
+  b.synack(f, 1'000'100);
+  b.data(f, true, 0, c2s, 1'000'200);
+  b.data(f, false, 0, kUpgradeResponse + ws_frame(0x82, w.s.s2c.substr(0, w.s.connack_len), false), 1'000'300);
+  std::string more = ws_frame(0x82, later, true);
+  b.data(f, true, c2s.size(), more, 1'000'400);
+  auto im = import(b.bytes());
+  EXPECT_EQ(im.frame_types(pb::CLIENT_TO_SERVER), std::vector<FT>{FT::connect});
+  auto an = im.of(pb::Record::kAnomaly);
+  ASSERT_EQ(an.size(), 2u);
+  EXPECT_EQ(an[0].anomaly().kind(), pb::Anomaly::DECODE_ERROR);
+  EXPECT_EQ(an[0].anomaly().stream_offset(), connect.size());  // message-stream offset
+  EXPECT_EQ(an[1].anomaly().kind(), pb::Anomaly::UNDECODED);
+  EXPECT_EQ(an[1].anomaly().stream_offset(), connect.size());
+  EXPECT_EQ(an[1].anomaly().length(), junk.size() + later.size());  // message bytes, not TCP bytes
+}
