@@ -260,7 +260,8 @@ TEST(CaptureWs, SendToServeOverWebSocketImportsTheSameFrames) {
 
 // A SUB goes through the proxy to `wkit serve`, whose SUBACK (reason 5,
 // channel not exist: serve does not serve subscriptions) comes back
-// unchanged; the client's DISCONNECT reaches the server too.
+// unchanged; the client's DISCONNECT reaches the server too. A SEND with a
+// bad msg_key is answered by the proxy and logged as not forwarded.
 TEST(ProxySub, SubReachesServeAndItsSubackComesBack) {
   TempDir dir;
   std::string capture = (dir.path / "sub.wkcap").string(), events = (dir.path / "proxy-events.jsonl").string(),
@@ -271,6 +272,13 @@ TEST(ProxySub, SubReachesServeAndItsSubackComesBack) {
     ProxyProcess proxy("tcp://127.0.0.1:0", serve.tcp(), {"--capture", capture, "--events", events});
     wkit::testing::WkClient client(proxy.url());
     ASSERT_EQ(client.handshake("erin").reason_code, 1);
+    // A SEND with a bad msg_key stops at the proxy, which answers it (reason 8).
+    wkit::testing::ClientSendOptions corrupt;
+    corrupt.corrupt_msg_key = true;
+    client.send("frank", 1, "tampered", 1, "cmn-bad-key", corrupt);
+    auto refused = client.expect<wkit::proto::Sendack>();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->reason_code, 8);
     wkit::proto::Sub sub;
     sub.sub_no = "sub-42";
     sub.channel_id = "room-7";
@@ -301,9 +309,19 @@ TEST(ProxySub, SubReachesServeAndItsSubackComesBack) {
   }
   EXPECT_EQ(sub_fwd, 1);
   EXPECT_EQ(suback_fwd, 1);
+  int send_not_fwd = 0;
+  for (auto& e : events_of(events))
+    if (e["action"] == "not_forwarded" && e["frame_type"] == "SEND") {
+      ++send_not_fwd;
+      EXPECT_NE(e["detail"].get<std::string>().find("msg_key"), std::string::npos) << e.dump();
+    }
+  EXPECT_EQ(send_not_fwd, 1);
+  for (auto& e : serve.events()) EXPECT_NE(e["event"], "send") << e.dump();
   auto info = json::parse(run_wkit({"capture", "info", capture, "-o", "json"}).out);
   EXPECT_EQ(info["frames_by_type"]["SUB"], 1);
   EXPECT_EQ(info["frames_by_type"]["SUBACK"], 1);
+  EXPECT_EQ(info["frames_by_type"]["SEND"], 1);
+  EXPECT_EQ(info["frames_by_type"]["SENDACK"], 1);  // the proxy's own reason-8 answer is recorded
 
   // On the wire between the proxy and serve: the SUB as the client wrote it,
   // serve's SUBACK, and the client's DISCONNECT with its reason.
@@ -322,6 +340,7 @@ TEST(ProxySub, SubReachesServeAndItsSubackComesBack) {
       EXPECT_EQ(j["sub_no"], "sub-42");
       EXPECT_EQ(j["reason_code"], 5);
     }
+    EXPECT_NE(j["frame_type"], "SEND");  // the tampered SEND never reached serve
     if (j["frame_type"] == "DISCONNECT" && j["direction"] == "c2s") {
       ++disconnects;
       EXPECT_EQ(j["reason"], "client says bye");
