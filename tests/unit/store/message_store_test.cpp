@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <condition_variable>
 #include <future>
 #include <map>
 
@@ -253,4 +254,59 @@ TEST(Store, MultiRowBatchesKeepOrderAndIsolateAFailingRow) {
   EXPECT_EQ(got[40].loaded[19].message_seq, 21u);
   EXPECT_EQ(got[40].loaded[39 - 1].payload, "p40");
   EXPECT_EQ(hex32(got[40].loaded[0].payload_hash), hex32(sha256("p1")));
+}
+
+// Durable stores sync the WAL on a second thread: batches must still come
+// back complete, in commit order, and only once their rows are committed.
+TEST(Store, DurableBatchesComeBackInOrderAndCommitted) {
+  TempDir t;
+  Options o;
+  o.dir = (t.path / "data").string();
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const std::string db_path = (t.path / "data" / kDbFileName).string();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> tags;
+  bool all_visible = true;
+  constexpr int kWaves = 40, kPerWave = 25;
+  (*s)->start([&](std::vector<Op>&& batch) {
+    // A separate connection must already see the last row of the batch.
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM message WHERE message_id = ?", -1, &st, nullptr);
+    sqlite3_bind_int64(st, 1, batch.back().message.message_id);
+    bool visible = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    std::lock_guard lk(mu);
+    all_visible = all_visible && visible;
+    for (auto& op : batch) {
+      EXPECT_FALSE(op.failed) << op.error;
+      tags.push_back(op.tag);
+    }
+    cv.notify_one();
+  });
+  uint64_t n = 0;
+  for (int w = 0; w < kWaves; ++w) {
+    std::vector<Op> ops;
+    for (int i = 0; i < kPerWave; ++i) {
+      ++n;
+      Op op;
+      op.message = msg("a@b", n, static_cast<int64_t>(1000 + n), "a", "c" + std::to_string(n), "p");
+      op.recipients = {"b"};
+      op.tag = n;
+      ops.push_back(std::move(op));
+    }
+    (*s)->submit(ops);
+  }
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return tags.size() == n; }));
+  }
+  (*s)->stop();
+  EXPECT_TRUE(all_visible);
+  for (size_t i = 0; i < tags.size(); ++i) ASSERT_EQ(tags[i], i + 1) << "commit order";
+  EXPECT_TRUE(fs::exists(db_path + "-wal"));
 }
