@@ -100,7 +100,7 @@ int run_merge(AuditCli& c) {
 static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   auto c = std::make_shared<AuditCli>();
   auto* sub = app.add_subcommand("audit", "Offline audit of message stores: duplicate client_msg_no, message_id "
-                                          "collisions, seq anomalies (JSON lines, JSON, CSV, SQLite; gzip/zstd)");
+                                          "collisions, seq anomalies (JSON lines, JSON, CSV, SQLite, .wkcap captures; gzip/zstd)");
   sub->add_option("inputs", c->opts.inputs, "Message stores to audit as one (- = stdin)");
   sub->add_option("--input-format", c->opts.input_format, "Input format")
       ->check(CLI::IsMember({"auto", "jsonl", "json", "csv", "sqlite", "wkcap"}))
@@ -135,8 +135,6 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   sub->final_callback([c, merge] {
     if (merge->parsed()) return;
     if (c->opts.inputs.empty()) throw wkit::cli::Exit{usage("no INPUT given (a file, or - for stdin)")};
-    if (c->opts.input_format == "wkcap")
-      throw wkit::cli::Exit{usage("--input-format wkcap: capture files are not supported by audit yet")};
     throw wkit::cli::Exit{run_audit(*c)};
   });
 }};

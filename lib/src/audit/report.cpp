@@ -19,6 +19,7 @@ json build_report(AuditContext& ctx, Analyzer& analyzer) {
     json i = {{"name", in.name}, {"format", in.format}, {"compression", in.compression}, {"rows", in.rows},
               {"malformed", in.malformed}, {"without_message_id", in.without_message_id}};
     if (!in.table.empty()) i["table"] = in.table;
+    for (auto& [k, v] : in.details.items()) i[k] = v;
     inputs.push_back(std::move(i));
     rows += in.rows;
     malformed += in.malformed;

@@ -1,5 +1,5 @@
 // The input formats `wkit audit` reads, in detection order. A new format
-// (e.g. .wkcap captures) is one source_*.cpp plus one line here.
+// is one source_*.cpp plus one line here.
 #include "wkit/audit/source.hpp"
 
 namespace wkit::audit {
@@ -7,6 +7,7 @@ namespace wkit::audit {
 const std::vector<SourceKind>& source_kinds() {
   static const std::vector<SourceKind> kinds = {
       {"sqlite", detect_sqlite, open_sqlite},
+      {"wkcap", detect_wkcap, open_wkcap},
       {"json", detect_json, open_json},  // before jsonl: both start with '{'
       {"jsonl", detect_jsonl, open_jsonl},
       {"csv", detect_csv, open_csv},
@@ -31,9 +32,9 @@ Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const
   if (!kind) {
     if (o.input_format != "auto")
       return Error{ErrorKind::usage, "--input-format " + o.input_format + ": not supported (formats: auto, jsonl, "
-                                     "json, csv, sqlite)", std::nullopt};
+                                     "json, csv, sqlite, wkcap)", std::nullopt};
     if (head->empty()) return Error::input(info.name + ": empty input");
-    return Error::input(info.name + ": cannot tell the input format (not JSON, CSV or SQLite; use --input-format)");
+    return Error::input(info.name + ": cannot tell the input format (not JSON, CSV, SQLite or a .wkcap capture; use --input-format)");
   }
   auto src = kind->open(std::move(*in), o);
   if (!src) return src.error();

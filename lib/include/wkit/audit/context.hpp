@@ -12,6 +12,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "wkit/audit/options.hpp"
 #include "wkit/audit/record.hpp"
 #include "wkit/audit/record_store.hpp"
@@ -28,6 +30,7 @@ struct InputInfo {
   uint64_t rows = 0;
   uint64_t malformed = 0;
   uint64_t without_message_id = 0;
+  nlohmann::json details = nlohmann::json::object();  // format-specific stats, merged into the report's input
 };
 
 struct ChannelName {

@@ -2,7 +2,7 @@
 // Record sources: one per input format. A source reads one input and feeds
 // RecordBuilders (on as many threads as it can use). Adding a format is one
 // file implementing RecordSource plus its SourceKind line in
-// source_registry.cpp (e.g. the .wkcap capture source).
+// source_registry.cpp.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,9 +42,11 @@ bool detect_jsonl(std::string_view head);
 bool detect_json(std::string_view head);
 bool detect_csv(std::string_view head);
 bool detect_sqlite(std::string_view head);
+bool detect_wkcap(std::string_view head);
 Result<std::unique_ptr<RecordSource>> open_jsonl(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 Result<std::unique_ptr<RecordSource>> open_json(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 Result<std::unique_ptr<RecordSource>> open_csv(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 Result<std::unique_ptr<RecordSource>> open_sqlite(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+Result<std::unique_ptr<RecordSource>> open_wkcap(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 
 }  // namespace wkit::audit

@@ -1,0 +1,278 @@
+// .wkcap captures (docs/capture-format.md): the messages a server stored, as
+// seen on the wire. A SEND answered by a successful SENDACK is one stored
+// message (client_msg_no, channel and payload from the SEND, sender = the
+// connection's uid, message_id and message_seq from the SENDACK); a RECV is a
+// delivered, hence stored, message. Each distinct message (message_id,
+// client_msg_no, channel, sender) becomes one record, however often it was
+// acknowledged or delivered, so a capture audits like the server's own store.
+// Refused and unmatched SENDACKs are counted in the input's "capture" stats.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "wkit/audit/source.hpp"
+#include "wkit/capture/reader.hpp"
+#include "wkit/proto/codec.hpp"
+#include "wkit/util/channel.hpp"
+
+namespace wkit::audit {
+
+namespace {
+
+namespace pb = capture::pb;
+
+constexpr uint8_t kReasonSuccess = 1;
+constexpr size_t kRefusedExamples = 10;
+
+// Identities of the messages already recorded: open addressing over 64-bit
+// hashes (0 marks an empty slot), no allocation per insert but the doubling.
+class HashSet {
+ public:
+  bool insert(uint64_t h) {
+    if (h == 0) h = 1;
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) return false;
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++used_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  void grow() {
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+    used_ = 0;
+    for (uint64_t h : old)
+      if (h) insert(h);
+  }
+  std::vector<uint64_t> slots_;
+  size_t used_ = 0;
+};
+
+// A SEND waiting for its SENDACK. `outstanding` counts resends on the same
+// connection (same client_seq): each SENDACK settles one.
+struct PendingSend {
+  std::string client_msg_no, channel_id, payload;
+  uint8_t channel_type = 0;
+  uint32_t outstanding = 0;
+};
+
+struct ConnState {
+  pb::Connection info;
+  std::unordered_map<uint32_t, PendingSend> pending;  // by client_seq
+};
+
+// Where the server stores a conversation: person channels under `a@b`
+// (WIRE.md 5), whichever side's frame we saw.
+void stored_channel(std::string_view uid, std::string_view channel_id, uint8_t type, std::string& out) {
+  if (type == util::channel_type::person && !uid.empty() && !channel_id.empty())
+    util::person_channel_id_to(uid, channel_id, out);
+  else
+    out.assign(channel_id);
+}
+
+std::string_view payload_of(const pb::Frame& f, std::string_view wire_payload) {
+  return f.payload_state() == pb::PAYLOAD_PLAINTEXT ? std::string_view(f.plaintext()) : wire_payload;
+}
+
+class WkcapSource final : public RecordSource {
+ public:
+  WkcapSource(std::string name, std::string path, bool temp) : name_(std::move(name)), path_(std::move(path)), temp_(temp) {}
+  ~WkcapSource() override {
+    if (temp_) ::unlink(path_.c_str());
+  }
+  std::string format() const override { return "wkcap"; }
+
+  Status run(AuditContext& ctx, uint16_t input) override {
+    auto reader = capture::CaptureReader::open(path_);
+    if (!reader) return Error::input(name_ + ": " + reader.error().describe());
+    RecordBuilder out(ctx, input);
+    if (auto err = out.init()) return err;
+    pb::Record rec;
+    std::string channel;
+    for (;;) {
+      if (ctx.failed()) return std::nullopt;
+      auto got = (*reader)->next(rec);
+      if (!got) return Error::input(name_ + ": " + got.error().describe());
+      if (!*got) break;
+      ++records_;
+      auto& conn = conns_[rec.connection_id()];
+      if (rec.has_connection()) {
+        conn.info = rec.connection();
+        continue;
+      }
+      if (rec.has_closed()) {
+        for (auto& [seq, p] : conn.pending) unanswered_ += p.outstanding;  // never got an answer
+        conn.pending.clear();
+        continue;
+      }
+      if (!rec.has_frame()) continue;
+      const auto& fr = rec.frame();
+      const int version = fr.protocol_version()        ? int(fr.protocol_version())
+                          : conn.info.protocol_version() ? int(conn.info.protocol_version())
+                          : (*reader)->header().protocol_version() ? int((*reader)->header().protocol_version())
+                                                                   : proto::kMaxProtoVersion;
+      auto r = proto::decode_frame(fr.wire(), version);
+      if (r.status != proto::DecodeStatus::ok) {
+        ++undecodable_;
+        out.malformed(records_, "frame does not decode at protocol version " + std::to_string(version) + ": " +
+                                    r.error.describe());
+        continue;
+      }
+      const std::string_view uid = conn.info.uid();
+      if (auto* s = std::get_if<proto::Send>(&r.frame)) {
+        ++sends_;
+        auto& p = conn.pending[s->client_seq];
+        p.client_msg_no.assign(s->client_msg_no);
+        stored_channel(uid, s->channel_id, s->channel_type, p.channel_id);
+        p.channel_type = s->channel_type;
+        p.payload.assign(payload_of(fr, s->payload.data));
+        ++p.outstanding;
+      } else if (auto* a = std::get_if<proto::Sendack>(&r.frame)) {
+        ++sendacks_;
+        auto it = conn.pending.find(a->client_seq);
+        const bool matched = it != conn.pending.end() &&
+                             (a->client_msg_no.empty() || a->client_msg_no == it->second.client_msg_no);
+        if (a->reason_code != kReasonSuccess) {
+          ++refused_[a->reason_code];
+          if (refused_examples_.size() < kRefusedExamples)
+            refused_examples_.push_back(nlohmann::json{
+                {"location", ctx.location(input, records_)},
+                {"reason_code", a->reason_code},
+                {"client_seq", a->client_seq},
+                {"client_msg_no", std::string(matched ? std::string_view(it->second.client_msg_no) : a->client_msg_no)},
+                {"from_uid", std::string(uid)}});
+        } else if (!matched) {
+          ++unmatched_;
+        } else {
+          RawFields f;
+          f.message_id = static_cast<uint64_t>(a->message_id);
+          f.message_seq = a->message_seq;
+          f.client_msg_no = it->second.client_msg_no;
+          f.from_uid = uid;
+          f.channel_id = it->second.channel_id;
+          f.channel_type = it->second.channel_type;
+          f.timestamp = rec.timestamp_ns() / 1'000'000'000;
+          f.payload = it->second.payload;
+          if (record_once(f, out)) ++acked_;
+          else ++repeated_;
+        }
+        if (matched && --it->second.outstanding == 0) conn.pending.erase(it);
+      } else if (auto* v = std::get_if<proto::Recv>(&r.frame)) {
+        ++recvs_;
+        RawFields f;
+        f.message_id = static_cast<uint64_t>(v->message_id);
+        f.message_seq = v->message_seq;
+        f.client_msg_no = v->client_msg_no;
+        f.from_uid = v->from_uid;
+        stored_channel(uid, v->channel_id, v->channel_type, channel);
+        f.channel_id = channel;
+        f.channel_type = v->channel_type;
+        f.timestamp = v->timestamp;
+        f.payload = payload_of(fr, v->payload.data);
+        if (record_once(f, out)) ++delivered_only_;
+        else ++repeated_;
+      }
+    }
+    nlohmann::json refused = nlohmann::json::object();
+    uint64_t refused_total = 0;
+    for (auto& [reason, n] : refused_) {
+      refused[std::to_string(reason)] = n;
+      refused_total += n;
+    }
+    uint64_t unanswered = unanswered_;
+    for (auto& [id, c] : conns_)
+      for (auto& [seq, p] : c.pending) unanswered += p.outstanding;
+    nlohmann::json stats = {{"records", records_},
+                            {"sends", sends_},
+                            {"sendacks", sendacks_},
+                            {"recvs", recvs_},
+                            {"acked_messages", acked_},
+                            {"delivered_only_messages", delivered_only_},
+                            {"repeated_observations", repeated_},
+                            {"refused_sendacks", refused_total},
+                            {"refused_by_reason", std::move(refused)},
+                            {"refused_examples", std::move(refused_examples_)},
+                            {"unmatched_sendacks", unmatched_},
+                            {"unanswered_sends", unanswered},
+                            {"undecodable_frames", undecodable_}};
+    if (auto& t = (*reader)->truncation()) stats["truncated"] = t->describe();
+    std::lock_guard lk(ctx.mu);
+    ctx.inputs[input].details = {{"capture", std::move(stats)}};
+    return std::nullopt;
+  }
+
+ private:
+  // Adds the message unless the same one (id, client_msg_no, channel, sender)
+  // was recorded before: a resend answered with the original id, a RECV of
+  // a message whose SENDACK we saw, a redelivery, a group fan-out.
+  bool record_once(const RawFields& f, RecordBuilder& out) {
+    const uint64_t id = hash_combine(hash_combine(*f.message_id, hash_bytes(*f.client_msg_no, 0xc3)),
+                                     hash_combine(channel_key(f.channel_id, f.channel_type), hash_bytes(f.from_uid)));
+    if (!seen_.insert(id)) return false;
+    out.add(f, records_);
+    return true;
+  }
+
+  std::string name_, path_;
+  bool temp_;
+  std::unordered_map<uint64_t, ConnState> conns_;
+  HashSet seen_;
+  std::map<uint8_t, uint64_t> refused_;
+  nlohmann::json refused_examples_ = nlohmann::json::array();
+  uint64_t records_ = 0, sends_ = 0, sendacks_ = 0, recvs_ = 0, acked_ = 0, delivered_only_ = 0, repeated_ = 0,
+           unmatched_ = 0, undecodable_ = 0, unanswered_ = 0;
+};
+
+// The capture reader reads files; a compressed capture or stdin is copied
+// (decompressed) to a temp file first.
+Result<std::string> to_temp_file(PeekableInput& in, const AuditOptions& o) {
+  std::string dir = o.temp_dir;
+  if (dir.empty()) {
+    const char* t = std::getenv("TMPDIR");
+    dir = t && *t ? t : "/tmp";
+  }
+  std::string path = dir + "/wkit-audit-wkcap-XXXXXX";
+  int fd = ::mkstemp(path.data());
+  if (fd < 0) return Error::internal_error("cannot create a temp file in " + dir + ": " + std::strerror(errno));
+  std::FILE* f = ::fdopen(fd, "wb");
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    auto got = in.read(buf.data(), buf.size());
+    if (!got || (*got && std::fwrite(buf.data(), 1, *got, f) != *got)) {
+      std::fclose(f);
+      ::unlink(path.c_str());
+      if (!got) return got.error();
+      return Error::internal_error("cannot write temp file " + path + ": " + std::strerror(errno));
+    }
+    if (*got == 0) break;
+  }
+  if (std::fclose(f) != 0) {
+    ::unlink(path.c_str());
+    return Error::internal_error("cannot write temp file " + path + ": " + std::strerror(errno));
+  }
+  return path;
+}
+
+}  // namespace
+
+bool detect_wkcap(std::string_view head) { return capture::looks_like_wkcap(head); }
+
+Result<std::unique_ptr<RecordSource>> open_wkcap(std::unique_ptr<PeekableInput> in, const AuditOptions& o) {
+  if (in->compression() == Compression::none && in->name() != "<stdin>")
+    return std::unique_ptr<RecordSource>(std::make_unique<WkcapSource>(in->name(), in->name(), false));
+  auto path = to_temp_file(*in, o);
+  if (!path) return path.error();
+  return std::unique_ptr<RecordSource>(std::make_unique<WkcapSource>(in->name(), *path, true));
+}
+
+}  // namespace wkit::audit
