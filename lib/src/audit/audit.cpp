@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <thread>
@@ -17,7 +18,9 @@ namespace wkit::audit {
 
 namespace {
 
-// Draws bytes, rows, rate and ETA on stderr while the inputs are read.
+// Draws bytes, rows, rate and ETA on stderr while the inputs are read. The
+// ETA compares file bytes read (compressed, for a compressed input) with the
+// files' sizes: decompressed sizes are unknown until the end.
 class ProgressThread {
  public:
   ProgressThread(AuditContext& ctx, uint64_t total_bytes) : ctx_(ctx), total_(total_bytes) {
@@ -41,9 +44,11 @@ class ProgressThread {
     std::unique_lock lk(mu_);
     while (!cv_.wait_for(lk, std::chrono::milliseconds(200), [&] { return done_; })) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const uint64_t bytes = ctx_.bytes_in.load(), rows = ctx_.rows.load();
+      const uint64_t bytes = std::min(ctx_.raw_bytes_in.load(), total_ ? total_ : UINT64_MAX);
+      const uint64_t text = ctx_.bytes_in.load(), rows = ctx_.rows.load();
       std::string line = "audit: " + util::format_size(bytes);
       if (total_) line += " of " + util::format_size(total_);
+      if (text > bytes + bytes / 20) line += " (" + util::format_size(text) + " decompressed)";
       line += ", " + std::to_string(rows) + " rows (" + util::format_rate(secs > 0 ? rows / secs : 0) + ")";
       if (total_ && bytes > 0 && bytes < total_ && secs > 1)
         line += ", ETA " + util::format_duration(std::chrono::nanoseconds(
@@ -77,17 +82,23 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
   AuditContext ctx(options);
   ctx.inputs.resize(options.inputs.size());
   uint64_t total = 0;
+  std::vector<uint64_t> sizes;
   for (auto& p : options.inputs) {
     struct stat st{};
-    if (p != "-" && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<uint64_t>(st.st_size);
+    sizes.push_back(p != "-" && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0);
+    total += sizes.back();
   }
   {
     ProgressThread progress(ctx, total);
+    uint64_t done = 0;
     for (size_t i = 0; i < options.inputs.size(); ++i) {
-      auto src = open_source(options.inputs[i], options, ctx.inputs[i]);
+      auto src = open_source(options.inputs[i], options, ctx.inputs[i], &ctx.raw_bytes_in);
       if (!src) return src.error();
       if (auto err = (*src)->run(ctx, static_cast<uint16_t>(i))) return *err;
       if (auto f = ctx.failure()) return *f;
+      // SQLite and captures read their files themselves: count them as read.
+      done += sizes[i];
+      ctx.raw_bytes_in.store(std::max(ctx.raw_bytes_in.load(), done));
     }
   }
   if (auto f = ctx.failure()) return *f;

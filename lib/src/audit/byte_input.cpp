@@ -23,7 +23,8 @@ namespace {
 
 class FileInput final : public ByteInput {
  public:
-  FileInput(std::FILE* f, bool owned, std::string name) : f_(f), owned_(owned), name_(std::move(name)) {}
+  FileInput(std::FILE* f, bool owned, std::string name, std::atomic<uint64_t>* consumed)
+      : f_(f), owned_(owned), name_(std::move(name)), consumed_(consumed) {}
   ~FileInput() override {
     if (owned_) std::fclose(f_);
   }
@@ -31,6 +32,7 @@ class FileInput final : public ByteInput {
     size_t got = std::fread(buf, 1, n, f_);
     if (got == 0 && std::ferror(f_)) return Error::input(name_ + ": read error: " + std::strerror(errno));
     total_ += got;
+    if (consumed_) consumed_->fetch_add(got, std::memory_order_relaxed);
     return got;
   }
   uint64_t raw_bytes_read() const override { return total_; }
@@ -39,6 +41,7 @@ class FileInput final : public ByteInput {
   std::FILE* f_;
   bool owned_;
   std::string name_;
+  std::atomic<uint64_t>* consumed_;
   uint64_t total_ = 0;
 };
 
@@ -151,7 +154,7 @@ class ZstdInput final : public ByteInput {
 
 }  // namespace
 
-Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& path) {
+Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& path, std::atomic<uint64_t>* consumed) {
   auto p = std::make_unique<PeekableInput>();
   const bool is_stdin = path == "-";
   p->name_ = is_stdin ? "<stdin>" : path;
@@ -167,7 +170,7 @@ Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& pa
       if (S_ISREG(st.st_mode)) p->raw_size_ = static_cast<uint64_t>(st.st_size);
     }
   }
-  std::unique_ptr<ByteInput> raw = std::make_unique<FileInput>(f, !is_stdin, p->name_);
+  std::unique_ptr<ByteInput> raw = std::make_unique<FileInput>(f, !is_stdin, p->name_, consumed);
   char magic[4];
   size_t got = 0;
   while (got < 4) {

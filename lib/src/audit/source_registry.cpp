@@ -15,8 +15,9 @@ const std::vector<SourceKind>& source_kinds() {
   return kinds;
 }
 
-Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const AuditOptions& o, InputInfo& info) {
-  auto in = PeekableInput::open(path);
+Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const AuditOptions& o, InputInfo& info,
+                                                  std::atomic<uint64_t>* consumed) {
+  auto in = PeekableInput::open(path, consumed);
   if (!in) return in.error();
   info.name = (*in)->name();
   info.compression = compression_name((*in)->compression());

@@ -2,6 +2,7 @@
 // A streaming byte source for one audit input: a file or stdin, with gzip
 // (zlib) or zstd decompression chosen by magic bytes, and a peek buffer for
 // format detection. Never holds more than one buffer of the input.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,8 +25,10 @@ class ByteInput {
 
 class PeekableInput {
  public:
-  // `path` "-" is stdin. Decompresses transparently.
-  static Result<std::unique_ptr<PeekableInput>> open(const std::string& path);
+  // `path` "-" is stdin. Decompresses transparently. `consumed`, when given,
+  // is advanced by every raw (compressed) byte read: progress across threads.
+  static Result<std::unique_ptr<PeekableInput>> open(const std::string& path,
+                                                     std::atomic<uint64_t>* consumed = nullptr);
 
   const std::string& name() const { return name_; }
   Compression compression() const { return compression_; }

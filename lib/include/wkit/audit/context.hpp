@@ -72,7 +72,8 @@ class AuditContext {
   std::optional<Error> failure();
 
   std::atomic<uint64_t> rows{0};
-  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> bytes_in{0};      // decompressed bytes handed to the parsers
+  std::atomic<uint64_t> raw_bytes_in{0};  // bytes read from the input files (compressed): progress and ETA
 
   std::mutex mu;  // guards inputs[].counters when several threads add
 

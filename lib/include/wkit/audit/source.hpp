@@ -34,8 +34,9 @@ struct SourceKind {
 const std::vector<SourceKind>& source_kinds();
 
 // Opens `path`, detects (or takes from options) its format, and returns the source.
+// `consumed` counts the raw (compressed) bytes read, for progress.
 Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const AuditOptions& o,
-                                                  InputInfo& info);
+                                                  InputInfo& info, std::atomic<uint64_t>* consumed = nullptr);
 
 // The individual formats (source_*.cpp).
 bool detect_jsonl(std::string_view head);
