@@ -305,6 +305,15 @@ class Importer {
   // which (an HTTP GET); until then both sides' bytes are held.
   Status take_ready(Conn& c, int d, bool at_end) {
     Side& s = c.side[d];
+    if (c.transport == Transport::tcp && !s.broken && s.hold.empty()) {
+      // The common case, as before WebSocket support: straight to the frame buffer.
+      if (!s.tcp.ready().empty()) {
+        if (s.buf.empty()) s.buf_offset = s.tcp.ready_offset();
+        s.buf.append(s.tcp.ready());
+        s.tcp.clear_ready();
+      }
+      return std::nullopt;
+    }
     if (!s.tcp.ready().empty()) {
       if (s.broken && s.undecoded_in_messages) {
         // After a WKProto error on a WebSocket connection the undecoded
