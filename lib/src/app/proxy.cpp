@@ -531,6 +531,9 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
         if (std::holds_alternative<session::PingEvent>(*ev)) {
           up->session().encode_pong(up->writer().buffer());
           up->writer().commit();
+        } else if (auto* perr = std::get_if<session::ProtocolErrorEvent>(&*ev)) {
+          closed("upstream closed: protocol error: " + perr->error.describe());
+          break;
         } else {
           on_upstream(*ev);
         }
