@@ -43,7 +43,6 @@ constexpr auto kCloseGrace = std::chrono::seconds(2);
 
 }  // namespace
 
-struct Server::Impl;
 
 // One accepted connection: transport, writer, session, timer.
 class Conn final : public Peer, public session::FrameSink, public std::enable_shared_from_this<Conn> {
