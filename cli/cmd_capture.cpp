@@ -214,10 +214,10 @@ wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
   cap->require_subcommand(1);
 
   auto ia = std::make_shared<ImportArgs>();
-  auto* imp = cap->add_subcommand("import", "Turn a pcap/pcapng file into a .wkcap capture");
+  auto* imp = cap->add_subcommand("import", "Turn a pcap/pcapng file (WKProto over TCP or WebSocket) into a .wkcap capture");
   imp->add_option("input", ia->in, "pcap or pcapng file (tcpdump -w)")->required();
   imp->add_option("-o,--out", ia->out, "output .wkcap file")->required();
-  imp->add_option("--port", ia->port, "server port: only connections to it (default: every TCP connection that starts with CONNECT)")
+  imp->add_option("--port", ia->port, "server port: only connections to it (default: every TCP connection that starts with CONNECT or a WebSocket upgrade)")
       ->check(CLI::Range(1, 65535));
   imp->add_option("--output", ia->output, "summary format")->check(CLI::IsMember({"text", "json"}));
   imp->final_callback([ia] { throw wkit::cli::Exit{run_import(*ia)}; });
