@@ -223,8 +223,33 @@ void Analyzer::by_message_id(Record* b, Record* e) {
 }
 
 // Per channel: missing client_msg_no, seq anomalies, then content groups.
+// Channels are independent: with threads, the two halves of the channel hash
+// space are sorted and walked side by side, each into its own findings.
 void Analyzer::by_channel(Record* b, Record* e) {
   Record* m = std::partition(b, e, [](const Record& r) { return (r.kinds & kByChannel) != 0; });
+  if (ctx_.options.threads == 1 || m - b < (1 << 16)) return channels(b, m);
+  Record* mid = std::partition(b, m, [](const Record& r) { return (mix64(r.channel ^ 0x3c3c) & 1) != 0; });
+  Analyzer other(ctx_);
+  std::thread t([&] { other.channels(mid, m); });
+  channels(b, mid);
+  t.join();
+  absorb(other);
+}
+
+void Analyzer::absorb(Analyzer& other) {
+  for (int k = 0; k < kFindingCount; ++k) {
+    auto& to = sets_[k];
+    auto& from = other.sets_[k];
+    for (auto& it : from.items) to.items.push_back(std::move(it));
+    to.count += from.count;
+    to.channels.insert(from.channels.begin(), from.channels.end());
+    to.senders.insert(from.senders.begin(), from.senders.end());
+    to.first = std::min(to.first, from.first);
+    to.last = std::max(to.last, from.last);
+  }
+}
+
+void Analyzer::channels(Record* b, Record* m) {
   std::sort(b, m, [](const Record& x, const Record& y) {
     return std::tie(x.channel, x.message_seq, x.message_id, x.input, x.pos) <
            std::tie(y.channel, y.message_seq, y.message_id, y.input, y.pos);

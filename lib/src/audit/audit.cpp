@@ -102,9 +102,11 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
     }
   }
   if (auto f = ctx.failure()) return *f;
+  const auto read_done = std::chrono::steady_clock::now();
 
   Analyzer analyzer(ctx);
   if (auto err = ctx.store.finish([&](Record* b, Record* e, uint8_t g) { analyzer.run(b, e, g); })) return *err;
+  const auto analyzed = std::chrono::steady_clock::now();
   auto report = build_report(ctx, analyzer);
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   report["run"] = {{"threads", threads},
@@ -113,6 +115,8 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
                    {"spill_bytes", ctx.store.spilled_bytes()},
                    {"partitions", ctx.store.spilled() ? ctx.store.partitions() : 0},
                    {"string_log_bytes", ctx.strings.bytes()},
+                   {"read_s", std::chrono::duration<double>(read_done - start).count()},
+                   {"analyze_s", std::chrono::duration<double>(analyzed - read_done).count()},
                    {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
   return report;
 }

@@ -1,5 +1,6 @@
 #include "wkit/audit/byte_input.hpp"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -189,7 +190,30 @@ Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& pa
     raw = std::make_unique<ZstdInput>(std::move(raw), p->name_);
   }
   p->in_ = std::move(raw);
+  p->consumed_ = consumed;
+  if (p->compression_ == Compression::none && p->raw_size_ > 0) p->fd_ = ::fileno(f);
   return p;
+}
+
+PeekableInput::~PeekableInput() {
+  if (map_) ::munmap(map_, map_size_);
+}
+
+std::optional<std::string_view> PeekableInput::map_file() {
+  if (fd_ < 0 || read_any_ || raw_size_ == 0) return std::nullopt;
+  if (!map_) {
+    void* m = ::mmap(nullptr, raw_size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (m == MAP_FAILED) {
+      fd_ = -1;
+      return std::nullopt;
+    }
+    ::madvise(m, raw_size_, MADV_SEQUENTIAL);
+    map_ = m;
+    map_size_ = raw_size_;
+    // The bytes peeked for detection were read from the file: count them once.
+    if (consumed_) consumed_->fetch_sub(std::min<uint64_t>(consumed_->load(), in_->raw_bytes_read()));
+  }
+  return std::string_view(static_cast<const char*>(map_), map_size_);
 }
 
 Result<std::string_view> PeekableInput::peek(size_t n) {
@@ -205,6 +229,7 @@ Result<std::string_view> PeekableInput::peek(size_t n) {
 }
 
 Result<size_t> PeekableInput::read(char* buf, size_t n) {
+  read_any_ = true;
   if (peek_pos_ < peeked_.size()) {
     size_t k = std::min(n, peeked_.size() - peek_pos_);
     std::memcpy(buf, peeked_.data() + peek_pos_, k);

@@ -125,20 +125,11 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
       if (grouping_hash(r, g, static_cast<int>(o.scope)) % o.shards != o.shard) r.kinds &= ~g;
     if (r.kinds == 0) return;
   }
-  if (!seen(seen_channels_, r.channel))
+  if (seen_channels_.insert(r.channel))
     new_channels_.emplace_back(r.channel, ChannelName{std::string(f.channel_id), f.channel_type});
-  if (!seen(seen_senders_, r.from)) new_senders_.emplace_back(r.from, std::string(f.from_uid));
+  if (seen_senders_.insert(r.from)) new_senders_.emplace_back(r.from, std::string(f.from_uid));
   block_.push_back(r);
   if (block_.size() >= 8192) flush();
-}
-
-bool RecordBuilder::seen(std::unordered_set<uint64_t>& set, uint64_t h) {
-  uint64_t& slot = seen_cache_[(h ^ (h >> 29)) & (seen_cache_.size() - 1)];
-  if (slot == h) return true;
-  slot = h;
-  if (set.find(h) != set.end()) return true;
-  set.insert(h);
-  return false;
 }
 
 void RecordBuilder::malformed(uint64_t pos, std::string message) {

@@ -72,7 +72,7 @@ class CsvParser final : public ChunkParser {
  public:
   explicit CsvParser(const std::vector<Field>& cols) : cols_(cols) {}
   void parse(const TextChunk& c, RecordBuilder& out) override {
-    const char* p = c.data.data();
+    const char* p = c.bytes();
     size_t at = 0;
     uint64_t line = c.first_line;
     RawFields f;

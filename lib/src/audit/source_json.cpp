@@ -16,7 +16,7 @@ class ElementParser final : public ChunkParser {
  public:
   explicit ElementParser(const FieldMap& map) : json_(map) {}
   void parse(const TextChunk& c, RecordBuilder& out) override {
-    const char* p = c.data.data();
+    const char* p = c.bytes();
     const char* end = p + c.size;
     RawFields f;
     for (size_t rec = 0; p < end; ++rec) {

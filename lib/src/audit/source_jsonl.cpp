@@ -13,7 +13,7 @@ class JsonLinesParser final : public ChunkParser {
  public:
   explicit JsonLinesParser(const FieldMap& map) : json_(map) {}
   void parse(const TextChunk& c, RecordBuilder& out) override {
-    const char* p = c.data.data();
+    const char* p = c.bytes();
     const char* end = p + c.size;
     uint64_t line = c.first_line;
     size_t rec = 0;

@@ -14,6 +14,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "wkit/audit/hash_set.hpp"
 #include "wkit/audit/source.hpp"
 #include "wkit/capture/reader.hpp"
 #include "wkit/proto/codec.hpp"
@@ -27,36 +28,6 @@ namespace pb = capture::pb;
 
 constexpr uint8_t kReasonSuccess = 1;
 constexpr size_t kRefusedExamples = 10;
-
-// Identities of the messages already recorded: open addressing over 64-bit
-// hashes (0 marks an empty slot), no allocation per insert but the doubling.
-class HashSet {
- public:
-  bool insert(uint64_t h) {
-    if (h == 0) h = 1;
-    if ((used_ + 1) * 2 > slots_.size()) grow();
-    size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      if (slots_[i] == h) return false;
-      if (slots_[i] == 0) {
-        slots_[i] = h;
-        ++used_;
-        return true;
-      }
-    }
-  }
-
- private:
-  void grow() {
-    std::vector<uint64_t> old = std::move(slots_);
-    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
-    used_ = 0;
-    for (uint64_t h : old)
-      if (h) insert(h);
-  }
-  std::vector<uint64_t> slots_;
-  size_t used_ = 0;
-};
 
 // A SEND waiting for its SENDACK. `outstanding` counts resends on the same
 // connection (same client_seq): each SENDACK settles one.
@@ -226,7 +197,7 @@ class WkcapSource final : public RecordSource {
   std::string name_, path_;
   bool temp_;
   std::unordered_map<uint64_t, ConnState> conns_;
-  HashSet seen_;
+  HashSet64 seen_;  // identities of the messages already recorded
   std::map<uint8_t, uint64_t> refused_;
   nlohmann::json refused_examples_ = nlohmann::json::array();
   uint64_t records_ = 0, sends_ = 0, sendacks_ = 0, recvs_ = 0, acked_ = 0, delivered_only_ = 0, repeated_ = 0,

@@ -1,5 +1,8 @@
 #include "wkit/audit/text_pipeline.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
@@ -65,6 +68,47 @@ uint64_t count_newlines(const char* p, size_t n) {
   return c;
 }
 
+// Drops a parsed mapped chunk's whole pages from the process (they stay in
+// the page cache), so resident memory does not grow with the file.
+void release_mapped(const TextChunk& c) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(c.view) + page - 1) & ~(page - 1);
+  const uintptr_t e = (reinterpret_cast<uintptr_t>(c.view) + c.size) & ~(page - 1);
+  if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+}
+
+// Chunks that point into the mapped file; only a tail too close to the end
+// for the parser's padding (or without a final newline) is copied.
+Status produce_mapped_chunks(std::string_view file, PeekableInput& in, ChunkSink& sink,
+                             const std::function<size_t(const char*, size_t)>& last_end) {
+  uint64_t line = 1;
+  size_t pos = 0;
+  while (pos < file.size()) {
+    size_t end = std::min(file.size(), pos + kChunkBytes);
+    size_t cut = 0;
+    while (end < file.size() && (cut = last_end(file.data() + pos, end - pos)) == 0)
+      end = std::min(file.size(), end + kChunkBytes);  // a record longer than a chunk
+    if (end == file.size()) cut = end - pos;
+    TextChunk chunk;
+    chunk.first_line = line;
+    chunk.size = cut;
+    if (pos + cut + kChunkPadding <= file.size() && file[pos + cut - 1] == '\n') {
+      chunk.view = file.data() + pos;
+    } else {
+      chunk.data.reserve(cut + 1 + kChunkPadding);
+      chunk.data.assign(file.data() + pos, cut);
+      if (chunk.data.back() != '\n') chunk.data.push_back('\n');
+      chunk.size = chunk.data.size();
+      chunk.data.append(kChunkPadding, ' ');
+    }
+    line += count_newlines(file.data() + pos, cut);
+    pos += cut;
+    in.count_mapped(cut);
+    if (!sink.push(std::move(chunk))) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
@@ -86,6 +130,7 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
       while (queue.pop(chunk)) {
         if (ctx.failed()) continue;  // drain so the producer never blocks
         parser->parse(chunk, builder);
+        if (chunk.view) release_mapped(chunk);
         if (ctx.failed()) queue.wake();
       }
     });
@@ -98,6 +143,8 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
 Status produce_line_chunks(PeekableInput& in, ChunkSink& sink,
                            const std::function<size_t(const char*, size_t)>& last_end, uint64_t first_line,
                            std::string carry) {
+  if (carry.empty() && first_line == 1)
+    if (auto file = in.map_file()) return produce_mapped_chunks(*file, in, sink, last_end);
   uint64_t line = first_line;
   std::string buf = std::move(carry);
   size_t have = buf.size();

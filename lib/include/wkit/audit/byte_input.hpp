@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,17 @@ class PeekableInput {
   uint64_t raw_size() const { return raw_size_; }  // 0 when unknown (stdin)
   uint64_t raw_bytes_read() const { return in_->raw_bytes_read(); }
 
+  ~PeekableInput();
+
+  // The whole file mapped read-only, when it is an uncompressed regular file
+  // of which nothing was read() yet (peeks are fine): the parsers then read
+  // the page cache directly instead of a copy. nullopt otherwise.
+  std::optional<std::string_view> map_file();
+  // Progress for bytes taken from map_file().
+  void count_mapped(size_t n) {
+    if (consumed_) consumed_->fetch_add(n, std::memory_order_relaxed);
+  }
+
   // The first up-to-n decompressed bytes, without consuming them.
   Result<std::string_view> peek(size_t n);
   Result<size_t> read(char* buf, size_t n);
@@ -47,6 +59,11 @@ class PeekableInput {
   std::string peeked_;
   size_t peek_pos_ = 0;
   bool eof_ = false;
+  bool read_any_ = false;
+  int fd_ = -1;  // the raw file, when it can be mapped
+  std::atomic<uint64_t>* consumed_ = nullptr;
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
 };
 
 }  // namespace wkit::audit

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wkit/audit/hash_set.hpp"
 #include "wkit/audit/options.hpp"
 #include "wkit/audit/record.hpp"
 #include "wkit/audit/record_store.hpp"
@@ -105,11 +106,8 @@ class RecordBuilder {
   uint16_t input_;
   StringLog::Writer* writer_ = nullptr;
   std::vector<Record> block_;
-  // Names already handed to the context; a direct-mapped cache in front of
-  // the sets keeps the per-record check to one compare.
-  std::unordered_set<uint64_t> seen_channels_, seen_senders_;
-  std::vector<uint64_t> seen_cache_ = std::vector<uint64_t>(1 << 16, 0);
-  bool seen(std::unordered_set<uint64_t>& set, uint64_t h);
+  // Names already handed to the context (one flat probe per record each).
+  HashSet64 seen_channels_, seen_senders_;
   std::vector<std::pair<uint64_t, ChannelName>> new_channels_;
   std::vector<std::pair<uint64_t, std::string>> new_senders_;
   uint64_t rows_ = 0, malformed_ = 0, without_mid_ = 0;

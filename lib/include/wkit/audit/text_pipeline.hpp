@@ -18,7 +18,9 @@ inline constexpr size_t kChunkPadding = 64;  // >= SIMDJSON_PADDING
 
 struct TextChunk {
   std::string data;               // size + kChunkPadding bytes; records end with '\n'
+  const char* view = nullptr;     // instead of data: bytes of a mapped file (readable past size + padding)
   size_t size = 0;
+  const char* bytes() const { return view ? view : data.data(); }
   uint64_t first_line = 1;        // line of data[0]
   std::vector<uint64_t> lines;    // when not empty: the line of each record
 };
