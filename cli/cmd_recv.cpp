@@ -23,9 +23,7 @@ using wkit::cli::Exit;
 namespace asio = boost::asio;
 
 struct RecvFlags {
-  std::string uid, token, device_flag = "app", device_id, server;
-  int proto_version = 6;
-  bool no_encrypt = false;
+  wkit::app::ClientFlags client;  // server and identity
   std::string output = "text";
   uint64_t count = 0;
   std::string timeout, ack = "always", dedup_window = "0s", connect_timeout = "10s";
@@ -62,25 +60,11 @@ void print_line(const json& j) {
 
 int run(const RecvFlags& f) {
   wkit::app::ReceiverOptions o;
-  std::string server = f.server;
-  if (server.empty()) {
-    const char* env = std::getenv("WKIT_SERVER");
-    server = env && *env ? env : "tcp://127.0.0.1:5100";
-  }
-  auto url = wkit::net::Url::parse(server);
+  auto url = wkit::app::resolve_server(f.client);
   if (!url) fail(2, url.error().message);
   o.url = *url;
-  if (f.uid.empty()) fail(2, "-u/--uid is required");
-  o.cfg.uid = f.uid;
-  o.cfg.token = f.token;
-  if (o.cfg.token.empty())
-    if (const char* env = std::getenv("WKIT_TOKEN")) o.cfg.token = env;
-  auto df = wkit::app::parse_device_flag(f.device_flag);
-  if (!df) fail(2, df.error().message);
-  o.cfg.device_flag = *df;
-  o.cfg.device_id = f.device_id.empty() ? "wkit-recv-" + std::to_string(::getpid()) : f.device_id;
-  o.cfg.proto_version = f.proto_version;
-  o.cfg.encrypt = !f.no_encrypt;
+  if (f.client.uid.empty()) fail(2, "-u/--uid is required");
+  if (auto e = wkit::app::apply_client_flags(f.client, "wkit-recv", o.cfg)) fail(2, e->message);
   auto ack = wkit::app::AckPolicy::parse(f.ack);
   if (!ack) fail(2, ack.error().message);
   o.ack = *ack;
@@ -107,7 +91,7 @@ int run(const RecvFlags& f) {
       signals.cancel();
       co_return;
     }
-    std::cerr << "wkit recv: receiving as " << f.uid << " on " << o.url.to_string()
+    std::cerr << "wkit recv: receiving as " << f.client.uid << " on " << o.url.to_string()
               << " (ack " << f.ack << ")\n";
     auto deadline = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
                                         : std::chrono::steady_clock::time_point::max();
@@ -157,13 +141,13 @@ int run(const RecvFlags& f) {
 wkit::cli::Registration recv_reg{"recv", 30, [](CLI::App& app) {
   auto f = std::make_shared<RecvFlags>();
   auto* sub = app.add_subcommand("recv", "Receive as a user: verify and decrypt RECVs, ack by policy, count duplicates and gaps");
-  sub->add_option("-u,--uid", f->uid, "Uid to receive as");
-  sub->add_option("-t,--token", f->token, "Token (env WKIT_TOKEN)");
-  sub->add_option("--device-flag", f->device_flag, "app, web, pc or a number")->capture_default_str();
-  sub->add_option("--device-id", f->device_id, "Device id (default wkit-recv-PID)");
-  sub->add_option("-s,--server", f->server, "Server URL (env WKIT_SERVER; default tcp://127.0.0.1:5100)");
-  sub->add_option("--proto-version", f->proto_version, "Protocol version to ask for")->check(CLI::Range(0, 255))->capture_default_str();
-  sub->add_flag("--no-encrypt", f->no_encrypt, "Do not require session encryption");
+  sub->add_option("-u,--uid", f->client.uid, "Uid to receive as");
+  sub->add_option("-t,--token", f->client.token, "Token (env WKIT_TOKEN)");
+  sub->add_option("--device-flag", f->client.device_flag, "app, web, pc or a number")->capture_default_str();
+  sub->add_option("--device-id", f->client.device_id, "Device id (default wkit-recv-PID)");
+  sub->add_option("-s,--server", f->client.server, "Server URL (env WKIT_SERVER; default tcp://127.0.0.1:5100)");
+  sub->add_option("--proto-version", f->client.proto_version, "Protocol version to ask for")->check(CLI::Range(0, 255))->capture_default_str();
+  sub->add_flag("--no-encrypt", f->client.no_encrypt, "Do not require session encryption");
   sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per RECV, then the summary)")
       ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();
   sub->add_option("--count", f->count, "Stop after N unique messages (exit 1 if the timeout comes first)");

@@ -23,9 +23,7 @@ using nlohmann::json;
 using wkit::cli::Exit;
 
 struct SendFlags {
-  std::string uid, token, device_flag = "app", device_id, server;
-  int proto_version = 6;
-  bool no_encrypt = false;
+  wkit::app::ClientFlags client;  // server and identity
   std::string output = "text";
   std::vector<std::string> to, channel;
   int channel_type = 2;
@@ -144,29 +142,15 @@ void print_text(const json& s, bool single, const json& single_record) {
 
 int run(const SendFlags& f) {
   wkit::app::SendOptions o;
-  std::string server = f.server;
-  if (server.empty()) {
-    const char* env = std::getenv("WKIT_SERVER");
-    server = env && *env ? env : "tcp://127.0.0.1:5100";
-  }
-  auto url = wkit::net::Url::parse(server);
+  auto url = wkit::app::resolve_server(f.client);
   if (!url) fail(2, url.error().message);
   o.url = *url;
-  o.base.uid = f.uid;
-  o.base.token = f.token;
-  if (o.base.token.empty())
-    if (const char* env = std::getenv("WKIT_TOKEN")) o.base.token = env;
-  auto df = wkit::app::parse_device_flag(f.device_flag);
-  if (!df) fail(2, df.error().message);
-  o.base.device_flag = *df;
-  o.base.device_id = f.device_id.empty() ? "wkit-send-" + std::to_string(::getpid()) : f.device_id;
-  o.base.proto_version = f.proto_version;
-  o.base.encrypt = !f.no_encrypt;
+  if (auto e = wkit::app::apply_client_flags(f.client, "wkit-send", o.base)) fail(2, e->message);
   if (!f.users_file.empty()) {
     auto users = wkit::app::read_users_file(f.users_file);
     if (!users) fail(4, users.error().describe());
     o.users = std::move(*users);
-  } else if (f.uid.empty()) {
+  } else if (f.client.uid.empty()) {
     fail(2, "-u/--uid (or --users-file) is required");
   }
   o.targets = expand_targets(f);
@@ -278,15 +262,15 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
   auto f = std::make_shared<SendFlags>();
   auto* sub = app.add_subcommand("send", "Send messages: forced retries with a per-message duplicate verdict, "
                                          "load runs, end-to-end verification");
-  sub->add_option("-u,--uid", f->uid, "Sender uid");
-  sub->add_option("-t,--token", f->token, "Token (env WKIT_TOKEN)");
-  sub->add_option("--device-flag", f->device_flag, "app, web, pc or a number")->capture_default_str();
-  sub->add_option("--device-id", f->device_id, "Device id (default wkit-send-PID; -N appended per connection)");
-  sub->add_option("-s,--server", f->server, "Server URL tcp://HOST:PORT or ws://HOST:PORT[/PATH] (env WKIT_SERVER; "
+  sub->add_option("-u,--uid", f->client.uid, "Sender uid");
+  sub->add_option("-t,--token", f->client.token, "Token (env WKIT_TOKEN)");
+  sub->add_option("--device-flag", f->client.device_flag, "app, web, pc or a number")->capture_default_str();
+  sub->add_option("--device-id", f->client.device_id, "Device id (default wkit-send-PID; -N appended per connection)");
+  sub->add_option("-s,--server", f->client.server, "Server URL tcp://HOST:PORT or ws://HOST:PORT[/PATH] (env WKIT_SERVER; "
                                             "default tcp://127.0.0.1:5100)");
-  sub->add_option("--proto-version", f->proto_version, "Protocol version to ask for (the CONNACK decides)")
+  sub->add_option("--proto-version", f->client.proto_version, "Protocol version to ask for (the CONNACK decides)")
       ->check(CLI::Range(0, 255))->capture_default_str();
-  sub->add_flag("--no-encrypt", f->no_encrypt, "Send plaintext payloads with the NoEncrypt setting bit");
+  sub->add_flag("--no-encrypt", f->client.no_encrypt, "Send plaintext payloads with the NoEncrypt setting bit");
   sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per message, then the summary)")
       ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();
   sub->add_option("--to", f->to, "Person channel: the peer's uid (repeatable; {i} with --channels)");

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <unistd.h>
 
@@ -18,6 +19,31 @@ Result<uint8_t> parse_device_flag(std::string_view text) {
     return Error{ErrorKind::usage, "bad --device-flag '" + std::string(text) + "': expected app, web, pc, system or 0..255",
                  std::nullopt};
   return uint8_t(v);
+}
+
+Result<net::Url> resolve_server(const ClientFlags& f) {
+  std::string server = f.server;
+  if (server.empty()) {
+    const char* env = std::getenv("WKIT_SERVER");
+    server = env && *env ? env : "tcp://127.0.0.1:5100";
+  }
+  auto url = net::Url::parse(server);
+  if (!url) return Error{ErrorKind::usage, url.error().message, std::nullopt};
+  return *url;
+}
+
+Status apply_client_flags(const ClientFlags& f, std::string_view default_device_prefix, session::ClientConfig& cfg) {
+  cfg.uid = f.uid;
+  cfg.token = f.token;
+  if (cfg.token.empty())
+    if (const char* env = std::getenv("WKIT_TOKEN")) cfg.token = env;
+  auto df = parse_device_flag(f.device_flag);
+  if (!df) return df.error();
+  cfg.device_flag = *df;
+  cfg.device_id = f.device_id.empty() ? std::string(default_device_prefix) + "-" + std::to_string(::getpid()) : f.device_id;
+  cfg.proto_version = f.proto_version;
+  cfg.encrypt = !f.no_encrypt;
+  return std::nullopt;
 }
 
 Status write_file_atomic(const std::string& path, std::string_view content) {

@@ -4,10 +4,24 @@
 #include <string>
 #include <string_view>
 
+#include "wkit/net/transport.hpp"
 #include "wkit/session/client_session.hpp"
 #include "wkit/util/error.hpp"
 
 namespace wkit::app {
+
+// The identity and connection flags `send` and `recv` share (CLI.md).
+struct ClientFlags {
+  std::string server;  // empty: $WKIT_SERVER, else tcp://127.0.0.1:5100
+  std::string uid, token, device_flag = "app", device_id;
+  int proto_version = 6;
+  bool no_encrypt = false;
+};
+// Resolves --server with its defaults. Errors are usage errors.
+Result<net::Url> resolve_server(const ClientFlags& f);
+// Fills `cfg` from the flags: token from $WKIT_TOKEN when empty, device_id
+// "<default_device_prefix>-<pid>" when empty. Errors are usage errors.
+Status apply_client_flags(const ClientFlags& f, std::string_view default_device_prefix, session::ClientConfig& cfg);
 
 // "app", "web", "pc", "system" or a number 0..255.
 Result<uint8_t> parse_device_flag(std::string_view text);
