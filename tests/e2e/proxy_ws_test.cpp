@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -431,9 +432,11 @@ TEST(ReplayRaw, NoEncryptPcapReplaysRawEncryptedIsRefused) {
 namespace {
 
 // An upstream that speaks WKProto as a server and sends EVENT frames, which
-// `wkit serve` never does: after the handshake it sends EVENT ev-1, a RECVACK
-// (a frame no server may send a client), then EVENT ev-2, and holds the
-// connection until the peer closes.
+// `wkit serve` never does. In the same write as its CONNACK (so the client
+// reads them together) it sends an offline RECV (message_id 777, sealed with
+// the session keys), EVENT ev-1, a RECVACK (a frame no server may send a
+// client), then EVENT ev-2; it holds the connection until the peer closes and
+// notes whether the RECV was acknowledged.
 class EventingUpstream {
  public:
   EventingUpstream() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
@@ -454,6 +457,7 @@ class EventingUpstream {
   }
   std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   const std::string& error() const { return error_; }
+  bool recv_acked() const { return recv_acked_; }
 
  private:
   void serve() {
@@ -487,11 +491,36 @@ class EventingUpstream {
     stray.message_seq = 1;
     proto::Event e2 = e1;
     e2.id = "ev-2";
-    std::string out = proto::encode_frame(a, 6).value() + proto::encode_frame(e1, 6).value() +
-                      proto::encode_frame(stray, 6).value() + proto::encode_frame(e2, 6).value();
+    const auto& c = std::get<proto::Connect>(connect->frame());
+    auto secret = crypto::shared_secret(kp, c.client_key);
+    if (!secret) throw std::runtime_error("bad client_key");
+    crypto::Cipher cipher(crypto::SessionKeys::derive(*secret, salt).value());
+    proto::Recv r;
+    r.from_uid = "zed";
+    r.channel_id = "zed";
+    r.channel_type = 1;
+    r.client_msg_no = "offline-1";
+    r.message_id = 777;
+    r.message_seq = 1;
+    r.timestamp = 1'700'000'000;
+    std::string sealed, msg_key;
+    cipher.seal("offline hello", sealed);
+    cipher.recv_msg_key(r.message_id, r.message_seq, r.client_msg_no, r.timestamp, r.from_uid, r.channel_id,
+                        r.channel_type, sealed, msg_key);
+    r.payload.data = sealed;
+    r.msg_key = msg_key;
+    std::string out = proto::encode_frame(a, 6).value() + proto::encode_frame(r, 6).value() +
+                      proto::encode_frame(e1, 6).value() + proto::encode_frame(stray, 6).value() +
+                      proto::encode_frame(e2, 6).value();
     boost::asio::write(*sock_, boost::asio::buffer(out));
     boost::system::error_code ec;
-    while (!ec) sock_->read_some(boost::asio::buffer(buf), ec);
+    for (;;) {
+      size_t n = sock_->read_some(boost::asio::buffer(buf), ec);
+      if (ec) break;
+      dec.feed(std::string_view(buf, n));
+      for (auto f = dec.next(); f.status == proto::DecodeStatus::ok; f = dec.next())
+        if (auto* ack = std::get_if<proto::Recvack>(&f.frame); ack && ack->message_id == 777) recv_acked_ = true;
+    }
   }
 
   boost::asio::io_context io_;
@@ -500,6 +529,7 @@ class EventingUpstream {
   uint16_t port_ = 0;
   std::thread thread_;
   std::string error_;
+  std::atomic<bool> recv_acked_{false};
 };
 
 }  // namespace
@@ -514,6 +544,14 @@ TEST(ProxyEvent, EventsRelayedStrayFrameLogged) {
     ProxyProcess proxy("tcp://127.0.0.1:0", upstream.url(), {"--capture", capture, "--events", events});
     wkit::testing::WkClient client(proxy.url());
     ASSERT_EQ(client.handshake("ivy").reason_code, 1);
+    // The offline RECV that came with the upstream's CONNACK, re-encrypted for this client.
+    auto m = client.next_message();
+    ASSERT_TRUE(m) << "no RECV through the proxy";
+    EXPECT_EQ(m->recv.message_id, 777);
+    EXPECT_EQ(m->recv.client_msg_no, "offline-1");
+    EXPECT_TRUE(m->msg_key_ok);
+    EXPECT_EQ(m->plaintext, "offline hello");
+    client.recvack(m->recv.message_id, m->recv.message_seq);
     auto e1 = client.expect<wkit::proto::Event>();
     ASSERT_TRUE(e1) << "no EVENT through the proxy; " << upstream.error() << [&] {
       std::string all;
@@ -531,15 +569,26 @@ TEST(ProxyEvent, EventsRelayedStrayFrameLogged) {
     ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
   }
   EXPECT_EQ(upstream.error(), "");
+  EXPECT_TRUE(upstream.recv_acked());  // the client's RECVACK went upstream
   std::vector<std::string> s2c;
   for (auto& e : events_of(events))
     if (e["direction"] == "s2c" && e.contains("frame_type"))
       s2c.push_back(e["action"].get<std::string>() + " " + e["frame_type"].get<std::string>());
-  EXPECT_EQ(s2c, (std::vector<std::string>{"forward CONNACK", "forward EVENT", "not_forwarded RECVACK",
-                                           "forward EVENT"}));
+  EXPECT_EQ(s2c, (std::vector<std::string>{"forward CONNACK", "forward RECV", "forward EVENT",
+                                           "not_forwarded RECVACK", "forward EVENT"}));
   for (auto& e : events_of(events))
     if (e["action"] == "not_forwarded")
       EXPECT_NE(e["detail"].get<std::string>().find("must not receive RECVACK"), std::string::npos) << e.dump();
   auto info = json::parse(run_wkit({"capture", "info", capture, "-o", "json"}).out);
   EXPECT_EQ(info["frames_by_type"]["EVENT"], 2);
+
+  // Replaying the connection: the RECV that comes with the CONNACK is
+  // counted and acknowledged.
+  EventingUpstream again;
+  auto r = run_wkit({"replay", capture, "-s", again.url(), "--speed", "max", "--ack-timeout", "200ms", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_EQ(json::parse(r.out)["recvs"], 1) << r.out;
+  // The replay closed the connection after its RECVACK was written.
+  for (int i = 0; i < 200 && !again.recv_acked(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(again.recv_acked());
 }

@@ -171,7 +171,7 @@ struct Runner {
     std::map<uint32_t, std::deque<size_t>> pending;
     size_t outstanding = 0;
     auto* repp = &rep;
-    conn->start([&, repp](const session::ClientEvent& ev) {
+    auto on_event = [&, repp](const session::ClientEvent& ev) {
       if (auto* a = std::get_if<session::SendackEvent>(&ev)) {
         ++repp->sendacks;
         auto it = pending.find(a->frame.client_seq);
@@ -186,7 +186,22 @@ struct Runner {
         if (o.ack_recvs && (r->check == session::RecvCheck::ok || r->check == session::RecvCheck::not_encrypted))
           conn->recvack(r->frame.message_id, r->frame.message_seq);
       }
-    });
+    };
+    conn->start(on_event);
+    // Frames that came in the same read as the CONNACK (offline RECVs) wait
+    // in the session until the connection reads again: take them now.
+    while (auto ev = conn->session().poll()) {
+      if (std::holds_alternative<session::PingEvent>(*ev)) {
+        conn->session().encode_pong(conn->writer().buffer());
+        conn->writer().commit();
+      } else if (std::holds_alternative<session::ProtocolErrorEvent>(*ev)) {
+        rep.error = "protocol error after the CONNACK: " + std::get<session::ProtocolErrorEvent>(*ev).error.describe();
+        co_await conn->close(false);
+        co_return;
+      } else {
+        on_event(*ev);
+      }
+    }
     std::map<std::string, std::string> fresh;  // recorded client_msg_no -> new one
     std::string payload;
     for (const auto& f : plan.frames) {
