@@ -70,9 +70,11 @@ run() {  # name, server flags..., --, bench flags...
 
 n=$((200000 * scale))
 run one-conn-dedup-durable --dedup on -- --mode send --connections 1 --window 1024 --count $n
+run one-conn-w4096-dedup-durable --dedup on -- --mode send --connections 1 --window 4096 --count $n
 run one-conn-dedup-off-durable --dedup off -- --mode send --connections 1 --window 1024 --count $n
 run one-conn-dedup-memory --in-memory --dedup on -- --mode send --connections 1 --window 1024 --count $n
 run one-conn-noencrypt-durable --dedup on -- --mode send --connections 1 --window 1024 --count $n --encrypt off
 run 100-conns-dedup-durable --dedup on -- --mode send --connections 100 --window 32 --count $((n / 100))
+run 100-conns-w64-dedup-durable --dedup on -- --mode send --connections 100 --window 64 --count $((n / 100))
 run fanout-100-members --dedup on --group bench-group=$(seq -s, -f 'm%g' 0 99) -- --mode fanout --members 100 --window 64 --count $((2000 * scale))
 run idle-2000-conns --in-memory -- --mode idle --connections 2000
