@@ -6,6 +6,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "bucket_sort.hpp"
+
 namespace wkit::audit {
 
 using nlohmann::json;
@@ -77,7 +79,7 @@ void Analyzer::by_client_msg_no(Record* b, Record* e) {
   for (Record* r = b; r < e; ++r)
     if ((r->kinds & kByClientMsgNo) && (r->flags & kHasClientMsgNo) && (r->flags & kHasMessageId))
       keys.push_back({grouping_hash(*r, kByClientMsgNo, static_cast<int>(scope)), static_cast<uint64_t>(r - b)});
-  std::sort(keys.begin(), keys.end());
+  bucket_sort(keys.data(), keys.data() + keys.size(), [](const KeyIndex& k) { return k.key >> 56; }, std::less<>());
   auto key = [scope](const Record& r) {
     return std::tuple(scope == Scope::global ? 0 : r.channel, scope == Scope::sender ? r.from : 0, r.cmn_hash);
   };
@@ -181,7 +183,9 @@ void Analyzer::by_message_id(Record* b, Record* e) {
   for (Record* r = b; r < e; ++r)
     if ((r->kinds & kByMessageId) && (r->flags & kHasMessageId))
       keys.push_back({r->message_id, static_cast<uint64_t>(r - b)});
-  std::sort(keys.begin(), keys.end());
+  // Only equal ids need to be adjacent: bucket by a mixed byte (ids share their top bits).
+  bucket_sort(keys.data(), keys.data() + keys.size(), [](const KeyIndex& k) { return mix64(k.key) >> 56; },
+              std::less<>());
   std::vector<const Record*> run;
   for (size_t a = 0; a < keys.size();) {
     size_t c = a + 1;
@@ -223,15 +227,22 @@ void Analyzer::by_message_id(Record* b, Record* e) {
 }
 
 // Per channel: missing client_msg_no, seq anomalies, then content groups.
-// Channels are independent: with threads, the two halves of the channel hash
-// space are sorted and walked side by side, each into its own findings.
+// Channels are independent: the records are distributed by the top byte of
+// the channel hash (the primary sort key), and with threads the lower and
+// upper 128 buckets are sorted and walked side by side, each into its own
+// findings.
 void Analyzer::by_channel(Record* b, Record* e) {
   Record* m = std::partition(b, e, [](const Record& r) { return (r.kinds & kByChannel) != 0; });
-  if (ctx_.options.threads == 1 || m - b < (1 << 16)) return channels(b, m);
-  Record* mid = std::partition(b, m, [](const Record& r) { return (mix64(r.channel ^ 0x3c3c) & 1) != 0; });
+  if (m - b < (1 << 16)) return channels(b, m);
+  const auto start = bucket_distribute(b, m, [](const Record& r) { return r.channel >> 56; });
+  auto sort_and_walk = [&start, b](Analyzer& a, size_t lo, size_t hi) {
+    for (size_t k = lo; k < hi; ++k) sort_channel_order(b + start[k], b + start[k + 1]);
+    a.walk_channels(b + start[lo], b + start[hi]);
+  };
+  if (ctx_.options.threads == 1) return sort_and_walk(*this, 0, 256);
   Analyzer other(ctx_);
-  std::thread t([&] { other.channels(mid, m); });
-  channels(b, mid);
+  std::thread t([&] { sort_and_walk(other, 128, 256); });
+  sort_and_walk(*this, 0, 128);
   t.join();
   absorb(other);
 }
@@ -249,11 +260,20 @@ void Analyzer::absorb(Analyzer& other) {
   }
 }
 
-void Analyzer::channels(Record* b, Record* m) {
-  std::sort(b, m, [](const Record& x, const Record& y) {
+void Analyzer::sort_channel_order(Record* b, Record* e) {
+  std::sort(b, e, [](const Record& x, const Record& y) {
     return std::tie(x.channel, x.message_seq, x.message_id, x.input, x.pos) <
            std::tie(y.channel, y.message_seq, y.message_id, y.input, y.pos);
   });
+}
+
+void Analyzer::channels(Record* b, Record* m) {
+  sort_channel_order(b, m);
+  walk_channels(b, m);
+}
+
+// Sorted by channel order: one channel after another.
+void Analyzer::walk_channels(Record* b, Record* m) {
   const auto& opts = ctx_.options;
   for (Record* cb = b; cb < m;) {
     Record* ce = cb + 1;

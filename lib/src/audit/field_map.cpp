@@ -1,5 +1,7 @@
 #include "wkit/audit/field_map.hpp"
 
+#include <algorithm>
+
 namespace wkit::audit {
 
 namespace {
@@ -44,10 +46,30 @@ Result<FieldMap> FieldMap::make(const std::vector<std::pair<std::string, std::st
     if (!mapped[i]) m.names_.emplace_back(kNames[i], static_cast<Field>(i));
   for (auto& [f, n] : extra_defaults)
     if (!mapped[static_cast<int>(f)]) m.names_.emplace_back(n, f);
+  m.index();
   return m;
 }
 
+// Every key of every record is looked up: only names of its length are compared.
+void FieldMap::index() {
+  given_ = names_;
+  std::stable_sort(names_.begin(), names_.end(), [](auto& a, auto& b) { return a.first.size() < b.first.size(); });
+  by_len_.fill({0, 0});
+  for (size_t i = 0; i < names_.size() && i < 255; ++i) {
+    const size_t n = names_[i].first.size();
+    if (n >= kIndexed) continue;
+    if (by_len_[n].second == 0) by_len_[n].first = static_cast<uint8_t>(i);
+    by_len_[n].second = static_cast<uint8_t>(i + 1);
+  }
+}
+
 Field FieldMap::lookup(std::string_view key) const {
+  if (key.size() < kIndexed && names_.size() < 255) {
+    const auto [b, e] = by_len_[key.size()];
+    for (size_t i = b; i < e; ++i)
+      if (names_[i].first == key) return names_[i].second;
+    return Field::none;
+  }
   for (auto& [n, f] : names_)
     if (n == key) return f;
   return Field::none;
@@ -55,7 +77,7 @@ Field FieldMap::lookup(std::string_view key) const {
 
 std::vector<std::string> FieldMap::names_of(Field f) const {
   std::vector<std::string> out;
-  for (auto& [n, g] : names_)
+  for (auto& [n, g] : given_)
     if (g == f) out.push_back(n);
   return out;
 }

@@ -122,8 +122,14 @@ std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
   for (auto field_r : obj) {
     if (field_r.error()) return "invalid JSON";
     ondemand::field field = std::move(field_r).value_unsafe();
+    // Keys are compared as written unless they hold an escape (then unescaped):
+    // no copy for the usual plain key.
     std::string_view key;
-    if (field.unescaped_key().get(key)) return "invalid JSON key";
+    const char* k = field.key().raw();
+    size_t n = 0;
+    while (k[n] != '"' && k[n] != '\\') ++n;
+    if (k[n] == '"') key = std::string_view(k, n);
+    else if (field.unescaped_key().get(key)) return "invalid JSON key";
     const Field f = map_.lookup(key);
     if (f == Field::none) continue;
     ondemand::value v = field.value();

@@ -59,13 +59,7 @@ class ChunkQueue final : public ChunkSink {
 };
 
 uint64_t count_newlines(const char* p, size_t n) {
-  uint64_t c = 0;
-  const char* end = p + n;
-  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
-    ++c;
-    ++p;
-  }
-  return c;
+  return static_cast<uint64_t>(std::count(p, p + n, '\n'));  // vectorised; lines are short
 }
 
 // Drops a parsed mapped chunk's whole pages from the process (they stay in

@@ -44,7 +44,9 @@ class Analyzer {
   void emit_duplicate(const Record* b, const Record* e);
   void by_message_id(Record* b, Record* e);
   void by_channel(Record* b, Record* e);
-  void channels(Record* b, Record* e);  // sorted here; whole channels only
+  static void sort_channel_order(Record* b, Record* e);
+  void channels(Record* b, Record* e);       // sorts, then walks
+  void walk_channels(Record* b, Record* e);  // sorted by channel order
   void absorb(Analyzer& other);         // adds another analyzer's findings
   void channel_content(Record* b, Record* e, const std::unordered_set<uint64_t>& absorbed_by_suffix);
 

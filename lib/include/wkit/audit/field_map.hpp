@@ -1,6 +1,8 @@
 #pragma once
 // Which input key/column feeds which message field. Defaults are the
 // WuKongIM HTTP API names (WIRE.md 6); `--map FIELD=COLUMN` renames.
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,7 +29,12 @@ class FieldMap {
   std::vector<std::string> names_of(Field f) const;
 
  private:
-  std::vector<std::pair<std::string, Field>> names_;
+  void index();
+  std::vector<std::pair<std::string, Field>> given_;  // in precedence order
+  std::vector<std::pair<std::string, Field>> names_;  // the same by length, then precedence
+  // names_[by_len_[n].first .. by_len_[n].second) have length n (< kIndexed).
+  static constexpr size_t kIndexed = 64;
+  std::array<std::pair<uint8_t, uint8_t>, kIndexed> by_len_{};
 };
 
 // Parses --map values (FIELD=COLUMN) and checks FIELD; "table" is allowed too.
