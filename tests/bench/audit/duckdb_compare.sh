@@ -47,6 +47,8 @@ measure() {  # measure NAME CMD... -> prints wall seconds and max RSS KiB to $WO
 }
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/$1.time"; }
 rss() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/$1.time"; }
+# user + system CPU seconds: less sensitive than wall time to other load on shared cores.
+cpu() { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$WORK/$1.time"; }
 
 sync
 measure duckdb node "$WORK/duck.mjs" "$DATA" "$THREADS" > "$WORK/duckdb.out"
@@ -61,9 +63,10 @@ for k in duck:
     if rep['summary'][k] != duck[k]: sys.exit(1)
 PY
 DW=$(wall duckdb); WW=$(wall wkit)
-echo "duckdb: ${DW}s, peak RSS $(rss duckdb) MiB"
-echo "wkit:   ${WW}s, peak RSS $(rss wkit) MiB"
-python3 -c "print(f'wkit/duckdb wall time ratio: {$WW/$DW:.2f} (target <= 0.50)')"
+DC=$(cpu duckdb); WC=$(cpu wkit)
+echo "duckdb: ${DW}s, ${DC} CPU-s, peak RSS $(rss duckdb) MiB"
+echo "wkit:   ${WW}s, ${WC} CPU-s, peak RSS $(rss wkit) MiB"
+python3 -c "print(f'wkit/duckdb wall time ratio: {$WW/$DW:.2f} (target <= 0.50), CPU time ratio: {$WC/$DC:.2f}')"
 
 if [ "${BIG:-0}" = 1 ]; then
   BIGDATA=$WORK/export-20000000.jsonl
