@@ -592,3 +592,18 @@ TEST(ProxyEvent, EventsRelayedStrayFrameLogged) {
   for (int i = 0; i < 200 && !again.recv_acked(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(again.recv_acked());
 }
+
+// `wkit recv` straight against a server that sends an offline RECV in the
+// same write as its CONNACK: the RECV is handed out at once (not left in the
+// session until some later read) and acknowledged.
+TEST(RecvAfterConnack, RecvInTheSameReadAsConnackIsDelivered) {
+  EventingUpstream upstream;
+  auto r = run_wkit({"recv", "-s", upstream.url(), "-u", "ivy", "--count", "1", "--timeout", "5s", "-o", "jsonl"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  auto first = json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(first["message_id"], 777) << r.out;
+  EXPECT_EQ(first["client_msg_no"], "offline-1");
+  EXPECT_EQ(first["check"], "ok") << r.out;
+  for (int i = 0; i < 200 && !upstream.recv_acked(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(upstream.recv_acked());
+}

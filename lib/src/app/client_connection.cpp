@@ -123,35 +123,43 @@ asio::awaitable<void> ClientConnection::writer_loop() {
   if (--loops_ == 0) loops_done_.cancel();
 }
 
+bool ClientConnection::drain_events() {
+  while (auto ev = session_.poll()) {
+    if (std::holds_alternative<session::PingEvent>(*ev)) {
+      session_.encode_pong(writer_.buffer());
+      writer_.commit();
+      continue;
+    }
+    if (auto* perr = std::get_if<session::ProtocolErrorEvent>(&*ev)) {
+      if (on_event_) on_event_(*ev);
+      end("protocol error: " + perr->error.describe());
+      return false;
+    }
+    if (auto* d = std::get_if<session::DisconnectEvent>(&*ev)) {
+      std::string why = "DISCONNECT from the server: " + std::string(proto::reason_code_name(d->reason_code));
+      if (!d->reason.empty()) why += " (" + std::string(d->reason) + ")";
+      if (on_event_) on_event_(*ev);
+      end(why);
+      return false;
+    }
+    if (on_event_) on_event_(*ev);
+  }
+  return true;
+}
+
 asio::awaitable<void> ClientConnection::read_loop() {
   error_code ec;
-  while (alive_) {
+  // Frames that arrived in the same read as the CONNACK (offline RECVs, a
+  // PING) are already decoded in the session: hand them out before waiting.
+  bool open = drain_events();
+  while (open && alive_) {
     size_t n = co_await conn_->read_some(std::span<char>(readbuf_.data(), readbuf_.size()), ec);
     if (ec) {
       end(ec == asio::error::eof ? "closed by the server" : "read failed: " + ec.message());
       break;
     }
     session_.feed(std::string_view(readbuf_.data(), n));
-    while (auto ev = session_.poll()) {
-      if (std::holds_alternative<session::PingEvent>(*ev)) {
-        session_.encode_pong(writer_.buffer());
-        writer_.commit();
-        continue;
-      }
-      if (auto* perr = std::get_if<session::ProtocolErrorEvent>(&*ev)) {
-        if (on_event_) on_event_(*ev);
-        end("protocol error: " + perr->error.describe());
-        break;
-      }
-      if (auto* d = std::get_if<session::DisconnectEvent>(&*ev)) {
-        std::string why = "DISCONNECT from the server: " + std::string(proto::reason_code_name(d->reason_code));
-        if (!d->reason.empty()) why += " (" + std::string(d->reason) + ")";
-        if (on_event_) on_event_(*ev);
-        end(why);
-        break;
-      }
-      if (on_event_) on_event_(*ev);
-    }
+    open = drain_events();
   }
   if (--loops_ == 0) loops_done_.cancel();
 }

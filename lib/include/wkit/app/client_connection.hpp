@@ -66,6 +66,8 @@ class ClientConnection {
  private:
   ClientConnection(net::Url url, std::unique_ptr<net::Connection> conn, session::ClientConfig cfg);
   asio::awaitable<void> read_loop();
+  // Hands every decoded event out (answering PINGs); false once the connection ended.
+  bool drain_events();
   asio::awaitable<void> ping_loop(std::chrono::milliseconds interval);
   asio::awaitable<void> writer_loop();
   asio::awaitable<void> join();
