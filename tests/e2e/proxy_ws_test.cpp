@@ -576,9 +576,11 @@ TEST(ProxyEvent, EventsRelayedStrayFrameLogged) {
       s2c.push_back(e["action"].get<std::string>() + " " + e["frame_type"].get<std::string>());
   EXPECT_EQ(s2c, (std::vector<std::string>{"forward CONNACK", "forward RECV", "forward EVENT",
                                            "not_forwarded RECVACK", "forward EVENT"}));
-  for (auto& e : events_of(events))
-    if (e["action"] == "not_forwarded")
+  for (auto& e : events_of(events)) {
+    if (e["action"] == "not_forwarded") {
       EXPECT_NE(e["detail"].get<std::string>().find("must not receive RECVACK"), std::string::npos) << e.dump();
+    }
+  }
   auto info = json::parse(run_wkit({"capture", "info", capture, "-o", "json"}).out);
   EXPECT_EQ(info["frames_by_type"]["EVENT"], 2);
 
