@@ -77,6 +77,19 @@ std::string message_line(const json& m) {
   return o.str();
 }
 
+// One line per capture input: what the wire showed besides the records.
+std::string capture_summary(const json& in) {
+  const json& c = in["capture"];
+  auto n = [&](const char* k) { return std::to_string(c.value(k, uint64_t(0))); };
+  std::string s = in["name"].get<std::string>() + ": " + n("sends") + " SENDs, " + n("sendacks") + " SENDACKs, " +
+                  n("recvs") + " RECVs -> " + n("acked_messages") + " acknowledged + " +
+                  n("delivered_only_messages") + " delivered-only messages; " + n("refused_sendacks") +
+                  " refused, " + n("unmatched_sendacks") + " unmatched SENDACKs, " + n("unanswered_sends") +
+                  " unanswered SENDs";
+  if (c.contains("truncated")) s += "; warning: " + c["truncated"].get<std::string>();
+  return s;
+}
+
 }  // namespace
 
 std::string render_text(const json& r, bool color, size_t top) {
@@ -89,7 +102,10 @@ std::string render_text(const json& r, bool color, size_t top) {
     o << ", " << p.yellow(std::to_string(r["malformed"]["count"].get<uint64_t>()) + " malformed");
   o << ", scope " << r["options"]["scope"].get<std::string>();
   if (r.contains("partial")) o << ", shard " << r["partial"]["shard"] << "/" << r["partial"]["of"] << " (partial)";
-  o << "\n\n";
+  o << "\n";
+  for (const auto& in : inputs)
+    if (in.contains("capture")) o << "capture " << capture_summary(in) << "\n";
+  o << "\n";
   char line[256];
   std::snprintf(line, sizeof line, "%-37s %10s %9s %9s  %-20s  %-20s\n", "FINDING", "COUNT", "CHANNELS", "SENDERS",
                 "FIRST", "LAST");
@@ -141,6 +157,8 @@ std::string render_markdown(const json& r, size_t top) {
     o << " `" << in["name"].get<std::string>() << "` (" << in["format"].get<std::string>() << ", " << in["rows"]
       << " rows)";
   o << "\n- Rows: " << r["rows"] << ", malformed: " << r["malformed"]["count"] << "\n";
+  for (const auto& in : r["inputs"])
+    if (in.contains("capture")) o << "- Capture " << capture_summary(in) << "\n";
   o << "- Scope: `" << r["options"]["scope"].get<std::string>() << "`, window " << r["options"]["window_s"] << "s\n";
   o << "- Result: **" << r["result"].get<std::string>() << "**";
   if (!r["failed_on"].empty()) {

@@ -182,6 +182,14 @@ TEST(AuditCapture, SendackMappingsAndRecvsAreTheStoredMessages) {
   EXPECT_EQ(items[1]["channel_id"], util::person_channel_id("bob", "carol"));
   EXPECT_EQ(ids_of(items[1]), (std::set<std::string>{"201", "202"}));
   EXPECT_EQ(items[1]["messages"][0]["timestamp"], 1767225600);  // RECVs carry the server's time
+
+  // The text and Markdown reports say what the wire showed besides the records.
+  const std::string text = render_text(r, false);
+  EXPECT_NE(text.find("6 SENDs, 6 SENDACKs, 5 RECVs -> 3 acknowledged + 2 delivered-only messages; 1 refused, "
+                      "2 unmatched SENDACKs, 2 unanswered SENDs"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(render_markdown(r).find("1 refused"), std::string::npos);
 }
 
 TEST(AuditCapture, CompressedAndTruncatedCaptures) {
@@ -222,6 +230,7 @@ TEST(AuditCapture, CompressedAndTruncatedCaptures) {
   EXPECT_NE(r["inputs"][0]["capture"]["truncated"].get<std::string>().find("file ends inside the record"),
             std::string::npos);
   EXPECT_EQ(r["rows"], 5);
+  EXPECT_NE(render_text(r, false).find("warning: file ends inside the record"), std::string::npos);
 
   // Forced format on something else: exit 4 naming the file.
   const std::string notcap = dir.file("x.jsonl");
