@@ -11,41 +11,17 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/wkit_commands.hpp"
 
 using nlohmann::json;
 using wkit::testing::Process;
+using wkit::testing::ProxyProcess;
+using wkit::testing::Done;
+using wkit::testing::run_wkit;
 using wkit::testing::ServeProcess;
 using wkit::testing::TempDir;
 
 namespace {
-
-struct Done {
-  int code = -1;
-  std::string out, err;
-};
-
-Done run_wkit(std::vector<std::string> args) {
-  args.insert(args.begin(), WKIT_BINARY);
-  Process p(args);
-  Done d;
-  d.code = p.wait_exit(std::chrono::seconds(60)).value_or(-1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (auto& l : p.stdout_lines()) d.out += l + "\n";
-  d.err = p.stderr_text();
-  return d;
-}
-
-std::unique_ptr<Process> start_proxy(const std::string& upstream, const std::string& capture,
-                                     std::vector<std::string> extra, std::string& url) {
-  std::vector<std::string> argv = {WKIT_BINARY, "proxy", "--listen", "tcp://127.0.0.1:0", "--upstream", upstream,
-                                   "--capture", capture};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto p = std::make_unique<Process>(argv);
-  auto line = p->wait_stdout([](const std::string& l) { return l.rfind("listening ", 0) == 0; });
-  if (!line) throw std::runtime_error("wkit proxy did not report listening: " + p->stderr_text());
-  url = line->substr(10);
-  return p;
-}
 
 std::unique_ptr<Process> start_recv(const std::string& url) {
   auto p = std::make_unique<Process>(
@@ -79,8 +55,10 @@ Audits record_and_audit(const std::vector<std::string>& serve_args, const std::v
   std::vector<std::string> sargs = serve_args;
   sargs.insert(sargs.end(), {"--data", data});
   ServeProcess serve(sargs);
-  std::string url;
-  auto proxy = start_proxy(serve.tcp(), cap, proxy_faults, url);
+  std::vector<std::string> proxy_args = {"--capture", cap};
+  proxy_args.insert(proxy_args.end(), proxy_faults.begin(), proxy_faults.end());
+  ProxyProcess proxy("tcp://127.0.0.1:0", serve.tcp(), proxy_args);
+  const std::string url = proxy.url();
   auto rx = start_recv(url);
   std::vector<std::string> args = {"send", "-s", url, "-u", "alice", "--to", "bob", "-o", "json"};
   args.insert(args.end(), send_args.begin(), send_args.end());
@@ -97,7 +75,7 @@ Audits record_and_audit(const std::vector<std::string>& serve_args, const std::v
       std::chrono::seconds(30)))
       << "bob printed " << recvs << " RECVs: " << rx->stderr_text();
   rx->signal_and_wait(SIGTERM);
-  EXPECT_EQ(proxy->signal_and_wait(SIGTERM), 0) << proxy->stderr_text();
+  EXPECT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
   EXPECT_EQ(serve.stop(), 0);
 
   Audits a;

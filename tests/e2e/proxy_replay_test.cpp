@@ -12,51 +12,17 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/wkit_commands.hpp"
 
 using wkit::testing::Process;
+using wkit::testing::ProxyProcess;
+using wkit::testing::Done;
+using wkit::testing::run_wkit;
 using wkit::testing::ServeProcess;
 using wkit::testing::TempDir;
 using nlohmann::json;
 
 namespace {
-
-struct Done {
-  int code = -1;
-  std::string out, err;
-};
-
-Done run_wkit(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  args.insert(args.begin(), WKIT_BINARY);
-  Process p(args);
-  Done d;
-  auto code = p.wait_exit(timeout);
-  d.code = code.value_or(-1);
-  // Let the reader threads take the last lines.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  for (auto& l : p.stdout_lines()) d.out += l + "\n";
-  d.err = p.stderr_text();
-  return d;
-}
-
-class ProxyProcess {
- public:
-  ProxyProcess(const std::string& upstream, const std::string& capture, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {WKIT_BINARY, "proxy", "--listen", "tcp://127.0.0.1:0", "--upstream", upstream,
-                                     "--capture", capture};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Process>(argv);
-    auto line = proc_->wait_stdout([](const std::string& l) { return l.rfind("listening ", 0) == 0; });
-    if (!line) throw std::runtime_error("wkit proxy did not report listening: " + proc_->stderr_text());
-    url_ = line->substr(10);
-  }
-  const std::string& url() const { return url_; }
-  std::optional<int> stop() { return proc_->signal_and_wait(SIGTERM); }
-  Process& process() { return *proc_; }
-
- private:
-  std::unique_ptr<Process> proc_;
-  std::string url_;
-};
 
 // SEND/SENDACK identities: (type, client_seq, client_msg_no, message_id).
 std::multiset<std::string> send_frames(const std::string& jsonl) {
@@ -103,8 +69,9 @@ TEST(ProxyReplay, DroppedSendackResendAndReplayWithAndWithoutDedup) {
     } else {
       rec.pcap_skip_reason = "tcpdump is not installed";
     }
-    ProxyProcess proxy(serve.tcp(), rec.capture,
-                       {"--fault", "drop:sendack:nth=1", "--events", (rec.dir.path / "events.jsonl").string()});
+    ProxyProcess proxy("tcp://127.0.0.1:0", serve.tcp(),
+                       {"--capture", rec.capture, "--fault", "drop:sendack:nth=1", "--events",
+                        (rec.dir.path / "events.jsonl").string()});
     auto sent = run_wkit({"send", "-s", proxy.url(), "-u", "alice", "--to", "bob", "--text", "hello",
                           "--retries", "1", "--retry-mode", "on-timeout", "--ack-timeout", "1s", "-o", "json"});
     ASSERT_EQ(sent.code, 0) << sent.err << sent.out;
@@ -199,7 +166,7 @@ TEST(ProxyReplay, DroppedSendackResendAndReplayWithAndWithoutDedup) {
 TEST(ProxyReplay, UnreachableUpstreamIsAConnackReasonForTheClient) {
   TempDir dir;
   // Port 1 on loopback: nothing listens there.
-  ProxyProcess proxy("tcp://127.0.0.1:1", (dir.path / "down.wkcap").string());
+  ProxyProcess proxy("tcp://127.0.0.1:0", "tcp://127.0.0.1:1", {"--capture", (dir.path / "down.wkcap").string()});
   auto sent = run_wkit({"send", "-s", proxy.url(), "-u", "alice", "--to", "bob", "--text", "x"});
   EXPECT_EQ(sent.code, 3) << sent.err;
   EXPECT_NE(sent.err.find("system_error (15)"), std::string::npos) << sent.err;

@@ -14,29 +14,18 @@
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
 #include "support/wk_client.hpp"
+#include "support/wkit_commands.hpp"
 #include "wkit/proto/codec.hpp"
 
 using nlohmann::json;
 using wkit::testing::Process;
+using wkit::testing::ProxyProcess;
+using wkit::testing::Done;
+using wkit::testing::run_wkit;
 using wkit::testing::ServeProcess;
 using wkit::testing::TempDir;
 
 namespace {
-
-struct Done {
-  int code = -1;
-  std::string out, err;
-};
-
-Done run_wkit(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  args.insert(args.begin(), WKIT_BINARY);
-  Process p(args);
-  Done d;
-  d.code = p.wait_exit(timeout).value_or(-1);
-  for (auto& l : p.stdout_lines()) d.out += l + "\n";
-  d.err = p.stderr_text();
-  return d;
-}
 
 std::vector<json> jsonl(const std::string& text) {
   std::vector<json> out;
@@ -51,25 +40,6 @@ std::string port_of(const std::string& url) {
   auto slash = url.find('/', colon);
   return url.substr(colon + 1, slash == std::string::npos ? std::string::npos : slash - colon - 1);
 }
-
-class ProxyProcess {
- public:
-  ProxyProcess(const std::string& listen, const std::string& upstream, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {WKIT_BINARY, "proxy", "--listen", listen, "--upstream", upstream};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Process>(argv);
-    auto line = proc_->wait_stdout([](const std::string& l) { return l.rfind("listening ", 0) == 0; });
-    if (!line) throw std::runtime_error("wkit proxy did not report listening: " + proc_->stderr_text());
-    url_ = line->substr(10);
-  }
-  const std::string& url() const { return url_; }
-  std::optional<int> stop() { return proc_->signal_and_wait(SIGTERM); }
-  Process& process() { return *proc_; }
-
- private:
-  std::unique_ptr<Process> proc_;
-  std::string url_;
-};
 
 // tcpdump on lo for one TCP port; stop() flushes the file.
 class Tcpdump {
