@@ -63,8 +63,12 @@ TEST(Serve, HandshakeAtEveryVersionOverTcpAndWebSocket) {
       auto a = c.handshake("u" + std::to_string(v), o);
       EXPECT_EQ(a.reason_code, 1) << url << " v" << v;
       EXPECT_EQ(a.has_server_version, v > 3) << url << " v" << v;
-      if (v > 3) EXPECT_EQ(a.server_version, v);
-      if (v >= 4) EXPECT_EQ(a.node_id, 7u);
+      if (v > 3) {
+        EXPECT_EQ(a.server_version, v);
+      }
+      if (v >= 4) {
+        EXPECT_EQ(a.node_id, 7u);
+      }
       EXPECT_EQ(a.salt.size(), 16u);
       c.ping();
       EXPECT_TRUE(c.expect<proto::Pong>().has_value()) << url << " v" << v;

@@ -1,11 +1,17 @@
 #pragma once
 // A minimal blocking WKProto client for tests, on lib proto + crypto and
-// Boost.Asio/Beast synchronous sockets (TCP or WebSocket). A reader thread
-// queues the raw bytes; frames are decoded on the caller's thread at the
-// negotiated version, so frames that follow the CONNACK in the same read are
-// decoded right. Every wait has a timeout; nothing here asserts timing.
+// Boost.Asio/Beast (TCP or WebSocket). A reader thread queues the raw bytes;
+// frames are decoded on the caller's thread at the negotiated version, so
+// frames that follow the CONNACK in the same read are decoded right. Every
+// wait has a timeout; nothing here asserts timing.
+// A Beast websocket stream must not be read and written from two threads at
+// once (a write racing a read that answers a close fails with "operation
+// canceled"), so over WebSocket every operation runs on the reader thread's
+// io_context and callers wait for it.
 // Header-only: include it from e2e, interop or bench sources.
 #include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -14,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,24 +81,38 @@ class WkClient {
       ws_->next_layer().set_option(boost::asio::ip::tcp::no_delay(true));
       ws_->handshake(host + ":" + port, path);
       ws_->binary(true);
+      work_.emplace(io_.get_executor());
+      ws_read_next();
+      reader_ = std::thread([this] { io_.run(); });
     } else {
       sock_ = std::make_unique<boost::asio::ip::tcp::socket>(io_);
       boost::asio::connect(*sock_, eps);
       sock_->set_option(boost::asio::ip::tcp::no_delay(true));
+      reader_ = std::thread([this] { read_loop(); });
     }
-    reader_ = std::thread([this] { read_loop(); });
   }
   ~WkClient() {
     close();
+    if (ws_) {
+      work_.reset();
+      io_.stop();
+    }
     if (reader_.joinable()) reader_.join();
   }
   WkClient(const WkClient&) = delete;
   WkClient& operator=(const WkClient&) = delete;
 
   void close() {
+    if (ws_) {
+      on_io_thread([this](auto done) {
+        boost::system::error_code ec;
+        ws_->next_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+        done(ec);
+      });
+      return;
+    }
     boost::system::error_code ec;
-    auto& s = ws_ ? ws_->next_layer() : *sock_;
-    s.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    sock_->shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   }
 
   // --- handshake -----------------------------------------------------------
@@ -179,8 +200,14 @@ class WkClient {
   void ping() { write(std::string("\x70", 1)); }
   void write(const std::string& bytes) {
     std::lock_guard lk(write_mu_);
-    if (ws_) ws_->write(boost::asio::buffer(bytes));
-    else boost::asio::write(*sock_, boost::asio::buffer(bytes));
+    if (!ws_) {
+      boost::asio::write(*sock_, boost::asio::buffer(bytes));
+      return;
+    }
+    auto ec = on_io_thread([this, &bytes](auto done) {
+      ws_->async_write(boost::asio::buffer(bytes), [done](boost::system::error_code e, size_t) { done(e); });
+    });
+    if (ec) throw boost::system::system_error(ec, "websocket write");
   }
 
   // --- receiving -------------------------------------------------------------
@@ -261,19 +288,46 @@ class WkClient {
 
  private:
   using WsStream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+
+  // Runs `op(done)` on the io_context thread and waits until it calls done(ec).
+  template <class Op>
+  boost::system::error_code on_io_thread(Op op) {
+    auto result = std::make_shared<std::promise<boost::system::error_code>>();
+    auto fut = result->get_future();
+    boost::asio::post(io_, [op, result]() mutable {
+      op([result](boost::system::error_code ec) { result->set_value(ec); });
+    });
+    if (fut.wait_for(kWait) != std::future_status::ready) return boost::asio::error::timed_out;
+    return fut.get();
+  }
+
+  // WebSocket: one async read at a time on the io_context thread; each
+  // message is one chunk.
+  void ws_read_next() {
+    ws_->async_read(ws_buf_, [this](boost::system::error_code ec, size_t) {
+      {
+        std::lock_guard lk(mu_);
+        if (ec) {
+          eof_ = true;
+          cv_.notify_all();
+          return;
+        }
+        chunks_.emplace_back(static_cast<const char*>(ws_buf_.data().data()), ws_buf_.size());
+        cv_.notify_all();
+      }
+      ws_buf_.consume(ws_buf_.size());
+      ws_read_next();
+    });
+  }
+
+  // TCP: blocking reads on the reader thread.
   void read_loop() {
     boost::system::error_code ec;
     for (;;) {
       std::string chunk;
-      if (ws_) {
-        boost::beast::flat_buffer buf;
-        ws_->read(buf, ec);
-        if (!ec) chunk.assign(static_cast<const char*>(buf.data().data()), buf.size());
-      } else {
-        char tmp[65536];
-        size_t n = sock_->read_some(boost::asio::buffer(tmp), ec);
-        if (!ec) chunk.assign(tmp, n);
-      }
+      char tmp[65536];
+      size_t n = sock_->read_some(boost::asio::buffer(tmp), ec);
+      if (!ec) chunk.assign(tmp, n);
       std::lock_guard lk(mu_);
       if (ec) {
         eof_ = true;
@@ -288,6 +342,8 @@ class WkClient {
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ip::tcp::socket> sock_;
   std::unique_ptr<WsStream> ws_;
+  boost::beast::flat_buffer ws_buf_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread reader_;
   std::mutex mu_, write_mu_;
   std::condition_variable cv_;
