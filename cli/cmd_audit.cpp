@@ -38,7 +38,9 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 int emit(const json& report, const std::string& output) {
-  if (output == "json") std::cout << report.dump(2) << "\n";
+  // Uids and channel ids come from the input as bytes; bytes that are not
+  // UTF-8 are written as U+FFFD rather than failing the whole report.
+  if (output == "json") std::cout << report.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   else if (output == "md") std::cout << wkit::audit::render_markdown(report);
   else std::cout << wkit::audit::render_text(report, wkit::util::use_color(1));
   std::cout.flush();

@@ -115,10 +115,10 @@ int run(const RecvFlags& f) {
   else if (rx.bad_msg_key() + rx.bad_payload() > 0) { rc = 1; why = "RECVs failed verification (msg_key or payload)"; }
   else if (f.fail_on_duplicate && (tr.dup_by_client_msg_no() > 0 || tr.dup_by_message_id() > 0)) { rc = 1; why = "duplicates received"; }
   s["exit_code"] = rc;
-  if (f.output == "json") std::cout << s.dump(2) << '\n';
+  if (f.output == "json") std::cout << s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   else if (f.output == "jsonl") {
     s["type"] = "summary";
-    std::cout << s.dump() << '\n';
+    std::cout << s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     std::cout << "received " << tr.received() << " (unique " << tr.unique() << ")  duplicates: by client_msg_no "
               << tr.dup_by_client_msg_no() << ", by message_id " << tr.dup_by_message_id()

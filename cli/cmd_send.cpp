@@ -222,11 +222,11 @@ int run(const SendFlags& f) {
   if (out.exit_code == 3) fail(3, out.error);
   if (!f.hist_out.empty())
     if (auto err = wkit::app::write_file_atomic(f.hist_out, out.latency.to_json())) fail(4, err->message);
-  if (f.output == "json") std::cout << out.summary.dump(2) << '\n';
+  if (f.output == "json") std::cout << out.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   else if (f.output == "jsonl") {
     json s = out.summary;
     s["type"] = "summary";
-    std::cout << s.dump() << '\n';
+    std::cout << s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     print_text(out.summary, single, single_record);
   }
@@ -250,7 +250,7 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
     if (auto err = wkit::app::write_file_atomic(out_path, total.to_json())) fail(4, err->message);
   json s = wkit::app::latency_json(total);
   s["files"] = files.size();
-  if (output == "json") std::cout << s.dump(2) << '\n';
+  if (output == "json") std::cout << s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   else
     std::cout << "merged " << files.size() << " histogram(s): " << s["count"] << " values  p50 " << fmt_ms(s["p50_ms"])
               << "  p90 " << fmt_ms(s["p90_ms"]) << "  p99 " << fmt_ms(s["p99_ms"]) << "  p99.9 "

@@ -176,3 +176,19 @@ TEST_F(AuditCli, WkitServeStoreShape) {
 }
 
 }  // namespace
+
+// Uids are bytes in CSV and SQLite stores: a sender that is not UTF-8 still
+// gets its finding reported (as U+FFFD in JSON), not an internal error.
+TEST_F(AuditCli, NonUtf8SenderIsReportedNotFatal) {
+  std::ofstream(file("bad8.csv"), std::ios::binary)
+      << "message_id,message_seq,client_msg_no,from_uid,channel_id,channel_type,timestamp,payload\n"
+      << "1,1,c1,u\xff,ch,2,1700000000,aGk=\n"
+      << "2,2,c1,u\xff,ch,2,1700000001,aGk=\n";
+  CliRun r = wkit("audit -o json '" + file("bad8.csv") + "'");
+  EXPECT_EQ(r.code, 1) << r.err;
+  json j = parse(r);
+  EXPECT_EQ(j["summary"]["duplicate_client_msg_no"], 1u);
+  CliRun md = wkit("audit -o md '" + file("bad8.csv") + "'");
+  EXPECT_EQ(md.code, 1) << md.err;
+  EXPECT_TRUE(md.err.empty()) << md.err;
+}

@@ -80,7 +80,7 @@ void finalize_report(json& r) {
     for (auto& it : f["items"]) items.emplace_back(item_key(it), std::move(it));
     std::sort(items.begin(), items.end(), [](auto& a, auto& b) {
       if (a.first != b.first) return a.first < b.first;
-      return a.second.dump() < b.second.dump();
+      return a.second < b.second;  // json's own order: no dump (and no UTF-8 check) per compare
     });
     json sorted = json::array();
     for (auto& [k, it] : items) sorted.push_back(std::move(it));
