@@ -9,6 +9,7 @@
 #include "wkit/audit/report.hpp"
 #include "wkit/util/tty.hpp"
 #include "wkit/util/units.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace {
 
@@ -38,9 +39,7 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 int emit(const json& report, const std::string& output) {
-  // Uids and channel ids come from the input as bytes; bytes that are not
-  // UTF-8 are written as U+FFFD rather than failing the whole report.
-  if (output == "json") std::cout << report.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  if (output == "json") std::cout << wkit::util::json_text(report, 2) << "\n";
   else if (output == "md") std::cout << wkit::audit::render_markdown(report);
   else std::cout << wkit::audit::render_text(report, wkit::util::use_color(1));
   std::cout.flush();

@@ -11,6 +11,7 @@
 #include "wkit/capture/summary.hpp"
 #include "wkit/capture/writer.hpp"
 #include "wkit/proto/frame.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace {
 
@@ -92,7 +93,7 @@ int run_import(const ImportArgs& a) {
                              {"inconsistent_retransmitted_bytes", s.inconsistent_retransmitted_bytes},
                              {"decode_errors", s.decode_errors},
                              {"file_truncated", s.file_truncated ? *s.file_truncated : ""}};
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << wkit::util::json_text(j, 2) << "\n";
   } else {
     std::printf("%s: %" PRIu64 " packets (%s), %" PRIu64 " WKProto connection(s), %" PRIu64
                 " frames -> %s\n",
@@ -202,7 +203,7 @@ int run_info(const InfoArgs& a) {
     j["file"] = a.file;
     j["input"] = src->kind == InputKind::pcap ? "pcap" : "wkcap";
     if (src->truncation) j["truncated"] = {{"offset", src->truncation->offset}, {"message", src->truncation->describe()}};
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << wkit::util::json_text(j, 2) << "\n";
   } else {
     print_text(a.file, s);
   }

@@ -13,6 +13,7 @@
 #include "wkit/proto/json.hpp"
 #include "wkit/proto/payload_check.hpp"
 #include "wkit/util/tty.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace {
 
@@ -50,7 +51,7 @@ class Printer {
     wkit::proto::append_frame_json(f.result.frame, f.version, rec, jopts_);
     if (check) wkit::proto::append_payload_check(*check, rec);
     if (mode_ == "jsonl")
-      std::cout << rec.dump() << '\n';
+      std::cout << wkit::util::json_text(rec) << '\n';
     else
       frames_.push_back(std::move(rec));
     ++count_;
@@ -72,7 +73,7 @@ class Printer {
       doc["count"] = count_;
       doc["frames"] = std::move(frames_);
       doc["errors"] = std::move(errors_);
-      std::cout << doc.dump(2) << '\n';
+      std::cout << wkit::util::json_text(doc, 2) << '\n';
     }
     std::cout.flush();
   }

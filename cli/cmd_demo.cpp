@@ -14,6 +14,7 @@
 #include "wkit/app/server.hpp"
 #include "wkit/audit/audit.hpp"
 #include "wkit/util/tty.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace {
 
@@ -143,7 +144,7 @@ int run(const DemoFlags& f) {
     for (auto& r : results)
       out["scenarios"].push_back({{"name", r.name}, {"server", r.server_flag}, {"as_expected", r.as_expected},
                                   {"store", r.store}, {"send", r.send}, {"audit_summary", r.audit["summary"]}});
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << wkit::util::json_text(out, 2) << "\n";
   } else {
     bool colour = wkit::util::is_tty(1);
     auto paint = [&](const std::string& s, bool good) {

@@ -15,6 +15,7 @@
 #include "wkit/app/client_cli.hpp"
 #include "wkit/app/client_receiver.hpp"
 #include "wkit/util/units.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace {
 
@@ -74,7 +75,7 @@ int run(const RecvFlags& f) {
   const auto timeout = f.timeout.empty() ? std::chrono::nanoseconds(0) : duration_flag("--timeout", f.timeout);
 
   auto on_msg = [&](const json& j) {
-    if (f.output == "jsonl") std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n' << std::flush;
+    if (f.output == "jsonl") std::cout << wkit::util::json_text(j) << '\n' << std::flush;
     else if (f.output == "text") print_line(j);
   };
   wkit::app::Receiver rx(o, on_msg);
@@ -115,10 +116,10 @@ int run(const RecvFlags& f) {
   else if (rx.bad_msg_key() + rx.bad_payload() > 0) { rc = 1; why = "RECVs failed verification (msg_key or payload)"; }
   else if (f.fail_on_duplicate && (tr.dup_by_client_msg_no() > 0 || tr.dup_by_message_id() > 0)) { rc = 1; why = "duplicates received"; }
   s["exit_code"] = rc;
-  if (f.output == "json") std::cout << s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  if (f.output == "json") std::cout << wkit::util::json_text(s, 2) << '\n';
   else if (f.output == "jsonl") {
     s["type"] = "summary";
-    std::cout << s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    std::cout << wkit::util::json_text(s) << '\n';
   } else {
     std::cout << "received " << tr.received() << " (unique " << tr.unique() << ")  duplicates: by client_msg_no "
               << tr.dup_by_client_msg_no() << ", by message_id " << tr.dup_by_message_id()

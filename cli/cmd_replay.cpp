@@ -7,6 +7,7 @@
 #include "wkit/app/replay.hpp"
 #include "wkit/app/server_options.hpp"
 #include "wkit/util/units.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace {
 
@@ -91,7 +92,7 @@ int run(const ReplayFlags& f) {
               << " SEND(s) encrypted with the recorded session's keys; a server that checks msg_key refuses them "
                  "(reason 8)\n";
   if (f.output == "json") {
-    std::cout << r.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << wkit::util::json_text(r.to_json(), 2) << "\n";
   } else {
     std::printf("%6s %4s %-14s %6s %6s %8s %6s %8s %8s %s\n", "CONN", "LOOP", "UID", "FRAMES", "SENDS", "SENDACKS",
                 "RECVS", "MISMATCH", "RESENT", "SAME_ID/NEW_ID");

@@ -16,6 +16,7 @@
 #include "wkit/crypto/crypto.hpp"
 #include "wkit/util/progress.hpp"
 #include "wkit/util/units.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace {
 
@@ -204,11 +205,11 @@ int run(const SendFlags& f) {
   // Per-message JSON is built only when someone reads it (it costs more than a SEND).
   if (f.output == "jsonl" || single)
     hooks.on_message = [&](const json& j) {
-      if (f.output == "jsonl") std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+      if (f.output == "jsonl") std::cout << wkit::util::json_text(j) << '\n';
       if (single) single_record = j;
     };
   if (f.output == "jsonl")
-    hooks.on_delivery = [](const json& j) { std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n'; };
+    hooks.on_delivery = [](const json& j) { std::cout << wkit::util::json_text(j) << '\n'; };
   if (progress.enabled())
     hooks.on_progress = [&](uint64_t sent, uint64_t acked, double secs, uint64_t p99) {
       std::ostringstream line;
@@ -222,11 +223,11 @@ int run(const SendFlags& f) {
   if (out.exit_code == 3) fail(3, out.error);
   if (!f.hist_out.empty())
     if (auto err = wkit::app::write_file_atomic(f.hist_out, out.latency.to_json())) fail(4, err->message);
-  if (f.output == "json") std::cout << out.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  if (f.output == "json") std::cout << wkit::util::json_text(out.summary, 2) << '\n';
   else if (f.output == "jsonl") {
     json s = out.summary;
     s["type"] = "summary";
-    std::cout << s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    std::cout << wkit::util::json_text(s) << '\n';
   } else {
     print_text(out.summary, single, single_record);
   }
@@ -250,7 +251,7 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
     if (auto err = wkit::app::write_file_atomic(out_path, total.to_json())) fail(4, err->message);
   json s = wkit::app::latency_json(total);
   s["files"] = files.size();
-  if (output == "json") std::cout << s.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  if (output == "json") std::cout << wkit::util::json_text(s, 2) << '\n';
   else
     std::cout << "merged " << files.size() << " histogram(s): " << s["count"] << " values  p50 " << fmt_ms(s["p50_ms"])
               << "  p90 " << fmt_ms(s["p90_ms"]) << "  p99 " << fmt_ms(s["p99_ms"]) << "  p99.9 "

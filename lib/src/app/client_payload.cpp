@@ -1,4 +1,5 @@
 #include "wkit/app/client_payload.hpp"
+#include "wkit/util/json_text.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -27,7 +28,7 @@ std::optional<int64_t> timed_payload_ns(std::string_view payload) {
 
 std::string text_content(std::string_view text) {
   nlohmann::json j = {{"type", 1}, {"content", std::string(text)}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return wkit::util::json_text(j);
 }
 
 int64_t unix_now_ns() {

@@ -22,6 +22,7 @@
 #include "wkit/proto/codec.hpp"
 #include "wkit/proto/json.hpp"
 #include "wkit/session/server_session.hpp"
+#include "wkit/util/json_text.hpp"
 
 namespace wkit::app {
 
@@ -88,7 +89,7 @@ struct Proxy::Impl {
     }
     bool is_fault = action == "drop" || action == "delay" || action == "dup" || action == "reset";
     if (!spec.empty()) j[is_fault ? "fault" : "detail"] = spec;
-    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string line = wkit::util::json_text(j);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), events);
     std::fflush(events);

@@ -1,4 +1,5 @@
 #include "wkit/app/server_events.hpp"
+#include "wkit/util/json_text.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -40,7 +41,7 @@ void EventLog::write(std::string_view event, nlohmann::json fields, int64_t wall
   j["ts"] = iso8601_ms(wall_ms);
   j["ts_ms"] = wall_ms;
   for (auto& [k, v] : fields.items()) j[k] = std::move(v);
-  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string line = wkit::util::json_text(j);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), f_);
   // Line at a time so that `tail -f | grep` during an incident sees it now.
