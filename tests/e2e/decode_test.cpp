@@ -1,21 +1,20 @@
-// `wkit decode` as a user runs it: every text input form, decryption with
-// msg_key verification, raw files, and the exit-4 error that names the line
-// and byte offset while still printing the frames before it.
+// `wkit decode` as a user runs it on stdin: hex and base64 input, decryption
+// with msg_key verification, and the exit-4 error that names the line and
+// byte offset while still printing the frames before it. (Capture and pcap
+// files: capture_cli_test.cpp.)
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/wkit_commands.hpp"
+
 namespace {
 
 using nlohmann::json;
+using wkit::testing::jsonl;
 
 // SEND "hello" from ../shared/protocol/vectors/security.json (key set fixed-1).
 const char* kSendHex =
@@ -23,41 +22,18 @@ const char* kSendHex =
     "30656562396261313531333532616337623233393937306363336665313933645736562b43734a2f71396841"
     "53345a41594c675a62574978437248733636467347467034516961695058673d";
 
-struct Run {
-  int exit_code;
-  std::string out, err;
-};
-
-Run decode(const std::string& args, const std::string& stdin_text) {
-  auto dir = std::filesystem::temp_directory_path() / ("wkit-decode-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "in") << stdin_text;
-  std::string cmd = std::string(WKIT_BINARY) + " decode " + args + " < " + (dir / "in").string() +
-                    " 2> " + (dir / "err").string();
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  std::stringstream err;
-  err << std::ifstream(dir / "err").rdbuf();
-  std::filesystem::remove_all(dir);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err.str()};
-}
-
-std::vector<json> lines(const std::string& out) {
-  std::vector<json> v;
-  std::istringstream in(out);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) v.push_back(json::parse(l));
-  return v;
+// `wkit decode ARGS` (space-separated) with `stdin_text` as its input.
+wkit::testing::Done decode(const std::string& args, const std::string& stdin_text) {
+  std::vector<std::string> argv = {"decode"};
+  std::istringstream in(args);
+  for (std::string a; in >> a;) argv.push_back(a);
+  return wkit::testing::run_wkit(argv, std::chrono::seconds(60), stdin_text);
 }
 
 TEST(Decode, HexWithSpacesAndSeveralFramesPerLine) {
   auto r = decode("-o jsonl", "70 80\n90 05 0c 00 02 68 69\n");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto v = lines(r.out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto v = jsonl(r.out);
   ASSERT_EQ(v.size(), 3u);
   EXPECT_EQ(v[0]["frame_type"], "PING");
   EXPECT_EQ(v[1]["frame_type"], "PONG");
@@ -71,8 +47,8 @@ TEST(Decode, HexWithSpacesAndSeveralFramesPerLine) {
 TEST(Decode, DecryptsAndVerifiesMsgKeyWithSessionKeys) {
   auto r = decode("--proto-version 5 --aes-key 6a42aec326f7c192 --aes-iv abcdefghijklmnop -o jsonl",
                   std::string(kSendHex) + "\n");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto v = lines(r.out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto v = jsonl(r.out);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0]["client_msg_no"], "cmn-00-0123456789abcdef");
   EXPECT_EQ(v[0]["payload_plain"], R"({"type":1,"content":"hello"})");
@@ -80,7 +56,7 @@ TEST(Decode, DecryptsAndVerifiesMsgKeyWithSessionKeys) {
 
   auto wrong = decode("--proto-version 5 --aes-key 0000000000000000 --aes-iv abcdefghijklmnop -o jsonl",
                       std::string(kSendHex) + "\n");
-  auto w = lines(wrong.out);
+  auto w = jsonl(wrong.out);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0]["msg_key_ok"], false);
 }
@@ -92,8 +68,8 @@ TEST(Decode, Base64InputGivesTheSameFrame) {
       "MnYAAAAAAQAXY21uLTAwLTAxMjM0NTY3ODlhYmNkZWYAA2JvYgEAAAAAACAwZWViOWJhMTUxMzUyYWM3YjIzOTk3MGNj"
       "M2ZlMTkzZFc2VitDc0ovcTloQVM0WkFZTGdaYldJeENySHM2NkZzR0ZwNFFpYWlQWGc9";
   auto b = decode("--input base64 --proto-version 5 -o jsonl", std::string(b64) + "\n");
-  ASSERT_EQ(b.exit_code, 0) << b.err;
-  auto hv = lines(hex.out), bv = lines(b.out);
+  ASSERT_EQ(b.code, 0) << b.err;
+  auto hv = jsonl(hex.out), bv = jsonl(b.out);
   ASSERT_EQ(bv.size(), 1u);
   EXPECT_EQ(bv[0]["msg_key"], hv[0]["msg_key"]);
   EXPECT_EQ(bv[0]["payload"], hv[0]["payload"]);
@@ -101,8 +77,8 @@ TEST(Decode, Base64InputGivesTheSameFrame) {
 
 TEST(Decode, BadByteIsExit4WithLineAndOffsetAfterPrintingEarlierFrames) {
   auto r = decode("-o jsonl", "70\n9085000c00026869 00\n");
-  EXPECT_EQ(r.exit_code, 4);
-  auto v = lines(r.out);
+  EXPECT_EQ(r.code, 4);
+  auto v = jsonl(r.out);
   ASSERT_EQ(v.size(), 2u);  // PING and DISCONNECT come out before the error
   EXPECT_NE(r.err.find("<stdin>:2: byte 9"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("invalid frame type 0"), std::string::npos) << r.err;
@@ -110,12 +86,12 @@ TEST(Decode, BadByteIsExit4WithLineAndOffsetAfterPrintingEarlierFrames) {
 
 TEST(Decode, TruncatedFrameAtEndOfInputIsBadInput) {
   auto r = decode("-o jsonl", "9005 0c00\n");
-  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.code, 4);
   EXPECT_NE(r.err.find("byte 0"), std::string::npos) << r.err;
 }
 
 TEST(Decode, UnknownInputFormIsUsageError) {
-  EXPECT_EQ(decode("--input nonsense", "70\n").exit_code, 2);
+  EXPECT_EQ(decode("--input nonsense", "70\n").code, 2);
 }
 
 }  // namespace

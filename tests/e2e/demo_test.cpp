@@ -1,33 +1,19 @@
 // `wkit demo` (the README's main job) runs the whole story in one process and
 // must reach the right verdict for both server behaviours.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/wkit_commands.hpp"
+
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string out;
-};
-
-Run run_wkit(const std::string& args) {
-  std::string cmd = std::string(WKIT_BINARY) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using wkit::testing::run_wkit;
 
 TEST(Demo, DedupOnIsIdempotentAndDedupOffIsCaughtBySendRecvAndAudit) {
-  auto r = run_wkit("demo --messages 4 --retries 2 -o json");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto r = run_wkit({"demo", "--messages", "4", "--retries", "2", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["ok"].get<bool>());
   ASSERT_EQ(j["scenarios"].size(), 2u);
@@ -45,7 +31,7 @@ TEST(Demo, DedupOnIsIdempotentAndDedupOffIsCaughtBySendRecvAndAudit) {
 }
 
 TEST(Demo, BadFlagIsAUsageError) {
-  EXPECT_EQ(run_wkit("demo --retries 0").exit_code, 2);
+  EXPECT_EQ(run_wkit({"demo", "--retries", "0"}).code, 2);
 }
 
 }  // namespace

@@ -12,33 +12,21 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/tcpdump.hpp"
 #include "support/wkit_commands.hpp"
 
 using wkit::testing::Process;
 using wkit::testing::ProxyProcess;
 using wkit::testing::Done;
+using wkit::testing::port_of;
 using wkit::testing::run_wkit;
+using wkit::testing::send_frames;
+using wkit::testing::Tcpdump;
 using wkit::testing::ServeProcess;
 using wkit::testing::TempDir;
 using nlohmann::json;
 
 namespace {
-
-// SEND/SENDACK identities: (type, client_seq, client_msg_no, message_id).
-std::multiset<std::string> send_frames(const std::string& jsonl) {
-  std::multiset<std::string> out;
-  std::istringstream in(jsonl);
-  for (std::string l; std::getline(in, l);) {
-    if (l.empty()) continue;
-    auto j = json::parse(l);
-    std::string t = j["frame_type"];
-    if (t == "SEND")
-      out.insert("SEND " + std::to_string(j["client_seq"].get<int>()) + " " + j["client_msg_no"].get<std::string>());
-    if (t == "SENDACK")
-      out.insert("SENDACK " + std::to_string(j["client_seq"].get<int>()) + " " + j["message_idstr"].get<std::string>());
-  }
-  return out;
-}
 
 // Records the session the first test makes, once, for the tests that use it.
 struct Recorded {
@@ -55,20 +43,9 @@ TEST(ProxyReplay, DroppedSendackResendAndReplayWithAndWithoutDedup) {
   Recorded rec;
   {
     ServeProcess serve({"--in-memory", "--dedup", "on"});
-    std::string port = serve.tcp().substr(serve.tcp().rfind(':') + 1);
     // tcpdump on the upstream leg, when it can run here.
-    std::unique_ptr<Process> tcpdump;
-    if (::access("/usr/bin/tcpdump", X_OK) == 0) {
-      tcpdump = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-w",
-                                                                   rec.pcap, "tcp", "port", port});
-      if (!tcpdump->wait_stderr([](const std::string& l) { return l.find("listening on") != std::string::npos; },
-                                std::chrono::seconds(5))) {
-        rec.pcap_skip_reason = "tcpdump could not capture on lo: " + tcpdump->stderr_text();
-        tcpdump.reset();
-      }
-    } else {
-      rec.pcap_skip_reason = "tcpdump is not installed";
-    }
+    Tcpdump tcpdump(rec.pcap, port_of(serve.tcp()));
+    rec.pcap_skip_reason = tcpdump.skip_reason();
     ProxyProcess proxy("tcp://127.0.0.1:0", serve.tcp(),
                        {"--capture", rec.capture, "--fault", "drop:sendack:nth=1", "--events",
                         (rec.dir.path / "events.jsonl").string()});
@@ -79,9 +56,8 @@ TEST(ProxyReplay, DroppedSendackResendAndReplayWithAndWithoutDedup) {
     EXPECT_EQ(sj["sends"], 2);  // the first SENDACK never reached the client: it resent
     EXPECT_EQ(sj["duplicate_message_ids"], 0);
     ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
-    if (tcpdump) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      tcpdump->signal_and_wait(SIGINT);
+    if (tcpdump.running()) {
+      tcpdump.stop();
       rec.have_pcap = true;
     }
   }

@@ -13,6 +13,7 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/tcpdump.hpp"
 #include "support/wk_client.hpp"
 #include "support/wkit_commands.hpp"
 #include "wkit/proto/codec.hpp"
@@ -21,67 +22,15 @@ using nlohmann::json;
 using wkit::testing::Process;
 using wkit::testing::ProxyProcess;
 using wkit::testing::Done;
+using wkit::testing::jsonl;
+using wkit::testing::port_of;
 using wkit::testing::run_wkit;
+using wkit::testing::send_frames;
+using wkit::testing::Tcpdump;
 using wkit::testing::ServeProcess;
 using wkit::testing::TempDir;
 
 namespace {
-
-std::vector<json> jsonl(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) out.push_back(json::parse(l));
-  return out;
-}
-
-std::string port_of(const std::string& url) {
-  auto colon = url.rfind(':');
-  auto slash = url.find('/', colon);
-  return url.substr(colon + 1, slash == std::string::npos ? std::string::npos : slash - colon - 1);
-}
-
-// tcpdump on lo for one TCP port; stop() flushes the file.
-class Tcpdump {
- public:
-  Tcpdump(const std::string& file, const std::string& port) {
-    if (::access("/usr/bin/tcpdump", X_OK) != 0) {
-      skip_reason_ = "tcpdump is not installed";
-      return;
-    }
-    proc_ = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/tcpdump", "-i", "lo", "--immediate-mode", "-U",
-                                                               "-n", "-w", file, "tcp", "port", port});
-    if (!proc_->wait_stderr([](const std::string& l) { return l.find("listening on") != std::string::npos; },
-                            std::chrono::seconds(5))) {
-      skip_reason_ = "tcpdump could not capture on lo: " + proc_->stderr_text();
-      proc_.reset();
-    }
-  }
-  bool running() const { return proc_ != nullptr; }
-  const std::string& skip_reason() const { return skip_reason_; }
-  void stop() {
-    if (!proc_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last packets reach the file
-    proc_->signal_and_wait(SIGINT);
-  }
-
- private:
-  std::unique_ptr<Process> proc_;
-  std::string skip_reason_;
-};
-
-// SEND/SENDACK identities from `wkit decode -o jsonl`.
-std::multiset<std::string> send_frames(const std::string& decoded) {
-  std::multiset<std::string> out;
-  for (auto& j : jsonl(decoded)) {
-    std::string t = j["frame_type"];
-    if (t == "SEND")
-      out.insert("SEND " + std::to_string(j["client_seq"].get<int>()) + " " + j["client_msg_no"].get<std::string>());
-    if (t == "SENDACK")
-      out.insert("SENDACK " + std::to_string(j["client_seq"].get<int>()) + " " + j["message_idstr"].get<std::string>());
-  }
-  return out;
-}
 
 std::vector<json> events_of(const std::string& path) {
   std::ifstream in(path);

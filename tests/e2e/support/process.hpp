@@ -27,14 +27,16 @@ class Process {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // argv[0] is the program path. Throws std::runtime_error if it cannot start.
-  explicit Process(std::vector<std::string> argv) : argv_(std::move(argv)) {
+  // argv[0] is the program path; stdin from `stdin_path` when given (else
+  // inherited). Throws std::runtime_error if it cannot start.
+  explicit Process(std::vector<std::string> argv, const std::string& stdin_path = {}) : argv_(std::move(argv)) {
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    if (!stdin_path.empty()) posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
     std::vector<char*> args;
     for (auto& a : argv_) args.push_back(a.data());
     args.push_back(nullptr);

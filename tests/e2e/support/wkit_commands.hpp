@@ -1,10 +1,17 @@
 #pragma once
-// Running the built `wkit` from e2e tests: one-shot commands (run_wkit) and a
-// `wkit proxy` kept running on port 0 (ProxyProcess). Header-only, like the
-// other support files.
+// Running the built `wkit` from e2e tests: one-shot commands (run_wkit), a
+// `wkit proxy` kept running on port 0 (ProxyProcess), and reading what wkit
+// prints (jsonl, send_frames). Header-only, like the other support files.
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -19,15 +26,60 @@ struct Done {
   std::string out, err;
 };
 
-// Runs `wkit ARGS...` to completion; stdout lines joined with "\n".
-inline Done run_wkit(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+// Runs `wkit ARGS...` to completion, with `stdin_text` as its standard input
+// when given; stdout lines joined with "\n".
+inline Done run_wkit(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(60),
+                     const std::optional<std::string>& stdin_text = std::nullopt) {
   args.insert(args.begin(), WKIT_BINARY);
-  Process p(args);
+  std::string stdin_path;
+  if (stdin_text) {
+    char tmpl[] = "/tmp/wkit-e2e-stdin-XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    if (fd < 0) throw std::runtime_error("mkstemp failed");
+    ::close(fd);
+    stdin_path = tmpl;
+    std::ofstream(stdin_path, std::ios::binary) << *stdin_text;
+  }
   Done d;
-  d.code = p.wait_exit(timeout).value_or(-1);
-  for (auto& l : p.stdout_lines()) d.out += l + "\n";
-  d.err = p.stderr_text();
+  {
+    Process p(args, stdin_path);
+    d.code = p.wait_exit(timeout).value_or(-1);
+    for (auto& l : p.stdout_lines()) d.out += l + "\n";
+    d.err = p.stderr_text();
+  }
+  if (!stdin_path.empty()) ::unlink(stdin_path.c_str());
   return d;
+}
+
+// One JSON value per non-empty line (`-o jsonl` output, event logs).
+inline std::vector<nlohmann::json> jsonl(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(nlohmann::json::parse(l));
+  return out;
+}
+
+// SEND/SENDACK identities from `wkit decode -o jsonl`: "SEND client_seq
+// client_msg_no" and "SENDACK client_seq message_id", to compare two views
+// of the same traffic.
+inline std::multiset<std::string> send_frames(const std::string& decoded) {
+  std::multiset<std::string> out;
+  for (auto& j : jsonl(decoded)) {
+    std::string t = j["frame_type"];
+    if (t == "SEND")
+      out.insert("SEND " + std::to_string(j["client_seq"].get<int>()) + " " + j["client_msg_no"].get<std::string>());
+    if (t == "SENDACK")
+      out.insert("SENDACK " + std::to_string(j["client_seq"].get<int>()) + " " + j["message_idstr"].get<std::string>());
+  }
+  return out;
+}
+
+// "tcp://127.0.0.1:5100" or "ws://h:5200/path" -> "5100" / "5200".
+inline std::string port_of(const std::string& url) {
+  auto colon = url.rfind(':');
+  auto slash = url.find('/', colon);
+  return url.substr(colon + 1, slash == std::string::npos ? std::string::npos : slash - colon - 1);
 }
 
 // `wkit proxy --listen LISTEN --upstream UPSTREAM EXTRA...`, its listening
