@@ -523,23 +523,10 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
                 });
       asio::co_spawn(ex, tick_loop(), asio::detached);
     }
+    // The client gets its CONNACK here, before the upstream connection's
+    // reader first runs (start() only spawns it) and hands out the frames
+    // that came with the upstream's CONNACK (an EVENT, offline RECVs).
     feed_client(pre);
-    if (up) {
-      // Frames that came in the same read as the upstream's CONNACK (an
-      // EVENT, offline RECVs) wait in its session until ClientConnection
-      // reads again; relay them now that the client has its CONNACK.
-      while (auto ev = up->session().poll()) {
-        if (std::holds_alternative<session::PingEvent>(*ev)) {
-          up->session().encode_pong(up->writer().buffer());
-          up->writer().commit();
-        } else if (auto* perr = std::get_if<session::ProtocolErrorEvent>(&*ev)) {
-          closed("upstream closed: protocol error: " + perr->error.describe());
-          break;
-        } else {
-          on_upstream(*ev);
-        }
-      }
-    }
     // 2. Relay until either side ends.
     while (!ended && server && !server->closed()) {
       size_t n = co_await client->read_some(std::span<char>(buf.data(), buf.size()), ec);

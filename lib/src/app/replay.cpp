@@ -185,23 +185,14 @@ struct Runner {
         ++repp->recvs;
         if (o.ack_recvs && (r->check == session::RecvCheck::ok || r->check == session::RecvCheck::not_encrypted))
           conn->recvack(r->frame.message_id, r->frame.message_seq);
+      } else if (auto* perr = std::get_if<session::ProtocolErrorEvent>(&ev)) {
+        // The connection ends after this; the frame loop below stops with it.
+        if (repp->error.empty()) repp->error = "protocol error from the server: " + perr->error.describe();
       }
     };
+    // Frames that came with the CONNACK (offline RECVs) are handed out by the
+    // connection before its first read.
     conn->start(on_event);
-    // Frames that came in the same read as the CONNACK (offline RECVs) wait
-    // in the session until the connection reads again: take them now.
-    while (auto ev = conn->session().poll()) {
-      if (std::holds_alternative<session::PingEvent>(*ev)) {
-        conn->session().encode_pong(conn->writer().buffer());
-        conn->writer().commit();
-      } else if (std::holds_alternative<session::ProtocolErrorEvent>(*ev)) {
-        rep.error = "protocol error after the CONNACK: " + std::get<session::ProtocolErrorEvent>(*ev).error.describe();
-        co_await conn->close(false);
-        co_return;
-      } else {
-        on_event(*ev);
-      }
-    }
     std::map<std::string, std::string> fresh;  // recorded client_msg_no -> new one
     std::string payload;
     for (const auto& f : plan.frames) {
