@@ -249,15 +249,17 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
       case store::Op::Kind::append: {
         --inflight_;
         const store::Message& m = op.message;
-        // Set by on_send (entry id + 1); entries are only erased here, for their own op.
-        DedupEntry* d = op.ref ? &dedup_.at(static_cast<DedupIndex::Id>(op.ref - 1)) : nullptr;
+        // op.ref: the idempotency entry on_send made for this op, as id + 1
+        // (0: none); entries are only erased here, for their own op.
+        const auto entry_id = static_cast<DedupIndex::Id>(op.ref - 1);
+        DedupEntry* d = op.ref ? &dedup_.at(entry_id) : nullptr;
         if (op.failed) {
           ++stats_.store_failures;
           note("store_error", {{"message_id", m.message_id}, {"error", op.error}});
           answer(op.tag, 0, m.client_seq, 0, 15, m.client_msg_no);
           if (d) {
             for (auto& w : d->waiters) answer(w.conn, 0, w.client_seq, 0, 15, m.client_msg_no);
-            dedup_.erase(static_cast<DedupIndex::Id>(op.ref - 1));
+            dedup_.erase(entry_id);
           }
           break;
         }
