@@ -11,20 +11,14 @@
 
 #include "../unit/capture/pcap_builder.hpp"
 #include "wkit/proto/codec.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace wkit;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "wkit-capture-e2e-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using wkit::testing::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../../support/temp_dir.hpp"
 #include "process.hpp"
 
 #ifndef WKIT_BINARY
@@ -18,21 +19,6 @@
 #endif
 
 namespace wkit::testing {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wkit-e2e-XXXXXX";
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 class ServeProcess {
  public:

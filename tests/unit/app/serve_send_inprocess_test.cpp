@@ -11,6 +11,7 @@
 #include "wkit/app/client_send.hpp"
 #include "wkit/app/server.hpp"
 #include "wkit/fault/fault.hpp"
+#include "../../support/temp_dir.hpp"
 
 using namespace wkit;
 using nlohmann::json;
@@ -18,14 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wkit-app-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using wkit::testing::TempDir;
 
 // A Server on port 0 running on its own thread; stopped and joined on scope exit.
 struct RunningServer {

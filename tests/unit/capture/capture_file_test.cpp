@@ -9,20 +9,14 @@
 
 #include "wkit/capture/reader.hpp"
 #include "wkit/capture/writer.hpp"
+#include "../../support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace wkit::capture;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "wkcap-test-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using wkit::testing::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

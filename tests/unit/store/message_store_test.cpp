@@ -10,20 +10,15 @@
 #include <future>
 #include <map>
 
+#include "../../support/temp_dir.hpp"
+
 using namespace wkit;
 using namespace wkit::store;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/wkit-store-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using wkit::testing::TempDir;
 
 Message msg(std::string channel, uint64_t seq, int64_t id, std::string from, std::string cmn, std::string payload) {
   Message m;
