@@ -2,11 +2,13 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -243,6 +245,33 @@ Result<size_t> PeekableInput::read(char* buf, size_t n) {
   }
   if (eof_) return size_t(0);
   return in_->read(buf, n);
+}
+
+Result<std::string> copy_to_temp_file(PeekableInput& in, const std::string& dir, const std::string& stem) {
+  std::string path = dir + "/" + stem + "XXXXXX";
+  int fd = ::mkstemp(path.data());
+  if (fd < 0) return Error::internal_error("cannot create a temp file in " + dir + ": " + std::strerror(errno));
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    auto got = in.read(buf.data(), buf.size());
+    if (!got) {
+      ::close(fd);
+      ::unlink(path.c_str());
+      return got.error();
+    }
+    if (*got == 0) break;
+    if (::write(fd, buf.data(), *got) != static_cast<ssize_t>(*got)) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return Error::internal_error("cannot write temp file " + path + ": " + std::strerror(err));
+    }
+  }
+  if (::close(fd) != 0) {
+    ::unlink(path.c_str());
+    return Error::internal_error("cannot write temp file " + path + ": " + std::strerror(errno));
+  }
+  return path;
 }
 
 }  // namespace wkit::audit

@@ -5,12 +5,13 @@
 
 namespace wkit::audit {
 
-namespace {
 std::string temp_dir_of(const AuditOptions& o) {
   if (!o.temp_dir.empty()) return o.temp_dir;
   const char* t = std::getenv("TMPDIR");
   return t && *t ? t : "/tmp";
 }
+
+namespace {
 // The store gets what is left of the limit after parse buffers and the
 // analysis' working set.
 uint64_t record_budget(const AuditOptions& o) {

@@ -175,28 +175,9 @@ Result<std::unique_ptr<RecordSource>> open_sqlite(std::unique_ptr<PeekableInput>
   std::string path = in->name();
   bool temp = false;
   if (in->compression() != Compression::none || path == "<stdin>") {
-    const char* t = std::getenv("TMPDIR");
-    std::string dir = !o.temp_dir.empty() ? o.temp_dir : (t && *t ? t : "/tmp");
-    std::string tmp = dir + "/wkit-audit-db-XXXXXX";
-    int fd = ::mkstemp(tmp.data());
-    if (fd < 0) return Error::internal_error("cannot create a temp file in " + dir);
-    std::vector<char> buf(1 << 16);
-    for (;;) {
-      auto got = in->read(buf.data(), buf.size());
-      if (!got) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return got.error();
-      }
-      if (*got == 0) break;
-      if (::write(fd, buf.data(), *got) != static_cast<ssize_t>(*got)) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return Error::internal_error("cannot write " + tmp);
-      }
-    }
-    ::close(fd);
-    path = tmp;
+    auto tmp = copy_to_temp_file(*in, temp_dir_of(o), "wkit-audit-db-");
+    if (!tmp) return tmp.error();
+    path = *tmp;
     temp = true;
   }
   auto src = std::make_unique<SqliteSource>(in->name(), path, temp, o);

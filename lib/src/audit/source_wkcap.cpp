@@ -204,35 +204,6 @@ class WkcapSource final : public RecordSource {
            unmatched_ = 0, undecodable_ = 0, unanswered_ = 0;
 };
 
-// The capture reader reads files; a compressed capture or stdin is copied
-// (decompressed) to a temp file first.
-Result<std::string> to_temp_file(PeekableInput& in, const AuditOptions& o) {
-  std::string dir = o.temp_dir;
-  if (dir.empty()) {
-    const char* t = std::getenv("TMPDIR");
-    dir = t && *t ? t : "/tmp";
-  }
-  std::string path = dir + "/wkit-audit-wkcap-XXXXXX";
-  int fd = ::mkstemp(path.data());
-  if (fd < 0) return Error::internal_error("cannot create a temp file in " + dir + ": " + std::strerror(errno));
-  std::FILE* f = ::fdopen(fd, "wb");
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    auto got = in.read(buf.data(), buf.size());
-    if (!got || (*got && std::fwrite(buf.data(), 1, *got, f) != *got)) {
-      std::fclose(f);
-      ::unlink(path.c_str());
-      if (!got) return got.error();
-      return Error::internal_error("cannot write temp file " + path + ": " + std::strerror(errno));
-    }
-    if (*got == 0) break;
-  }
-  if (std::fclose(f) != 0) {
-    ::unlink(path.c_str());
-    return Error::internal_error("cannot write temp file " + path + ": " + std::strerror(errno));
-  }
-  return path;
-}
 
 }  // namespace
 
@@ -241,7 +212,9 @@ bool detect_wkcap(std::string_view head) { return capture::looks_like_wkcap(head
 Result<std::unique_ptr<RecordSource>> open_wkcap(std::unique_ptr<PeekableInput> in, const AuditOptions& o) {
   if (in->compression() == Compression::none && in->name() != "<stdin>")
     return std::unique_ptr<RecordSource>(std::make_unique<WkcapSource>(in->name(), in->name(), false));
-  auto path = to_temp_file(*in, o);
+  // The capture reader reads files: a compressed capture or stdin is copied
+  // (decompressed) to a temp file first.
+  auto path = copy_to_temp_file(*in, temp_dir_of(o), "wkit-audit-wkcap-");
   if (!path) return path.error();
   return std::unique_ptr<RecordSource>(std::make_unique<WkcapSource>(in->name(), *path, true));
 }

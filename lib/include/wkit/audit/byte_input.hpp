@@ -66,4 +66,9 @@ class PeekableInput {
   size_t map_size_ = 0;
 };
 
+// Copies the rest of `in` (decompressed) into a new file `dir/<stem>XXXXXX`
+// and returns its path, for readers that need a file (SQLite, captures).
+// On failure nothing is left behind.
+Result<std::string> copy_to_temp_file(PeekableInput& in, const std::string& dir, const std::string& stem);
+
 }  // namespace wkit::audit

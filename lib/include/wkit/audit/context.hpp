@@ -45,6 +45,9 @@ struct MalformedLine {
   std::string message;
 };
 
+// --temp-dir, else $TMPDIR, else /tmp: where spills and temp copies go.
+std::string temp_dir_of(const AuditOptions& o);
+
 class AuditContext {
  public:
   explicit AuditContext(AuditOptions opts);
