@@ -395,8 +395,7 @@ class Importer {
       side.buf.clear();
     }
     if (c.state == Conn::State::undecided && !opts_.port) {
-      c.state = Conn::State::skipped;
-      ++stats_.skipped_connections;
+      skip(c);
       return std::nullopt;
     }
     if (c.state == Conn::State::undecided)
@@ -407,6 +406,13 @@ class Importer {
 
   // The WebSocket layer failed: the frames before it have been decoded; the
   // rest of that direction is reported, not guessed.
+  // An undecided connection (no --port given) that turns out not to carry
+  // WKProto is left out of the capture.
+  void skip(Conn& c) {
+    c.state = Conn::State::skipped;
+    ++stats_.skipped_connections;
+  }
+
   Status report_ws_error(Conn& c, int d) {
     Side& s = c.side[d];
     Error e = std::move(*s.ws_error);
@@ -417,8 +423,7 @@ class Importer {
     s.undecoded = s.ws_error_end > at ? s.ws_error_end - at : 0;
     if (c.state == Conn::State::undecided) {
       if (!opts_.port) {
-        c.state = Conn::State::skipped;
-        ++stats_.skipped_connections;
+        skip(c);
         s.buf.clear();
         return std::nullopt;
       }
@@ -450,8 +455,7 @@ class Importer {
         bool is_connect = r.status == proto::DecodeStatus::ok && d == 0 &&
                           proto::type_of(r.frame) == proto::FrameType::connect;
         if (!is_connect && !opts_.port) {
-          c.state = Conn::State::skipped;
-          ++stats_.skipped_connections;
+          skip(c);
           s.buf.clear();
           return std::nullopt;
         }
@@ -543,8 +547,7 @@ class Importer {
       ++stats_.gaps;
       stats_.gap_bytes += gap.length;
       if (c.state == Conn::State::undecided && !opts_.port) {
-        c.state = Conn::State::skipped;
-        ++stats_.skipped_connections;
+        skip(c);
       }
       if (c.state == Conn::State::skipped) continue;
       if (c.state == Conn::State::undecided)
