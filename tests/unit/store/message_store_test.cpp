@@ -52,7 +52,57 @@ std::vector<Op> run_ops(MessageStore& s, std::vector<Op> ops) {
   return got;
 }
 
+// The contract tests run on both backends: the SQLite file and --in-memory.
+enum class Backend { file, memory };
+
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  Options options(bool dedup = true) {
+    Options o;
+    o.dedup = dedup;
+    if (GetParam() == Backend::memory) o.in_memory = true;
+    else o.dir = (dir_.path / "data").string();
+    return o;
+  }
+  std::unique_ptr<MessageStore> open(bool dedup = true) {
+    auto s = MessageStore::open(options(dedup));
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  TempDir dir_;
+};
+
+std::string backend_name(const ::testing::TestParamInfo<Backend>& i) {
+  return i.param == Backend::file ? "SqliteFile" : "InMemory";
+}
+
+Op append(std::string channel, uint64_t seq, int64_t id, std::string from, std::string cmn, std::string payload,
+          std::vector<std::string> recipients, uint8_t type = 1) {
+  Op op;
+  op.message = msg(std::move(channel), seq, id, std::move(from), std::move(cmn), std::move(payload));
+  op.message.channel_type = type;
+  op.recipients = std::move(recipients);
+  return op;
+}
+
+Op ack(std::string uid, int64_t id) {
+  Op op;
+  op.kind = Op::Kind::ack;
+  op.uid = std::move(uid);
+  op.message_id = id;
+  return op;
+}
+
+Op load(std::string uid) {
+  Op op;
+  op.kind = Op::Kind::load_pending;
+  op.uid = std::move(uid);
+  return op;
+}
+
 }  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(Backend::file, Backend::memory), backend_name);
 
 TEST(Store, Sha256Hex) {
   EXPECT_EQ(hex32(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -97,11 +147,9 @@ TEST(Store, AppendCommitReopenLoad) {
   EXPECT_EQ((*s)->message_count().value(), 4u);
 }
 
-TEST(Store, PendingDeliveryAckAndOrder) {
-  Options o;
-  o.in_memory = true;
-  auto s = MessageStore::open(o);
-  ASSERT_TRUE(s.ok());
+TEST_P(StoreContract, PendingDeliveryAckAndOrder) {
+  auto s = open();
+  ASSERT_TRUE(s);
   std::vector<Op> ops;
   // Inserted out of order; the load returns message_seq order per channel.
   for (uint64_t seq : {2, 1, 3}) {
@@ -123,7 +171,7 @@ TEST(Store, PendingDeliveryAckAndOrder) {
   none.kind = Op::Kind::load_pending;
   none.uid = "a";
   ops.push_back(std::move(none));
-  auto got = run_ops(**s, std::move(ops));
+  auto got = run_ops(*s, std::move(ops));
   ASSERT_EQ(got.size(), 6u);
   ASSERT_FALSE(got[4].failed) << got[4].error;
   ASSERT_EQ(got[4].loaded.size(), 2u);
@@ -135,15 +183,13 @@ TEST(Store, PendingDeliveryAckAndOrder) {
   EXPECT_TRUE(got[5].loaded.empty());
 }
 
-TEST(Store, DuplicateIdempotencyKeyRefusedWithDedupOn) {
-  Options o;
-  o.in_memory = true;
-  auto s = MessageStore::open(o);
-  ASSERT_TRUE(s.ok());
+TEST_P(StoreContract, DuplicateIdempotencyKeyRefusedWithDedupOn) {
+  auto s = open();
+  ASSERT_TRUE(s);
   std::vector<Op> ops(2);
   ops[0].message = msg("a@b", 1, 1, "a", "same", "x");
   ops[1].message = msg("a@b", 2, 2, "a", "same", "x");
-  auto got = run_ops(**s, std::move(ops));
+  auto got = run_ops(*s, std::move(ops));
   EXPECT_FALSE(got[0].failed);
   EXPECT_TRUE(got[1].failed);
   EXPECT_NE(got[1].error.find("UNIQUE"), std::string::npos) << got[1].error;
@@ -219,11 +265,9 @@ TEST(Store, NewerSchemaIsRefused) {
   EXPECT_NE(s.error().message.find("99"), std::string::npos);
 }
 
-TEST(Store, MultiRowBatchesKeepOrderAndIsolateAFailingRow) {
-  Options o;
-  o.in_memory = true;
-  auto s = MessageStore::open(o);
-  ASSERT_TRUE(s.ok());
+TEST_P(StoreContract, BatchesKeepOrderAndIsolateAFailingRow) {
+  auto s = open();
+  ASSERT_TRUE(s);
   std::vector<Op> ops;
   for (int i = 1; i <= 40; ++i) {
     Op op;
@@ -238,7 +282,7 @@ TEST(Store, MultiRowBatchesKeepOrderAndIsolateAFailingRow) {
   load.kind = Op::Kind::load_pending;
   load.uid = "b";
   ops.push_back(std::move(load));
-  auto got = run_ops(**s, std::move(ops));
+  auto got = run_ops(*s, std::move(ops));
   ASSERT_EQ(got.size(), 41u);
   for (int i = 0; i < 40; ++i) {
     EXPECT_EQ(got[i].tag, static_cast<uint64_t>(i + 1));
@@ -251,8 +295,8 @@ TEST(Store, MultiRowBatchesKeepOrderAndIsolateAFailingRow) {
   EXPECT_EQ(hex32(got[40].loaded[0].payload_hash), hex32(sha256("p1")));
 }
 
-// Durable stores sync the WAL on a second thread: batches must still come
-// back complete, in commit order, and only once their rows are committed.
+// Batches come back complete, in commit order, and only once their rows are
+// committed (visible to another connection).
 TEST(Store, DurableBatchesComeBackInOrderAndCommitted) {
   TempDir t;
   Options o;
@@ -304,4 +348,99 @@ TEST(Store, DurableBatchesComeBackInOrderAndCommitted) {
   EXPECT_TRUE(all_visible);
   for (size_t i = 0; i < tags.size(); ++i) ASSERT_EQ(tags[i], i + 1) << "commit order";
   EXPECT_TRUE(fs::exists(db_path + "-wal"));
+}
+
+TEST_P(StoreContract, KeysDifferInAnyPartAndEmptyClientMsgNoIsNotAKey) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  std::vector<Op> ops;
+  int64_t id = 0;
+  // Same parts, split differently: distinct keys.
+  ops.push_back(append("ab", 1, ++id, "c", "k", "x", {"c"}));
+  ops.push_back(append("a", 1, ++id, "bc", "k", "x", {"bc"}));
+  // Same channel id, other channel type: distinct.
+  ops.push_back(append("ab", 1, ++id, "c", "k", "x", {"c"}, 2));
+  // Empty client_msg_no twice: stored twice.
+  ops.push_back(append("ab", 2, ++id, "c", "", "x", {"c"}));
+  ops.push_back(append("ab", 3, ++id, "c", "", "x", {"c"}));
+  // Enough keys to grow any table, then a repeat of an early one.
+  for (int i = 0; i < 3000; ++i) ops.push_back(append("g", i + 1, ++id, "u", "n" + std::to_string(i), "p", {"v"}));
+  ops.push_back(append("g", 3001, ++id, "u", "n7", "p", {"v"}));
+  auto got = run_ops(*s, std::move(ops));
+  ASSERT_EQ(got.size(), 3006u);
+  for (size_t i = 0; i + 1 < got.size(); ++i) ASSERT_FALSE(got[i].failed) << i << " " << got[i].error;
+  EXPECT_TRUE(got.back().failed);
+  EXPECT_EQ(s->message_count().value(), 3005u);
+  EXPECT_EQ(s->max_message_id().value(), 3005);
+}
+
+TEST_P(StoreContract, DedupOffStoresTheSameKeyAgain) {
+  auto s = open(/*dedup=*/false);
+  ASSERT_TRUE(s);
+  std::vector<Op> ops;
+  ops.push_back(append("a@b", 1, 1, "a", "same", "x", {"b"}));
+  ops.push_back(append("a@b", 2, 2, "a", "same", "x", {"b"}));
+  ops.push_back(load("b"));
+  auto got = run_ops(*s, std::move(ops));
+  EXPECT_FALSE(got[1].failed) << got[1].error;
+  ASSERT_EQ(got[2].loaded.size(), 2u);
+  EXPECT_EQ(got[2].loaded[1].message_id, 2);
+}
+
+// Many pending rows for one uid, most acked out of order: what is left loads
+// in (channel_type, channel_id, message_seq) order with every field intact.
+TEST_P(StoreContract, ManyAcksLeaveExactlyTheUnackedInOrder) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  std::vector<Op> ops;
+  int64_t id = 100;
+  // Two channels interleaved; group channel (type 2) to two recipients.
+  for (int i = 1; i <= 200; ++i) {
+    ops.push_back(append("z@r", i, ++id, "z", "z" + std::to_string(i), "pz" + std::to_string(i), {"r"}));
+    ops.push_back(append("grp", i, ++id, "q", "g" + std::to_string(i), "pg" + std::to_string(i), {"r", "w"}, 2));
+  }
+  // Ack, newest first, every message except seq % 7 == 0 on both channels;
+  // ack one twice and ack ids that are not pending for r.
+  for (int64_t m = id; m > 100; --m) {
+    int seq = static_cast<int>((m - 101) / 2 + 1);
+    if (seq % 7 != 0) ops.push_back(ack("r", m));
+  }
+  ops.push_back(ack("r", 102));
+  ops.push_back(ack("r", 99999));
+  ops.push_back(ack("nobody", 101));
+  ops.push_back(load("r"));
+  ops.push_back(load("w"));
+  auto got = run_ops(*s, std::move(ops));
+  const auto& r = got[got.size() - 2].loaded;
+  const auto& w = got.back().loaded;
+  ASSERT_EQ(r.size(), 2u * (200 / 7));
+  // Type 1 before type 2 (ORDER BY channel_type, channel_id, message_seq).
+  for (size_t i = 0; i < r.size(); ++i) {
+    bool person = i < 200 / 7;
+    uint64_t seq = 7 * ((person ? i : i - 200 / 7) + 1);
+    ASSERT_EQ(r[i].channel_id, person ? "z@r" : "grp") << i;
+    ASSERT_EQ(r[i].message_seq, seq) << i;
+    EXPECT_EQ(r[i].payload, (person ? "pz" : "pg") + std::to_string(seq));
+    EXPECT_EQ(r[i].client_msg_no, (person ? "z" : "g") + std::to_string(seq));
+    EXPECT_EQ(r[i].from_uid, person ? "z" : "q");
+    EXPECT_EQ(r[i].payload_hash, sha256(r[i].payload));
+    EXPECT_EQ(r[i].timestamp, 1700000000);
+  }
+  ASSERT_EQ(w.size(), 200u);  // w never acked
+  EXPECT_EQ(w.front().message_seq, 1u);
+  EXPECT_EQ(w.back().message_seq, 200u);
+}
+
+TEST(Store, InMemoryKeepsNoFile) {
+  TempDir t;
+  Options o;
+  o.in_memory = true;
+  o.dir = (t.path / "data").string();
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->path(), ":memory:");
+  std::vector<Op> ops;
+  ops.push_back(append("a@b", 1, 1, "a", "k", "x", {"b"}));
+  EXPECT_FALSE(run_ops(**s, std::move(ops))[0].failed);
+  EXPECT_FALSE(fs::exists(t.path / "data"));
 }

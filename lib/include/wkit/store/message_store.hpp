@@ -1,11 +1,15 @@
 #pragma once
-// The `wkit serve` message store: one SQLite file (WAL) with the schema of
-// schema.hpp, written by a thread of its own that group-commits: every op
-// queued while the previous transaction was committing goes into the next one,
-// so the network threads never wait on the disk and one fsync covers many
-// SENDs. Ops run in queue order; a read sees every write queued before it.
-// Completed ops come back in batches (one callback per transaction) on the
-// store thread; the caller hands them to its own executor.
+// The `wkit serve` message store. Writes go through a thread of its own that
+// group-commits: every op queued while the previous batch was being applied
+// goes into the next one, so the network threads never wait on the store and
+// (on disk) one fsync covers many SENDs. Ops run in queue order; a read sees
+// every write queued before it. Completed ops come back in batches (one
+// callback per batch) on the store thread; the caller hands them to its own
+// executor.
+//
+// Two backends behind the same contract: the SQLite file of schema.hpp (WAL,
+// the documented input of `wkit audit`), and for `--in-memory` a plain
+// in-process store (memory_store.cpp) that keeps nothing after exit.
 #include <array>
 #include <condition_variable>
 #include <cstdint>
@@ -64,7 +68,7 @@ struct Op {
 
 struct Options {
   std::string dir;          // directory holding wkit.db (created if missing)
-  bool in_memory = false;   // SQLite ":memory:" instead of a file
+  bool in_memory = false;   // the in-process store instead of a file (nothing kept)
   bool dedup = true;        // keep the idempotency unique index
   bool durable = true;      // synchronous=FULL (fsync per commit) vs NORMAL
   std::string created_by;   // written to wkit_meta
@@ -91,50 +95,43 @@ class MessageStore {
  public:
   using BatchDone = std::function<void(std::vector<Op>&&)>;
 
-  // Opens (creating the directory, file and schema as needed). Errors:
-  // kind internal for a directory or file that cannot be created/written,
-  // kind bad_input for a file that is not a wkit store or is from a newer wkit.
+  // Opens the backend `opts` asks for (creating the directory, file and
+  // schema as needed). Errors: kind internal for a directory or file that
+  // cannot be created/written, kind bad_input for a file that is not a wkit
+  // store or is from a newer wkit.
   static Result<std::unique_ptr<MessageStore>> open(const Options& opts);
-  ~MessageStore();
+  virtual ~MessageStore();
   MessageStore(const MessageStore&) = delete;
   MessageStore& operator=(const MessageStore&) = delete;
 
   // Synchronous reads for startup; call before start().
-  Status load_heads(const std::function<void(const ChannelHead&)>& each);
-  Status load_dedup(const std::function<void(const DedupRow&)>& each);
-  Result<int64_t> max_message_id();
-  Result<uint64_t> message_count();
+  virtual Status load_heads(const std::function<void(const ChannelHead&)>& each) = 0;
+  virtual Status load_dedup(const std::function<void(const DedupRow&)>& each) = 0;
+  virtual Result<int64_t> max_message_id() = 0;
+  virtual Result<uint64_t> message_count() = 0;
 
-  // Starts the store thread; `done` receives each committed batch.
+  // Starts the store thread; `done` receives each applied batch.
   void start(BatchDone done);
   // Queues one op (thread-safe). Ignored after stop().
   void submit(Op op);
   // Queues many ops at once (one lock); `ops` is left empty.
   void submit(std::vector<Op>& ops);
-  // Commits everything queued, delivers the last batch, joins the thread.
+  // Applies everything queued, delivers the last batch, joins the thread.
   void stop();
 
   const std::string& path() const { return path_; }
   uint64_t transactions() const { return transactions_; }
 
- private:
+ protected:
   MessageStore() = default;
-  Status exec(const char* sql);
-  void run();
-  void execute(Op& op);
-  // Inserts ops[0..kMultiRows) (all appends with one recipient each) with
-  // one multi-row statement each for message and pending_delivery; false if
-  // SQLite refused (the caller then runs them one by one).
-  bool append_many(Op* ops);
-  static constexpr int kMultiRows = 16;
-  void* db_ = nullptr;  // sqlite3*
-  void* insert_msg_ = nullptr;
-  void* insert_pending_ = nullptr;
-  void* insert_msg_many_ = nullptr;
-  void* insert_pending_many_ = nullptr;
-  void* delete_pending_ = nullptr;
-  void* select_pending_ = nullptr;
+  // Applies one batch in queue order, setting `failed`/`error` on the ops
+  // that could not be applied (the SQLite backend: one transaction). Runs on
+  // the store thread. A backend's destructor must call stop() first.
+  virtual void apply(std::vector<Op>& batch) = 0;
   std::string path_;
+
+ private:
+  void run();
   BatchDone done_;
   std::mutex mu_;
   std::condition_variable cv_;

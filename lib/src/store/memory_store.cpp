@@ -1,0 +1,214 @@
+#include "memory_store.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace wkit::store {
+
+namespace {
+
+constexpr size_t kBlockBytes = size_t{1} << 20;
+constexpr uint32_t kMaxRecords = 0x7fffffffu;  // record indices keep the top bit for kAcked
+
+uint64_t mix(uint64_t h, std::string_view s) {
+  // std::hash<string_view> is a good byte hash; fold the parts so the
+  // boundaries count ("ab"+"c" differs from "a"+"bc").
+  uint64_t x = std::hash<std::string_view>{}(s) ^ (s.size() * 0x9e3779b97f4a7c15ull);
+  return (h ^ x) * 0xff51afd7ed558ccdull + (h >> 29);
+}
+
+uint64_t id_hash(int64_t id) {
+  // Snowflake ids share their high bits; spread them over the table.
+  auto x = static_cast<uint64_t>(id);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  return x ^ (x >> 33);
+}
+
+}  // namespace
+
+MemoryStore::MemoryStore(const Options& opts) : dedup_(opts.dedup) {
+  path_ = ":memory:";
+}
+
+MemoryStore::~MemoryStore() { stop(); }
+
+Result<int64_t> MemoryStore::max_message_id() { return records_.empty() ? 0 : records_.back().message_id; }
+
+Result<uint64_t> MemoryStore::message_count() { return static_cast<uint64_t>(records_.size()); }
+
+std::string_view MemoryStore::keep(std::string_view s) {
+  if (s.empty()) return {};
+  if (block_size_ - block_used_ < s.size()) {
+    size_t size = std::max(kBlockBytes, s.size());
+    blocks_.push_back(std::make_unique<char[]>(size));
+    block_size_ = size;
+    block_used_ = 0;
+  }
+  char* at = blocks_.back().get() + block_used_;
+  std::memcpy(at, s.data(), s.size());
+  block_used_ += s.size();
+  return {at, s.size()};
+}
+
+uint64_t MemoryStore::key_hash(uint8_t type, std::string_view channel, std::string_view from, std::string_view cmn) {
+  return mix(mix(mix(type, channel), from), cmn);
+}
+
+bool MemoryStore::same_key(const Record& a, const Message& b) {
+  return a.channel_type == b.channel_type && a.client_msg_no == b.client_msg_no && a.from_uid == b.from_uid &&
+         a.channel_id == b.channel_id;
+}
+
+template <class Same>
+int64_t MemoryStore::FlatIndex::find_or_insert(uint64_t hash, int64_t index, const Same& same) {
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& slot = slots_[i];
+    if (!slot.used) {
+      if (index >= 0) {
+        slot = Slot{hash, static_cast<uint32_t>(index), true};
+        if (++used_ * 2 > slots_.size()) grow();
+      }
+      return -1;
+    }
+    if (slot.hash == hash && same(slot.index)) return slot.index;
+  }
+}
+
+void MemoryStore::FlatIndex::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.used) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].used) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+int64_t MemoryStore::find_id(int64_t message_id) {
+  return by_id_.find_or_insert(id_hash(message_id), -1,
+                               [&](uint32_t i) { return records_[i].message_id == message_id; });
+}
+
+void MemoryStore::append(Op& op) {
+  const Message& m = op.message;
+  if (records_.size() >= kMaxRecords) {
+    op.failed = true;
+    op.error = "insert message: the in-memory store is full";
+    return;
+  }
+  auto index = static_cast<uint32_t>(records_.size());
+  auto refuse = [&](const char* what) {
+    op.failed = true;
+    op.error = std::string("insert message: UNIQUE constraint failed: ") + what;
+  };
+  if (find_id(m.message_id) >= 0) return refuse("message_id");
+  uint64_t hash = 0;
+  bool keyed = dedup_ && !m.client_msg_no.empty();
+  auto same = [&](uint32_t i) { return same_key(records_[i], m); };
+  if (keyed) {
+    hash = key_hash(m.channel_type, m.channel_id, m.from_uid, m.client_msg_no);
+    if (by_key_.find_or_insert(hash, -1, same) >= 0)
+      return refuse("idempotency key (channel, from_uid, client_msg_no)");
+  }
+  Record r;
+  r.message_id = m.message_id;
+  r.message_seq = m.message_seq;
+  r.server_timestamp_ms = m.server_timestamp_ms;
+  r.expire = m.expire;
+  r.client_seq = m.client_seq;
+  r.timestamp = m.timestamp;
+  r.channel_type = m.channel_type;
+  r.framer_flags = m.framer_flags;
+  r.setting = m.setting;
+  r.payload_hash = m.payload_hash;
+  r.channel_id = keep(m.channel_id);
+  r.msg_key = keep(m.msg_key);
+  r.client_msg_no = keep(m.client_msg_no);
+  r.stream_no = keep(m.stream_no);
+  r.topic = keep(m.topic);
+  r.from_uid = keep(m.from_uid);
+  r.payload = keep(m.payload);
+  records_.push_back(r);
+  by_id_.find_or_insert(id_hash(m.message_id), index, [](uint32_t) { return false; });
+  if (keyed) by_key_.find_or_insert(hash, index, [](uint32_t) { return false; });
+  for (const auto& uid : op.recipients) {
+    auto it = pending_.find(std::string_view(uid));
+    if (it == pending_.end()) it = pending_.emplace(uid, Pending{}).first;
+    auto& entries = it->second.entries;
+    if (entries.empty() || (entries.back() & ~kAcked) != index) entries.push_back(index);  // INSERT OR IGNORE
+  }
+}
+
+void MemoryStore::ack(const Op& op) {
+  auto it = pending_.find(std::string_view(op.uid));
+  if (it == pending_.end()) return;
+  int64_t found = find_id(op.message_id);
+  if (found < 0) return;
+  auto index = static_cast<uint32_t>(found);
+  Pending& p = it->second;
+  auto e = std::lower_bound(p.entries.begin(), p.entries.end(), index,
+                            [](uint32_t entry, uint32_t want) { return (entry & ~kAcked) < want; });
+  if (e == p.entries.end() || *e != index) return;  // not pending, or acked already
+  *e |= kAcked;
+  if (++p.acked == p.entries.size()) {
+    pending_.erase(it);
+  } else if (p.acked * 2 > p.entries.size() && p.entries.size() >= 64) {
+    std::erase_if(p.entries, [](uint32_t entry) { return (entry & kAcked) != 0; });
+    p.acked = 0;
+  }
+}
+
+Message MemoryStore::to_message(const Record& r) const {
+  Message m;
+  m.channel_id = r.channel_id;
+  m.channel_type = r.channel_type;
+  m.message_seq = r.message_seq;
+  m.message_id = r.message_id;
+  m.framer_flags = r.framer_flags;
+  m.setting = r.setting;
+  m.msg_key = r.msg_key;
+  m.expire = r.expire;
+  m.client_seq = r.client_seq;
+  m.client_msg_no = r.client_msg_no;
+  m.stream_no = r.stream_no;
+  m.timestamp = r.timestamp;
+  m.topic = r.topic;
+  m.from_uid = r.from_uid;
+  m.payload_hash = r.payload_hash;
+  m.payload = r.payload;
+  m.server_timestamp_ms = r.server_timestamp_ms;
+  return m;
+}
+
+void MemoryStore::load_pending(Op& op) {
+  auto it = pending_.find(std::string_view(op.uid));
+  if (it == pending_.end()) return;
+  std::vector<uint32_t> order;
+  for (uint32_t e : it->second.entries)
+    if ((e & kAcked) == 0) order.push_back(e);
+  // The SQLite backend's ORDER BY channel_type, channel_id, message_seq.
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const Record &x = records_[a], &y = records_[b];
+    if (x.channel_type != y.channel_type) return x.channel_type < y.channel_type;
+    if (x.channel_id != y.channel_id) return x.channel_id < y.channel_id;
+    return x.message_seq < y.message_seq;
+  });
+  op.loaded.reserve(order.size());
+  for (uint32_t i : order) op.loaded.push_back(to_message(records_[i]));
+}
+
+void MemoryStore::apply(std::vector<Op>& batch) {
+  for (Op& op : batch) {
+    switch (op.kind) {
+      case Op::Kind::append: append(op); break;
+      case Op::Kind::ack: ack(op); break;
+      case Op::Kind::load_pending: load_pending(op); break;
+    }
+  }
+}
+
+}  // namespace wkit::store

@@ -1,0 +1,391 @@
+#include "sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "wkit/store/schema.hpp"
+
+namespace wkit::store {
+
+namespace {
+
+sqlite3* DB(void* p) { return static_cast<sqlite3*>(p); }
+sqlite3_stmt* ST(void* p) { return static_cast<sqlite3_stmt*>(p); }
+
+Error env_error(std::string msg) { return Error{ErrorKind::internal, std::move(msg), std::nullopt}; }
+
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p, sqlite3_column_bytes(s, i)) : std::string();
+}
+
+bool unhex32(std::string_view hex, std::array<uint8_t, 32>& out) {
+  if (hex.size() != 64) return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = nib(hex[2 * i]), lo = nib(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+constexpr const char* kInsertMessage =
+    "INSERT INTO message (channel_id, channel_type, message_seq, message_id, framer_flags, setting, "
+    "msg_key, expire, client_seq, client_msg_no, stream_no, timestamp, topic, from_uid, payload_hash, "
+    "payload_size, payload, server_timestamp_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr const char* kSelectColumns =
+    "m.channel_id, m.channel_type, m.message_seq, m.message_id, m.framer_flags, m.setting, m.msg_key, "
+    "m.expire, m.client_seq, m.client_msg_no, m.stream_no, m.timestamp, m.topic, m.from_uid, "
+    "m.payload_hash, m.payload, m.server_timestamp_ms";
+
+// Binds the 18 columns of `m` at parameters base+1..base+18. `hash_buf`
+// (64 chars) must live until the statement has run.
+void bind_message(sqlite3_stmt* s, int base, const Message& m, char* hash_buf) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < 32; ++i) {
+    hash_buf[2 * i] = kHex[m.payload_hash[i] >> 4];
+    hash_buf[2 * i + 1] = kHex[m.payload_hash[i] & 15];
+  }
+  bind_text(s, base + 1, m.channel_id);
+  sqlite3_bind_int(s, base + 2, m.channel_type);
+  sqlite3_bind_int64(s, base + 3, static_cast<int64_t>(m.message_seq));
+  sqlite3_bind_int64(s, base + 4, m.message_id);
+  sqlite3_bind_int(s, base + 5, m.framer_flags);
+  sqlite3_bind_int(s, base + 6, m.setting);
+  bind_text(s, base + 7, m.msg_key);
+  sqlite3_bind_int64(s, base + 8, m.expire);
+  sqlite3_bind_int64(s, base + 9, m.client_seq);
+  bind_text(s, base + 10, m.client_msg_no);
+  bind_text(s, base + 11, m.stream_no);
+  sqlite3_bind_int64(s, base + 12, m.timestamp);
+  bind_text(s, base + 13, m.topic);
+  bind_text(s, base + 14, m.from_uid);
+  bind_text(s, base + 15, std::string_view(hash_buf, 64));
+  sqlite3_bind_int64(s, base + 16, static_cast<int64_t>(m.payload.size()));
+  sqlite3_bind_blob(s, base + 17, m.payload.data(), static_cast<int>(m.payload.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s, base + 18, m.server_timestamp_ms);
+}
+
+Message read_message(sqlite3_stmt* s) {
+  Message m;
+  m.channel_id = column_text(s, 0);
+  m.channel_type = static_cast<uint8_t>(sqlite3_column_int(s, 1));
+  m.message_seq = static_cast<uint64_t>(sqlite3_column_int64(s, 2));
+  m.message_id = sqlite3_column_int64(s, 3);
+  m.framer_flags = static_cast<uint8_t>(sqlite3_column_int(s, 4));
+  m.setting = static_cast<uint8_t>(sqlite3_column_int(s, 5));
+  m.msg_key = column_text(s, 6);
+  m.expire = static_cast<uint32_t>(sqlite3_column_int64(s, 7));
+  m.client_seq = static_cast<uint32_t>(sqlite3_column_int64(s, 8));
+  m.client_msg_no = column_text(s, 9);
+  m.stream_no = column_text(s, 10);
+  m.timestamp = static_cast<int32_t>(sqlite3_column_int64(s, 11));
+  m.topic = column_text(s, 12);
+  m.from_uid = column_text(s, 13);
+  unhex32(column_text(s, 14), m.payload_hash);
+  auto* blob = static_cast<const char*>(sqlite3_column_blob(s, 15));
+  m.payload.assign(blob ? blob : "", sqlite3_column_bytes(s, 15));
+  m.server_timestamp_ms = sqlite3_column_int64(s, 16);
+  return m;
+}
+
+}  // namespace
+
+Status SqliteStore::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(DB(db_), sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(DB(db_));
+    sqlite3_free(err);
+    return env_error(msg);
+  }
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
+  std::unique_ptr<SqliteStore> s(new SqliteStore());
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.dir, ec);
+    if (ec) return env_error("cannot create data directory '" + opts.dir + "': " + ec.message());
+    s->path_ = (std::filesystem::path(opts.dir) / kDbFileName).string();
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(s->path_.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  s->db_ = db;
+  if (rc != SQLITE_OK)
+    return env_error("cannot open store '" + s->path_ + "': " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  sqlite3_busy_timeout(db, 5000);
+
+  // Is it ours? A file that is not SQLite fails here with "file is not a database".
+  {
+    sqlite3_stmt* st = nullptr;
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+      std::string msg = sqlite3_errmsg(db);
+      return Error{rc == SQLITE_NOTADB ? ErrorKind::bad_input : ErrorKind::internal,
+                   "cannot read store '" + s->path_ + "': " + msg, std::nullopt};
+    }
+  }
+  if (auto e = s->exec("PRAGMA journal_mode=WAL"))
+    return env_error("store '" + s->path_ + "': cannot enable WAL: " + e->message);
+  if (auto e = s->exec(opts.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) return *e;
+  // The indexes of a growing message table are hot: keep them in cache
+  // (64 MiB) instead of re-reading pages on every insert.
+  if (auto e = s->exec("PRAGMA cache_size=-65536")) return *e;
+  if (auto e = s->exec(kSchemaSql))
+    return env_error("store '" + s->path_ + "': cannot create schema: " + e->message);
+  if (auto e = s->exec(kPendingSql))
+    return env_error("store '" + s->path_ + "': cannot create schema: " + e->message);
+
+  // Schema version check and stamp.
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT value FROM wkit_meta WHERE key='schema_version'", -1, &st, nullptr);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      int v = std::atoi(column_text(st, 0).c_str());
+      sqlite3_finalize(st);
+      if (v > kSchemaVersion)
+        return Error::input("store '" + s->path_ + "' has schema_version " + std::to_string(v) +
+                            "; this wkit reads up to " + std::to_string(kSchemaVersion));
+    } else {
+      sqlite3_finalize(st);
+    }
+    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO wkit_meta(key, value) VALUES (?, ?)", -1, &st, nullptr);
+    auto put = [&](std::string_view k, std::string_view v) {
+      bind_text(st, 1, k);
+      bind_text(st, 2, v);
+      int r = sqlite3_step(st);
+      sqlite3_reset(st);
+      return r == SQLITE_DONE;
+    };
+    std::string ver = std::to_string(kSchemaVersion);
+    bool ok = put("schema_version", ver) && put("format", "wkit-serve-store") &&
+              put("dedup", opts.dedup ? "on" : "off") &&
+              put("created_by", opts.created_by.empty() ? "wkit serve" : opts.created_by);
+    std::string err = sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+    if (!ok) return env_error("store '" + s->path_ + "' is not writable: " + err);
+  }
+
+  if (opts.dedup) {
+    if (auto e = s->exec(kDedupIndexSql))
+      return Error::input("store '" + s->path_ + "' holds messages with the same (channel, from_uid, "
+                          "client_msg_no), written with --dedup off; it cannot be served with --dedup on (" +
+                          e->message + ")");
+  } else {
+    // 2.x behaviour stores resends again: the unique index would refuse them.
+    if (auto e = s->exec("DROP INDEX IF EXISTS message_idempotency_idx")) return *e;
+  }
+
+  auto prep = [&](const char* sql, void*& out) -> Status {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK)
+      return env_error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(db));
+    out = st;
+    return std::nullopt;
+  };
+  if (auto e = prep(kInsertMessage, s->insert_msg_)) return *e;
+  {
+    // Multi-row forms: one statement (cursor setup, VDBE dispatch) per
+    // kMultiRows SENDs instead of per SEND.
+    std::string many = kInsertMessage, pend = "INSERT OR IGNORE INTO pending_delivery(uid, message_id) VALUES (?, ?)";
+    for (int i = 1; i < kMultiRows; ++i) {
+      many += ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      pend += ",(?, ?)";
+    }
+    if (auto e = prep(many.c_str(), s->insert_msg_many_)) return *e;
+    if (auto e = prep(pend.c_str(), s->insert_pending_many_)) return *e;
+  }
+  if (auto e = prep("INSERT OR IGNORE INTO pending_delivery(uid, message_id) VALUES (?, ?)", s->insert_pending_)) return *e;
+  if (auto e = prep("DELETE FROM pending_delivery WHERE uid = ? AND message_id = ?", s->delete_pending_)) return *e;
+  std::string sel = std::string("SELECT ") + kSelectColumns +
+                    " FROM pending_delivery p JOIN message m ON m.message_id = p.message_id "
+                    "WHERE p.uid = ? ORDER BY m.channel_type, m.channel_id, m.message_seq";
+  if (auto e = prep(sel.c_str(), s->select_pending_)) return *e;
+  return s;
+}
+
+SqliteStore::~SqliteStore() {
+  stop();
+  for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_, insert_msg_many_,
+                   insert_pending_many_})
+    sqlite3_finalize(ST(st));
+  if (db_) sqlite3_close(DB(db_));
+}
+
+Status SqliteStore::load_heads(const std::function<void(const ChannelHead&)>& each) {
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(DB(db_),
+                     "SELECT channel_id, channel_type, MAX(message_seq) FROM message GROUP BY channel_id, channel_type",
+                     -1, &st, nullptr);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    ChannelHead h;
+    h.channel_id = column_text(st, 0);
+    h.channel_type = static_cast<uint8_t>(sqlite3_column_int(st, 1));
+    h.last_seq = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
+    each(h);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return env_error(std::string("store: reading channels: ") + sqlite3_errmsg(DB(db_)));
+  return std::nullopt;
+}
+
+Status SqliteStore::load_dedup(const std::function<void(const DedupRow&)>& each) {
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(DB(db_),
+                     "SELECT channel_id, channel_type, from_uid, client_msg_no, message_id, message_seq, payload_hash "
+                     "FROM message WHERE client_msg_no <> ''",
+                     -1, &st, nullptr);
+  int rc;
+  DedupRow r;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    r.channel_id = column_text(st, 0);
+    r.channel_type = static_cast<uint8_t>(sqlite3_column_int(st, 1));
+    r.from_uid = column_text(st, 2);
+    r.client_msg_no = column_text(st, 3);
+    r.message_id = sqlite3_column_int64(st, 4);
+    r.message_seq = static_cast<uint64_t>(sqlite3_column_int64(st, 5));
+    unhex32(column_text(st, 6), r.payload_hash);
+    each(r);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return env_error(std::string("store: reading idempotency keys: ") + sqlite3_errmsg(DB(db_)));
+  return std::nullopt;
+}
+
+Result<int64_t> SqliteStore::max_message_id() {
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(DB(db_), "SELECT COALESCE(MAX(message_id), 0) FROM message", -1, &st, nullptr);
+  int64_t v = 0;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW) return env_error(std::string("store: ") + sqlite3_errmsg(DB(db_)));
+  return v;
+}
+
+Result<uint64_t> SqliteStore::message_count() {
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(DB(db_), "SELECT COUNT(*) FROM message", -1, &st, nullptr);
+  uint64_t v = 0;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) v = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW) return env_error(std::string("store: ") + sqlite3_errmsg(DB(db_)));
+  return v;
+}
+
+void SqliteStore::execute(Op& op) {
+  sqlite3* db = DB(db_);
+  auto fail = [&](const char* what) {
+    op.failed = true;
+    op.error = std::string(what) + ": " + sqlite3_errmsg(db);
+  };
+  switch (op.kind) {
+    case Op::Kind::append: {
+      const Message& m = op.message;
+      sqlite3_stmt* s = ST(insert_msg_);
+      char hash[64];
+      bind_message(s, 0, m, hash);
+      int rc = sqlite3_step(s);
+      sqlite3_reset(s);
+      if (rc != SQLITE_DONE) return fail("insert message");
+      sqlite3_stmt* p = ST(insert_pending_);
+      for (const auto& uid : op.recipients) {
+        bind_text(p, 1, uid);
+        sqlite3_bind_int64(p, 2, m.message_id);
+        rc = sqlite3_step(p);
+        sqlite3_reset(p);
+        if (rc != SQLITE_DONE) return fail("insert pending delivery");
+      }
+      return;
+    }
+    case Op::Kind::ack: {
+      sqlite3_stmt* s = ST(delete_pending_);
+      bind_text(s, 1, op.uid);
+      sqlite3_bind_int64(s, 2, op.message_id);
+      int rc = sqlite3_step(s);
+      sqlite3_reset(s);
+      if (rc != SQLITE_DONE) fail("delete pending delivery");
+      return;
+    }
+    case Op::Kind::load_pending: {
+      sqlite3_stmt* s = ST(select_pending_);
+      bind_text(s, 1, op.uid);
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) op.loaded.push_back(read_message(s));
+      sqlite3_reset(s);
+      if (rc != SQLITE_DONE) fail("load pending deliveries");
+      return;
+    }
+  }
+}
+
+bool SqliteStore::append_many(Op* ops) {
+  sqlite3* db = DB(db_);
+  sqlite3_stmt* s = ST(insert_msg_many_);
+  sqlite3_stmt* p = ST(insert_pending_many_);
+  char hashes[kMultiRows][64];
+  for (int i = 0; i < kMultiRows; ++i) bind_message(s, i * 18, ops[i].message, hashes[i]);
+  // A failing multi-row INSERT changes nothing (SQLite rolls the statement
+  // back): the caller then runs the ops one by one so only the offender fails.
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) return false;
+  for (int i = 0; i < kMultiRows; ++i) {
+    bind_text(p, 2 * i + 1, ops[i].recipients[0]);
+    sqlite3_bind_int64(p, 2 * i + 2, ops[i].message.message_id);
+  }
+  rc = sqlite3_step(p);
+  sqlite3_reset(p);
+  if (rc != SQLITE_DONE) {
+    for (int i = 0; i < kMultiRows; ++i) {
+      ops[i].failed = true;
+      ops[i].error = std::string("insert pending delivery: ") + sqlite3_errmsg(db);
+    }
+  }
+  return true;
+}
+
+void SqliteStore::apply(std::vector<Op>& batch) {
+  bool in_tx = sqlite3_exec(DB(db_), "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  for (size_t i = 0; i < batch.size();) {
+    // Runs of kMultiRows appends with one recipient each (the person-channel
+    // hot path) go in multi-row statements.
+    size_t run = 0;
+    while (run < static_cast<size_t>(kMultiRows) && i + run < batch.size() &&
+           batch[i + run].kind == Op::Kind::append && batch[i + run].recipients.size() == 1)
+      ++run;
+    if (run == static_cast<size_t>(kMultiRows) && append_many(&batch[i])) {
+      i += run;
+      continue;
+    }
+    execute(batch[i]);
+    ++i;
+  }
+  if (in_tx && sqlite3_exec(DB(db_), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string err = sqlite3_errmsg(DB(db_));
+    sqlite3_exec(DB(db_), "ROLLBACK", nullptr, nullptr, nullptr);
+    for (auto& op : batch) {
+      op.failed = true;
+      op.error = "commit: " + err;
+    }
+  }
+}
+
+}  // namespace wkit::store

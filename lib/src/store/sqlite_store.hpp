@@ -1,0 +1,38 @@
+#pragma once
+// The on-disk backend of MessageStore: one SQLite file (schema.hpp) in WAL
+// mode; each batch is one transaction (group commit: one fsync per batch with
+// `durable`).
+#include "wkit/store/message_store.hpp"
+
+namespace wkit::store {
+
+class SqliteStore final : public MessageStore {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(const Options& opts);
+  ~SqliteStore() override;
+
+  Status load_heads(const std::function<void(const ChannelHead&)>& each) override;
+  Status load_dedup(const std::function<void(const DedupRow&)>& each) override;
+  Result<int64_t> max_message_id() override;
+  Result<uint64_t> message_count() override;
+
+ private:
+  SqliteStore() = default;
+  void apply(std::vector<Op>& batch) override;
+  Status exec(const char* sql);
+  void execute(Op& op);
+  // Inserts ops[0..kMultiRows) (all appends with one recipient each) with
+  // one multi-row statement each for message and pending_delivery; false if
+  // SQLite refused (the caller then runs them one by one).
+  bool append_many(Op* ops);
+  static constexpr int kMultiRows = 16;
+  void* db_ = nullptr;  // sqlite3*
+  void* insert_msg_ = nullptr;
+  void* insert_pending_ = nullptr;
+  void* insert_msg_many_ = nullptr;
+  void* insert_pending_many_ = nullptr;
+  void* delete_pending_ = nullptr;
+  void* select_pending_ = nullptr;
+};
+
+}  // namespace wkit::store
