@@ -61,15 +61,11 @@ void FieldMap::index() {
     if (by_len_[n].second == 0) by_len_[n].first = static_cast<uint8_t>(i);
     by_len_[n].second = static_cast<uint8_t>(i + 1);
   }
+  words_.clear();
+  for (auto& [n, f] : names_) words_.push_back(words_of(n));
 }
 
-Field FieldMap::lookup(std::string_view key) const {
-  if (key.size() < kIndexed && names_.size() < 255) {
-    const auto [b, e] = by_len_[key.size()];
-    for (size_t i = b; i < e; ++i)
-      if (names_[i].first == key) return names_[i].second;
-    return Field::none;
-  }
+Field FieldMap::lookup_slow(std::string_view key) const {
   for (auto& [n, f] : names_)
     if (n == key) return f;
   return Field::none;
