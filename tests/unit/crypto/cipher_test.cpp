@@ -161,3 +161,28 @@ TEST(Cipher, MoveKeepsItWorking) {
   ASSERT_FALSE(c.open(wire, out).has_value());
   EXPECT_EQ(out, "moved");
 }
+
+// The contexts are re-initialised per message without the key or IV (see
+// cipher.cpp): a failed open, or messages of other lengths in between, must
+// not leak state into the next message.
+TEST(Cipher, EachMessageStartsFromTheSessionIv) {
+  auto c = test_cipher();
+  std::string first, again, wire_long, plain;
+  c.seal("hello", first);
+  c.seal(counting_bytes(1000), wire_long);
+  std::string raw = wc::base64_decode(wire_long).value();
+  raw[raw.size() - 17] = static_cast<char>(raw[raw.size() - 17] ^ 0x01);  // bad padding
+  EXPECT_TRUE(c.open(wc::base64_encode(raw), plain).has_value());
+  EXPECT_TRUE(plain.empty());
+  EXPECT_FALSE(c.open(wire_long, plain).has_value());
+  EXPECT_EQ(plain, counting_bytes(1000));
+  plain.clear();
+  EXPECT_FALSE(c.open(first, plain).has_value());
+  EXPECT_EQ(plain, "hello");
+  c.seal("hello", again);
+  EXPECT_EQ(again, first);
+  auto fresh = test_cipher();
+  std::string expected;
+  fresh.seal("hello", expected);
+  EXPECT_EQ(first, expected);
+}
