@@ -79,30 +79,27 @@ void Analyzer::by_client_msg_no(Record* b, Record* e) {
   for (Record* r = b; r < e; ++r)
     if ((r->kinds & kByClientMsgNo) && (r->flags & kHasClientMsgNo) && (r->flags & kHasMessageId))
       keys.push_back({grouping_hash(*r, kByClientMsgNo, static_cast<int>(scope)), static_cast<uint64_t>(r - b)});
-  bucket_sort(keys.data(), keys.data() + keys.size(), [](const KeyIndex& k) { return k.key >> 56; }, std::less<>());
   auto key = [scope](const Record& r) {
     return std::tuple(scope == Scope::global ? 0 : r.channel, scope == Scope::sender ? r.from : 0, r.cmn_hash);
   };
   std::vector<Record> run;
-  for (size_t i = 0; i < keys.size();) {
-    size_t j = i + 1;
-    while (j < keys.size() && keys[j].key == keys[i].key) ++j;
-    if (j - i > 1) {
-      run.clear();
-      for (size_t k = i; k < j; ++k) run.push_back(b[keys[k].index]);
-      std::sort(run.begin(), run.end(), [&](const Record& x, const Record& y) {
-        return std::tuple_cat(key(x), std::tie(x.message_id, x.input, x.pos)) <
-               std::tuple_cat(key(y), std::tie(y.message_id, y.input, y.pos));
-      });
-      for (size_t a = 0; a < run.size();) {
-        size_t c = a + 1;
-        while (c < run.size() && key(run[c]) == key(run[a])) ++c;
-        group_client_msg_no(run.data() + a, run.data() + c);
-        a = c;
-      }
-    }
-    i = j;
-  }
+  // The grouping hash is already mixed.
+  auto hash = [](const KeyIndex& k) { return k.key; };
+  for_each_repeated(keys.data(), keys.data() + keys.size(), hash, hash, std::less<>(),
+                    [&](const KeyIndex* i, const KeyIndex* j) {
+                      run.clear();
+                      for (const KeyIndex* k = i; k < j; ++k) run.push_back(b[k->index]);
+                      std::sort(run.begin(), run.end(), [&](const Record& x, const Record& y) {
+                        return std::tuple_cat(key(x), std::tie(x.message_id, x.input, x.pos)) <
+                               std::tuple_cat(key(y), std::tie(y.message_id, y.input, y.pos));
+                      });
+                      for (size_t a = 0; a < run.size();) {
+                        size_t c = a + 1;
+                        while (c < run.size() && key(run[c]) == key(run[a])) ++c;
+                        group_client_msg_no(run.data() + a, run.data() + c);
+                        a = c;
+                      }
+                    });
 }
 
 // One exact key (sorted by message_id, location): a finding if several ids.
@@ -183,47 +180,48 @@ void Analyzer::by_message_id(Record* b, Record* e) {
   for (Record* r = b; r < e; ++r)
     if ((r->kinds & kByMessageId) && (r->flags & kHasMessageId))
       keys.push_back({r->message_id, static_cast<uint64_t>(r - b)});
-  // Only equal ids need to be adjacent: bucket by a mixed byte (ids share their top bits).
-  bucket_sort(keys.data(), keys.data() + keys.size(), [](const KeyIndex& k) { return mix64(k.key) >> 56; },
-              std::less<>());
+  // Only equal ids need to be together: ids share their top bits, so they are mixed.
   std::vector<const Record*> run;
-  for (size_t a = 0; a < keys.size();) {
-    size_t c = a + 1;
-    while (c < keys.size() && keys[c].key == keys[a].key) ++c;
-    if (c - a > 1) {
-      run.clear();
-      for (size_t k = a; k < c; ++k) run.push_back(b + keys[k].index);
-      std::sort(run.begin(), run.end(), [](auto* x, auto* y) { return before(*x, *y); });
-      const Record* i = run.front();
-      bool collision = false, identical = true;
-      for (auto* r : run) {
-        collision |= r->channel != i->channel || r->cmn_hash != i->cmn_hash;
-        identical &= r->row == i->row;
-      }
-      auto& set = sets_[collision ? kMessageIdCollision : kDuplicateRow];
-      json item = json::object();
-      item["message_id"] = i->message_id;
-      item["message_idstr"] = std::to_string(i->message_id);
-      if (collision) {
-        std::vector<std::pair<uint64_t, uint64_t>> variants;
-        for (auto* r : run) variants.emplace_back(r->channel, r->cmn_hash);
-        std::sort(variants.begin(), variants.end());
-        item["variants"] = std::unique(variants.begin(), variants.end()) - variants.begin();
-      } else {
-        item["copies"] = run.size();
-        item["identical"] = identical;
-      }
-      json msgs = json::array();
-      for (auto* r : run) {
-        msgs.push_back(message(*r));
-        touch(set, *r);
-      }
-      item["messages"] = std::move(msgs);
-      set.items.push_back(std::move(item));
-      ++set.count;
-    }
-    a = c;
+  auto id = [](const KeyIndex& k) { return k.key; };
+  auto mixed = [](const KeyIndex& k) { return mix64(k.key); };
+  for_each_repeated(keys.data(), keys.data() + keys.size(), id, mixed, std::less<>(),
+                    [&](const KeyIndex* i, const KeyIndex* j) {
+                      run.clear();
+                      for (const KeyIndex* k = i; k < j; ++k) run.push_back(b + k->index);
+                      emit_message_id(run);
+                    });
+}
+
+// One message_id stored more than once (run: its records).
+void Analyzer::emit_message_id(std::vector<const Record*>& run) {
+  std::sort(run.begin(), run.end(), [](auto* x, auto* y) { return before(*x, *y); });
+  const Record* i = run.front();
+  bool collision = false, identical = true;
+  for (auto* r : run) {
+    collision |= r->channel != i->channel || r->cmn_hash != i->cmn_hash;
+    identical &= r->row == i->row;
   }
+  auto& set = sets_[collision ? kMessageIdCollision : kDuplicateRow];
+  json item = json::object();
+  item["message_id"] = i->message_id;
+  item["message_idstr"] = std::to_string(i->message_id);
+  if (collision) {
+    std::vector<std::pair<uint64_t, uint64_t>> variants;
+    for (auto* r : run) variants.emplace_back(r->channel, r->cmn_hash);
+    std::sort(variants.begin(), variants.end());
+    item["variants"] = std::unique(variants.begin(), variants.end()) - variants.begin();
+  } else {
+    item["copies"] = run.size();
+    item["identical"] = identical;
+  }
+  json msgs = json::array();
+  for (auto* r : run) {
+    msgs.push_back(message(*r));
+    touch(set, *r);
+  }
+  item["messages"] = std::move(msgs);
+  set.items.push_back(std::move(item));
+  ++set.count;
 }
 
 // Per channel: missing client_msg_no, seq anomalies, then content groups.

@@ -1,13 +1,13 @@
 #pragma once
-// Sorting millions of hashed keys: one in-place pass distributes the elements
-// into 256 buckets by a byte of the key (American flag sort), then each
-// bucket, small enough for the cache, is sorted with `comp`. Elements equal
-// under `comp` must share a byte; the result equals std::sort's whenever the
-// byte is monotone in `comp` (e.g. the top byte of the primary key).
+// Grouping millions of hashed keys: one in-place pass distributes the
+// elements into 256 buckets by a byte of the key (American flag sort), so
+// that each bucket's work fits the cache.
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
+#include <vector>
 
 namespace wkit::audit {
 
@@ -30,11 +30,51 @@ std::array<size_t, 257> bucket_distribute(T* first, T* last, Byte byte_of) {
   return start;
 }
 
-template <class T, class Byte, class Comp>
-void bucket_sort(T* first, T* last, Byte byte_of, Comp comp) {
-  if (last - first < (1 << 14)) return std::sort(first, last, comp);
-  const auto start = bucket_distribute(first, last, byte_of);
-  for (size_t b = 0; b < 256; ++b) std::sort(first + start[b], first + start[b + 1], comp);
+// Calls group(first, last) for every run of two or more elements with equal
+// key(e), the run's elements next to each other and sorted by `comp` (which
+// must order by key first); the other elements end up in unspecified order.
+// Sorting everything finds the same runs, but most keys are unique: here each
+// bucket costs two passes over a hash table that fits the cache, and only the
+// repeated keys are sorted. `mixed(e)`: a well-mixed 64-bit hash of key(e)
+// (its top byte picks the bucket, its low bits the slot).
+template <class T, class Key, class Mixed, class Comp, class Group>
+void for_each_repeated(T* first, T* last, Key key, Mixed mixed, Comp comp, Group group) {
+  struct Slot {
+    uint64_t key;
+    uint64_t count;  // 0: empty
+  };
+  std::vector<Slot> table;
+  auto one_bucket = [&](T* bf, T* bl) {
+    const size_t n = static_cast<size_t>(bl - bf);
+    if (n < 2) return;
+    size_t size = 16;
+    while (size < 2 * n) size *= 2;
+    table.assign(size, Slot{0, 0});
+    const size_t mask = size - 1;
+    auto slot = [&](const T& e) -> Slot& {
+      const uint64_t k = key(e);
+      for (size_t i = mixed(e) & mask;; i = (i + 1) & mask)
+        if (table[i].count == 0 || table[i].key == k) return table[i];
+    };
+    bool repeated = false;
+    for (T* e = bf; e < bl; ++e) {
+      Slot& s = slot(*e);
+      s.key = key(*e);
+      repeated |= ++s.count == 2;
+    }
+    if (!repeated) return;
+    T* m = std::partition(bf, bl, [&](const T& e) { return slot(e).count > 1; });
+    std::sort(bf, m, comp);
+    for (T* i = bf; i < m;) {
+      T* j = i + 1;
+      while (j < m && key(*j) == key(*i)) ++j;
+      group(i, j);
+      i = j;
+    }
+  };
+  if (last - first < (1 << 14)) return one_bucket(first, last);
+  const auto start = bucket_distribute(first, last, [&](const T& e) { return mixed(e) >> 56; });
+  for (size_t b = 0; b < 256; ++b) one_bucket(first + start[b], first + start[b + 1]);
 }
 
 }  // namespace wkit::audit

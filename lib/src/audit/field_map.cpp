@@ -40,33 +40,41 @@ Result<FieldMap> FieldMap::make(const std::vector<std::pair<std::string, std::st
     Field f;
     field_from_name(field, f);
     mapped[static_cast<int>(f)] = true;
-    m.names_.emplace_back(col, f);
+    m.given_.emplace_back(col, f);
   }
   for (int i = 0; i < kFieldCount; ++i)
-    if (!mapped[i]) m.names_.emplace_back(kNames[i], static_cast<Field>(i));
+    if (!mapped[i]) m.given_.emplace_back(kNames[i], static_cast<Field>(i));
   for (auto& [f, n] : extra_defaults)
-    if (!mapped[static_cast<int>(f)]) m.names_.emplace_back(n, f);
+    if (!mapped[static_cast<int>(f)]) m.given_.emplace_back(n, f);
   m.index();
   return m;
 }
 
-// Every key of every record is looked up: only names of its length are compared.
 void FieldMap::index() {
-  given_ = names_;
-  std::stable_sort(names_.begin(), names_.end(), [](auto& a, auto& b) { return a.first.size() < b.first.size(); });
-  by_len_.fill({0, 0});
-  for (size_t i = 0; i < names_.size() && i < 255; ++i) {
-    const size_t n = names_[i].first.size();
-    if (n >= kIndexed) continue;
-    if (by_len_[n].second == 0) by_len_[n].first = static_cast<uint8_t>(i);
-    by_len_[n].second = static_cast<uint8_t>(i + 1);
+  size_t size = 64;
+  while (size < 4 * given_.size()) size *= 2;
+  slots_.assign(size, Slot{});
+  mask_ = size - 1;
+  long_.clear();
+  for (auto& [name, f] : given_) {
+    if (name.size() > 16) {
+      long_.emplace_back(name, f);
+      continue;
+    }
+    if (lookup(name) != Field::none) continue;  // an earlier mapping of the same name wins
+    Slot s;
+    std::memcpy(&s.lo, name.data(), std::min<size_t>(name.size(), 8));
+    if (name.size() > 8) std::memcpy(&s.hi, name.data() + 8, name.size() - 8);
+    s.len = name.size();
+    s.field = f;
+    size_t i = slot_of(s.lo, s.hi, s.len) & mask_;
+    while (slots_[i].field != Field::none) i = (i + 1) & mask_;
+    slots_[i] = s;
   }
-  words_.clear();
-  for (auto& [n, f] : names_) words_.push_back(words_of(n));
 }
 
-Field FieldMap::lookup_slow(std::string_view key) const {
-  for (auto& [n, f] : names_)
+Field FieldMap::lookup_long(std::string_view key) const {
+  for (auto& [n, f] : long_)
     if (n == key) return f;
   return Field::none;
 }

@@ -1,7 +1,9 @@
 // JSON message parsing with simdjson's builtin (baseline) implementation.
 #include <simdjson.h>
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 #include "wkit/audit/json_message.hpp"
 

@@ -6,7 +6,9 @@
 #endif
 #include <simdjson.h>
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 #include "wkit/audit/json_message.hpp"
 

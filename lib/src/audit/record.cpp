@@ -6,15 +6,6 @@
 
 namespace wkit::audit {
 
-uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
 uint64_t hash_bytes(std::string_view s, uint64_t seed) {
   // libstdc++'s string hash is a 64-bit Murmur variant; stable for a given
   // build, which is all spill files and shard reports of one wkit need.

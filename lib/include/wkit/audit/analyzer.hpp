@@ -43,6 +43,7 @@ class Analyzer {
   void group_client_msg_no(Record* b, Record* e);
   void emit_duplicate(const Record* b, const Record* e);
   void by_message_id(Record* b, Record* e);
+  void emit_message_id(std::vector<const Record*>& run);
   void by_channel(Record* b, Record* e);
   static void sort_channel_order(Record* b, Record* e);
   void channels(Record* b, Record* e);       // sorts, then walks

@@ -1,7 +1,6 @@
 #pragma once
 // Which input key/column feeds which message field. Defaults are the
 // WuKongIM HTTP API names (WIRE.md 6); `--map FIELD=COLUMN` renames.
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -25,55 +24,39 @@ class FieldMap {
   // `defaults`: extra (field, name) pairs a format adds (e.g. SQLite `content`).
   static Result<FieldMap> make(const std::vector<std::pair<std::string, std::string>>& maps,
                                const std::vector<std::pair<Field, std::string>>& extra_defaults = {});
-  // Called for every key of every record: names of the key's length are
-  // compared as two (overlapping) word loads each, no memcmp call.
   Field lookup(std::string_view key) const {
-    if (key.size() < kIndexed && names_.size() < 255) {
-      const auto [b, e] = by_len_[key.size()];
-      if (b == e) return Field::none;
-      const Words w = words_of(key);
-      for (size_t i = b; i < e; ++i)
-        if (words_[i].head == w.head && words_[i].tail == w.tail &&
-            (key.size() <= 16 || names_[i].first == key))
-          return names_[i].second;
-      return Field::none;
+    if (key.size() > 16) return lookup_long(key);
+    uint64_t w[2] = {0, 0};
+    std::memcpy(w, key.data(), key.size());
+    return lookup16(w[0], w[1], key.size());
+  }
+  // Called for every key of every record: a key of n <= 16 bytes given as
+  // two little-endian words, zero-padded. One hash, usually one compare.
+  Field lookup16(uint64_t lo, uint64_t hi, size_t n) const {
+    for (size_t i = slot_of(lo, hi, n) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.field == Field::none) return Field::none;
+      if (s.lo == lo && s.hi == hi && s.len == n) return s.field;
     }
-    return lookup_slow(key);
   }
   // Every name that feeds field f.
   std::vector<std::string> names_of(Field f) const;
 
  private:
-  // The first and the last 8 bytes (4 or 1 for short names, zero-extended):
-  // equal words and length mean equal names up to 16 bytes.
-  struct Words {
-    uint64_t head = 0, tail = 0;
+  struct Slot {
+    uint64_t lo = 0, hi = 0;
+    size_t len = 0;
+    Field field = Field::none;  // none: empty
   };
-  static Words words_of(std::string_view s) {
-    Words w;
-    const size_t n = s.size();
-    if (n >= 8) {
-      std::memcpy(&w.head, s.data(), 8);
-      std::memcpy(&w.tail, s.data() + n - 8, 8);
-    } else if (n >= 4) {
-      uint32_t h, t;
-      std::memcpy(&h, s.data(), 4);
-      std::memcpy(&t, s.data() + n - 4, 4);
-      w.head = h;
-      w.tail = t;
-    } else {
-      for (size_t i = 0; i < n; ++i) w.head |= uint64_t(static_cast<unsigned char>(s[i])) << (8 * i);
-    }
-    return w;
+  static size_t slot_of(uint64_t lo, uint64_t hi, size_t n) {
+    return static_cast<size_t>(((lo * 0x9e3779b97f4a7c15ULL) ^ ((hi + n) * 0xc2b2ae3d27d4eb4fULL)) >> 40);
   }
-  Field lookup_slow(std::string_view key) const;
+  Field lookup_long(std::string_view key) const;
   void index();
-  std::vector<Words> words_;  // of names_[i]
   std::vector<std::pair<std::string, Field>> given_;  // in precedence order
-  std::vector<std::pair<std::string, Field>> names_;  // the same by length, then precedence
-  // names_[by_len_[n].first .. by_len_[n].second) have length n (< kIndexed).
-  static constexpr size_t kIndexed = 64;
-  std::array<std::pair<uint8_t, uint8_t>, kIndexed> by_len_{};
+  std::vector<Slot> slots_;  // names of up to 16 bytes (a name's first entry wins); at most 1/4 used
+  size_t mask_ = 0;
+  std::vector<std::pair<std::string, Field>> long_;  // longer names, in precedence order
 };
 
 // Parses --map values (FIELD=COLUMN) and checks FIELD; "table" is allowed too.

@@ -58,7 +58,14 @@ struct RawFields {
 };
 
 uint64_t hash_bytes(std::string_view s, uint64_t seed = 0);
-uint64_t mix64(uint64_t x);
+inline uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
 inline uint64_t hash_combine(uint64_t a, uint64_t b) { return mix64(a ^ (mix64(b) + 0x9e3779b97f4a7c15ULL)); }
 uint64_t channel_key(std::string_view channel_id, int64_t channel_type);
 
