@@ -97,37 +97,50 @@ void ServerHub::on_open(ServerSession& s) {
   }
   by_uid_[s.uid()].push_back(s.id());
   // Offline messages: what was stored for this uid and never acked.
-  store::Op op;
-  op.kind = store::Op::Kind::load_pending;
+  store::Op& op = next_op(store::Op::Kind::load_pending);
   op.uid = s.uid();
   op.tag = s.id();
-  submit(std::move(op));
 }
 
-void ServerHub::submit(store::Op op) {
-  outbox_.push_back(std::move(op));
+store::Op& ServerHub::next_op(store::Op::Kind kind) {
+  if (outbox_.capacity() == 0 && !buffers_.empty()) {
+    outbox_.swap(buffers_.back());
+    buffers_.pop_back();
+  }
+  while (!returned_.empty() && returned_.back().empty()) {
+    if (buffers_.size() < 4) buffers_.push_back(std::move(returned_.back()));
+    returned_.pop_back();
+  }
+  if (returned_.empty()) {
+    outbox_.emplace_back();
+  } else {
+    outbox_.push_back(std::move(returned_.back().back()));
+    returned_.back().pop_back();
+    --returned_ops_;
+  }
+  store::Op& op = outbox_.back();
+  op.kind = kind;
+  op.recipients.clear();
+  op.uid.clear();
+  op.message_id = 0;
+  op.tag = 0;
+  op.ref = 0;
+  op.failed = false;
+  op.error.clear();
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
     schedule_flush_();
   }
-}
-
-store::Op ServerHub::recycled_op() {
-  if (spare_.empty()) return store::Op{};
-  store::Op op = std::move(spare_.back());
-  spare_.pop_back();
   return op;
 }
 
-void ServerHub::recycle(store::Op&& op) {
+void ServerHub::keep_for_reuse(std::vector<store::Op>&& batch) {
   // Enough for a few full group commits; beyond that, let memory go.
-  constexpr size_t kMaxSpare = 16384;
-  if (op.kind != store::Op::Kind::append || spare_.size() >= kMaxSpare) return;
-  op.recipients.clear();
-  op.ref = 0;
-  op.failed = false;
-  op.error.clear();
-  spare_.push_back(std::move(op));
+  constexpr size_t kMaxReturnedOps = 16384;
+  if (returned_ops_ + batch.size() > kMaxReturnedOps) return;
+  for (auto& op : batch) std::vector<store::Message>().swap(op.loaded);  // offline loads can be big
+  returned_ops_ += batch.size();
+  returned_.push_back(std::move(batch));
 }
 
 void ServerHub::flush() {
@@ -203,8 +216,7 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   uint64_t seq = ++heads_[head_key_];
   int64_t id = ids_.next_at(std::max(now.wall_ms, id_floor_ms_));
 
-  store::Op op = recycled_op();
-  op.kind = store::Op::Kind::append;
+  store::Op& op = next_op(store::Op::Kind::append);
   op.tag = s.id();
   op.ref = entry ? uint64_t{entry_id} + 1 : 0;
   store::Message& m = op.message;
@@ -232,7 +244,6 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
     entry->hash = hash;
   }
   ++inflight_;
-  submit(std::move(op));
 }
 
 void ServerHub::answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
@@ -292,8 +303,8 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
         if (op.failed) note("store_error", {{"uid", op.uid}, {"message_id", op.message_id}, {"error", op.error}});
         break;
     }
-    recycle(std::move(op));
   }
+  keep_for_reuse(std::move(batch));
 }
 
 void ServerHub::deliver_stored(const store::Message& m, uint64_t skip_conn) {
@@ -354,11 +365,9 @@ void ServerHub::on_recvack(ServerSession& s, int64_t message_id, uint64_t messag
   ++stats_.recvacks;
   if (events_)
     note("recvack", {{"conn", s.id()}, {"uid", s.uid()}, {"message_id", message_id}, {"message_seq", message_seq}});
-  store::Op op;
-  op.kind = store::Op::Kind::ack;
+  store::Op& op = next_op(store::Op::Kind::ack);
   op.uid = s.uid();
   op.message_id = message_id;
-  submit(std::move(op));
 }
 
 void ServerHub::on_connect(ServerSession& s, const session::ConnectInfo& c) {

@@ -201,12 +201,14 @@ void MemoryStore::load_pending(Op& op) {
   for (uint32_t i : order) op.loaded.push_back(to_message(records_[i]));
 }
 
-void MemoryStore::apply(std::vector<Op>& batch) {
-  for (Op& op : batch) {
-    switch (op.kind) {
-      case Op::Kind::append: append(op); break;
-      case Op::Kind::ack: ack(op); break;
-      case Op::Kind::load_pending: load_pending(op); break;
+void MemoryStore::apply(std::vector<std::vector<Op>>& batches) {
+  for (auto& batch : batches) {
+    for (Op& op : batch) {
+      switch (op.kind) {
+        case Op::Kind::append: append(op); break;
+        case Op::Kind::ack: ack(op); break;
+        case Op::Kind::load_pending: load_pending(op); break;
+      }
     }
   }
 }

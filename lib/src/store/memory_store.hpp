@@ -76,7 +76,7 @@ class MemoryStore final : public MessageStore {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
-  void apply(std::vector<Op>& batch) override;
+  void apply(std::vector<std::vector<Op>>& batches) override;
   void append(Op& op);
   void ack(const Op& op);
   void load_pending(Op& op);

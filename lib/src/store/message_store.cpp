@@ -49,7 +49,8 @@ void MessageStore::submit(Op op) {
   std::lock_guard lk(mu_);
   if (stopping_) return;
   bool was_empty = queue_.empty();
-  queue_.push_back(std::move(op));
+  if (was_empty) queue_.emplace_back();
+  queue_.back().push_back(std::move(op));
   if (was_empty) cv_.notify_one();
 }
 
@@ -59,8 +60,7 @@ void MessageStore::submit(std::vector<Op>& ops) {
     std::lock_guard lk(mu_);
     if (!stopping_) {
       bool was_empty = queue_.empty();
-      if (was_empty) queue_.swap(ops);
-      else for (auto& op : ops) queue_.push_back(std::move(op));
+      queue_.push_back(std::move(ops));
       if (was_empty) cv_.notify_one();
     }
   }
@@ -78,18 +78,19 @@ void MessageStore::stop() {
 }
 
 void MessageStore::run() {
-  std::vector<Op> batch;
+  std::vector<std::vector<Op>> batches;
   for (;;) {
     {
       std::unique_lock lk(mu_);
       cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) return;
-      batch.swap(queue_);
+      batches.swap(queue_);
     }
-    apply(batch);
+    apply(batches);
     ++transactions_;
-    if (done_) done_(std::move(batch));
-    batch.clear();
+    for (auto& b : batches)
+      if (done_) done_(std::move(b));
+    batches.clear();
   }
 }
 

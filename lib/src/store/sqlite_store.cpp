@@ -362,8 +362,22 @@ bool SqliteStore::append_many(Op* ops) {
   return true;
 }
 
-void SqliteStore::apply(std::vector<Op>& batch) {
+void SqliteStore::apply(std::vector<std::vector<Op>>& batches) {
   bool in_tx = sqlite3_exec(DB(db_), "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  for (auto& batch : batches) apply_in_transaction(batch);
+  if (in_tx && sqlite3_exec(DB(db_), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string err = sqlite3_errmsg(DB(db_));
+    sqlite3_exec(DB(db_), "ROLLBACK", nullptr, nullptr, nullptr);
+    for (auto& batch : batches) {
+      for (auto& op : batch) {
+        op.failed = true;
+        op.error = "commit: " + err;
+      }
+    }
+  }
+}
+
+void SqliteStore::apply_in_transaction(std::vector<Op>& batch) {
   for (size_t i = 0; i < batch.size();) {
     // Runs of kMultiRows appends with one recipient each (the person-channel
     // hot path) go in multi-row statements.
@@ -377,14 +391,6 @@ void SqliteStore::apply(std::vector<Op>& batch) {
     }
     execute(batch[i]);
     ++i;
-  }
-  if (in_tx && sqlite3_exec(DB(db_), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    std::string err = sqlite3_errmsg(DB(db_));
-    sqlite3_exec(DB(db_), "ROLLBACK", nullptr, nullptr, nullptr);
-    for (auto& op : batch) {
-      op.failed = true;
-      op.error = "commit: " + err;
-    }
   }
 }
 

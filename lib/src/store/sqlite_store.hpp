@@ -18,8 +18,9 @@ class SqliteStore final : public MessageStore {
 
  private:
   SqliteStore() = default;
-  void apply(std::vector<Op>& batch) override;
+  void apply(std::vector<std::vector<Op>>& batches) override;
   Status exec(const char* sql);
+  void apply_in_transaction(std::vector<Op>& batch);
   void execute(Op& op);
   // Inserts ops[0..kMultiRows) (all appends with one recipient each) with
   // one multi-row statement each for message and pending_delivery; false if

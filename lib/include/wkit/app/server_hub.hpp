@@ -73,11 +73,12 @@ class ServerHub final : public session::ServerHooks {
  private:
   using DedupEntry = DedupIndex::Entry;
 
-  void submit(store::Op op);
-  // Append ops come back from the store with their strings' capacity: reusing
-  // them keeps the SEND path free of allocations once warm.
-  store::Op recycled_op();
-  void recycle(store::Op&& op);
+  // A cleared op at the end of outbox_, flushed to the store soon. Ops
+  // circulate in whole vectors (outbox_ -> store -> on_committed ->
+  // returned_ -> outbox_) and keep their strings' and vectors' capacity, so
+  // once warm a SEND neither allocates nor moves more than one op.
+  store::Op& next_op(store::Op::Kind kind);
+  void keep_for_reuse(std::vector<store::Op>&& batch);
   void deliver_stored(const store::Message& m, uint64_t skip_conn);
   void deliver_to(Peer& p, const store::Message& m);
   void answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
@@ -98,7 +99,9 @@ class ServerHub final : public session::ServerHooks {
   std::unordered_map<std::string, uint64_t> heads_;                 // type\x1fchannel -> last seq
   DedupIndex dedup_;
   std::vector<store::Op> outbox_;
-  std::vector<store::Op> spare_;             // recycled append ops
+  std::vector<std::vector<store::Op>> returned_;  // committed batches whose ops are reused
+  size_t returned_ops_ = 0;
+  std::vector<std::vector<store::Op>> buffers_;   // emptied vectors, reused as outbox_
   std::vector<std::string> recipients_;      // reused per SEND
   bool flush_scheduled_ = false;
   uint64_t inflight_ = 0;

@@ -110,11 +110,13 @@ class MessageStore {
   virtual Result<int64_t> max_message_id() = 0;
   virtual Result<uint64_t> message_count() = 0;
 
-  // Starts the store thread; `done` receives each applied batch.
+  // Starts the store thread; `done` receives each submitted vector once it is
+  // applied (committed), in submit order.
   void start(BatchDone done);
   // Queues one op (thread-safe). Ignored after stop().
   void submit(Op op);
-  // Queues many ops at once (one lock); `ops` is left empty.
+  // Queues many ops at once (one lock, no op moved); `ops` is left empty. The
+  // vector comes back whole in a `done` callback.
   void submit(std::vector<Op>& ops);
   // Applies everything queued, delivers the last batch, joins the thread.
   void stop();
@@ -124,10 +126,11 @@ class MessageStore {
 
  protected:
   MessageStore() = default;
-  // Applies one batch in queue order, setting `failed`/`error` on the ops
-  // that could not be applied (the SQLite backend: one transaction). Runs on
+  // Applies everything queued since the last call, vector by vector in
+  // queue order, setting `failed`/`error` on the ops that could not be
+  // applied (the SQLite backend: one transaction for all of them). Runs on
   // the store thread. A backend's destructor must call stop() first.
-  virtual void apply(std::vector<Op>& batch) = 0;
+  virtual void apply(std::vector<std::vector<Op>>& batches) = 0;
   std::string path_;
 
  private:
@@ -135,7 +138,7 @@ class MessageStore {
   BatchDone done_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Op> queue_;
+  std::vector<std::vector<Op>> queue_;  // as submitted: ops never move between vectors
   bool stopping_ = false;
   std::thread thread_;
   uint64_t transactions_ = 0;
