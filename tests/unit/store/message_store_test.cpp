@@ -444,3 +444,37 @@ TEST(Store, InMemoryKeepsNoFile) {
   EXPECT_FALSE(run_ops(**s, std::move(ops))[0].failed);
   EXPECT_FALSE(fs::exists(t.path / "data"));
 }
+
+// Files from builds before the index's column order changed keep their
+// index (same name, same uniqueness) and go on refusing a repeated key.
+TEST(Store, OlderIndexColumnOrderKeepsWorking) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  { ASSERT_TRUE(MessageStore::open(o).ok()); }
+  sqlite3* db = nullptr;
+  sqlite3_open((t.path / kDbFileName).c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX message_idempotency_idx; CREATE UNIQUE INDEX message_idempotency_idx ON "
+                         "message(channel_id, channel_type, from_uid, client_msg_no) WHERE client_msg_no <> ''",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  std::vector<Op> ops(2);
+  ops[0].message = msg("a@b", 1, 1, "a", "same", "x");
+  ops[1].message = msg("a@b", 2, 2, "a", "same", "x");
+  auto got = run_ops(**s, std::move(ops));
+  EXPECT_FALSE(got[0].failed) << got[0].error;
+  EXPECT_TRUE(got[1].failed);
+  s->reset();
+  sqlite3_open((t.path / kDbFileName).c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'message_idempotency_idx'", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  std::string sql = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_NE(sql.find("channel_id, channel_type, from_uid, client_msg_no"), std::string::npos) << sql;
+}

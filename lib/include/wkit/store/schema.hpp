@@ -49,9 +49,14 @@ CREATE TABLE IF NOT EXISTS message (
 
 // Created only when the server runs with --dedup on: the idempotency key of
 // WuKongIM 3.x. (Partial: empty client_msg_no is never de-duplicated.)
+// client_msg_no leads: it is the part that differs between keys (a random
+// UUID), so the comparisons of an insert stop at the first column instead of
+// walking channel and sender first; this index is most of the store
+// thread's work (docs/benchmarks.md). Files made with the older column order
+// keep their index; both enforce the same uniqueness.
 inline constexpr const char* kDedupIndexSql = R"sql(
 CREATE UNIQUE INDEX IF NOT EXISTS message_idempotency_idx
-  ON message(channel_id, channel_type, from_uid, client_msg_no) WHERE client_msg_no <> '';
+  ON message(client_msg_no, from_uid, channel_id, channel_type) WHERE client_msg_no <> '';
 )sql";
 
 // Per-recipient delivery state: rows exist until the recipient acks.
