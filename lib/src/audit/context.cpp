@@ -99,6 +99,10 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
   r.timestamp = f.timestamp;
   r.channel = channel_key(f.channel_id, f.channel_type);
   r.from = hash_bytes(f.from_uid);
+  // The name sets outgrow the cache that the parsed text streams through:
+  // their slots are loaded while the other fields are hashed.
+  seen_channels_.prefetch(r.channel);
+  seen_senders_.prefetch(r.from);
   r.payload = hash_bytes(f.payload, 0x70);
   if (f.message_id && *f.message_id != 0) {
     r.message_id = *f.message_id;

@@ -96,6 +96,20 @@ void release_mapped(const TextChunk& c) {
   if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
 }
 
+// Maps a chunk's pages in one call, where the kernel can (5.14+): a page
+// fault per 16 pages cost more than the newline count that touches them first.
+void populate(const char* p, size_t n) {
+#if defined(MADV_POPULATE_READ)
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t b = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
+  const uintptr_t e = reinterpret_cast<uintptr_t>(p) + n;
+  ::madvise(reinterpret_cast<void*>(b), e - b, MADV_POPULATE_READ);  // failing only costs the faults
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
 // Chunks that point into the mapped file; only a tail too close to the end
 // for the parser's padding (or without a final newline) is copied.
 Status produce_mapped_chunks(std::string_view file, PeekableInput& in, ChunkSink& sink,
@@ -120,6 +134,7 @@ Status produce_mapped_chunks(std::string_view file, PeekableInput& in, ChunkSink
       chunk.size = chunk.data.size();
       chunk.data.append(kChunkPadding, ' ');
     }
+    populate(file.data() + pos, cut);
     line += count_newlines(file.data() + pos, cut);
     pos += cut;
     in.count_mapped(cut);

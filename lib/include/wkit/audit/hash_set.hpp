@@ -23,6 +23,10 @@ class HashSet64 {
       }
     }
   }
+  // Starts loading the slot of `h` (insert() soon after will not wait for it).
+  void prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[(h == 0 ? 1 : h) & (slots_.size() - 1)]);
+  }
   size_t size() const { return used_; }
 
  private:
