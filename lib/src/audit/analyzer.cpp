@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -13,7 +14,7 @@ namespace wkit::audit {
 using nlohmann::json;
 
 namespace {
-uint64_t where_key(const Record& r) { return (uint64_t(r.input) << 48) ^ r.pos; }
+std::pair<uint16_t, uint64_t> where_key(const Record& r) { return {r.input, r.pos}; }
 bool before(const Record& a, const Record& b) {
   return std::tie(a.input, a.pos) < std::tie(b.input, b.pos);
 }
@@ -43,7 +44,7 @@ json Analyzer::message(const Record& r) {
   if (r.flags & kDeleted) m["is_deleted"] = true;
   m["location"] = ctx_.location(r.input, r.pos);
   m["input"] = r.input;
-  m["pos"] = r.pos;
+  m["pos"] = ctx_.position(r.input, r.pos);
   return m;
 }
 
@@ -366,7 +367,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
     }
 
     // absorbed_duplicate, iOS rule: a deleted row `<no>-<seq>` beside a row `<no>`.
-    std::unordered_set<uint64_t> absorbed;
+    std::set<std::pair<uint16_t, uint64_t>> absorbed;
     bool any_deleted = false;
     for (Record* k = cb; k < ce; ++k) any_deleted |= (k->flags & kDeleted) != 0;
     if (any_deleted) {
@@ -404,7 +405,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
 }
 
 // Within one channel: same sender and payload close in time.
-void Analyzer::channel_content(Record* b, Record* e, const std::unordered_set<uint64_t>& absorbed) {
+void Analyzer::channel_content(Record* b, Record* e, const std::set<std::pair<uint16_t, uint64_t>>& absorbed) {
   std::sort(b, e, [](const Record& x, const Record& y) {
     return std::tie(x.from, x.payload, x.timestamp, x.input, x.pos) <
            std::tie(y.from, y.payload, y.timestamp, y.input, y.pos);

@@ -1,6 +1,6 @@
 #include "wkit/audit/byte_input.hpp"
 
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -197,25 +197,31 @@ Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& pa
   return p;
 }
 
-PeekableInput::~PeekableInput() {
-  if (map_) ::munmap(map_, map_size_);
-}
+PeekableInput::~PeekableInput() = default;
 
-std::optional<std::string_view> PeekableInput::map_file() {
-  if (fd_ < 0 || read_any_ || raw_size_ == 0) return std::nullopt;
-  if (!map_) {
-    void* m = ::mmap(nullptr, raw_size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-    if (m == MAP_FAILED) {
-      fd_ = -1;
-      return std::nullopt;
-    }
-    ::madvise(m, raw_size_, MADV_SEQUENTIAL);
-    map_ = m;
-    map_size_ = raw_size_;
+bool PeekableInput::positional() {
+  if (fd_ < 0 || read_any_ || raw_size_ == 0) return false;
+  if (!positional_) {
+    positional_ = true;
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
     // The bytes peeked for detection were read from the file: count them once.
     if (consumed_) consumed_->fetch_sub(std::min<uint64_t>(consumed_->load(), in_->raw_bytes_read()));
   }
-  return std::string_view(static_cast<const char*>(map_), map_size_);
+  return true;
+}
+
+Result<size_t> PeekableInput::read_at(char* buf, size_t n, uint64_t offset) const {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Error::input(name_ + ": read error: " + std::strerror(errno));
+    }
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  return done;
 }
 
 Result<std::string_view> PeekableInput::peek(size_t n) {

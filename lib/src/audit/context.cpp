@@ -26,7 +26,15 @@ AuditContext::AuditContext(AuditOptions opts)
       strings(temp_dir_of(options)),
       store(record_budget(options), temp_dir_of(options), options.scope) {}
 
+uint64_t AuditContext::position(uint16_t input, uint64_t pos) const {
+  if (!(pos & kDeferredLine) || input >= inputs.size()) return pos;
+  const auto& firsts = inputs[input].chunk_first_lines;
+  const uint64_t chunk = (pos & ~kDeferredLine) >> 32;
+  return chunk < firsts.size() ? firsts[chunk] + (pos & 0xffffffffULL) : pos;
+}
+
 std::string AuditContext::location(uint16_t input, uint64_t pos) const {
+  pos = position(input, pos);
   if (input >= inputs.size()) return "?:" + std::to_string(pos);
   const auto& in = inputs[input];
   if (!in.table.empty()) return in.name + ":" + in.table + ":" + std::to_string(pos);
@@ -67,12 +75,20 @@ void AuditContext::malformed(uint16_t input, uint64_t pos, std::string message) 
 
 void AuditContext::fail(Error e) {
   std::lock_guard lk(mu);
-  if (!failure_) failure_ = std::move(e);
+  if (!failure_ && !failed_line_) failure_ = std::move(e);
+  failed_.store(true);
+}
+
+void AuditContext::fail_malformed(uint16_t input, uint64_t pos, std::string message) {
+  std::lock_guard lk(mu);
+  if (!failure_ && !failed_line_) failed_line_ = MalformedLine{input, pos, std::move(message)};
   failed_.store(true);
 }
 
 std::optional<Error> AuditContext::failure() {
   std::lock_guard lk(mu);
+  if (!failure_ && failed_line_)
+    failure_ = Error::input(location(failed_line_->input, failed_line_->pos) + ": " + failed_line_->message);
   return failure_;
 }
 
@@ -140,7 +156,7 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
 void RecordBuilder::malformed(uint64_t pos, std::string message) {
   ++malformed_;
   if (ctx_.options.strict) {
-    ctx_.fail(Error::input(ctx_.location(input_, pos) + ": " + message));
+    ctx_.fail_malformed(input_, pos, std::move(message));
     return;
   }
   ctx_.malformed(input_, pos, std::move(message));

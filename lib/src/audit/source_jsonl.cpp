@@ -41,19 +41,13 @@ class JsonLinesParser final : public ChunkParser {
   JsonMessageParser json_;
 };
 
-size_t after_last_newline(const char* d, size_t n) {
-  for (size_t i = n; i > 0; --i)
-    if (d[i - 1] == '\n') return i;
-  return 0;
-}
-
 class JsonLinesSource final : public RecordSource {
  public:
   JsonLinesSource(std::unique_ptr<PeekableInput> in, FieldMap map) : in_(std::move(in)), map_(std::move(map)) {}
   std::string format() const override { return "jsonl"; }
   Status run(AuditContext& ctx, uint16_t input) override {
     return run_text_pipeline(
-        ctx, input, *in_, [&](ChunkSink& sink) { return produce_line_chunks(*in_, sink, after_last_newline); },
+        ctx, input, *in_, [&](ChunkSink& sink) { return produce_newline_chunks(*in_, sink); },
         [&] { return std::make_unique<JsonLinesParser>(map_); });
   }
 

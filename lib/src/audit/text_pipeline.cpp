@@ -1,8 +1,5 @@
 #include "wkit/audit/text_pipeline.hpp"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
@@ -87,59 +84,73 @@ uint64_t count_newlines(const char* p, size_t n) {
   return total + static_cast<uint64_t>(std::count(p, p + n, '\n'));
 }
 
-// Drops a parsed mapped chunk's whole pages from the process (they stay in
-// the page cache), so resident memory does not grow with the file.
-void release_mapped(const TextChunk& c) {
-  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t b = (reinterpret_cast<uintptr_t>(c.view) + page - 1) & ~(page - 1);
-  const uintptr_t e = (reinterpret_cast<uintptr_t>(c.view) + c.size) & ~(page - 1);
-  if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
-}
+// Positional chunks are smaller than streamed ones: a worker's buffer then
+// stays in its core's cache between the read and the parse.
+constexpr size_t kPositionalChunkBytes = 256 << 10;
 
-// Maps a chunk's pages in one call, where the kernel can (5.14+): a page
-// fault per 16 pages cost more than the newline count that touches them first.
-void populate(const char* p, size_t n) {
-#if defined(MADV_POPULATE_READ)
-  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t b = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
-  const uintptr_t e = reinterpret_cast<uintptr_t>(p) + n;
-  ::madvise(reinterpret_cast<void*>(b), e - b, MADV_POPULATE_READ);  // failing only costs the faults
-#else
-  (void)p;
-  (void)n;
-#endif
-}
-
-// Chunks that point into the mapped file; only a tail too close to the end
-// for the parser's padding (or without a final newline) is copied.
-Status produce_mapped_chunks(std::string_view file, PeekableInput& in, ChunkSink& sink,
-                             const std::function<size_t(const char*, size_t)>& last_end) {
-  uint64_t line = 1;
-  size_t pos = 0;
-  while (pos < file.size()) {
-    size_t end = std::min(file.size(), pos + kChunkBytes);
-    size_t cut = 0;
-    while (end < file.size() && (cut = last_end(file.data() + pos, end - pos)) == 0)
-      end = std::min(file.size(), end + kChunkBytes);  // a record longer than a chunk
-    if (end == file.size()) cut = end - pos;
-    TextChunk chunk;
-    chunk.first_line = line;
-    chunk.size = cut;
-    if (pos + cut + kChunkPadding <= file.size() && file[pos + cut - 1] == '\n') {
-      chunk.view = file.data() + pos;
-    } else {
-      chunk.data.reserve(cut + 1 + kChunkPadding);
-      chunk.data.assign(file.data() + pos, cut);
-      if (chunk.data.back() != '\n') chunk.data.push_back('\n');
-      chunk.size = chunk.data.size();
-      chunk.data.append(kChunkPadding, ' ');
+// Cuts the file into chunks of whole lines without reading them: only a
+// window before each cut is read, to find the last newline there.
+Status produce_positional_chunks(PeekableInput& in, ChunkSink& sink) {
+  const uint64_t size = in.raw_size();
+  constexpr size_t kWindow = 16 << 10;
+  std::vector<char> win(kWindow);
+  auto read_window = [&](uint64_t lo, uint64_t hi) -> Result<size_t> {
+    auto got = in.read_at(win.data(), static_cast<size_t>(hi - lo), lo);
+    if (got && *got != hi - lo) return Error::input(in.name() + ": file changed while being read");
+    return got;
+  };
+  char last = 0;
+  if (auto got = in.read_at(&last, 1, size - 1); !got || *got != 1)
+    return got ? Error::input(in.name() + ": file changed while being read") : got.error();
+  uint64_t pos = 0;
+  uint32_t index = 0;
+  while (pos < size) {
+    uint64_t end = std::min(size, pos + kPositionalChunkBytes);
+    if (end < size) {
+      uint64_t cut = 0;  // after the last newline in [pos, end), else after the first one from end
+      for (uint64_t hi = end; hi > pos && !cut;) {
+        const uint64_t lo = hi - std::min<uint64_t>(kWindow, hi - pos);
+        auto got = read_window(lo, hi);
+        if (!got) return got.error();
+        if (auto* nl = static_cast<const char*>(::memrchr(win.data(), '\n', *got))) cut = lo + (nl - win.data()) + 1;
+        hi = lo;
+      }
+      for (uint64_t lo = end; lo < size && !cut;) {  // a line longer than a chunk
+        const uint64_t hi = std::min(size, lo + kWindow);
+        auto got = read_window(lo, hi);
+        if (!got) return got.error();
+        if (auto* nl = static_cast<const char*>(std::memchr(win.data(), '\n', *got))) cut = lo + (nl - win.data()) + 1;
+        lo = hi;
+      }
+      end = cut ? cut : size;
     }
-    populate(file.data() + pos, cut);
-    line += count_newlines(file.data() + pos, cut);
-    pos += cut;
-    in.count_mapped(cut);
+    TextChunk chunk;
+    chunk.file = &in;
+    chunk.offset = pos;
+    chunk.size = static_cast<size_t>(end - pos);
+    chunk.index = index;
+    chunk.first_line = deferred_line(index, 0);
+    chunk.add_newline = end == size && last != '\n';
+    ++index;
+    in.count_positional(chunk.size);
+    pos = end;
     if (!sink.push(std::move(chunk))) return std::nullopt;
   }
+  return std::nullopt;
+}
+
+// Reads a positional chunk into `buf` (reused across chunks) and points the
+// chunk at it.
+Status read_positional(TextChunk& c, std::string& buf) {
+  const size_t n = c.size + (c.add_newline ? 1 : 0);
+  if (buf.size() < n + kChunkPadding) buf.resize(n + kChunkPadding);
+  auto got = c.file->read_at(buf.data(), c.size, c.offset);
+  if (!got) return got.error();
+  if (*got != c.size) return Error::input(c.file->name() + ": file changed while being read");
+  if (c.add_newline) buf[c.size] = '\n';
+  std::memset(buf.data() + n, ' ', kChunkPadding);
+  c.size = n;
+  c.view = buf.data();
   return std::nullopt;
 }
 
@@ -151,6 +162,8 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
   unsigned threads = ctx.options.threads ? ctx.options.threads : std::max(1u, std::thread::hardware_concurrency());
   ChunkQueue queue(ctx, threads * 2);
   std::vector<std::thread> workers;
+  std::mutex lines_mu;
+  std::vector<std::pair<uint32_t, uint64_t>> chunk_lines;  // positional chunks: (index, newlines)
   for (unsigned i = 0; i < threads; ++i)
     workers.emplace_back([&] {
       RecordBuilder builder(ctx, input);
@@ -161,24 +174,57 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
       }
       auto parser = make_parser();
       TextChunk chunk;
+      std::string buf;
+      std::vector<std::pair<uint32_t, uint64_t>> lines;
       while (queue.pop(chunk)) {
+        // Positional chunks are read and counted even after a failure: a
+        // --strict error's line number needs every chunk before it.
+        if (chunk.file) {
+          if (auto err = read_positional(chunk, buf)) {
+            ctx.fail(*err);
+            queue.wake();
+            continue;
+          }
+          lines.emplace_back(chunk.index, count_newlines(chunk.view, chunk.size));
+        }
         if (ctx.failed()) continue;  // drain so the producer never blocks
         parser->parse(chunk, builder);
-        if (chunk.view) release_mapped(chunk);
         if (ctx.failed()) queue.wake();
       }
+      std::lock_guard lk(lines_mu);
+      chunk_lines.insert(chunk_lines.end(), lines.begin(), lines.end());
     });
   Status st = produce(queue);
   queue.close();
   for (auto& t : workers) t.join();
+  if (!chunk_lines.empty()) {
+    std::sort(chunk_lines.begin(), chunk_lines.end());
+    auto& firsts = ctx.inputs[input].chunk_first_lines;
+    firsts.assign(chunk_lines.back().first + 1, 0);
+    uint64_t line = 1;
+    uint32_t next = 0;
+    for (auto [index, newlines] : chunk_lines) {
+      if (index != next) break;  // a gap only after a failure: later lines stay unresolved
+      firsts[index] = line;
+      line += newlines;
+      ++next;
+    }
+    firsts.resize(next);
+  }
   return st;
+}
+
+Status produce_newline_chunks(PeekableInput& in, ChunkSink& sink) {
+  if (in.positional()) return produce_positional_chunks(in, sink);
+  return produce_line_chunks(in, sink, [](const char* d, size_t n) -> size_t {
+    const void* nl = ::memrchr(d, '\n', n);
+    return nl ? static_cast<size_t>(static_cast<const char*>(nl) - d) + 1 : 0;
+  });
 }
 
 Status produce_line_chunks(PeekableInput& in, ChunkSink& sink,
                            const std::function<size_t(const char*, size_t)>& last_end, uint64_t first_line,
                            std::string carry) {
-  if (carry.empty() && first_line == 1)
-    if (auto file = in.map_file()) return produce_mapped_chunks(*file, in, sink, last_end);
   uint64_t line = first_line;
   std::string buf = std::move(carry);
   size_t have = buf.size();

@@ -1,8 +1,8 @@
-// Uncompressed JSON lines are parsed straight from a mapping of the file
-// (chunks point into it; only a tail near the end is copied). The result must
-// equal the streamed (decompressed) path byte for byte: line numbers across
-// chunk boundaries, a last line without newline, CRLF, a line longer than a
-// chunk.
+// Uncompressed JSON lines are read positionally: each parser thread reads
+// its own chunks of the file, and line numbers are resolved after parsing.
+// The result must equal the streamed (decompressed) path byte for byte: line
+// numbers across chunk boundaries, a last line without newline, CRLF, a line
+// longer than a chunk, several inputs, and a --strict error's location.
 #include "audit_test_util.hpp"
 
 namespace wkit::audit::test {
@@ -55,6 +55,43 @@ TEST(AuditMappedInput, SameReportAsTheStreamedPath) {
     };
     EXPECT_EQ(strip(mapped), strip(streamed)) << "final newline: " << final_newline;
   }
+}
+
+TEST(AuditMappedInput, LinesOfSeveralInputsAndAStrictError) {
+  TempDir dir;
+  const uint64_t n = 9000;  // ~1.9 MiB each: several chunks
+  auto make = [&](const std::string& name, uint64_t bad, uint64_t dup_at) {
+    std::string text;
+    for (uint64_t i = 1; i <= n; ++i) {
+      if (i == bad) text += "{\"message_id\": oops\n";
+      else if (i == 4000) text += line(i, "long-" + name, 700000 + i, std::string(1 << 20, 'y')) + "\n";
+      else if (i == dup_at) text += line(i, "dup", 800000 + dup_at) + "\n";
+      else text += line(i, name + std::to_string(i), (name == "a" ? 100000 : 200000) + i) + "\n";
+    }
+    write_file(dir.file(name + ".jsonl"), text);
+    return dir.file(name + ".jsonl");
+  };
+  const std::string a = make("a", 8500, 6001), b = make("b", 0, 8999);
+  AuditOptions o;
+  o.fail_on = {};
+  o.inputs = {a, b};
+  auto r = audit_ok(o);
+  EXPECT_EQ(r["rows"], 2 * n - 1);
+  ASSERT_EQ(r["malformed"]["examples"].size(), 1u);
+  EXPECT_EQ(r["malformed"]["examples"][0]["location"], a + ":8500");
+  ASSERT_EQ(r["summary"]["duplicate_client_msg_no"], 1);
+  auto& msgs = r["findings"]["duplicate_client_msg_no"]["items"][0]["messages"];
+  EXPECT_EQ(msgs[0]["location"], a + ":6001");
+  EXPECT_EQ(msgs[0]["pos"], 6001);
+  EXPECT_EQ(msgs[1]["location"], b + ":8999");
+  // --strict stops at the malformed line and names it, though its chunk was
+  // parsed before the lines of the chunks ahead of it were counted.
+  o.strict = true;
+  o.progress = false;
+  auto strict = run_audit(o);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.error().kind, ErrorKind::bad_input);
+  EXPECT_NE(strict.error().describe().find(a + ":8500: "), std::string::npos) << strict.error().describe();
 }
 
 }  // namespace

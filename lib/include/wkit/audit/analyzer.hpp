@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_set>
 #include <vector>
 
@@ -49,7 +50,7 @@ class Analyzer {
   void channels(Record* b, Record* e);       // sorts, then walks
   void walk_channels(Record* b, Record* e);  // sorted by channel order
   void absorb(Analyzer& other);         // adds another analyzer's findings
-  void channel_content(Record* b, Record* e, const std::unordered_set<uint64_t>& absorbed_by_suffix);
+  void channel_content(Record* b, Record* e, const std::set<std::pair<uint16_t, uint64_t>>& absorbed_by_suffix);
 
   AuditContext& ctx_;
   std::array<FindingSet, kFindingCount> sets_;

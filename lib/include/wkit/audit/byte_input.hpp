@@ -38,12 +38,15 @@ class PeekableInput {
 
   ~PeekableInput();
 
-  // The whole file mapped read-only, when it is an uncompressed regular file
-  // of which nothing was read() yet (peeks are fine): the parsers then read
-  // the page cache directly instead of a copy. nullopt otherwise.
-  std::optional<std::string_view> map_file();
-  // Progress for bytes taken from map_file().
-  void count_mapped(size_t n) {
+  // True when the input is an uncompressed regular file of which nothing was
+  // read() yet (peeks are fine): then read_at() reads any part of it, so the
+  // parser threads can each read their own chunks.
+  bool positional();
+  // Reads up to n bytes at `offset` of the file (positional inputs only);
+  // thread-safe. Fewer than n only at the end of the file.
+  Result<size_t> read_at(char* buf, size_t n, uint64_t offset) const;
+  // Progress for bytes handed out as positional chunks.
+  void count_positional(size_t n) {
     if (consumed_) consumed_->fetch_add(n, std::memory_order_relaxed);
   }
 
@@ -60,10 +63,9 @@ class PeekableInput {
   size_t peek_pos_ = 0;
   bool eof_ = false;
   bool read_any_ = false;
-  int fd_ = -1;  // the raw file, when it can be mapped
+  int fd_ = -1;  // the raw file, when it can be read positionally
+  bool positional_ = false;
   std::atomic<uint64_t>* consumed_ = nullptr;
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
 };
 
 // Copies the rest of `in` (decompressed) into a new file `dir/<stem>XXXXXX`

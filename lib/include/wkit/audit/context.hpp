@@ -23,6 +23,15 @@
 
 namespace wkit::audit {
 
+// Positions of records read from positional chunks (text_pipeline.hpp) are
+// known only as (chunk, line within the chunk) while the chunks are parsed in
+// parallel; the chunk's first line is resolved when all are done. The encoding
+// sorts like the line numbers it stands for.
+inline constexpr uint64_t kDeferredLine = 1ULL << 63;
+inline uint64_t deferred_line(uint64_t chunk, uint64_t line_in_chunk) {
+  return kDeferredLine | (chunk << 32) | line_in_chunk;
+}
+
 struct InputInfo {
   std::string name;      // as given ("<stdin>" for -)
   std::string format;    // jsonl, json, csv, sqlite:<schema>
@@ -32,6 +41,7 @@ struct InputInfo {
   uint64_t malformed = 0;
   uint64_t without_message_id = 0;
   nlohmann::json details = nlohmann::json::object();  // format-specific stats, merged into the report's input
+  std::vector<uint64_t> chunk_first_lines;  // positional chunks: the line each one starts at
 };
 
 struct ChannelName {
@@ -58,6 +68,8 @@ class AuditContext {
   RecordStore store;
 
   std::string location(uint16_t input, uint64_t pos) const;
+  // A record's position as reported: deferred lines resolved.
+  uint64_t position(uint16_t input, uint64_t pos) const;
 
   // Names by hash, filled by RecordBuilder::flush under the lock.
   void add_names(std::vector<std::pair<uint64_t, ChannelName>>& channels,
@@ -72,6 +84,9 @@ class AuditContext {
 
   // --strict or an unreadable input stops every reader.
   void fail(Error e);
+  // --strict: a malformed record stops every reader; its location is put in
+  // the error when failure() is asked, after the input's lines are resolved.
+  void fail_malformed(uint16_t input, uint64_t pos, std::string message);
   bool failed() const { return failed_.load(std::memory_order_relaxed); }
   std::optional<Error> failure();
 
@@ -87,6 +102,7 @@ class AuditContext {
   std::vector<MalformedLine> malformed_;
   std::atomic<bool> failed_{false};
   std::optional<Error> failure_;
+  std::optional<MalformedLine> failed_line_;
 };
 
 // Turns RawFields into Records for one input on one thread, without

@@ -2,6 +2,9 @@
 // Parallel parsing of text inputs: one thread reads (and decompresses) the
 // input and cuts it into chunks of whole records; --threads workers parse
 // chunks into records. The queue between them is bounded, so memory is too.
+// An uncompressed JSON-lines file is cut without being read ("positional"
+// chunks): each worker reads its chunks itself and counts their lines, and the
+// line numbers of its records are resolved when all chunks are done.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,11 +21,17 @@ inline constexpr size_t kChunkPadding = 64;  // >= SIMDJSON_PADDING
 
 struct TextChunk {
   std::string data;               // size + kChunkPadding bytes; records end with '\n'
-  const char* view = nullptr;     // instead of data: bytes of a mapped file (readable past size + padding)
+  const char* view = nullptr;     // instead of data: a worker's buffer (readable past size + padding)
   size_t size = 0;
   const char* bytes() const { return view ? view : data.data(); }
-  uint64_t first_line = 1;        // line of data[0]
+  uint64_t first_line = 1;        // line of data[0] (a deferred_line for positional chunks)
   std::vector<uint64_t> lines;    // when not empty: the line of each record
+  // A positional chunk: the worker reads bytes [offset, offset + size) of
+  // `file` itself into its own buffer (plus a '\n' when the file lacks one).
+  PeekableInput* file = nullptr;
+  uint64_t offset = 0;
+  uint32_t index = 0;             // the chunk's place in the input
+  bool add_newline = false;
 };
 
 class ChunkSink {
@@ -42,6 +51,11 @@ class ChunkParser {
 Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
                          const std::function<Status(ChunkSink&)>& produce,
                          const std::function<std::unique_ptr<ChunkParser>()>& make_parser);
+
+// For inputs whose records end at every newline (JSON lines): positional
+// chunks when `in` allows (the workers read them; no copy on this thread and
+// line numbers resolved after parsing), else produce_line_chunks.
+Status produce_newline_chunks(PeekableInput& in, ChunkSink& sink);
 
 // Reads `in` in blocks and emits chunks cut after the last record end that
 // `last_end(data, size)` finds (returns the index after it, or 0 if none).
