@@ -128,7 +128,10 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
   }
   if (f.client_msg_no && !f.client_msg_no->empty()) {
     r.cmn_hash = hash_bytes(*f.client_msg_no, 0xc3);
-    r.cmn_ref = writer_->append(*f.client_msg_no);
+    std::optional<uint64_t> ref;
+    if (f.client_msg_no_at >= 0 && string_source_)
+      ref = StringLog::source_ref(*string_source_, static_cast<uint64_t>(f.client_msg_no_at), f.client_msg_no->size());
+    r.cmn_ref = ref ? *ref : writer_->append(*f.client_msg_no);
     r.flags |= kHasClientMsgNo;
   }
   if (f.message_seq && *f.message_seq != 0) {

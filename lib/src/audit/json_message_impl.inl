@@ -122,6 +122,17 @@ bool short_plain_key(const char* k, uint64_t& lo, uint64_t& hi, size_t& n) {
   return false;
 }
 
+// Where the text `s` read from the token `raw` stands in the input: a
+// string without escapes (its bytes follow the quote), or a number.
+const char* verbatim(std::string_view raw, std::string_view s) {
+  const size_t n = s.size();
+  if (!raw.empty() && raw[0] == '"') {
+    if (raw.size() < n + 2 || raw[n + 1] != '"' || std::memchr(raw.data() + 1, '\\', n)) return nullptr;
+    return std::memcmp(raw.data() + 1, s.data(), n) == 0 ? raw.data() + 1 : nullptr;
+  }
+  return s.data() == raw.data() ? s.data() : nullptr;  // a number's own text
+}
+
 }  // namespace
 
 class Parser final : public JsonMessageParser::Impl {
@@ -189,8 +200,12 @@ std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
       }
       case Field::client_msg_no: {
         std::string_view s;
+        const std::string_view raw = v.raw_json_token();
         err = read_text(v, s, absent);
-        if (!err && !absent) out.client_msg_no = s;
+        if (!err && !absent) {
+          out.client_msg_no = s;
+          out.client_msg_no_verbatim = verbatim(raw, s);
+        }
         break;
       }
       case Field::from_uid: err = read_text(v, out.from_uid, absent); break;

@@ -28,6 +28,8 @@ class JsonLinesParser final : public ChunkParser {
       while (start < len && (p[start] == ' ' || p[start] == '\t')) ++start;
       if (start < len) {
         std::string_view err = json_.parse(p + start, len - start, f);
+        if (c.file && f.client_msg_no_verbatim)
+          f.client_msg_no_at = static_cast<int64_t>(c.offset + (f.client_msg_no_verbatim - c.bytes()));
         if (err.empty()) out.add(f, at);
         else out.malformed(at, std::string(err));
       }

@@ -36,8 +36,31 @@ uint64_t StringLog::Writer::append(std::string_view s) {
 StringLog::StringLog(std::string dir) : dir_(std::move(dir)) {}
 
 StringLog::~StringLog() {
-  for (auto& w : writers_)
+  for (auto& w : writers_) {
     if (w->file_) std::fclose(w->file_);
+    if (w->source_fd_ >= 0) ::close(w->source_fd_);
+  }
+}
+
+std::optional<uint32_t> StringLog::add_source(int fd, uint32_t writers) {
+  std::lock_guard lk(mu_);
+  size_t have = 0;
+  for (auto& w : writers_) have += w->file_ != nullptr;
+  const size_t more = writers > have ? writers - have : 0;
+  if (writers_.size() + more >= kMaxWriters) return std::nullopt;
+  const int copy = ::dup(fd);
+  if (copy < 0) return std::nullopt;
+  auto w = std::make_unique<Writer>();
+  w->id_ = static_cast<uint32_t>(writers_.size());
+  w->source_fd_ = copy;
+  writers_.push_back(std::move(w));
+  return writers_.back()->id_;
+}
+
+std::optional<uint64_t> StringLog::source_ref(uint32_t id, uint64_t offset, size_t n) {
+  n = std::min(n, kMaxLength);
+  if (offset + n > kOffsetMask) return std::nullopt;
+  return (uint64_t(id) << 58) | (uint64_t(n) << kOffsetBits) | offset;
 }
 
 Result<StringLog::Writer*> StringLog::acquire() {
@@ -64,7 +87,8 @@ void StringLog::release(Writer* w) {
 }
 
 void StringLog::finish_writes() {
-  for (auto& w : writers_) std::fflush(w->file_);
+  for (auto& w : writers_)
+    if (w->file_) std::fflush(w->file_);
   flushed_ = true;
 }
 
@@ -76,7 +100,8 @@ void StringLog::read_into(uint64_t ref, std::string& out) {
   out.resize(len);
   if (len == 0 || id >= writers_.size()) return;
   size_t done = 0;
-  const int fd = ::fileno(writers_[id]->file_);
+  const Writer& w = *writers_[id];
+  const int fd = w.file_ ? ::fileno(w.file_) : w.source_fd_;
   while (done < len) {
     ssize_t n = ::pread(fd, out.data() + done, len - done, static_cast<off_t>(off + done));
     if (n <= 0) {

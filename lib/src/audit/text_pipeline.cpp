@@ -164,6 +164,9 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
   std::vector<std::thread> workers;
   std::mutex lines_mu;
   std::vector<std::pair<uint32_t, uint64_t>> chunk_lines;  // positional chunks: (index, newlines)
+  // A positional input keeps its client_msg_no strings: the StringLog refers to them there.
+  std::once_flag source_once;
+  std::optional<uint32_t> string_source;
   for (unsigned i = 0; i < threads; ++i)
     workers.emplace_back([&] {
       RecordBuilder builder(ctx, input);
@@ -186,6 +189,8 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
             continue;
           }
           lines.emplace_back(chunk.index, count_newlines(chunk.view, chunk.size));
+          std::call_once(source_once, [&] { string_source = ctx.strings.add_source(chunk.file->fd(), threads); });
+          if (string_source) builder.set_string_source(*string_source);
         }
         if (ctx.failed()) continue;  // drain so the producer never blocks
         parser->parse(chunk, builder);

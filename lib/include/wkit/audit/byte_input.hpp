@@ -45,6 +45,7 @@ class PeekableInput {
   // Reads up to n bytes at `offset` of the file (positional inputs only);
   // thread-safe. Fewer than n only at the end of the file.
   Result<size_t> read_at(char* buf, size_t n, uint64_t offset) const;
+  int fd() const { return fd_; }  // of a positional input
   // Progress for bytes handed out as positional chunks.
   void count_positional(size_t n) {
     if (consumed_) consumed_->fetch_add(n, std::memory_order_relaxed);

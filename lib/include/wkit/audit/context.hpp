@@ -117,6 +117,8 @@ class RecordBuilder {
   Status init();
 
   void add(const RawFields& f, uint64_t pos);
+  // The StringLog source holding this input's text (RawFields::client_msg_no_at).
+  void set_string_source(uint32_t id) { string_source_ = id; }
   void malformed(uint64_t pos, std::string message);
   void flush();
 
@@ -124,6 +126,7 @@ class RecordBuilder {
   AuditContext& ctx_;
   uint16_t input_;
   StringLog::Writer* writer_ = nullptr;
+  std::optional<uint32_t> string_source_;
   std::vector<Record> block_;
   // Names already handed to the context (one flat probe per record each).
   HashSet64 seen_channels_, seen_senders_;

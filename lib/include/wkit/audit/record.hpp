@@ -48,6 +48,11 @@ static_assert(sizeof(Record) == 80);
 struct RawFields {
   std::optional<uint64_t> message_id;
   std::optional<std::string_view> client_msg_no;
+  // Where client_msg_no's bytes stand verbatim in the parsed text (no
+  // escapes), and, for a positional input, their offset in the file: the
+  // string is then referred to there instead of copied to the StringLog.
+  const char* client_msg_no_verbatim = nullptr;
+  int64_t client_msg_no_at = -1;
   std::optional<uint64_t> message_seq;
   std::string_view from_uid;
   std::string_view channel_id;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,7 +29,8 @@ class StringLog {
    private:
     friend class StringLog;
     uint32_t id_ = 0;
-    std::FILE* file_ = nullptr;
+    std::FILE* file_ = nullptr;  // nullptr: a source (add_source)
+    int source_fd_ = -1;
     uint64_t size_ = 0;
   };
 
@@ -40,6 +42,15 @@ class StringLog {
   // A writer for one thread at a time; give it back with release().
   Result<Writer*> acquire();
   void release(Writer* w);
+
+  // A file that holds strings already (an input read positionally): strings
+  // at known offsets in it are referred to, not copied. Keeps a dup of fd.
+  // nullopt when no id is left beside those of `writers` writers (then
+  // append the strings).
+  std::optional<uint32_t> add_source(int fd, uint32_t writers);
+  // The reference of the n bytes at `offset` of source `id` (cut to
+  // kMaxLength like append), or nullopt past the offsets a reference holds.
+  static std::optional<uint64_t> source_ref(uint32_t id, uint64_t offset, size_t n);
 
   // Reads a string back (flushes pending writes first). Thread-compatible only
   // after all writing is done.
