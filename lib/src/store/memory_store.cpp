@@ -25,6 +25,29 @@ uint64_t id_hash(int64_t id) {
   return x ^ (x >> 33);
 }
 
+// Every column of a message, from a Message to a Record or back; `text`
+// turns a string field into the target's kind.
+template <class From, class To, class Text>
+void copy_fields(const From& f, To& t, const Text& text) {
+  t.message_id = f.message_id;
+  t.message_seq = f.message_seq;
+  t.server_timestamp_ms = f.server_timestamp_ms;
+  t.expire = f.expire;
+  t.client_seq = f.client_seq;
+  t.timestamp = f.timestamp;
+  t.channel_type = f.channel_type;
+  t.framer_flags = f.framer_flags;
+  t.setting = f.setting;
+  t.payload_hash = f.payload_hash;
+  t.channel_id = text(f.channel_id);
+  t.msg_key = text(f.msg_key);
+  t.client_msg_no = text(f.client_msg_no);
+  t.stream_no = text(f.stream_no);
+  t.topic = text(f.topic);
+  t.from_uid = text(f.from_uid);
+  t.payload = text(f.payload);
+}
+
 }  // namespace
 
 MemoryStore::MemoryStore(const Options& opts) : dedup_(opts.dedup) {
@@ -115,23 +138,7 @@ void MemoryStore::append(Op& op) {
       return refuse("idempotency key (channel, from_uid, client_msg_no)");
   }
   Record r;
-  r.message_id = m.message_id;
-  r.message_seq = m.message_seq;
-  r.server_timestamp_ms = m.server_timestamp_ms;
-  r.expire = m.expire;
-  r.client_seq = m.client_seq;
-  r.timestamp = m.timestamp;
-  r.channel_type = m.channel_type;
-  r.framer_flags = m.framer_flags;
-  r.setting = m.setting;
-  r.payload_hash = m.payload_hash;
-  r.channel_id = keep(m.channel_id);
-  r.msg_key = keep(m.msg_key);
-  r.client_msg_no = keep(m.client_msg_no);
-  r.stream_no = keep(m.stream_no);
-  r.topic = keep(m.topic);
-  r.from_uid = keep(m.from_uid);
-  r.payload = keep(m.payload);
+  copy_fields(m, r, [&](std::string_view v) { return keep(v); });
   records_.push_back(r);
   by_id_.find_or_insert(id_hash(m.message_id), index, [](uint32_t) { return false; });
   if (keyed) by_key_.find_or_insert(hash, index, [](uint32_t) { return false; });
@@ -164,23 +171,7 @@ void MemoryStore::ack(const Op& op) {
 
 Message MemoryStore::to_message(const Record& r) const {
   Message m;
-  m.channel_id = r.channel_id;
-  m.channel_type = r.channel_type;
-  m.message_seq = r.message_seq;
-  m.message_id = r.message_id;
-  m.framer_flags = r.framer_flags;
-  m.setting = r.setting;
-  m.msg_key = r.msg_key;
-  m.expire = r.expire;
-  m.client_seq = r.client_seq;
-  m.client_msg_no = r.client_msg_no;
-  m.stream_no = r.stream_no;
-  m.timestamp = r.timestamp;
-  m.topic = r.topic;
-  m.from_uid = r.from_uid;
-  m.payload_hash = r.payload_hash;
-  m.payload = r.payload;
-  m.server_timestamp_ms = r.server_timestamp_ms;
+  copy_fields(r, m, [](std::string_view v) { return std::string(v); });
   return m;
 }
 

@@ -52,6 +52,16 @@ std::vector<Op> run_ops(MessageStore& s, std::vector<Op> ops) {
   return got;
 }
 
+// Creates the store file of `o` (then closes it) and runs `sql` on it.
+int create_then_run_sql(const Options& o, const char* sql) {
+  if (!MessageStore::open(o).ok()) return SQLITE_ERROR;
+  sqlite3* db = nullptr;
+  sqlite3_open((fs::path(o.dir) / kDbFileName).c_str(), &db);
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc;
+}
+
 // The contract tests run on both backends: the SQLite file and --in-memory.
 enum class Backend { file, memory };
 
@@ -254,11 +264,7 @@ TEST(Store, NewerSchemaIsRefused) {
   TempDir t;
   Options o;
   o.dir = t.path.string();
-  { ASSERT_TRUE(MessageStore::open(o).ok()); }
-  sqlite3* db = nullptr;
-  sqlite3_open((t.path / kDbFileName).c_str(), &db);
-  sqlite3_exec(db, "UPDATE wkit_meta SET value='99' WHERE key='schema_version'", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
+  ASSERT_EQ(create_then_run_sql(o, "UPDATE wkit_meta SET value='99' WHERE key='schema_version'"), SQLITE_OK);
   auto s = MessageStore::open(o);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::bad_input);
@@ -451,15 +457,10 @@ TEST(Store, OlderIndexColumnOrderKeepsWorking) {
   TempDir t;
   Options o;
   o.dir = t.path.string();
-  { ASSERT_TRUE(MessageStore::open(o).ok()); }
-  sqlite3* db = nullptr;
-  sqlite3_open((t.path / kDbFileName).c_str(), &db);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP INDEX message_idempotency_idx; CREATE UNIQUE INDEX message_idempotency_idx ON "
-                         "message(channel_id, channel_type, from_uid, client_msg_no) WHERE client_msg_no <> ''",
-                         nullptr, nullptr, nullptr),
+  ASSERT_EQ(create_then_run_sql(o,
+                                "DROP INDEX message_idempotency_idx; CREATE UNIQUE INDEX message_idempotency_idx ON "
+                                "message(channel_id, channel_type, from_uid, client_msg_no) WHERE client_msg_no <> ''"),
             SQLITE_OK);
-  sqlite3_close(db);
   auto s = MessageStore::open(o);
   ASSERT_TRUE(s.ok()) << s.error().message;
   std::vector<Op> ops(2);
@@ -469,6 +470,7 @@ TEST(Store, OlderIndexColumnOrderKeepsWorking) {
   EXPECT_FALSE(got[0].failed) << got[0].error;
   EXPECT_TRUE(got[1].failed);
   s->reset();
+  sqlite3* db = nullptr;
   sqlite3_open((t.path / kDbFileName).c_str(), &db);
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'message_idempotency_idx'", -1, &st, nullptr);
