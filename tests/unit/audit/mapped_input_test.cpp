@@ -3,6 +3,8 @@
 // The result must equal the streamed (decompressed) path byte for byte: line
 // numbers across chunk boundaries, a last line without newline, CRLF, a line
 // longer than a chunk, several inputs, and a --strict error's location.
+#include <set>
+
 #include "audit_test_util.hpp"
 
 namespace wkit::audit::test {
@@ -92,6 +94,30 @@ TEST(AuditMappedInput, LinesOfSeveralInputsAndAStrictError) {
   ASSERT_FALSE(strict.ok());
   EXPECT_EQ(strict.error().kind, ErrorKind::bad_input);
   EXPECT_NE(strict.error().describe().find(a + ":8500: "), std::string::npos) << strict.error().describe();
+}
+
+// client_msg_no strings are read back from the input file when they stand
+// there verbatim, from the string log when escaped: both give the text.
+TEST(AuditMappedInput, ClientMsgNoReadBackVerbatimEscapedOrNumber) {
+  TempDir dir;
+  auto row = [](uint64_t id, const std::string& cmn_json) {
+    return "{\"message_id\":" + std::to_string(id) + ",\"client_msg_no\":" + cmn_json +
+           ",\"from_uid\":\"u1\",\"channel_id\":\"g1\",\"channel_type\":2,\"timestamp\":1767225600}\n";
+  };
+  const std::string f = dir.file("c.jsonl");
+  write_file(f, row(1, "\"d\\u0075p\"") + row(2, "\"dup\"") + row(3, "12345") + row(4, "\"12345\"") +
+                    row(5, "\"q\\\"x\"") + row(6, "\"q\\\"x\""));
+  AuditOptions o;
+  o.fail_on = {};
+  o.inputs = {f};
+  auto r = audit_ok(o);
+  ASSERT_EQ(r["summary"]["duplicate_client_msg_no"], 3);
+  std::set<std::string> texts;
+  for (auto& item : r["findings"]["duplicate_client_msg_no"]["items"]) {
+    texts.insert(item["client_msg_no"].get<std::string>());
+    for (auto& m : item["messages"]) EXPECT_EQ(m["client_msg_no"], item["client_msg_no"]);
+  }
+  EXPECT_EQ(texts, (std::set<std::string>{"dup", "12345", "q\"x"}));
 }
 
 }  // namespace
