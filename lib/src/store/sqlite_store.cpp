@@ -336,61 +336,61 @@ void SqliteStore::execute(Op& op) {
   }
 }
 
-bool SqliteStore::append_many(Op* ops) {
+bool SqliteStore::append_many(Op* const* ops) {
   sqlite3* db = DB(db_);
   sqlite3_stmt* s = ST(insert_msg_many_);
   sqlite3_stmt* p = ST(insert_pending_many_);
   char hashes[kMultiRows][64];
-  for (int i = 0; i < kMultiRows; ++i) bind_message(s, i * 18, ops[i].message, hashes[i]);
+  for (int i = 0; i < kMultiRows; ++i) bind_message(s, i * 18, ops[i]->message, hashes[i]);
   // A failing multi-row INSERT changes nothing (SQLite rolls the statement
   // back): the caller then runs the ops one by one so only the offender fails.
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
   if (rc != SQLITE_DONE) return false;
   for (int i = 0; i < kMultiRows; ++i) {
-    bind_text(p, 2 * i + 1, ops[i].recipients[0]);
-    sqlite3_bind_int64(p, 2 * i + 2, ops[i].message.message_id);
+    bind_text(p, 2 * i + 1, ops[i]->recipients[0]);
+    sqlite3_bind_int64(p, 2 * i + 2, ops[i]->message.message_id);
   }
   rc = sqlite3_step(p);
   sqlite3_reset(p);
   if (rc != SQLITE_DONE) {
     for (int i = 0; i < kMultiRows; ++i) {
-      ops[i].failed = true;
-      ops[i].error = std::string("insert pending delivery: ") + sqlite3_errmsg(db);
+      ops[i]->failed = true;
+      ops[i]->error = std::string("insert pending delivery: ") + sqlite3_errmsg(db);
     }
   }
   return true;
 }
 
 void SqliteStore::apply(std::vector<std::vector<Op>>& batches) {
+  // One flat list across the submitted vectors, so runs for the multi-row
+  // statements do not break where one vector ends (many connections mean
+  // many small vectors).
+  ops_.clear();
+  for (auto& batch : batches)
+    for (auto& op : batch) ops_.push_back(&op);
   bool in_tx = sqlite3_exec(DB(db_), "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-  for (auto& batch : batches) apply_in_transaction(batch);
-  if (in_tx && sqlite3_exec(DB(db_), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    std::string err = sqlite3_errmsg(DB(db_));
-    sqlite3_exec(DB(db_), "ROLLBACK", nullptr, nullptr, nullptr);
-    for (auto& batch : batches) {
-      for (auto& op : batch) {
-        op.failed = true;
-        op.error = "commit: " + err;
-      }
-    }
-  }
-}
-
-void SqliteStore::apply_in_transaction(std::vector<Op>& batch) {
-  for (size_t i = 0; i < batch.size();) {
+  for (size_t i = 0; i < ops_.size();) {
     // Runs of kMultiRows appends with one recipient each (the person-channel
     // hot path) go in multi-row statements.
     size_t run = 0;
-    while (run < static_cast<size_t>(kMultiRows) && i + run < batch.size() &&
-           batch[i + run].kind == Op::Kind::append && batch[i + run].recipients.size() == 1)
+    while (run < static_cast<size_t>(kMultiRows) && i + run < ops_.size() &&
+           ops_[i + run]->kind == Op::Kind::append && ops_[i + run]->recipients.size() == 1)
       ++run;
-    if (run == static_cast<size_t>(kMultiRows) && append_many(&batch[i])) {
+    if (run == static_cast<size_t>(kMultiRows) && append_many(&ops_[i])) {
       i += run;
       continue;
     }
-    execute(batch[i]);
+    execute(*ops_[i]);
     ++i;
+  }
+  if (in_tx && sqlite3_exec(DB(db_), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string err = sqlite3_errmsg(DB(db_));
+    sqlite3_exec(DB(db_), "ROLLBACK", nullptr, nullptr, nullptr);
+    for (Op* op : ops_) {
+      op->failed = true;
+      op->error = "commit: " + err;
+    }
   }
 }
 

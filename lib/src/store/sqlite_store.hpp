@@ -20,12 +20,11 @@ class SqliteStore final : public MessageStore {
   SqliteStore() = default;
   void apply(std::vector<std::vector<Op>>& batches) override;
   Status exec(const char* sql);
-  void apply_in_transaction(std::vector<Op>& batch);
   void execute(Op& op);
   // Inserts ops[0..kMultiRows) (all appends with one recipient each) with
   // one multi-row statement each for message and pending_delivery; false if
   // SQLite refused (the caller then runs them one by one).
-  bool append_many(Op* ops);
+  bool append_many(Op* const* ops);
   static constexpr int kMultiRows = 16;
   void* db_ = nullptr;  // sqlite3*
   void* insert_msg_ = nullptr;
@@ -34,6 +33,7 @@ class SqliteStore final : public MessageStore {
   void* insert_pending_many_ = nullptr;
   void* delete_pending_ = nullptr;
   void* select_pending_ = nullptr;
+  std::vector<Op*> ops_;  // apply()'s flat list, reused
 };
 
 }  // namespace wkit::store

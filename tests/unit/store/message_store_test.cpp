@@ -480,3 +480,48 @@ TEST(Store, OlderIndexColumnOrderKeepsWorking) {
   sqlite3_close(db);
   EXPECT_NE(sql.find("channel_id, channel_type, from_uid, client_msg_no"), std::string::npos) << sql;
 }
+
+// Many small submitted vectors applied together (as with many connections):
+// each comes back whole and in order, and a repeated key fails only its own
+// op even when the multi-row runs span vectors.
+TEST_P(StoreContract, SmallVectorsAppliedTogetherComeBackWhole) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  constexpr int kVectors = 12, kPer = 5;
+  int n = 0;
+  for (int v = 0; v < kVectors; ++v) {  // queued before start(): one apply takes them all
+    std::vector<Op> ops;
+    for (int i = 0; i < kPer; ++i) {
+      ++n;
+      std::string cmn = n == 23 ? "k9" : "k" + std::to_string(n);  // 23 repeats 9, in another vector
+      Op op = append("a@b", n, 1000 + n, "a", cmn, "p" + std::to_string(n), {"b"});
+      op.tag = n;
+      ops.push_back(std::move(op));
+    }
+    s->submit(ops);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::vector<uint64_t>> got;
+  std::vector<uint64_t> failed;
+  s->start([&](std::vector<Op>&& batch) {
+    std::lock_guard lk(mu);
+    got.emplace_back();
+    for (auto& op : batch) {
+      got.back().push_back(op.tag);
+      if (op.failed) failed.push_back(op.tag);
+    }
+    cv.notify_one();
+  });
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return got.size() == kVectors; }));
+  }
+  s->stop();
+  for (int v = 0; v < kVectors; ++v) {
+    ASSERT_EQ(got[v].size(), static_cast<size_t>(kPer));
+    for (int i = 0; i < kPer; ++i) EXPECT_EQ(got[v][i], static_cast<uint64_t>(v * kPer + i + 1));
+  }
+  EXPECT_EQ(failed, std::vector<uint64_t>{23});
+  EXPECT_EQ(s->message_count().value(), static_cast<uint64_t>(n - 1));
+}
