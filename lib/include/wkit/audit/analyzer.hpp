@@ -55,6 +55,8 @@ class Analyzer {
   AuditContext& ctx_;
   std::array<FindingSet, kFindingCount> sets_;
   std::string s1_, s2_;
+  std::vector<KeyIndex> content_keys_;  // channel_content's, reused
+  std::vector<Record> content_;
 };
 
 }  // namespace wkit::audit
