@@ -23,7 +23,10 @@ class ChunkQueue final : public ChunkSink {
   ChunkQueue(AuditContext& ctx, size_t capacity) : ctx_(ctx), capacity_(capacity) {}
   bool push(TextChunk&& c) override {
     std::unique_lock lk(mu_);
-    not_full_.wait(lk, [&] { return q_.size() < capacity_ || ctx_.failed(); });
+    // A positional chunk holds no bytes (its worker reads them): many may
+    // wait, so the producer rarely needs the CPU the workers are using.
+    const size_t capacity = c.file ? std::max<size_t>(capacity_, 256) : capacity_;
+    not_full_.wait(lk, [&] { return q_.size() < capacity || ctx_.failed(); });
     if (ctx_.failed()) return false;
     ctx_.bytes_in.fetch_add(c.size, std::memory_order_relaxed);
     q_.push_back(std::move(c));
@@ -84,10 +87,6 @@ uint64_t count_newlines(const char* p, size_t n) {
   return total + static_cast<uint64_t>(std::count(p, p + n, '\n'));
 }
 
-// Positional chunks are smaller than streamed ones: a worker's buffer then
-// stays in its core's cache between the read and the parse.
-constexpr size_t kPositionalChunkBytes = 256 << 10;
-
 // Cuts the file into chunks of whole lines without reading them: only a
 // window before each cut is read, to find the last newline there.
 Status produce_positional_chunks(PeekableInput& in, ChunkSink& sink) {
@@ -105,7 +104,7 @@ Status produce_positional_chunks(PeekableInput& in, ChunkSink& sink) {
   uint64_t pos = 0;
   uint32_t index = 0;
   while (pos < size) {
-    uint64_t end = std::min(size, pos + kPositionalChunkBytes);
+    uint64_t end = std::min(size, pos + kChunkBytes);
     if (end < size) {
       uint64_t cut = 0;  // after the last newline in [pos, end), else after the first one from end
       for (uint64_t hi = end; hi > pos && !cut;) {
