@@ -1,6 +1,7 @@
 // JSON message parsing with simdjson's builtin (baseline) implementation.
 #include <simdjson.h>
 
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>

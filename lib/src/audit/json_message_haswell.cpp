@@ -6,6 +6,7 @@
 #endif
 #include <simdjson.h>
 
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>

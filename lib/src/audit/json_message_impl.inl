@@ -142,6 +142,32 @@ class Parser final : public JsonMessageParser::Impl {
 
  private:
   const FieldMap& map_;
+  // Exports write the keys of every object in one order: the key at each
+  // place is first compared with the one the previous object had there (two
+  // masked word compares) before it is scanned and looked up.
+  struct KeyGuess {
+    uint64_t lo = 0, hi = 0, lo_mask = 0, hi_mask = 0;
+    size_t n = 0;
+    Field field = Field::none;
+    bool valid = false;
+    bool matches(const char* k) const {
+      if (!valid) return false;
+      uint64_t w[2];
+      std::memcpy(w, k, 16);  // inside a padded document
+      return (w[0] & lo_mask) == lo && (w[1] & hi_mask) == hi && k[n] == '"';
+    }
+    void set(uint64_t l, uint64_t h, size_t len, Field f) {
+      lo = l;
+      hi = h;
+      n = len;
+      lo_mask = len >= 8 ? ~0ULL : (len ? ~0ULL >> (64 - 8 * len) : 0);
+      hi_mask = len <= 8 ? 0 : ~0ULL >> (64 - 8 * (len - 8));
+      field = f;
+      valid = true;
+    }
+  };
+  static constexpr size_t kGuesses = 32;
+  std::array<KeyGuess, kGuesses> guesses_{};
   ondemand::parser parser_;
   std::string payload_;
 };
@@ -157,6 +183,7 @@ std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
     return i < len && data[i] == '{' ? "invalid JSON" : "not a JSON object";
   }
   std::optional<uint64_t> idstr;
+  size_t at = 0;  // the key's place in the object
   for (auto field_r : obj) {
     if (field_r.error()) return "invalid JSON";
     // A reference, not a copy: copying the field right after simdjson built
@@ -169,8 +196,13 @@ std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
     Field f;
     uint64_t lo, hi;
     size_t n;
-    if (short_plain_key(k, lo, hi, n)) {
+    KeyGuess* guess = at < kGuesses ? &guesses_[at] : nullptr;
+    ++at;
+    if (guess && guess->matches(k)) {
+      f = guess->field;
+    } else if (short_plain_key(k, lo, hi, n)) {
       f = map_.lookup16(lo, hi, n);
+      if (guess) guess->set(lo, hi, n, f);
     } else {
       std::string_view key;
       n = 0;

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wkit/audit/field_map.hpp"
 #include "wkit/audit/json_message.hpp"
@@ -97,6 +98,36 @@ TEST(AuditFieldMap, JsonKeysAroundWordEdges) {
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.channel_id, "");
   EXPECT_EQ(r.from_uid, "u");
+}
+
+// One parser over many objects: the key at each place is first compared with
+// the previous object's key there; a near miss must fall back to the lookup.
+TEST(AuditFieldMap, KeyOrderChangesBetweenObjects) {
+  const FieldMap m = make({});
+  JsonMessageParser p(m);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"channel_id":"a","from_uid":"u1"})", "a/u1"},
+      {R"({"channel_id":"b","from_uid":"u2"})", "b/u2"},
+      {R"({"channel_idx":"no","from_ui":"no","channel_id":"c","from_uid":"u3"})", "c/u3"},
+      {R"({"channel_i":"no","from_uidx":"no","from_uid":"u4","channel_id":"d"})", "d/u4"},
+      {R"({"from_uid":"u5","channel_id":"e"})", "e/u5"},
+      {R"({"channel_id":"f","from_uid":"u6"})", "f/u6"},
+      {R"({"channel_id":"g","from_uid":"u7","a_key_longer_than_16":1})", "g/u7"},
+      {R"({"channel_id":"h","from_uid\\":"no","from_uid":"u8"})", "h/u8"},
+      // A near miss of the previous object's key at the last place.
+      {R"({"from_uid":"u9","channel_id":"i"})", "i/u9"},
+      {R"({"from_uid":"u10","channel_idx":"no"})", "/u10"},
+      {R"({"from_uid":"u11","channel_id":"j"})", "j/u11"},
+      {R"({"from_uid":"u12","channel_i":"no"})", "/u12"},
+      {R"({"from_uid":"u13","channel_iD":"no"})", "/u13"},
+  };
+  for (int round = 0; round < 2; ++round)
+    for (auto& [json, want] : cases) {
+      const std::string buf = json + std::string(kChunkPadding, ' ');
+      RawFields f;
+      ASSERT_EQ(p.parse(buf.data(), json.size(), f), "") << json;
+      EXPECT_EQ(std::string(f.channel_id) + "/" + std::string(f.from_uid), want) << json;
+    }
 }
 
 }  // namespace
