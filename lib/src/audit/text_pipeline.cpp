@@ -28,7 +28,7 @@ class ChunkQueue final : public ChunkSink {
     const size_t capacity = c.file ? std::max<size_t>(capacity_, 256) : capacity_;
     not_full_.wait(lk, [&] { return q_.size() < capacity || ctx_.failed(); });
     if (ctx_.failed()) return false;
-    ctx_.bytes_in.fetch_add(c.size, std::memory_order_relaxed);
+    if (!c.file) ctx_.bytes_in.fetch_add(c.size, std::memory_order_relaxed);  // positional: when read
     q_.push_back(std::move(c));
     not_empty_.notify_one();
     return true;
@@ -131,7 +131,6 @@ Status produce_positional_chunks(PeekableInput& in, ChunkSink& sink) {
     chunk.first_line = deferred_line(index, 0);
     chunk.add_newline = end == size && last != '\n';
     ++index;
-    in.count_positional(chunk.size);
     pos = end;
     if (!sink.push(std::move(chunk))) return std::nullopt;
   }
@@ -139,8 +138,8 @@ Status produce_positional_chunks(PeekableInput& in, ChunkSink& sink) {
 }
 
 // Reads a positional chunk into `buf` (reused across chunks) and points the
-// chunk at it.
-Status read_positional(TextChunk& c, std::string& buf) {
+// chunk at it. Progress counts it now: up to 256 chunks may wait in the queue.
+Status read_positional(TextChunk& c, std::string& buf, AuditContext& ctx) {
   const size_t n = c.size + (c.add_newline ? 1 : 0);
   if (buf.size() < n + kChunkPadding) buf.resize(n + kChunkPadding);
   auto got = c.file->read_at(buf.data(), c.size, c.offset);
@@ -148,6 +147,8 @@ Status read_positional(TextChunk& c, std::string& buf) {
   if (*got != c.size) return Error::input(c.file->name() + ": file changed while being read");
   if (c.add_newline) buf[c.size] = '\n';
   std::memset(buf.data() + n, ' ', kChunkPadding);
+  c.file->count_positional(c.size);
+  ctx.bytes_in.fetch_add(c.size, std::memory_order_relaxed);
   c.size = n;
   c.view = buf.data();
   return std::nullopt;
@@ -182,7 +183,7 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
         // Positional chunks are read and counted even after a failure: a
         // --strict error's line number needs every chunk before it.
         if (chunk.file) {
-          if (auto err = read_positional(chunk, buf)) {
+          if (auto err = read_positional(chunk, buf, ctx)) {
             ctx.fail(*err);
             queue.wake();
             continue;
