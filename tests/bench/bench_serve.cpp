@@ -7,6 +7,8 @@
 //           sender: RECVs delivered per second, SEND->RECV latency.
 //   idle    C connections that only handshake; prints the server's RSS
 //           before/after (needs --server-pid) = memory per idle connection.
+// client_msg_nos are random 32-hex strings like `wkit send`'s (`--client-msg-no
+// counter`: "PREFIX-UID-SEQ", which the idempotency index inserts near each other).
 // Output: one JSON object on stdout.
 #include <utility>
 #include <boost/asio/co_spawn.hpp>
@@ -29,6 +31,7 @@
 #include "wkit/proto/codec.hpp"
 #include "wkit/proto/stream_decoder.hpp"
 #include "wkit/util/histogram.hpp"
+#include "wkit/util/ids.hpp"
 
 namespace asio = boost::asio;
 using asio::awaitable;
@@ -52,6 +55,7 @@ struct Args {
   int members = 100;
   long server_pid = 0;
   std::string prefix = "b";
+  bool random_cmn = true;  // --client-msg-no random (like real clients) | counter
 };
 
 int64_t now_ns() {
@@ -117,7 +121,14 @@ struct Stats {
 // Encodes SEND number `i` of a connection into `out`.
 void encode_send(Conn& c, const Args& a, const std::string& channel, uint8_t type, uint32_t seq,
                  const std::string& payload, std::string& out, std::string& wire, std::string& key, char* cmn) {
-  std::snprintf(cmn, 48, "%s-%s-%u", a.prefix.c_str(), c.uid.c_str(), seq);
+  // Real clients (the SDKs, `wkit send`) pick random ones, which land at
+  // random places in the server's idempotency index; a counter is cheaper.
+  if (a.random_cmn) {
+    util::random_client_msg_no(cmn);
+    cmn[util::kClientMsgNoLength] = '\0';
+  } else {
+    std::snprintf(cmn, 48, "%s-%s-%u", a.prefix.c_str(), c.uid.c_str(), seq);
+  }
   proto::Send s;
   s.client_seq = seq;
   s.client_msg_no = cmn;
@@ -228,6 +239,7 @@ int main(int argc, char** argv) {
     else if (k == "--members") a.members = std::stoi(v);
     else if (k == "--server-pid") a.server_pid = std::stol(v);
     else if (k == "--prefix") a.prefix = v;
+    else if (k == "--client-msg-no") a.random_cmn = v == "random";
     else {
       std::cerr << "bench_serve: unknown flag " << k << "\n";
       return 2;
@@ -237,6 +249,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Conn>> conns;
   Stats st;
   nlohmann::json result = {{"mode", a.mode}, {"connections", a.connections}, {"window", a.window},
+                           {"client_msg_no", a.random_cmn ? "random" : "counter"},
                            {"payload", a.payload}, {"encrypt", a.encrypt}};
   std::exception_ptr err;
   auto spawn = [&](auto f) {

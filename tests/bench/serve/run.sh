@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `wkit serve` benchmarks (docs/benchmarks.md "wkit serve"): each scenario
 # starts a fresh `wkit serve` (store on disk, durable, dedup on unless noted),
-# drives it with bench_serve over loopback TCP, and prints one JSON line:
+# drives it with bench_serve over loopback TCP (random client_msg_nos like real
+# clients unless noted), and prints one JSON line:
 # the client's view (acked/s, latency percentiles) plus the server's CPU time
 # per thread (from /proc) so the cost per SEND is known even on a loaded box.
 #   tests/bench/serve/run.sh BUILD_DIR [SCALE]
@@ -74,6 +75,8 @@ run one-conn-w4096-dedup-durable --dedup on -- --mode send --connections 1 --win
 run one-conn-dedup-off-durable --dedup off -- --mode send --connections 1 --window 1024 --count $n
 run one-conn-dedup-memory --in-memory --dedup on -- --mode send --connections 1 --window 1024 --count $n
 run one-conn-noencrypt-durable --dedup on -- --mode send --connections 1 --window 1024 --count $n --encrypt off
+run one-conn-w4096-counter-cmn-durable --dedup on -- --mode send --connections 1 --window 4096 --count $n --client-msg-no counter
+run 4-conns-w4096-dedup-durable --dedup on -- --mode send --connections 4 --window 4096 --count $((n / 4))
 run 100-conns-dedup-durable --dedup on -- --mode send --connections 100 --window 32 --count $((n / 100))
 run 100-conns-w64-dedup-durable --dedup on -- --mode send --connections 100 --window 64 --count $((n / 100))
 run fanout-100-members --dedup on --group bench-group=$(seq -s, -f 'm%g' 0 99) -- --mode fanout --members 100 --window 64 --count $((2000 * scale))
