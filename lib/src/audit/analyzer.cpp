@@ -55,6 +55,17 @@ void Analyzer::touch(FindingSet& s, const Record& r) {
   s.last = std::max(s.last, r.timestamp);
 }
 
+void Analyzer::add_item(FindingSet& s, json item, const std::vector<const Record*>& records) {
+  json msgs = json::array();
+  for (auto* r : records) {
+    msgs.push_back(message(*r));
+    touch(s, *r);
+  }
+  item["messages"] = std::move(msgs);
+  s.items.push_back(std::move(item));
+  ++s.count;
+}
+
 void Analyzer::run(Record* b, Record* e, uint8_t groupings) {
   ctx_.strings.finish_writes();  // reads below may run on two threads
   // The first two groupings only read the records (they sort index pairs),
@@ -217,14 +228,7 @@ void Analyzer::emit_message_id(std::vector<const Record*>& run) {
     item["copies"] = run.size();
     item["identical"] = identical;
   }
-  json msgs = json::array();
-  for (auto* r : run) {
-    msgs.push_back(message(*r));
-    touch(set, *r);
-  }
-  item["messages"] = std::move(msgs);
-  set.items.push_back(std::move(item));
-  ++set.count;
+  add_item(set, std::move(item), run);
 }
 
 // Per channel: missing client_msg_no, seq anomalies, then content groups.
@@ -345,14 +349,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
           std::vector<const Record*> rs;
           for (Record* k = i; k < j; ++k) rs.push_back(k);
           std::sort(rs.begin(), rs.end(), [](auto* x, auto* y) { return before(*x, *y); });
-          json msgs = json::array();
-          for (auto* r : rs) {
-            msgs.push_back(message(*r));
-            touch(set, *r);
-          }
-          item["messages"] = std::move(msgs);
-          set.items.push_back(std::move(item));
-          ++set.count;
+          add_item(set, std::move(item), rs);
         }
         if (opts.check_gaps && prev && i->message_seq > prev->message_seq + 1) {
           json item = {{"type", "gap"}, {"channel_id", ch.id}, {"channel_type", ch.type},
@@ -457,14 +454,7 @@ void Analyzer::channel_content(Record* b, Record* e, const std::set<std::pair<ui
             json item = {{"channel_id", ch.id}, {"channel_type", ch.type}, {"from_uid", ctx_.sender_name(gb->from)},
                          {"client_msg_nos", ncmn}, {"first_time", live[a]->timestamp},
                          {"last_time", live[c - 1]->timestamp}};
-            json msgs = json::array();
-            for (auto* r : rs) {
-              msgs.push_back(message(*r));
-              touch(set, *r);
-            }
-            item["messages"] = std::move(msgs);
-            set.items.push_back(std::move(item));
-            ++set.count;
+            add_item(set, std::move(item), rs);
           }
         }
         a = c;

@@ -35,6 +35,8 @@ class Analyzer {
 
  private:
   void touch(FindingSet& s, const Record& r);
+  // Adds `item` to `s` with `records` (in that order) as its "messages".
+  void add_item(FindingSet& s, nlohmann::json item, const std::vector<const Record*>& records);
   struct KeyIndex {
     uint64_t key;
     uint64_t index;
