@@ -129,19 +129,16 @@ void MemoryStore::append(Op& op) {
     op.error = std::string("insert message: UNIQUE constraint failed: ") + what;
   };
   if (find_id(m.message_id) >= 0) return refuse("message_id");
-  uint64_t hash = 0;
-  bool keyed = dedup_ && !m.client_msg_no.empty();
-  auto same = [&](uint32_t i) { return same_key(records_[i], m); };
-  if (keyed) {
-    hash = key_hash(m.channel_type, m.channel_id, m.from_uid, m.client_msg_no);
-    if (by_key_.find_or_insert(hash, -1, same) >= 0)
-      return refuse("idempotency key (channel, from_uid, client_msg_no)");
-  }
+  // One probe checks the key and, when it is new, enters `index` for it (the
+  // record is pushed right after; nothing reads the slot before that).
+  if (dedup_ && !m.client_msg_no.empty() &&
+      by_key_.find_or_insert(key_hash(m.channel_type, m.channel_id, m.from_uid, m.client_msg_no), index,
+                             [&](uint32_t i) { return same_key(records_[i], m); }) >= 0)
+    return refuse("idempotency key (channel, from_uid, client_msg_no)");
   Record r;
   copy_fields(m, r, [&](std::string_view v) { return keep(v); });
   records_.push_back(r);
   by_id_.find_or_insert(id_hash(m.message_id), index, [](uint32_t) { return false; });
-  if (keyed) by_key_.find_or_insert(hash, index, [](uint32_t) { return false; });
   for (const auto& uid : op.recipients) {
     auto it = pending_.find(std::string_view(uid));
     if (it == pending_.end()) it = pending_.emplace(uid, Pending{}).first;
