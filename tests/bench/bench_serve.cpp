@@ -239,9 +239,9 @@ int main(int argc, char** argv) {
     else if (k == "--members") a.members = std::stoi(v);
     else if (k == "--server-pid") a.server_pid = std::stol(v);
     else if (k == "--prefix") a.prefix = v;
-    else if (k == "--client-msg-no") a.random_cmn = v == "random";
+    else if (k == "--client-msg-no" && (v == "random" || v == "counter")) a.random_cmn = v == "random";
     else {
-      std::cerr << "bench_serve: unknown flag " << k << "\n";
+      std::cerr << "bench_serve: unknown flag or value: " << k << " " << v << "\n";
       return 2;
     }
   }
