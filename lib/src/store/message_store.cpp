@@ -91,6 +91,7 @@ void MessageStore::run() {
     for (auto& b : batches)
       if (done_) done_(std::move(b));
     batches.clear();
+    after_batches();
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "wkit/store/schema.hpp"
@@ -158,45 +159,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
   if (auto e = s->exec(kPendingSql))
     return env_error("store '" + s->path_ + "': cannot create schema: " + e->message);
 
-  // Schema version check and stamp.
-  {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT value FROM wkit_meta WHERE key='schema_version'", -1, &st, nullptr);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      int v = std::atoi(column_text(st, 0).c_str());
-      sqlite3_finalize(st);
-      if (v > kSchemaVersion)
-        return Error::input("store '" + s->path_ + "' has schema_version " + std::to_string(v) +
-                            "; this wkit reads up to " + std::to_string(kSchemaVersion));
-    } else {
-      sqlite3_finalize(st);
-    }
-    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO wkit_meta(key, value) VALUES (?, ?)", -1, &st, nullptr);
-    auto put = [&](std::string_view k, std::string_view v) {
-      bind_text(st, 1, k);
-      bind_text(st, 2, v);
-      int r = sqlite3_step(st);
-      sqlite3_reset(st);
-      return r == SQLITE_DONE;
-    };
-    std::string ver = std::to_string(kSchemaVersion);
-    bool ok = put("schema_version", ver) && put("format", "wkit-serve-store") &&
-              put("dedup", opts.dedup ? "on" : "off") &&
-              put("created_by", opts.created_by.empty() ? "wkit serve" : opts.created_by);
-    std::string err = sqlite3_errmsg(db);
-    sqlite3_finalize(st);
-    if (!ok) return env_error("store '" + s->path_ + "' is not writable: " + err);
+  // Stamp, migration and the catch-up of the idempotency index happen in
+  // one transaction: a file that cannot be served is left as it was.
+  if (auto e = s->exec("BEGIN IMMEDIATE")) return env_error("store '" + s->path_ + "' is busy: " + e->message);
+  if (auto e = s->stamp_and_index(opts)) {
+    s->exec("ROLLBACK");
+    return *e;
   }
-
-  if (opts.dedup) {
-    if (auto e = s->exec(kDedupIndexSql))
-      return Error::input("store '" + s->path_ + "' holds messages with the same (channel, from_uid, "
-                          "client_msg_no), written with --dedup off; it cannot be served with --dedup on (" +
-                          e->message + ")");
-  } else {
-    // 2.x behaviour stores resends again: the unique index would refuse them.
-    if (auto e = s->exec("DROP INDEX IF EXISTS message_idempotency_idx")) return *e;
-  }
+  if (auto e = s->exec("COMMIT")) return env_error("store '" + s->path_ + "': " + e->message);
 
   auto prep = [&](const char* sql, void*& out) -> Status {
     sqlite3_stmt* st = nullptr;
@@ -228,8 +198,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
 
 SqliteStore::~SqliteStore() {
   stop();
+  if (tail_.size() > 0) merge_in_transaction();
   for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_, insert_msg_many_,
-                   insert_pending_many_})
+                   insert_pending_many_, merge_keys_, set_through_, probe_key_})
     sqlite3_finalize(ST(st));
   if (db_) sqlite3_close(DB(db_));
 }
@@ -306,12 +277,24 @@ void SqliteStore::execute(Op& op) {
   switch (op.kind) {
     case Op::Kind::append: {
       const Message& m = op.message;
+      const bool keyed = merge_keys_ && !m.client_msg_no.empty();
+      if (keyed)
+        if (int64_t holder = key_holder(m)) {
+          op.failed = true;
+          op.error = "UNIQUE constraint failed: idempotency key (channel_id, from_uid, client_msg_no) of message_id " +
+                     std::to_string(holder);
+          return;
+        }
       sqlite3_stmt* s = ST(insert_msg_);
       char hash[64];
       bind_message(s, 0, m, hash);
       int rc = sqlite3_step(s);
       sqlite3_reset(s);
-      if (rc != SQLITE_DONE) return fail("insert message");
+      if (rc != SQLITE_DONE) {
+        tail_.drop_staged();
+        return fail("insert message");
+      }
+      tail_.keep_staged();
       sqlite3_stmt* p = ST(insert_pending_);
       for (const auto& uid : op.recipients) {
         bind_text(p, 1, uid);
@@ -347,13 +330,24 @@ bool SqliteStore::append_many(Op* const* ops) {
   sqlite3* db = DB(db_);
   sqlite3_stmt* s = ST(insert_msg_many_);
   sqlite3_stmt* p = ST(insert_pending_many_);
+  // A repeated key, or a failing multi-row INSERT (which changes nothing:
+  // SQLite rolls the statement back), sends the caller to running the ops
+  // one by one, so only the offender fails.
+  if (merge_keys_)
+    for (int i = 0; i < kMultiRows; ++i)
+      if (!ops[i]->message.client_msg_no.empty() && key_holder(ops[i]->message)) {
+        tail_.drop_staged();
+        return false;
+      }
   char hashes[kMultiRows][64];
   for (int i = 0; i < kMultiRows; ++i) bind_message(s, i * 18, ops[i]->message, hashes[i]);
-  // A failing multi-row INSERT changes nothing (SQLite rolls the statement
-  // back): the caller then runs the ops one by one so only the offender fails.
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
-  if (rc != SQLITE_DONE) return false;
+  if (rc != SQLITE_DONE) {
+    tail_.drop_staged();
+    return false;
+  }
+  tail_.keep_staged();
   for (int i = 0; i < kMultiRows; ++i) {
     bind_text(p, 2 * i + 1, ops[i]->recipients[0]);
     sqlite3_bind_int64(p, 2 * i + 2, ops[i]->message.message_id);
@@ -398,7 +392,158 @@ void SqliteStore::apply(std::vector<std::vector<Op>>& batches) {
       op->failed = true;
       op->error = "commit: " + err;
     }
+    if (merge_keys_) reload_tail();
   }
+}
+
+void SqliteStore::after_batches() {
+  if (merge_keys_ && tail_.size() >= next_merge_at_) merge_in_transaction();
+}
+
+int64_t SqliteStore::key_holder(const Message& m) {
+  if (int64_t id = tail_.stage(m)) return id;
+  sqlite3_stmt* p = ST(probe_key_);
+  bind_text(p, 1, m.client_msg_no);
+  bind_text(p, 2, m.from_uid);
+  bind_text(p, 3, m.channel_id);
+  sqlite3_bind_int(p, 4, m.channel_type);
+  int64_t id = sqlite3_step(p) == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+  sqlite3_reset(p);
+  if (id) tail_.drop_staged();
+  return id;
+}
+
+void SqliteStore::reload_tail() {
+  tail_.clear();
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(DB(db_),
+                     "SELECT channel_id, channel_type, from_uid, client_msg_no, message_id FROM message "
+                     "WHERE message_id > ? AND client_msg_no <> ''",
+                     -1, &st, nullptr);
+  sqlite3_bind_int64(st, 1, merged_through_);
+  Message m;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    m.channel_id = column_text(st, 0);
+    m.channel_type = static_cast<uint8_t>(sqlite3_column_int(st, 1));
+    m.from_uid = column_text(st, 2);
+    m.client_msg_no = column_text(st, 3);
+    m.message_id = sqlite3_column_int64(st, 4);
+    tail_.stage(m);
+    tail_.keep_staged();
+  }
+  sqlite3_finalize(st);
+}
+
+Status SqliteStore::merge_in_transaction() {
+  if (auto e = exec("BEGIN IMMEDIATE")) return e;
+  Status e = merge_keys();
+  if (!e) e = exec("COMMIT");
+  if (e) {
+    // Retried after as many messages again, and at startup, which refuses
+    // the file if it still fails. The keys stay in tail_ meanwhile.
+    exec("ROLLBACK");
+    next_merge_at_ = tail_.size() + merge_rows_;
+  } else {
+    tail_.clear();
+    next_merge_at_ = merge_rows_;
+  }
+  return e;
+}
+
+Status SqliteStore::merge_keys() {
+  sqlite3_stmt* m = ST(merge_keys_);
+  sqlite3_bind_int64(m, 1, merged_through_);
+  int rc = sqlite3_step(m);
+  sqlite3_reset(m);
+  if (rc != SQLITE_DONE) return Error::input(std::string("indexing idempotency keys: ") + sqlite3_errmsg(DB(db_)));
+  auto through = max_message_id();
+  if (!through) return through.error();
+  sqlite3_stmt* t = ST(set_through_);
+  std::string v = std::to_string(*through);
+  bind_text(t, 1, v);
+  rc = sqlite3_step(t);
+  sqlite3_reset(t);
+  if (rc != SQLITE_DONE) return env_error(std::string("recording the indexed messages: ") + sqlite3_errmsg(DB(db_)));
+  merged_through_ = *through;
+  return std::nullopt;
+}
+
+Status SqliteStore::stamp_and_index(const Options& opts) {
+  sqlite3* db = DB(db_);
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT value FROM wkit_meta WHERE key='schema_version'", -1, &st, nullptr);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      int v = std::atoi(column_text(st, 0).c_str());
+      sqlite3_finalize(st);
+      if (v > kSchemaVersion)
+        return Error::input("store '" + path_ + "' has schema_version " + std::to_string(v) +
+                            "; this wkit reads up to " + std::to_string(kSchemaVersion));
+    } else {
+      sqlite3_finalize(st);
+    }
+    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO wkit_meta(key, value) VALUES (?, ?)", -1, &st, nullptr);
+    auto put = [&](std::string_view k, std::string_view v) {
+      bind_text(st, 1, k);
+      bind_text(st, 2, v);
+      int r = sqlite3_step(st);
+      sqlite3_reset(st);
+      return r == SQLITE_DONE;
+    };
+    std::string ver = std::to_string(kSchemaVersion);
+    bool ok = put("schema_version", ver) && put("format", "wkit-serve-store") &&
+              put("dedup", opts.dedup ? "on" : "off") &&
+              put("created_by", opts.created_by.empty() ? "wkit serve" : opts.created_by);
+    std::string err = sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+    if (!ok) return env_error("store '" + path_ + "' is not writable: " + err);
+  }
+  if (auto e = exec((std::string("DROP INDEX IF EXISTS ") + kVersion1IndexName).c_str())) return e;
+  if (!opts.dedup) {
+    // 2.x behaviour stores resends again: the unique index would refuse them.
+    return exec("DROP TABLE IF EXISTS message_idempotency; DELETE FROM wkit_meta WHERE key = 'idempotency_through'");
+  }
+  bool existed = false;
+  {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'message_idempotency'", -1, &st, nullptr);
+    existed = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+  }
+  if (!existed) {
+    if (auto e = exec(kIdempotencySql)) return e;
+  } else {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT value FROM wkit_meta WHERE key = 'idempotency_through'", -1, &st, nullptr);
+    if (sqlite3_step(st) == SQLITE_ROW) merged_through_ = std::atoll(column_text(st, 0).c_str());
+    sqlite3_finalize(st);
+  }
+  auto prep = [&](const char* sql, void*& out) -> Status {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK)
+      return env_error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(db));
+    out = st;
+    return std::nullopt;
+  };
+  // Key order: each index page is visited once, while it is in cache.
+  if (auto e = prep("INSERT INTO message_idempotency (client_msg_no, from_uid, channel_id, channel_type, message_id) "
+                    "SELECT client_msg_no, from_uid, channel_id, channel_type, message_id FROM message "
+                    "WHERE message_id > ?1 AND client_msg_no <> '' "
+                    "ORDER BY client_msg_no, from_uid, channel_id, channel_type",
+                    merge_keys_))
+    return e;
+  if (auto e = prep("INSERT OR REPLACE INTO wkit_meta(key, value) VALUES ('idempotency_through', ?)", set_through_))
+    return e;
+  if (auto e = prep("SELECT message_id FROM message_idempotency "
+                    "WHERE client_msg_no = ?1 AND from_uid = ?2 AND channel_id = ?3 AND channel_type = ?4",
+                    probe_key_))
+    return e;
+  merge_rows_ = next_merge_at_ = std::max<uint64_t>(1, opts.idempotency_merge_rows);
+  // What the last run did not index (a crash, or files from before it).
+  if (auto e = merge_keys())
+    return Error::input("store '" + path_ + "' holds messages with the same (channel, from_uid, client_msg_no), "
+                        "written with --dedup off; it cannot be served with --dedup on (" + e->message + ")");
+  return std::nullopt;
 }
 
 }  // namespace wkit::store

@@ -451,34 +451,175 @@ TEST(Store, InMemoryKeepsNoFile) {
   EXPECT_FALSE(fs::exists(t.path / "data"));
 }
 
-// Files from builds before the index's column order changed keep their
-// index (same name, same uniqueness) and go on refusing a repeated key.
-TEST(Store, OlderIndexColumnOrderKeepsWorking) {
+// Counts rows of the file of `o` with `sql` (a SELECT of one integer).
+int64_t query_int(const Options& o, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2((fs::path(o.dir) / kDbFileName).c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+std::vector<Op> keyed_appends(int first_id, int n, const std::string& prefix) {
+  std::vector<Op> ops;
+  for (int i = 0; i < n; ++i)
+    ops.push_back(append("a@b", first_id + i, first_id + i, "a", prefix + std::to_string(i), "x", {"b"}));
+  return ops;
+}
+
+// The unique index lags behind the messages while the server runs (keys go
+// in in bulk) and covers all of them once the store is closed.
+TEST(Store, IdempotencyIndexCatchesUpInBulkAndAtClose) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok());
+  auto ops = keyed_appends(1, 300, "k");
+  ops.push_back(append("a@b", 301, 301, "a", "", "no key", {"b"}));
+  auto got = run_ops(**s, std::move(ops));
+  for (auto& op : got) ASSERT_FALSE(op.failed) << op.error;
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message"), 301);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 0);  // below 65,536: not yet
+  s->reset();
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 300);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency i JOIN message m USING (message_id) "
+                         "WHERE i.client_msg_no = m.client_msg_no AND i.from_uid = m.from_uid "
+                         "AND i.channel_id = m.channel_id AND i.channel_type = m.channel_type"),
+            300);
+  EXPECT_EQ(query_int(o, "SELECT CAST(value AS INTEGER) FROM wkit_meta WHERE key = 'idempotency_through'"), 301);
+
+  o.idempotency_merge_rows = 100;
+  auto again = MessageStore::open(o);
+  ASSERT_TRUE(again.ok());
+  got = run_ops(**again, keyed_appends(302, 150, "more"));
+  for (auto& op : got) ASSERT_FALSE(op.failed) << op.error;
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 450);  // merged while running
+}
+
+// A key the index already holds is refused after a restart, naming the
+// message that holds it.
+TEST(Store, RepeatedKeyOfAnIndexedMessageIsRefused) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok());
+    EXPECT_FALSE(run_ops(**s, keyed_appends(1, 3, "k"))[0].failed);
+  }
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok());
+  std::vector<Op> ops;
+  ops.push_back(append("a@b", 4, 4, "a", "k1", "x", {"b"}));
+  ops.push_back(append("a@b", 5, 5, "a", "k9", "x", {"b"}));
+  auto got = run_ops(**s, std::move(ops));
+  EXPECT_TRUE(got[0].failed);
+  EXPECT_NE(got[0].error.find("UNIQUE constraint failed: idempotency key"), std::string::npos) << got[0].error;
+  EXPECT_NE(got[0].error.find("message_id 2"), std::string::npos) << got[0].error;
+  EXPECT_FALSE(got[1].failed) << got[1].error;
+}
+
+// What a crash leaves (messages committed after the mark, keys not indexed)
+// is indexed when the file is next opened; a repeated key there refuses the
+// file like a --dedup off store does.
+TEST(Store, MessagesACrashLeftUnindexedAreIndexedAtStartup) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok());
+    EXPECT_FALSE(run_ops(**s, keyed_appends(1, 2, "k"))[0].failed);
+  }
+  const char* tail =
+      "INSERT INTO message SELECT channel_id, channel_type, message_seq + 2, message_id + 2, framer_flags, setting, "
+      "msg_key, expire, client_seq, 'tail' || client_msg_no, stream_no, timestamp, topic, from_uid, payload_hash, "
+      "payload_size, payload, server_timestamp_ms FROM message";
+  sqlite3* db = nullptr;
+  sqlite3_open((t.path / kDbFileName).c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db, tail, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 2);
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 4);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency WHERE client_msg_no = 'tailk1'"), 1);
+
+  // Now a tail that repeats an indexed key (only a store written by a
+  // broken server could hold it).
+  sqlite3_open((t.path / kDbFileName).c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO message SELECT channel_id, channel_type, 9, 9, framer_flags, setting, msg_key, "
+                         "expire, client_seq, client_msg_no, stream_no, timestamp, topic, from_uid, payload_hash, "
+                         "payload_size, payload, server_timestamp_ms FROM message WHERE message_id = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = MessageStore::open(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::bad_input);
+  EXPECT_NE(s.error().message.find("UNIQUE"), std::string::npos) << s.error().message;
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 4);  // rolled back, file as it was
+}
+
+// Files of schema_version 1 kept the key in a unique index on `message`
+// (in either column order); opening one moves it to message_idempotency.
+TEST(Store, Version1FileIsMigrated) {
   TempDir t;
   Options o;
   o.dir = t.path.string();
   ASSERT_EQ(create_then_run_sql(o,
-                                "DROP INDEX message_idempotency_idx; CREATE UNIQUE INDEX message_idempotency_idx ON "
-                                "message(channel_id, channel_type, from_uid, client_msg_no) WHERE client_msg_no <> ''"),
+                                "DROP TABLE message_idempotency; DELETE FROM wkit_meta WHERE key = 'idempotency_through';"
+                                "UPDATE wkit_meta SET value = '1' WHERE key = 'schema_version';"
+                                "CREATE UNIQUE INDEX message_idempotency_idx ON "
+                                "message(channel_id, channel_type, from_uid, client_msg_no) WHERE client_msg_no <> '';"
+                                "INSERT INTO message VALUES ('a@b', 1, 1, 7, 0, 0, '', 0, 1, 'old-1', '', 0, '', 'a', "
+                                "'', 1, x'00', 0), ('a@b', 1, 2, 8, 0, 0, '', 0, 2, 'old-2', '', 0, '', 'a', '', 1, "
+                                "x'00', 0)"),
             SQLITE_OK);
   auto s = MessageStore::open(o);
   ASSERT_TRUE(s.ok()) << s.error().message;
-  std::vector<Op> ops(2);
-  ops[0].message = msg("a@b", 1, 1, "a", "same", "x");
-  ops[1].message = msg("a@b", 2, 2, "a", "same", "x");
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM sqlite_master WHERE name = 'message_idempotency_idx'"), 0);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 2);
+  EXPECT_EQ(query_int(o, "SELECT CAST(value AS INTEGER) FROM wkit_meta WHERE key = 'schema_version'"), 2);
+  std::vector<Op> ops;
+  ops.push_back(append("a@b", 3, 9, "a", "old-2", "x", {"b"}));
+  ops.push_back(append("a@b", 3, 10, "a", "new", "x", {"b"}));
   auto got = run_ops(**s, std::move(ops));
-  EXPECT_FALSE(got[0].failed) << got[0].error;
-  EXPECT_TRUE(got[1].failed);
-  s->reset();
-  sqlite3* db = nullptr;
-  sqlite3_open((t.path / kDbFileName).c_str(), &db);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'message_idempotency_idx'", -1, &st, nullptr);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  std::string sql = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  EXPECT_NE(sql.find("channel_id, channel_type, from_uid, client_msg_no"), std::string::npos) << sql;
+  EXPECT_TRUE(got[0].failed);
+  EXPECT_NE(got[0].error.find("message_id 8"), std::string::npos) << got[0].error;
+  EXPECT_FALSE(got[1].failed) << got[1].error;
+}
+
+// --dedup off keeps no index (resends are stored again); --dedup on later
+// builds it from every message.
+TEST(Store, DedupOffDropsTheIndexAndDedupOnRebuildsIt) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok());
+    run_ops(**s, keyed_appends(1, 2, "k"));
+  }
+  o.dedup = false;
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(query_int(o, "SELECT count(*) FROM sqlite_master WHERE name = 'message_idempotency'"), 0);
+    run_ops(**s, keyed_appends(3, 2, "off"));
+  }
+  o.dedup = true;
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 4);
 }
 
 // Many small submitted vectors applied together (as with many connections):

@@ -70,6 +70,9 @@ struct Options {
   std::string dir;          // directory holding wkit.db (created if missing)
   bool in_memory = false;   // the in-process store instead of a file (nothing kept)
   bool dedup = true;        // keep the idempotency unique index
+  // The file extends that index in one transaction per this many messages
+  // (schema.hpp kIdempotencySql).
+  uint64_t idempotency_merge_rows = 65536;
   bool durable = true;      // synchronous=FULL (fsync per commit) vs NORMAL
   std::string created_by;   // written to wkit_meta
 };
@@ -131,6 +134,9 @@ class MessageStore {
   // applied (the SQLite backend: one transaction for all of them). Runs on
   // the store thread. A backend's destructor must call stop() first.
   virtual void apply(std::vector<std::vector<Op>>& batches) = 0;
+  // Runs on the store thread after the callbacks of each apply(), so
+  // housekeeping never delays the acks of the batch just committed.
+  virtual void after_batches() {}
   std::string path_;
 
  private:

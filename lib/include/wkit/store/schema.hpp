@@ -12,13 +12,15 @@
 // is unique by construction (the server hands out seqs) and carries no index:
 // an index there is an insert at a random place per SEND, which with many
 // channels cost more than everything else the store thread does (measured in
-// docs/benchmarks.md); pending_delivery is WITHOUT ROWID. Each SEND touches
-// two B-trees (table, idempotency index) plus one per recipient, down from
-// five plus two per recipient. `wkit audit` checks seq uniqueness
-// (seq_anomaly).
+// docs/benchmarks.md); pending_delivery is WITHOUT ROWID. `wkit audit` checks
+// seq uniqueness (seq_anomaly).
+//
+// Schema version 2 moved the idempotency key's unique index out of `message`
+// into the WITHOUT ROWID table `message_idempotency`, filled in bulk (see
+// kIdempotencySql). Opening a version 1 file migrates it.
 namespace wkit::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 inline constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE IF NOT EXISTS wkit_meta (
@@ -47,17 +49,34 @@ CREATE TABLE IF NOT EXISTS message (
 );
 )sql";
 
-// Created only when the server runs with --dedup on: the idempotency key of
-// WuKongIM 3.x. (Partial: empty client_msg_no is never de-duplicated.)
-// client_msg_no leads: it is the part that differs between keys (a random
-// UUID), so the comparisons of an insert stop at the first column instead of
-// walking channel and sender first; this index is most of the store
-// thread's work (docs/benchmarks.md). Files made with the older column order
-// keep their index; both enforce the same uniqueness.
-inline constexpr const char* kDedupIndexSql = R"sql(
-CREATE UNIQUE INDEX IF NOT EXISTS message_idempotency_idx
-  ON message(client_msg_no, from_uid, channel_id, channel_type) WHERE client_msg_no <> '';
+// Created only when the server runs with --dedup on: the unique index of
+// WuKongIM 3.x's idempotency key, one entry per message with a non-empty
+// client_msg_no (empty ones are never de-duplicated), naming its message_id.
+//
+// It covers every message with message_id <= wkit_meta 'idempotency_through'
+// and is extended in bulk, in key order, one transaction per
+// Options::idempotency_merge_rows messages, at shutdown and at startup (which
+// also picks up what a crash left). Random client_msg_nos put each entry on a
+// different B-tree page, so indexing SEND by SEND wrote about one 4 KiB page
+// per SEND to the WAL, fsynced it and checkpointed it; in bulk a page takes
+// many entries at once (docs/benchmarks.md "wkit serve"). The messages after
+// the mark are already durable in `message`; at runtime the server's
+// in-memory index (app/dedup_index) answers for all keys, loaded from
+// `message` at startup.
+inline constexpr const char* kIdempotencySql = R"sql(
+CREATE TABLE IF NOT EXISTS message_idempotency (
+  client_msg_no TEXT    NOT NULL,
+  from_uid      TEXT    NOT NULL,
+  channel_id    TEXT    NOT NULL,
+  channel_type  INTEGER NOT NULL,
+  message_id    INTEGER NOT NULL,
+  PRIMARY KEY (client_msg_no, from_uid, channel_id, channel_type)
+) WITHOUT ROWID;
 )sql";
+inline constexpr const char* kIdempotencyThroughKey = "idempotency_through";
+
+// The version 1 index on `message`, dropped when a file is opened.
+inline constexpr const char* kVersion1IndexName = "message_idempotency_idx";
 
 // Per-recipient delivery state: rows exist until the recipient acks.
 inline constexpr const char* kPendingSql = R"sql(

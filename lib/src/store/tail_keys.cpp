@@ -1,0 +1,90 @@
+#include "tail_keys.hpp"
+
+#include <functional>
+
+namespace wkit::store {
+
+namespace {
+
+void put_length(std::string& out, size_t n) {
+  uint32_t v = static_cast<uint32_t>(n);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+}  // namespace
+
+int64_t TailKeys::stage(const Message& m) {
+  // Length-prefixed parts, so ("ab", "c") and ("a", "bc") differ.
+  const size_t offset = arena_.size();
+  arena_.push_back(static_cast<char>(m.channel_type));
+  put_length(arena_, m.channel_id.size());
+  arena_ += m.channel_id;
+  put_length(arena_, m.from_uid.size());
+  arena_ += m.from_uid;
+  arena_ += m.client_msg_no;
+  const auto length = static_cast<uint32_t>(arena_.size() - offset);
+  const std::string_view key = bytes(offset, length);
+  const uint64_t hash = std::hash<std::string_view>{}(key);
+  if (!slots_.empty()) {
+    const Slot& s = slots_[find(hash, key)];
+    if (s.length) {
+      arena_.resize(offset);
+      return s.message_id;
+    }
+  }
+  for (const Staged& s : staged_)
+    if (s.hash == hash && bytes(s.offset, s.length) == key) {
+      arena_.resize(offset);
+      return s.message_id;
+    }
+  staged_.push_back({hash, offset, length, m.message_id});
+  return 0;
+}
+
+void TailKeys::keep_staged() {
+  for (const Staged& s : staged_) insert(s);
+  staged_.clear();
+  kept_bytes_ = arena_.size();
+}
+
+void TailKeys::drop_staged() {
+  staged_.clear();
+  arena_.resize(kept_bytes_);
+}
+
+void TailKeys::clear() {
+  for (Slot& s : slots_) s = Slot{};
+  arena_.clear();
+  staged_.clear();
+  kept_bytes_ = 0;
+  size_ = 0;
+}
+
+size_t TailKeys::find(uint64_t hash, std::string_view key) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (!s.length || (s.hash == hash && bytes(s.offset, s.length) == key)) return i;
+  }
+}
+
+void TailKeys::insert(const Staged& st) {
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  Slot& s = slots_[find(st.hash, bytes(st.offset, st.length))];
+  s = Slot{st.hash, st.offset, st.length, st.message_id};
+  ++size_;
+}
+
+void TailKeys::grow() {
+  std::vector<Slot> old(std::max<size_t>(1024, slots_.size() * 2));
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.length) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].length) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+}  // namespace wkit::store

@@ -1,0 +1,56 @@
+#pragma once
+// The idempotency keys of the messages the SQLite file has stored but not yet
+// put in its unique index (the messages after wkit_meta
+// 'idempotency_through', schema.hpp), so the store can refuse a repeated key
+// when it is appended, as a unique index would, without an index insert per
+// SEND. Exact: the key bytes live in one arena, and a SEND allocates nothing
+// once the arena and the table have grown.
+//
+// Keys are staged first (a multi-row insert checks several before writing
+// any), then kept once their rows are written or dropped if not.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wkit/store/message_store.hpp"
+
+namespace wkit::store {
+
+class TailKeys {
+ public:
+  // Stages the key of `m` (non-empty client_msg_no). Returns the message_id
+  // that already holds it (kept or staged), or 0 if it is new.
+  int64_t stage(const Message& m);
+  void keep_staged();
+  void drop_staged();
+  // Forgets every key (after they were indexed in the file).
+  void clear();
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t offset = 0;
+    uint32_t length = 0;  // 0: empty (a key is never empty)
+    int64_t message_id = 0;
+  };
+  struct Staged {
+    uint64_t hash, offset;
+    uint32_t length;
+    int64_t message_id;
+  };
+  std::string_view bytes(uint64_t offset, uint32_t length) const { return {arena_.data() + offset, length}; }
+  // The slot holding `key`, or the empty slot where it would go.
+  size_t find(uint64_t hash, std::string_view key) const;
+  void insert(const Staged& s);
+  void grow();
+
+  std::vector<Slot> slots_;
+  std::string arena_;
+  size_t kept_bytes_ = 0;  // arena_ beyond this holds staged keys
+  size_t size_ = 0;
+  std::vector<Staged> staged_;
+};
+
+}  // namespace wkit::store
