@@ -402,6 +402,7 @@ void SqliteStore::after_batches() {
 
 int64_t SqliteStore::key_holder(const Message& m) {
   if (int64_t id = tail_.stage(m)) return id;
+  if (!indexed_.may_contain(tail_.staged_hash())) return 0;
   sqlite3_stmt* p = ST(probe_key_);
   bind_text(p, 1, m.client_msg_no);
   bind_text(p, 2, m.from_uid);
@@ -411,6 +412,28 @@ int64_t SqliteStore::key_holder(const Message& m) {
   sqlite3_reset(p);
   if (id) tail_.drop_staged();
   return id;
+}
+
+Status SqliteStore::refill_filter() {
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(DB(db_), "SELECT count(*) FROM message_idempotency", -1, &st, nullptr);
+  const uint64_t n = sqlite3_step(st) == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(st, 0)) : 0;
+  sqlite3_finalize(st);
+  indexed_.reset(std::max<uint64_t>(2 * n, 2 * merge_rows_));
+  sqlite3_prepare_v2(DB(db_), "SELECT channel_type, channel_id, from_uid, client_msg_no FROM message_idempotency", -1,
+                     &st, nullptr);
+  std::string scratch;
+  auto text = [&](int i) {
+    return std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, i)),
+                            static_cast<size_t>(sqlite3_column_bytes(st, i)));
+  };
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    indexed_.add(TailKeys::hash_of(static_cast<uint8_t>(sqlite3_column_int(st, 0)), text(1), text(2), text(3),
+                                   scratch));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return env_error(std::string("store: reading idempotency keys: ") + sqlite3_errmsg(DB(db_)));
+  return std::nullopt;
 }
 
 void SqliteStore::reload_tail() {
@@ -444,8 +467,10 @@ Status SqliteStore::merge_in_transaction() {
     exec("ROLLBACK");
     next_merge_at_ = tail_.size() + merge_rows_;
   } else {
+    tail_.for_each_hash([&](uint64_t h) { indexed_.add(h); });
     tail_.clear();
     next_merge_at_ = merge_rows_;
+    if (indexed_.count() > indexed_.capacity()) refill_filter();
   }
   return e;
 }
@@ -543,7 +568,7 @@ Status SqliteStore::stamp_and_index(const Options& opts) {
   if (auto e = merge_keys())
     return Error::input("store '" + path_ + "' holds messages with the same (channel, from_uid, client_msg_no), "
                         "written with --dedup off; it cannot be served with --dedup on (" + e->message + ")");
-  return std::nullopt;
+  return refill_filter();
 }
 
 }  // namespace wkit::store

@@ -2,6 +2,7 @@
 // The on-disk backend of MessageStore: one SQLite file (schema.hpp) in WAL
 // mode; each batch is one transaction (group commit: one fsync per batch with
 // `durable`).
+#include "key_filter.hpp"
 #include "tail_keys.hpp"
 #include "wkit/store/message_store.hpp"
 
@@ -34,6 +35,8 @@ class SqliteStore final : public MessageStore {
   int64_t key_holder(const Message& m);
   // Rebuilds tail_ from the file after a rolled-back transaction.
   void reload_tail();
+  // Sizes indexed_ for twice the keys message_idempotency holds and fills it.
+  Status refill_filter();
   void execute(Op& op);
   // Inserts ops[0..kMultiRows) (all appends with one recipient each) with
   // one multi-row statement each for message and pending_delivery; false if
@@ -52,6 +55,7 @@ class SqliteStore final : public MessageStore {
   void* probe_key_ = nullptr;
   int64_t merged_through_ = 0;   // every message up to this id is indexed
   TailKeys tail_;                // the keys of the messages after it
+  KeyFilter indexed_;            // the keys up to it
   uint64_t merge_rows_ = 0;
   uint64_t next_merge_at_ = 0;   // tail_ size
   std::vector<Op*> ops_;  // apply()'s flat list, reused

@@ -11,17 +11,29 @@ void put_length(std::string& out, size_t n) {
   out.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
+// Length-prefixed parts, so ("ab", "c") and ("a", "bc") differ.
+void append_key(std::string& out, uint8_t channel_type, std::string_view channel_id, std::string_view from_uid,
+                std::string_view client_msg_no) {
+  out.push_back(static_cast<char>(channel_type));
+  put_length(out, channel_id.size());
+  out += channel_id;
+  put_length(out, from_uid.size());
+  out += from_uid;
+  out += client_msg_no;
+}
+
 }  // namespace
 
+uint64_t TailKeys::hash_of(uint8_t channel_type, std::string_view channel_id, std::string_view from_uid,
+                           std::string_view client_msg_no, std::string& scratch) {
+  scratch.clear();
+  append_key(scratch, channel_type, channel_id, from_uid, client_msg_no);
+  return std::hash<std::string_view>{}(scratch);
+}
+
 int64_t TailKeys::stage(const Message& m) {
-  // Length-prefixed parts, so ("ab", "c") and ("a", "bc") differ.
   const size_t offset = arena_.size();
-  arena_.push_back(static_cast<char>(m.channel_type));
-  put_length(arena_, m.channel_id.size());
-  arena_ += m.channel_id;
-  put_length(arena_, m.from_uid.size());
-  arena_ += m.from_uid;
-  arena_ += m.client_msg_no;
+  append_key(arena_, m.channel_type, m.channel_id, m.from_uid, m.client_msg_no);
   const auto length = static_cast<uint32_t>(arena_.size() - offset);
   const std::string_view key = bytes(offset, length);
   const uint64_t hash = std::hash<std::string_view>{}(key);

@@ -22,11 +22,22 @@ class TailKeys {
   // Stages the key of `m` (non-empty client_msg_no). Returns the message_id
   // that already holds it (kept or staged), or 0 if it is new.
   int64_t stage(const Message& m);
+  // The hash of the key stage() just staged.
+  uint64_t staged_hash() const { return staged_.back().hash; }
   void keep_staged();
   void drop_staged();
   // Forgets every key (after they were indexed in the file).
   void clear();
   size_t size() const { return size_; }
+  template <class F>
+  void for_each_hash(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.length) f(s.hash);
+  }
+  // The hash stage() gives the key of (type, channel, from, client_msg_no);
+  // `scratch` holds its bytes.
+  static uint64_t hash_of(uint8_t channel_type, std::string_view channel_id, std::string_view from_uid,
+                          std::string_view client_msg_no, std::string& scratch);
 
  private:
   struct Slot {

@@ -1,0 +1,37 @@
+#include "../../../lib/src/store/key_filter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+using wkit::store::KeyFilter;
+
+namespace {
+uint64_t h(const std::string& s) { return std::hash<std::string>{}(s); }
+}  // namespace
+
+TEST(KeyFilter, NeverForgetsAKeyAndRarelyClaimsANewOne) {
+  KeyFilter f;
+  f.reset(100000);
+  for (int i = 0; i < 100000; ++i) f.add(h("key-" + std::to_string(i)));
+  EXPECT_EQ(f.count(), 100000u);
+  for (int i = 0; i < 100000; ++i) ASSERT_TRUE(f.may_contain(h("key-" + std::to_string(i)))) << i;
+  int false_positives = 0;
+  for (int i = 0; i < 100000; ++i) false_positives += f.may_contain(h("other-" + std::to_string(i)));
+  // 10 bits and 7 probes per key: about 1 % at capacity.
+  EXPECT_LT(false_positives, 3000);
+}
+
+TEST(KeyFilter, EmptyOrResetHoldsNothingAndUnsizedSaysMaybe) {
+  KeyFilter unsized;
+  EXPECT_TRUE(unsized.may_contain(h("x")));
+  KeyFilter f;
+  f.reset(10);
+  EXPECT_FALSE(f.may_contain(h("x")));
+  f.add(h("x"));
+  EXPECT_TRUE(f.may_contain(h("x")));
+  f.reset(10);
+  EXPECT_FALSE(f.may_contain(h("x")));
+  EXPECT_EQ(f.count(), 0u);
+}
