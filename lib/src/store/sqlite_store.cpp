@@ -145,8 +145,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
     return env_error("store '" + s->path_ + "': cannot enable WAL: " + e->message);
   if (auto e = s->exec(opts.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) return *e;
   // The indexes of a growing message table are hot: keep them in cache
-  // (64 MiB) instead of re-reading pages on every insert.
-  if (auto e = s->exec("PRAGMA cache_size=-65536")) return *e;
+  // (up to 256 MiB, taken as the store grows) instead of re-reading pages
+  // on every insert and merge (with 1M messages stored: 120-135k -> 143-145k
+  // SENDs/s against 64 MiB).
+  if (auto e = s->exec("PRAGMA cache_size=-262144")) return *e;
   // Random client_msg_nos put each SEND's idempotency-index entry on a
   // different B-tree page, so a commit dirties about one 4 KiB page per SEND;
   // checkpointing every 1,000 WAL frames (SQLite's default) copied each of
@@ -469,8 +471,8 @@ Status SqliteStore::merge_in_transaction() {
   } else {
     tail_.for_each_hash([&](uint64_t h) { indexed_.add(h); });
     tail_.clear();
-    next_merge_at_ = merge_rows_;
     if (indexed_.count() > indexed_.capacity()) refill_filter();
+    next_merge_at_ = merge_threshold();
   }
   return e;
 }
@@ -563,12 +565,22 @@ Status SqliteStore::stamp_and_index(const Options& opts) {
                     "WHERE client_msg_no = ?1 AND from_uid = ?2 AND channel_id = ?3 AND channel_type = ?4",
                     probe_key_))
     return e;
-  merge_rows_ = next_merge_at_ = std::max<uint64_t>(1, opts.idempotency_merge_rows);
+  merge_rows_ = std::max<uint64_t>(1, opts.idempotency_merge_rows);
   // What the last run did not index (a crash, or files from before it).
   if (auto e = merge_keys())
     return Error::input("store '" + path_ + "' holds messages with the same (channel, from_uid, client_msg_no), "
                         "written with --dedup off; it cannot be served with --dedup on (" + e->message + ")");
-  return refill_filter();
+  if (auto e = refill_filter()) return e;
+  next_merge_at_ = merge_threshold();
+  return std::nullopt;
+}
+
+uint64_t SqliteStore::merge_threshold() const {
+  // A merge dirties about min(keys merged, index pages) pages, so merging
+  // a quarter of the index's size at once keeps the pages written per
+  // message low as the store grows (with 1M messages stored: 80-90k ->
+  // 120-135k SENDs/s); the cap bounds how long one merge holds up commits.
+  return std::clamp<uint64_t>(indexed_.count() / 4, merge_rows_, 4 * merge_rows_);
 }
 
 }  // namespace wkit::store

@@ -30,6 +30,8 @@ class SqliteStore final : public MessageStore {
   // transaction) and moves the mark; merge_in_transaction wraps it.
   Status merge_keys();
   Status merge_in_transaction();
+  // How many unindexed keys trigger a merge (grows with the index).
+  uint64_t merge_threshold() const;
   // With dedup on: the message_id that already holds m's idempotency key
   // (indexed or in tail_), or 0 with the key staged in tail_.
   int64_t key_holder(const Message& m);

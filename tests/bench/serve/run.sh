@@ -6,7 +6,8 @@
 # the client's view (acked/s, latency percentiles) plus the server's CPU time
 # per thread (from /proc) so the cost per SEND is known even on a loaded box.
 #   tests/bench/serve/run.sh BUILD_DIR [SCALE]
-# SCALE multiplies message counts (default 1).
+# SCALE multiplies message counts (default 1). One scenario first fills the
+# store with 1M messages (prefill) and then measures.
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [SCALE]}
 scale=${2:-1}
@@ -49,6 +50,9 @@ run() {  # name, server flags..., --, bench flags...
   while [ "$1" != "--" ]; do sflags+=("$1"); shift; done
   shift
   start_server "${sflags[@]}"
+  # prefill=N: the store already holds N messages (random keys, not measured),
+  # to see how the idempotency index scales with the store's size.
+  [ -n "${prefill:-}" ] && "$bench" --port "$port" --mode send --connections 4 --window 4096 --count $((prefill / 4)) >/dev/null
   local hz; hz=$(getconf CLK_TCK)
   local before; before=$(cpu_ticks "$pid")
   local res; res=$("$bench" --port "$port" "$@" --server-pid "$pid")
@@ -72,6 +76,7 @@ run() {  # name, server flags..., --, bench flags...
 n=$((200000 * scale))
 run one-conn-dedup-durable --dedup on -- --mode send --connections 1 --window 1024 --count $n
 run one-conn-w4096-dedup-durable --dedup on -- --mode send --connections 1 --window 4096 --count $n
+prefill=$((1000000 * scale)) run one-conn-w4096-dedup-durable-1M-stored --dedup on -- --mode send --connections 1 --window 4096 --count $n
 run one-conn-dedup-off-durable --dedup off -- --mode send --connections 1 --window 1024 --count $n
 run one-conn-dedup-memory --in-memory --dedup on -- --mode send --connections 1 --window 1024 --count $n
 run one-conn-noencrypt-durable --dedup on -- --mode send --connections 1 --window 1024 --count $n --encrypt off

@@ -70,8 +70,9 @@ struct Options {
   std::string dir;          // directory holding wkit.db (created if missing)
   bool in_memory = false;   // the in-process store instead of a file (nothing kept)
   bool dedup = true;        // keep the idempotency unique index
-  // The file extends that index in one transaction per this many messages
-  // (schema.hpp kIdempotencySql).
+  // The file extends that index in one transaction per this many messages,
+  // or up to 4x as many once the index holds 4x as many (schema.hpp
+  // kIdempotencySql).
   uint64_t idempotency_merge_rows = 65536;
   bool durable = true;      // synchronous=FULL (fsync per commit) vs NORMAL
   std::string created_by;   // written to wkit_meta

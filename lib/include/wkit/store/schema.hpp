@@ -55,8 +55,9 @@ CREATE TABLE IF NOT EXISTS message (
 //
 // It covers every message with message_id <= wkit_meta 'idempotency_through'
 // and is extended in bulk, in key order, one transaction per
-// Options::idempotency_merge_rows messages, at shutdown and at startup (which
-// also picks up what a crash left). Random client_msg_nos put each entry on a
+// Options::idempotency_merge_rows messages (more as the index grows, see
+// SqliteStore::merge_threshold), at shutdown and at startup (which also
+// picks up what a crash left). Random client_msg_nos put each entry on a
 // different B-tree page, so indexing SEND by SEND wrote about one 4 KiB page
 // per SEND to the WAL, fsynced it and checkpointed it; in bulk a page takes
 // many entries at once (docs/benchmarks.md "wkit serve"). The messages after
