@@ -141,6 +141,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
                    "cannot read store '" + s->path_ + "': " + msg, std::nullopt};
     }
   }
+  // New files get 16 KiB pages (existing ones keep theirs): the message
+  // table is appended and the idempotency index merged in key order, so
+  // bigger pages mean fewer WAL frames, syscalls and checkpoint copies for
+  // the same bytes (1x4096 random keys: +15-28 % SENDs/s against 4 KiB, and
+  // 32/64 KiB were no better; docs/benchmarks.md). Ignored once the file
+  // has content.
+  if (auto e = s->exec("PRAGMA page_size=16384")) return *e;
   if (auto e = s->exec("PRAGMA journal_mode=WAL"))
     return env_error("store '" + s->path_ + "': cannot enable WAL: " + e->message);
   if (auto e = s->exec(opts.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) return *e;
@@ -149,12 +156,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
   // on every insert and merge (with 1M messages stored: 120-135k -> 143-145k
   // SENDs/s against 64 MiB).
   if (auto e = s->exec("PRAGMA cache_size=-262144")) return *e;
-  // Random client_msg_nos put each SEND's idempotency-index entry on a
-  // different B-tree page, so a commit dirties about one 4 KiB page per SEND;
-  // checkpointing every 1,000 WAL frames (SQLite's default) copied each of
-  // them back right away. At 16,000 frames (a WAL of up to ~64 MiB) a page
-  // dirtied by several commits is copied once: +38 % SENDs/s with random
-  // keys (docs/benchmarks.md).
+  // Checkpointing every 1,000 WAL frames (SQLite's default) copies pages
+  // back that the next commits dirty again (the table's last page, the
+  // pages a merge touches). At 16,000 frames (a WAL of up to 256 MiB with
+  // 16 KiB pages, removed at close) a page is copied once for many commits:
+  // with 1M messages stored, 4,000 frames gave 114-136k SENDs/s against
+  // 143-181k (docs/benchmarks.md).
   if (auto e = s->exec("PRAGMA wal_autocheckpoint=16000")) return *e;
   if (auto e = s->exec(kSchemaSql))
     return env_error("store '" + s->path_ + "': cannot create schema: " + e->message);

@@ -598,6 +598,34 @@ TEST(Store, Version1FileIsMigrated) {
   EXPECT_FALSE(got[1].failed) << got[1].error;
 }
 
+// New files get 16 KiB pages; files that already have content keep theirs.
+TEST(Store, NewFilesGet16KiBPagesAndOlderFilesKeepTheirs) {
+  TempDir t;
+  Options o;
+  o.dir = (t.path / "new").string();
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok());
+  }
+  EXPECT_EQ(query_int(o, "PRAGMA page_size"), 16384);
+
+  o.dir = (t.path / "old").string();
+  fs::create_directories(o.dir);
+  sqlite3* db = nullptr;
+  sqlite3_open((fs::path(o.dir) / kDbFileName).c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE wkit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto got = run_ops(**s, keyed_appends(1, 40, "k"));
+  for (auto& op : got) ASSERT_FALSE(op.failed) << op.error;
+  s->reset();
+  EXPECT_EQ(query_int(o, "PRAGMA page_size"), 4096);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 40);
+}
+
 // --dedup off keeps no index (resends are stored again); --dedup on later
 // builds it from every message.
 TEST(Store, DedupOffDropsTheIndexAndDedupOnRebuildsIt) {
