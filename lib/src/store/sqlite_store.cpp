@@ -207,9 +207,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
 
 SqliteStore::~SqliteStore() {
   stop();
-  if (tail_.size() > 0) merge_in_transaction();
+  if (keys_) keys_->finish();
+  keys_.reset();
   for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_, insert_msg_many_,
-                   insert_pending_many_, merge_keys_, set_through_, probe_key_})
+                   insert_pending_many_})
     sqlite3_finalize(ST(st));
   if (db_) sqlite3_close(DB(db_));
 }
@@ -286,9 +287,9 @@ void SqliteStore::execute(Op& op) {
   switch (op.kind) {
     case Op::Kind::append: {
       const Message& m = op.message;
-      const bool keyed = merge_keys_ && !m.client_msg_no.empty();
+      const bool keyed = keys_ && !m.client_msg_no.empty();
       if (keyed)
-        if (int64_t holder = key_holder(m)) {
+        if (int64_t holder = keys_->holder(m)) {
           op.failed = true;
           op.error = "UNIQUE constraint failed: idempotency key (channel_id, from_uid, client_msg_no) of message_id " +
                      std::to_string(holder);
@@ -300,10 +301,10 @@ void SqliteStore::execute(Op& op) {
       int rc = sqlite3_step(s);
       sqlite3_reset(s);
       if (rc != SQLITE_DONE) {
-        tail_.drop_staged();
+        if (keyed) keys_->drop_staged();
         return fail("insert message");
       }
-      tail_.keep_staged();
+      if (keyed) keys_->keep_staged();
       sqlite3_stmt* p = ST(insert_pending_);
       for (const auto& uid : op.recipients) {
         bind_text(p, 1, uid);
@@ -342,10 +343,10 @@ bool SqliteStore::append_many(Op* const* ops) {
   // A repeated key, or a failing multi-row INSERT (which changes nothing:
   // SQLite rolls the statement back), sends the caller to running the ops
   // one by one, so only the offender fails.
-  if (merge_keys_)
+  if (keys_)
     for (int i = 0; i < kMultiRows; ++i)
-      if (!ops[i]->message.client_msg_no.empty() && key_holder(ops[i]->message)) {
-        tail_.drop_staged();
+      if (!ops[i]->message.client_msg_no.empty() && keys_->holder(ops[i]->message)) {
+        keys_->drop_staged();
         return false;
       }
   char hashes[kMultiRows][64];
@@ -353,10 +354,10 @@ bool SqliteStore::append_many(Op* const* ops) {
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
   if (rc != SQLITE_DONE) {
-    tail_.drop_staged();
+    if (keys_) keys_->drop_staged();
     return false;
   }
-  tail_.keep_staged();
+  if (keys_) keys_->keep_staged();
   for (int i = 0; i < kMultiRows; ++i) {
     bind_text(p, 2 * i + 1, ops[i]->recipients[0]);
     sqlite3_bind_int64(p, 2 * i + 2, ops[i]->message.message_id);
@@ -401,105 +402,12 @@ void SqliteStore::apply(std::vector<std::vector<Op>>& batches) {
       op->failed = true;
       op->error = "commit: " + err;
     }
-    if (merge_keys_) reload_tail();
+    if (keys_) keys_->reload_tail();
   }
 }
 
 void SqliteStore::after_batches() {
-  if (merge_keys_ && tail_.size() >= next_merge_at_) merge_in_transaction();
-}
-
-int64_t SqliteStore::key_holder(const Message& m) {
-  if (int64_t id = tail_.stage(m)) return id;
-  if (!indexed_.may_contain(tail_.staged_hash())) return 0;
-  sqlite3_stmt* p = ST(probe_key_);
-  bind_text(p, 1, m.client_msg_no);
-  bind_text(p, 2, m.from_uid);
-  bind_text(p, 3, m.channel_id);
-  sqlite3_bind_int(p, 4, m.channel_type);
-  int64_t id = sqlite3_step(p) == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-  sqlite3_reset(p);
-  if (id) tail_.drop_staged();
-  return id;
-}
-
-Status SqliteStore::refill_filter() {
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(DB(db_), "SELECT count(*) FROM message_idempotency", -1, &st, nullptr);
-  const uint64_t n = sqlite3_step(st) == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(st, 0)) : 0;
-  sqlite3_finalize(st);
-  indexed_.reset(std::max<uint64_t>(2 * n, 2 * merge_rows_));
-  sqlite3_prepare_v2(DB(db_), "SELECT channel_type, channel_id, from_uid, client_msg_no FROM message_idempotency", -1,
-                     &st, nullptr);
-  std::string scratch;
-  auto text = [&](int i) {
-    return std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, i)),
-                            static_cast<size_t>(sqlite3_column_bytes(st, i)));
-  };
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    indexed_.add(TailKeys::hash_of(static_cast<uint8_t>(sqlite3_column_int(st, 0)), text(1), text(2), text(3),
-                                   scratch));
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return env_error(std::string("store: reading idempotency keys: ") + sqlite3_errmsg(DB(db_)));
-  return std::nullopt;
-}
-
-void SqliteStore::reload_tail() {
-  tail_.clear();
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(DB(db_),
-                     "SELECT channel_id, channel_type, from_uid, client_msg_no, message_id FROM message "
-                     "WHERE message_id > ? AND client_msg_no <> ''",
-                     -1, &st, nullptr);
-  sqlite3_bind_int64(st, 1, merged_through_);
-  Message m;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    m.channel_id = column_text(st, 0);
-    m.channel_type = static_cast<uint8_t>(sqlite3_column_int(st, 1));
-    m.from_uid = column_text(st, 2);
-    m.client_msg_no = column_text(st, 3);
-    m.message_id = sqlite3_column_int64(st, 4);
-    tail_.stage(m);
-    tail_.keep_staged();
-  }
-  sqlite3_finalize(st);
-}
-
-Status SqliteStore::merge_in_transaction() {
-  if (auto e = exec("BEGIN IMMEDIATE")) return e;
-  Status e = merge_keys();
-  if (!e) e = exec("COMMIT");
-  if (e) {
-    // Retried after as many messages again, and at startup, which refuses
-    // the file if it still fails. The keys stay in tail_ meanwhile.
-    exec("ROLLBACK");
-    next_merge_at_ = tail_.size() + merge_rows_;
-  } else {
-    tail_.for_each_hash([&](uint64_t h) { indexed_.add(h); });
-    tail_.clear();
-    if (indexed_.count() > indexed_.capacity()) refill_filter();
-    next_merge_at_ = merge_threshold();
-  }
-  return e;
-}
-
-Status SqliteStore::merge_keys() {
-  sqlite3_stmt* m = ST(merge_keys_);
-  sqlite3_bind_int64(m, 1, merged_through_);
-  int rc = sqlite3_step(m);
-  sqlite3_reset(m);
-  if (rc != SQLITE_DONE) return Error::input(std::string("indexing idempotency keys: ") + sqlite3_errmsg(DB(db_)));
-  auto through = max_message_id();
-  if (!through) return through.error();
-  sqlite3_stmt* t = ST(set_through_);
-  std::string v = std::to_string(*through);
-  bind_text(t, 1, v);
-  rc = sqlite3_step(t);
-  sqlite3_reset(t);
-  if (rc != SQLITE_DONE) return env_error(std::string("recording the indexed messages: ") + sqlite3_errmsg(DB(db_)));
-  merged_through_ = *through;
-  return std::nullopt;
+  if (keys_) keys_->step();
 }
 
 Status SqliteStore::stamp_and_index(const Options& opts) {
@@ -537,57 +445,14 @@ Status SqliteStore::stamp_and_index(const Options& opts) {
     // 2.x behaviour stores resends again: the unique index would refuse them.
     return exec("DROP TABLE IF EXISTS message_idempotency; DELETE FROM wkit_meta WHERE key = 'idempotency_through'");
   }
-  bool existed = false;
-  {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'message_idempotency'", -1, &st, nullptr);
-    existed = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-  }
-  if (!existed) {
-    if (auto e = exec(kIdempotencySql)) return e;
-  } else {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT value FROM wkit_meta WHERE key = 'idempotency_through'", -1, &st, nullptr);
-    if (sqlite3_step(st) == SQLITE_ROW) merged_through_ = std::atoll(column_text(st, 0).c_str());
-    sqlite3_finalize(st);
-  }
-  auto prep = [&](const char* sql, void*& out) -> Status {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK)
-      return env_error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(db));
-    out = st;
-    return std::nullopt;
-  };
-  // Key order: each index page is visited once, while it is in cache.
-  if (auto e = prep("INSERT INTO message_idempotency (client_msg_no, from_uid, channel_id, channel_type, message_id) "
-                    "SELECT client_msg_no, from_uid, channel_id, channel_type, message_id FROM message "
-                    "WHERE message_id > ?1 AND client_msg_no <> '' "
-                    "ORDER BY client_msg_no, from_uid, channel_id, channel_type",
-                    merge_keys_))
-    return e;
-  if (auto e = prep("INSERT OR REPLACE INTO wkit_meta(key, value) VALUES ('idempotency_through', ?)", set_through_))
-    return e;
-  if (auto e = prep("SELECT message_id FROM message_idempotency "
-                    "WHERE client_msg_no = ?1 AND from_uid = ?2 AND channel_id = ?3 AND channel_type = ?4",
-                    probe_key_))
-    return e;
-  merge_rows_ = std::max<uint64_t>(1, opts.idempotency_merge_rows);
-  // What the last run did not index (a crash, or files from before it).
-  if (auto e = merge_keys())
+  auto keys = IdempotencyIndex::open(db, opts.idempotency_merge_rows, opts.idempotency_slice_keys);
+  if (!keys) {
+    if (keys.error().kind != ErrorKind::bad_input) return keys.error();
     return Error::input("store '" + path_ + "' holds messages with the same (channel, from_uid, client_msg_no), "
-                        "written with --dedup off; it cannot be served with --dedup on (" + e->message + ")");
-  if (auto e = refill_filter()) return e;
-  next_merge_at_ = merge_threshold();
+                        "written with --dedup off; it cannot be served with --dedup on (" + keys.error().message + ")");
+  }
+  keys_ = std::move(*keys);
   return std::nullopt;
-}
-
-uint64_t SqliteStore::merge_threshold() const {
-  // A merge dirties about min(keys merged, index pages) pages, so merging
-  // a quarter of the index's size at once keeps the pages written per
-  // message low as the store grows (with 1M messages stored: 80-90k ->
-  // 120-135k SENDs/s); the cap bounds how long one merge holds up commits.
-  return std::clamp<uint64_t>(indexed_.count() / 4, merge_rows_, 4 * merge_rows_);
 }
 
 }  // namespace wkit::store

@@ -1,5 +1,6 @@
 #include "tail_keys.hpp"
 
+#include <cstring>
 #include <functional>
 
 namespace wkit::store {
@@ -53,8 +54,34 @@ int64_t TailKeys::stage(const Message& m) {
   return 0;
 }
 
+int64_t TailKeys::find_id(std::string_view key, uint64_t hash) const {
+  if (slots_.empty()) return 0;
+  const Slot& s = slots_[find(hash, key)];
+  return s.length ? s.message_id : 0;
+}
+
+TailKeys::Parts TailKeys::parts(std::string_view key) {
+  auto length_at = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, key.data() + at, sizeof v);
+    return static_cast<size_t>(v);
+  };
+  Parts p;
+  p.channel_type = static_cast<uint8_t>(key[0]);
+  const size_t channel_length = length_at(1);
+  p.channel_id = key.substr(5, channel_length);
+  const size_t from_at = 5 + channel_length;
+  const size_t from_length = length_at(from_at);
+  p.from_uid = key.substr(from_at + 4, from_length);
+  p.client_msg_no = key.substr(from_at + 4 + from_length);
+  return p;
+}
+
 void TailKeys::keep_staged() {
-  for (const Staged& s : staged_) insert(s);
+  for (const Staged& s : staged_) {
+    insert(s);
+    if (s.message_id > max_id_) max_id_ = s.message_id;
+  }
   staged_.clear();
   kept_bytes_ = arena_.size();
 }
@@ -70,6 +97,7 @@ void TailKeys::clear() {
   staged_.clear();
   kept_bytes_ = 0;
   size_ = 0;
+  max_id_ = 0;
 }
 
 size_t TailKeys::find(uint64_t hash, std::string_view key) const {

@@ -22,18 +22,35 @@ class TailKeys {
   // Stages the key of `m` (non-empty client_msg_no). Returns the message_id
   // that already holds it (kept or staged), or 0 if it is new.
   int64_t stage(const Message& m);
-  // The hash of the key stage() just staged.
+  // The hash and bytes of the key stage() just staged.
   uint64_t staged_hash() const { return staged_.back().hash; }
+  std::string_view staged_key() const { return bytes(staged_.back().offset, staged_.back().length); }
+  // The message_id holding a kept key (bytes and hash as staged), or 0.
+  int64_t find_id(std::string_view key, uint64_t hash) const;
   void keep_staged();
   void drop_staged();
   // Forgets every key (after they were indexed in the file).
   void clear();
   size_t size() const { return size_; }
+  int64_t max_id() const { return max_id_; }  // of the kept keys
   template <class F>
   void for_each_hash(F&& f) const {
     for (const Slot& s : slots_)
       if (s.length) f(s.hash);
   }
+  // f(key bytes, message_id) for each kept key; the bytes stay valid until
+  // the next stage() or clear().
+  template <class F>
+  void for_each_key(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.length) f(bytes(s.offset, s.length), s.message_id);
+  }
+  // The parts of key bytes from stage().
+  struct Parts {
+    uint8_t channel_type;
+    std::string_view channel_id, from_uid, client_msg_no;
+  };
+  static Parts parts(std::string_view key);
   // The hash stage() gives the key of (type, channel, from, client_msg_no);
   // `scratch` holds its bytes.
   static uint64_t hash_of(uint8_t channel_type, std::string_view channel_id, std::string_view from_uid,
@@ -61,6 +78,7 @@ class TailKeys {
   std::string arena_;
   size_t kept_bytes_ = 0;  // arena_ beyond this holds staged keys
   size_t size_ = 0;
+  int64_t max_id_ = 0;
   std::vector<Staged> staged_;
 };
 

@@ -598,6 +598,116 @@ TEST(Store, Version1FileIsMigrated) {
   EXPECT_FALSE(got[1].failed) << got[1].error;
 }
 
+// Runs vectors through a started store one at a time: each is its own
+// group commit, followed by the store's housekeeping (a merge slice).
+class BatchRunner {
+ public:
+  explicit BatchRunner(MessageStore& s) : s_(s) {
+    s_.start([this](std::vector<Op>&& batch) {
+      std::lock_guard lk(mu_);
+      last_ = std::move(batch);
+      ++done_;
+      cv_.notify_all();
+    });
+  }
+  std::vector<Op> run(std::vector<Op> ops) {
+    std::unique_lock lk(mu_);
+    const size_t want = done_ + 1;
+    lk.unlock();
+    s_.submit(ops);
+    lk.lock();
+    cv_.wait(lk, [&] { return done_ >= want; });
+    return std::move(last_);
+  }
+
+ private:
+  MessageStore& s_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Op> last_;
+  size_t done_ = 0;
+};
+
+// A merge inserts one slice of keys after each group commit; a key being
+// merged is refused whether its slice is in yet or not; closing mid-merge
+// indexes the rest.
+TEST(Store, MergeRunsInSlicesBetweenCommitsAndClosingMidMergeLosesNothing) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  o.idempotency_merge_rows = 50;
+  o.idempotency_slice_keys = 10;
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok());
+  {
+    BatchRunner r(**s);
+    for (auto& op : r.run(keyed_appends(1, 60, "k"))) ASSERT_FALSE(op.failed) << op.error;  // merge starts: 6 slices
+    std::vector<Op> again;
+    again.push_back(append("a@b", 61, 61, "a", "k0", "x", {"b"}));   // the smallest key: in slice 0
+    again.push_back(append("a@b", 62, 62, "a", "k59", "x", {"b"}));  // the largest: in the last slice
+    again.push_back(append("a@b", 63, 63, "a", "new", "x", {"b"}));
+    auto got = r.run(std::move(again));
+    EXPECT_TRUE(got[0].failed);
+    EXPECT_NE(got[0].error.find("message_id 1"), std::string::npos) << got[0].error;
+    EXPECT_TRUE(got[1].failed);
+    EXPECT_NE(got[1].error.find("message_id 60"), std::string::npos) << got[1].error;
+    EXPECT_FALSE(got[2].failed) << got[2].error;
+    (*s)->stop();
+  }
+  // Two slices are in (one after each commit), the mark has not moved.
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 20);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM wkit_meta WHERE key = 'idempotency_through' AND value <> '0'"), 0);
+  s->reset();
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 61);
+  EXPECT_EQ(query_int(o, "SELECT CAST(value AS INTEGER) FROM wkit_meta WHERE key = 'idempotency_through'"), 63);
+
+  // A merge that runs to its end between commits moves the mark.
+  auto again = MessageStore::open(o);
+  ASSERT_TRUE(again.ok());
+  {
+    BatchRunner r(**again);
+    for (auto& op : r.run(keyed_appends(100, 60, "m"))) ASSERT_FALSE(op.failed) << op.error;
+    for (int i = 0; i < 5; ++i)
+      EXPECT_FALSE(r.run(keyed_appends(200 + i, 1, "late" + std::to_string(i)))[0].failed);
+    (*again)->stop();
+  }
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 121);  // not the 5 late ones yet
+  EXPECT_EQ(query_int(o, "SELECT CAST(value AS INTEGER) FROM wkit_meta WHERE key = 'idempotency_through'"), 159);
+  again->reset();
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 126);
+}
+
+// A crash in the middle of a merge leaves some of the messages after the
+// mark indexed and some not; opening the file indexes exactly the rest.
+TEST(Store, CrashMidMergeIsCaughtUpAtStartup) {
+  TempDir t;
+  Options o;
+  o.dir = t.path.string();
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok());
+    run_ops(**s, keyed_appends(1, 10, "k"));
+  }
+  // Rewind the mark to 4 and drop the index entries of 5..10 but 7 and 9,
+  // as if a merge of 5..10 had put in only the slice holding those two.
+  sqlite3* db = nullptr;
+  sqlite3_open((t.path / kDbFileName).c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE wkit_meta SET value = '4' WHERE key = 'idempotency_through';"
+                         "DELETE FROM message_idempotency WHERE message_id > 4 AND message_id NOT IN (7, 9)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 6);
+  {
+    auto s = MessageStore::open(o);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 10);
+  EXPECT_EQ(query_int(o, "SELECT count(DISTINCT message_id) FROM message_idempotency"), 10);
+  EXPECT_EQ(query_int(o, "SELECT CAST(value AS INTEGER) FROM wkit_meta WHERE key = 'idempotency_through'"), 10);
+}
+
 // New files get 16 KiB pages; files that already have content keep theirs.
 TEST(Store, NewFilesGet16KiBPagesAndOlderFilesKeepTheirs) {
   TempDir t;

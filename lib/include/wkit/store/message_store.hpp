@@ -74,6 +74,9 @@ struct Options {
   // or up to 4x as many once the index holds 4x as many (schema.hpp
   // kIdempotencySql).
   uint64_t idempotency_merge_rows = 65536;
+  // ... inserting this many keys per transaction, one after each group
+  // commit, so a merge never holds commits up for long.
+  uint64_t idempotency_slice_keys = 16384;
   bool durable = true;      // synchronous=FULL (fsync per commit) vs NORMAL
   std::string created_by;   // written to wkit_meta
 };
