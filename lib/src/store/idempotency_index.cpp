@@ -193,7 +193,6 @@ void IdempotencyIndex::step() {
   frozen_.for_each_hash([&](uint64_t h) { indexed_.add(h); });
   frozen_.clear();
   merged_through_ = merging_through_;
-  if (indexed_.count() > indexed_.capacity()) refill_filter();
   next_merge_at_ = merge_threshold();
 }
 

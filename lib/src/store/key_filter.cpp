@@ -5,10 +5,10 @@ namespace wkit::store {
 namespace {
 
 constexpr int kBitsPerKey = 10;
-constexpr int kProbes = 7;  // bits set per key, all in one 512-bit block
+constexpr int kProbes = 7;  // bits set per key, 9 bits of the remixed hash each
 
-// Splits the hash into the bit positions inside a block (9 bits each) from
-// a second, remixed hash, so they do not repeat the block choice.
+// A second hash for the bit positions inside the block, independent of the
+// block choice (which uses the hash's high bits).
 uint64_t remix(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
@@ -18,32 +18,47 @@ uint64_t remix(uint64_t h) {
 
 }  // namespace
 
-void KeyFilter::reset(uint64_t capacity) {
-  capacity_ = capacity;
-  count_ = 0;
-  const uint64_t blocks = (capacity * kBitsPerKey + 511) / 512;
-  blocks_.assign(blocks ? blocks : 1, Block{});
+KeyFilter::Segment::Segment(uint64_t cap) : capacity(cap ? cap : 1) {
+  blocks.assign((capacity * kBitsPerKey + 511) / 512, Block{});
 }
 
-const KeyFilter::Block& KeyFilter::block_of(uint64_t hash) const {
+const KeyFilter::Block& KeyFilter::Segment::block_of(uint64_t hash) const {
   // Multiply-shift maps the hash's high bits onto [0, blocks).
-  return blocks_[static_cast<uint64_t>((static_cast<unsigned __int128>(hash) * blocks_.size()) >> 64)];
+  return blocks[static_cast<uint64_t>((static_cast<unsigned __int128>(hash) * blocks.size()) >> 64)];
+}
+
+KeyFilter::Block& KeyFilter::Segment::block_of(uint64_t hash) {
+  return const_cast<Block&>(static_cast<const Segment*>(this)->block_of(hash));
+}
+
+void KeyFilter::reset(uint64_t capacity) {
+  segments_.clear();
+  segments_.emplace_back(capacity);
+  count_ = 0;
 }
 
 void KeyFilter::add(uint64_t hash) {
-  Block& b = const_cast<Block&>(block_of(hash));
+  if (segments_.empty()) segments_.emplace_back(1024);
+  if (segments_.back().count >= segments_.back().capacity) segments_.emplace_back(2 * segments_.back().capacity);
+  Segment& s = segments_.back();
+  Block& b = s.block_of(hash);
   uint64_t bits = remix(hash);
   for (int i = 0; i < kProbes; ++i, bits >>= 9) b.words[(bits >> 6) & 7] |= 1ULL << (bits & 63);
+  ++s.count;
   ++count_;
 }
 
 bool KeyFilter::may_contain(uint64_t hash) const {
-  if (blocks_.empty()) return true;
-  const Block& b = block_of(hash);
-  uint64_t bits = remix(hash);
-  for (int i = 0; i < kProbes; ++i, bits >>= 9)
-    if (!(b.words[(bits >> 6) & 7] & (1ULL << (bits & 63)))) return false;
-  return true;
+  if (segments_.empty()) return true;  // never sized: no claim
+  const uint64_t bits0 = remix(hash);
+  for (auto s = segments_.rbegin(); s != segments_.rend(); ++s) {
+    const Block& b = s->block_of(hash);
+    uint64_t bits = bits0;
+    bool all = true;
+    for (int i = 0; i < kProbes && all; ++i, bits >>= 9) all = b.words[(bits >> 6) & 7] & (1ULL << (bits & 63));
+    if (all) return true;
+  }
+  return false;
 }
 
 }  // namespace wkit::store

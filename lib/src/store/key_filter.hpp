@@ -1,9 +1,11 @@
 #pragma once
-// A blocked Bloom filter over the hashes of the idempotency keys the SQLite
-// file has indexed, so appending a new key (nearly every SEND) skips the
-// B-tree probe that would find nothing. A "maybe" still probes, so the
-// answer stays exact; past its capacity the filter only says "maybe" more
-// often. About 10 bits per key.
+// A Bloom filter over the hashes of the idempotency keys the SQLite file has
+// indexed, so appending a new key (nearly every SEND) skips the B-tree probe
+// that would find nothing. A "maybe" still probes, so the answer stays
+// exact. About 10 bits per key; when it is full a segment of twice the size
+// is added (a scalable Bloom filter), so it never has to be refilled from
+// the file while the server runs.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -11,20 +13,27 @@ namespace wkit::store {
 
 class KeyFilter {
  public:
-  // Empties the filter and sizes it for `capacity` keys.
+  // Empties the filter and sizes its first segment for `capacity` keys.
   void reset(uint64_t capacity);
   void add(uint64_t hash);
   bool may_contain(uint64_t hash) const;
   uint64_t count() const { return count_; }
-  uint64_t capacity() const { return capacity_; }
+  size_t segments() const { return segments_.size(); }
 
  private:
   struct alignas(64) Block {
     uint64_t words[8];
   };
-  const Block& block_of(uint64_t hash) const;
-  std::vector<Block> blocks_;
-  uint64_t count_ = 0, capacity_ = 0;
+  // Blocked: the bits of a key are in one 512-bit block (one cache line).
+  struct Segment {
+    std::vector<Block> blocks;
+    uint64_t count = 0, capacity = 0;
+    explicit Segment(uint64_t capacity);
+    Block& block_of(uint64_t hash);
+    const Block& block_of(uint64_t hash) const;
+  };
+  std::vector<Segment> segments_;
+  uint64_t count_ = 0;
 };
 
 }  // namespace wkit::store

@@ -23,6 +23,18 @@ TEST(KeyFilter, NeverForgetsAKeyAndRarelyClaimsANewOne) {
   EXPECT_LT(false_positives, 3000);
 }
 
+TEST(KeyFilter, GrowsBySegmentsPastItsCapacityAndForgetsNothing) {
+  KeyFilter f;
+  f.reset(1000);
+  for (int i = 0; i < 20000; ++i) f.add(h("key-" + std::to_string(i)));
+  EXPECT_EQ(f.segments(), 5u);  // 1000 + 2000 + 4000 + 8000 + 16000
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(f.may_contain(h("key-" + std::to_string(i)))) << i;
+  int false_positives = 0;
+  for (int i = 0; i < 20000; ++i) false_positives += f.may_contain(h("other-" + std::to_string(i)));
+  // Each segment at most ~1 % when full; five of them.
+  EXPECT_LT(false_positives, 20000 * 5 / 100);
+}
+
 TEST(KeyFilter, EmptyOrResetHoldsNothingAndUnsizedSaysMaybe) {
   KeyFilter unsized;
   EXPECT_TRUE(unsized.may_contain(h("x")));
