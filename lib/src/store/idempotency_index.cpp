@@ -86,7 +86,7 @@ Result<std::unique_ptr<IdempotencyIndex>> IdempotencyIndex::open(sqlite3* db, ui
     return *e;
   if (auto e = prep("INSERT OR REPLACE INTO wkit_meta(key, value) VALUES ('idempotency_through', ?)", x->set_through_))
     return *e;
-  if (auto e = x->catch_up()) return Error::input(e->message);
+  if (auto e = x->catch_up()) return *e;
   if (auto e = x->refill_filter()) return *e;
   x->next_merge_at_ = x->merge_threshold();
   return x;
@@ -100,7 +100,13 @@ Status IdempotencyIndex::catch_up() {
   sqlite3_bind_int64(catch_up_, 1, merged_through_);
   int rc = sqlite3_step(catch_up_);
   sqlite3_reset(catch_up_);
-  if (rc != SQLITE_DONE) return sql_error(db_, "indexing idempotency keys");
+  if (rc != SQLITE_DONE) {
+    // A repeated key is the file's content (bad input); anything else is
+    // the environment's.
+    Error e = sql_error(db_, "indexing idempotency keys");
+    if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY) e.kind = ErrorKind::bad_input;
+    return e;
+  }
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db_, "SELECT COALESCE(MAX(message_id), 0) FROM message", -1, &st, nullptr);
   const int64_t through = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
