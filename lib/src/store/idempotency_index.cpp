@@ -205,32 +205,32 @@ void IdempotencyIndex::step() {
 void IdempotencyIndex::start_merge() {
   std::swap(tail_, frozen_);  // frozen_ was empty
   merging_through_ = frozen_.max_id();
-  const size_t n = frozen_.size();
+  decoded_.clear();
+  frozen_.for_each_key([&](std::string_view key, int64_t id) {
+    const TailKeys::Parts p = TailKeys::parts(key);
+    decoded_.push_back(Entry{p.client_msg_no, p.from_uid, p.channel_id, p.channel_type, id});
+  });
+  const size_t n = decoded_.size();
   const size_t slices = std::max<size_t>(1, (n + slice_keys_ - 1) / slice_keys_);
   // Slice bounds: quantiles of a sample of the client_msg_nos. Keys with
   // the same client_msg_no share a slice.
   sample_.clear();
-  const size_t every = std::max<size_t>(1, n / 4096);
-  size_t i = 0;
-  frozen_.for_each_key([&](std::string_view key, int64_t) {
-    if (i++ % every == 0) sample_.push_back(TailKeys::parts(key).client_msg_no);
-  });
+  for (size_t i = 0; i < n; i += std::max<size_t>(1, n / 4096)) sample_.push_back(decoded_[i].client_msg_no);
   std::sort(sample_.begin(), sample_.end());
   std::vector<std::string_view> bounds;  // slice k holds keys < bounds[k]
   for (size_t k = 1; k < slices; ++k) bounds.push_back(sample_[k * sample_.size() / slices]);
-  auto slice_of = [&](std::string_view cmn) {
-    return static_cast<size_t>(std::upper_bound(bounds.begin(), bounds.end(), cmn) - bounds.begin());
-  };
   // Counting sort of the keys into their slices.
+  slice_of_.resize(n);
   slice_begin_.assign(slices + 1, 0);
-  frozen_.for_each_key([&](std::string_view key, int64_t) { ++slice_begin_[slice_of(TailKeys::parts(key).client_msg_no) + 1]; });
+  for (size_t i = 0; i < n; ++i) {
+    slice_of_[i] = static_cast<uint32_t>(std::upper_bound(bounds.begin(), bounds.end(), decoded_[i].client_msg_no) -
+                                         bounds.begin());
+    ++slice_begin_[slice_of_[i] + 1];
+  }
   for (size_t k = 1; k <= slices; ++k) slice_begin_[k] += slice_begin_[k - 1];
   entries_.resize(n);
   std::vector<size_t> fill(slice_begin_.begin(), slice_begin_.end() - 1);
-  frozen_.for_each_key([&](std::string_view key, int64_t id) {
-    const TailKeys::Parts p = TailKeys::parts(key);
-    entries_[fill[slice_of(p.client_msg_no)]++] = Entry{p.client_msg_no, p.from_uid, p.channel_id, p.channel_type, id};
-  });
+  for (size_t i = 0; i < n; ++i) entries_[fill[slice_of_[i]]++] = decoded_[i];
   next_slice_ = 0;
 }
 

@@ -87,6 +87,8 @@ class IdempotencyIndex {
   bool failed_ = false;
 
   std::vector<Entry> entries_;          // frozen_ grouped by slice
+  std::vector<Entry> decoded_;          // frozen_ in its order (reused)
+  std::vector<uint32_t> slice_of_;      // decoded_[i]'s slice (reused)
   std::vector<size_t> slice_begin_;     // slice k: entries_[begin[k], begin[k+1])
   size_t next_slice_ = 0;
   std::vector<std::string_view> sample_;  // reused

@@ -1,5 +1,6 @@
 #include "tail_keys.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -40,12 +41,12 @@ int64_t TailKeys::stage(const Message& m) {
   const uint64_t hash = std::hash<std::string_view>{}(key);
   if (!slots_.empty()) {
     const Slot& s = slots_[find(hash, key)];
-    if (s.length) {
+    if (s.entry) {
       arena_.resize(offset);
-      return s.message_id;
+      return kept_[s.entry - 1].message_id;
     }
   }
-  for (const Staged& s : staged_)
+  for (const Kept& s : staged_)
     if (s.hash == hash && bytes(s.offset, s.length) == key) {
       arena_.resize(offset);
       return s.message_id;
@@ -57,7 +58,7 @@ int64_t TailKeys::stage(const Message& m) {
 int64_t TailKeys::find_id(std::string_view key, uint64_t hash) const {
   if (slots_.empty()) return 0;
   const Slot& s = slots_[find(hash, key)];
-  return s.length ? s.message_id : 0;
+  return s.entry ? kept_[s.entry - 1].message_id : 0;
 }
 
 TailKeys::Parts TailKeys::parts(std::string_view key) {
@@ -78,9 +79,9 @@ TailKeys::Parts TailKeys::parts(std::string_view key) {
 }
 
 void TailKeys::keep_staged() {
-  for (const Staged& s : staged_) {
-    insert(s);
-    if (s.message_id > max_id_) max_id_ = s.message_id;
+  for (const Kept& k : staged_) {
+    insert(k);
+    if (k.message_id > max_id_) max_id_ = k.message_id;
   }
   staged_.clear();
   kept_bytes_ = arena_.size();
@@ -92,38 +93,41 @@ void TailKeys::drop_staged() {
 }
 
 void TailKeys::clear() {
-  for (Slot& s : slots_) s = Slot{};
+  std::fill(slots_.begin(), slots_.end(), Slot{});
+  kept_.clear();
   arena_.clear();
   staged_.clear();
   kept_bytes_ = 0;
-  size_ = 0;
   max_id_ = 0;
 }
 
 size_t TailKeys::find(uint64_t hash, std::string_view key) const {
   const size_t mask = slots_.size() - 1;
+  const auto tag = static_cast<uint32_t>(hash >> 32);
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
-    if (!s.length || (s.hash == hash && bytes(s.offset, s.length) == key)) return i;
+    if (!s.entry) return i;
+    if (s.tag == tag) {
+      const Kept& k = kept_[s.entry - 1];
+      if (k.hash == hash && bytes(k.offset, k.length) == key) return i;
+    }
   }
 }
 
-void TailKeys::insert(const Staged& st) {
-  if ((size_ + 1) * 2 > slots_.size()) grow();
-  Slot& s = slots_[find(st.hash, bytes(st.offset, st.length))];
-  s = Slot{st.hash, st.offset, st.length, st.message_id};
-  ++size_;
+void TailKeys::insert(const Kept& k) {
+  if ((kept_.size() + 1) * 2 > slots_.size()) grow();
+  Slot& s = slots_[find(k.hash, bytes(k.offset, k.length))];
+  kept_.push_back(k);
+  s = Slot{static_cast<uint32_t>(k.hash >> 32), static_cast<uint32_t>(kept_.size())};
 }
 
 void TailKeys::grow() {
-  std::vector<Slot> old(std::max<size_t>(1024, slots_.size() * 2));
-  old.swap(slots_);
+  slots_.assign(std::max<size_t>(1024, slots_.size() * 2), Slot{});
   const size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (!s.length) continue;
-    size_t i = s.hash & mask;
-    while (slots_[i].length) i = (i + 1) & mask;
-    slots_[i] = s;
+  for (size_t e = 0; e < kept_.size(); ++e) {
+    size_t i = kept_[e].hash & mask;
+    while (slots_[i].entry) i = (i + 1) & mask;
+    slots_[i] = Slot{static_cast<uint32_t>(kept_[e].hash >> 32), static_cast<uint32_t>(e + 1)};
   }
 }
 

@@ -31,19 +31,17 @@ class TailKeys {
   void drop_staged();
   // Forgets every key (after they were indexed in the file).
   void clear();
-  size_t size() const { return size_; }
+  size_t size() const { return kept_.size(); }
   int64_t max_id() const { return max_id_; }  // of the kept keys
   template <class F>
   void for_each_hash(F&& f) const {
-    for (const Slot& s : slots_)
-      if (s.length) f(s.hash);
+    for (const Kept& k : kept_) f(k.hash);
   }
   // f(key bytes, message_id) for each kept key; the bytes stay valid until
   // the next stage() or clear().
   template <class F>
   void for_each_key(F&& f) const {
-    for (const Slot& s : slots_)
-      if (s.length) f(bytes(s.offset, s.length), s.message_id);
+    for (const Kept& k : kept_) f(bytes(k.offset, k.length), k.message_id);
   }
   // The parts of key bytes from stage().
   struct Parts {
@@ -57,13 +55,14 @@ class TailKeys {
                           std::string_view client_msg_no, std::string& scratch);
 
  private:
+  // The table holds 8-byte slots (a hash tag and an index into kept_), so a
+  // probe touches one small cache line; the keys themselves are appended
+  // to kept_ and the arena in order.
   struct Slot {
-    uint64_t hash = 0;
-    uint64_t offset = 0;
-    uint32_t length = 0;  // 0: empty (a key is never empty)
-    int64_t message_id = 0;
+    uint32_t tag = 0;    // high half of the hash
+    uint32_t entry = 0;  // index into kept_ + 1; 0: empty
   };
-  struct Staged {
+  struct Kept {
     uint64_t hash, offset;
     uint32_t length;
     int64_t message_id;
@@ -71,15 +70,15 @@ class TailKeys {
   std::string_view bytes(uint64_t offset, uint32_t length) const { return {arena_.data() + offset, length}; }
   // The slot holding `key`, or the empty slot where it would go.
   size_t find(uint64_t hash, std::string_view key) const;
-  void insert(const Staged& s);
+  void insert(const Kept& k);
   void grow();
 
   std::vector<Slot> slots_;
+  std::vector<Kept> kept_;
   std::string arena_;
   size_t kept_bytes_ = 0;  // arena_ beyond this holds staged keys
-  size_t size_ = 0;
   int64_t max_id_ = 0;
-  std::vector<Staged> staged_;
+  std::vector<Kept> staged_;
 };
 
 }  // namespace wkit::store
