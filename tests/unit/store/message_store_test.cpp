@@ -52,14 +52,19 @@ std::vector<Op> run_ops(MessageStore& s, std::vector<Op> ops) {
   return got;
 }
 
-// Creates the store file of `o` (then closes it) and runs `sql` on it.
-int create_then_run_sql(const Options& o, const char* sql) {
-  if (!MessageStore::open(o).ok()) return SQLITE_ERROR;
+// Runs `sql` on the store file of `o` (closed).
+int run_sql(const Options& o, const char* sql) {
   sqlite3* db = nullptr;
   sqlite3_open((fs::path(o.dir) / kDbFileName).c_str(), &db);
   int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
   sqlite3_close(db);
   return rc;
+}
+
+// Creates the store file of `o` (then closes it) and runs `sql` on it.
+int create_then_run_sql(const Options& o, const char* sql) {
+  if (!MessageStore::open(o).ok()) return SQLITE_ERROR;
+  return run_sql(o, sql);
 }
 
 // The contract tests run on both backends: the SQLite file and --in-memory.
@@ -471,6 +476,20 @@ std::vector<Op> keyed_appends(int first_id, int n, const std::string& prefix) {
   return ops;
 }
 
+// Opens the store of `o`, appends keyed_appends(first_id, n, prefix) and
+// closes it.
+void append_and_close(const Options& o, int first_id, int n, const std::string& prefix) {
+  auto s = MessageStore::open(o);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  for (auto& op : run_ops(**s, keyed_appends(first_id, n, prefix))) ASSERT_FALSE(op.failed) << op.error;
+}
+
+Options file_options(const TempDir& t) {
+  Options o;
+  o.dir = t.path.string();
+  return o;
+}
+
 // The unique index lags behind the messages while the server runs (keys go
 // in in bulk) and covers all of them once the store is closed.
 TEST(Store, IdempotencyIndexCatchesUpInBulkAndAtClose) {
@@ -505,13 +524,8 @@ TEST(Store, IdempotencyIndexCatchesUpInBulkAndAtClose) {
 // message that holds it.
 TEST(Store, RepeatedKeyOfAnIndexedMessageIsRefused) {
   TempDir t;
-  Options o;
-  o.dir = t.path.string();
-  {
-    auto s = MessageStore::open(o);
-    ASSERT_TRUE(s.ok());
-    EXPECT_FALSE(run_ops(**s, keyed_appends(1, 3, "k"))[0].failed);
-  }
+  Options o = file_options(t);
+  append_and_close(o, 1, 3, "k");
   auto s = MessageStore::open(o);
   ASSERT_TRUE(s.ok());
   std::vector<Op> ops;
@@ -529,21 +543,13 @@ TEST(Store, RepeatedKeyOfAnIndexedMessageIsRefused) {
 // file like a --dedup off store does.
 TEST(Store, MessagesACrashLeftUnindexedAreIndexedAtStartup) {
   TempDir t;
-  Options o;
-  o.dir = t.path.string();
-  {
-    auto s = MessageStore::open(o);
-    ASSERT_TRUE(s.ok());
-    EXPECT_FALSE(run_ops(**s, keyed_appends(1, 2, "k"))[0].failed);
-  }
+  Options o = file_options(t);
+  append_and_close(o, 1, 2, "k");
   const char* tail =
       "INSERT INTO message SELECT channel_id, channel_type, message_seq + 2, message_id + 2, framer_flags, setting, "
       "msg_key, expire, client_seq, 'tail' || client_msg_no, stream_no, timestamp, topic, from_uid, payload_hash, "
       "payload_size, payload, server_timestamp_ms FROM message";
-  sqlite3* db = nullptr;
-  sqlite3_open((t.path / kDbFileName).c_str(), &db);
-  ASSERT_EQ(sqlite3_exec(db, tail, nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_EQ(run_sql(o, tail), SQLITE_OK);
   EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 2);
   {
     auto s = MessageStore::open(o);
@@ -554,14 +560,10 @@ TEST(Store, MessagesACrashLeftUnindexedAreIndexedAtStartup) {
 
   // Now a tail that repeats an indexed key (only a store written by a
   // broken server could hold it).
-  sqlite3_open((t.path / kDbFileName).c_str(), &db);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "INSERT INTO message SELECT channel_id, channel_type, 9, 9, framer_flags, setting, msg_key, "
-                         "expire, client_seq, client_msg_no, stream_no, timestamp, topic, from_uid, payload_hash, "
-                         "payload_size, payload, server_timestamp_ms FROM message WHERE message_id = 1",
-                         nullptr, nullptr, nullptr),
+  ASSERT_EQ(run_sql(o, "INSERT INTO message SELECT channel_id, channel_type, 9, 9, framer_flags, setting, msg_key, "
+                      "expire, client_seq, client_msg_no, stream_no, timestamp, topic, from_uid, payload_hash, "
+                      "payload_size, payload, server_timestamp_ms FROM message WHERE message_id = 1"),
             SQLITE_OK);
-  sqlite3_close(db);
   auto s = MessageStore::open(o);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::bad_input);
@@ -681,23 +683,13 @@ TEST(Store, MergeRunsInSlicesBetweenCommitsAndClosingMidMergeLosesNothing) {
 // mark indexed and some not; opening the file indexes exactly the rest.
 TEST(Store, CrashMidMergeIsCaughtUpAtStartup) {
   TempDir t;
-  Options o;
-  o.dir = t.path.string();
-  {
-    auto s = MessageStore::open(o);
-    ASSERT_TRUE(s.ok());
-    run_ops(**s, keyed_appends(1, 10, "k"));
-  }
+  Options o = file_options(t);
+  append_and_close(o, 1, 10, "k");
   // Rewind the mark to 4 and drop the index entries of 5..10 but 7 and 9,
   // as if a merge of 5..10 had put in only the slice holding those two.
-  sqlite3* db = nullptr;
-  sqlite3_open((t.path / kDbFileName).c_str(), &db);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE wkit_meta SET value = '4' WHERE key = 'idempotency_through';"
-                         "DELETE FROM message_idempotency WHERE message_id > 4 AND message_id NOT IN (7, 9)",
-                         nullptr, nullptr, nullptr),
+  ASSERT_EQ(run_sql(o, "UPDATE wkit_meta SET value = '4' WHERE key = 'idempotency_through';"
+                       "DELETE FROM message_idempotency WHERE message_id > 4 AND message_id NOT IN (7, 9)"),
             SQLITE_OK);
-  sqlite3_close(db);
   EXPECT_EQ(query_int(o, "SELECT count(*) FROM message_idempotency"), 6);
   {
     auto s = MessageStore::open(o);
@@ -740,20 +732,11 @@ TEST(Store, NewFilesGet16KiBPagesAndOlderFilesKeepTheirs) {
 // builds it from every message.
 TEST(Store, DedupOffDropsTheIndexAndDedupOnRebuildsIt) {
   TempDir t;
-  Options o;
-  o.dir = t.path.string();
-  {
-    auto s = MessageStore::open(o);
-    ASSERT_TRUE(s.ok());
-    run_ops(**s, keyed_appends(1, 2, "k"));
-  }
+  Options o = file_options(t);
+  append_and_close(o, 1, 2, "k");
   o.dedup = false;
-  {
-    auto s = MessageStore::open(o);
-    ASSERT_TRUE(s.ok());
-    EXPECT_EQ(query_int(o, "SELECT count(*) FROM sqlite_master WHERE name = 'message_idempotency'"), 0);
-    run_ops(**s, keyed_appends(3, 2, "off"));
-  }
+  append_and_close(o, 3, 2, "off");
+  EXPECT_EQ(query_int(o, "SELECT count(*) FROM sqlite_master WHERE name = 'message_idempotency'"), 0);
   o.dedup = true;
   auto s = MessageStore::open(o);
   ASSERT_TRUE(s.ok()) << s.error().message;
