@@ -5,23 +5,18 @@
 #include <algorithm>
 #include <string>
 
+#include "sqlite_util.hpp"
 #include "wkit/store/schema.hpp"
 
 namespace wkit::store {
 
 namespace {
 
+using sqlite::bind_text;
+using sqlite::column_view;
+
 Error sql_error(sqlite3* db, const std::string& what) {
   return Error{ErrorKind::internal, what + ": " + sqlite3_errmsg(db), std::nullopt};
-}
-
-void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-}
-
-std::string_view column_view(sqlite3_stmt* s, int i) {
-  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string_view();
 }
 
 // The index's order: client_msg_no, from_uid, channel_id, channel_type.
@@ -34,31 +29,29 @@ bool index_less(const auto& a, const auto& b) {
 
 }  // namespace
 
-Status IdempotencyIndex::exec(const char* sql) {
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return sql_error(db_, "store");
-  return std::nullopt;
+Status IdempotencyIndex::exec(const char* sql) { return sqlite::exec(db_, sql); }
+
+Status IdempotencyIndex::drop(sqlite3* db) {
+  return sqlite::exec(db, "DROP TABLE IF EXISTS message_idempotency; "
+                          "DELETE FROM wkit_meta WHERE key = 'idempotency_through'");
 }
 
 Result<std::unique_ptr<IdempotencyIndex>> IdempotencyIndex::open(sqlite3* db, uint64_t merge_rows,
                                                                  uint64_t slice_keys) {
   std::unique_ptr<IdempotencyIndex> x(
       new IdempotencyIndex(db, std::max<uint64_t>(1, merge_rows), std::max<uint64_t>(1, slice_keys)));
-  bool existed = false;
-  {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'message_idempotency'", -1, &st, nullptr);
-    existed = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-  }
-  if (!existed) {
+  auto existed =
+      sqlite::query_int64(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'message_idempotency'");
+  if (!existed) return existed.error();
+  if (!*existed) {
     // A new file, a version 1 file or one served with --dedup off: every
     // message is indexed below.
     if (auto e = x->exec(kIdempotencySql)) return *e;
   } else {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT value FROM wkit_meta WHERE key = 'idempotency_through'", -1, &st, nullptr);
-    if (sqlite3_step(st) == SQLITE_ROW) x->merged_through_ = std::atoll(std::string(column_view(st, 0)).c_str());
-    sqlite3_finalize(st);
+    auto through = sqlite::query_int64(
+        db, "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM wkit_meta WHERE key = 'idempotency_through'), 0)");
+    if (!through) return through.error();
+    x->merged_through_ = *through;
   }
   auto prep = [&](const char* sql, sqlite3_stmt*& out) -> Status {
     if (sqlite3_prepare_v2(db, sql, -1, &out, nullptr) != SQLITE_OK)
@@ -107,12 +100,10 @@ Status IdempotencyIndex::catch_up() {
     if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY) e.kind = ErrorKind::bad_input;
     return e;
   }
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_, "SELECT COALESCE(MAX(message_id), 0) FROM message", -1, &st, nullptr);
-  const int64_t through = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_finalize(st);
-  if (auto e = set_through(through)) return e;
-  merged_through_ = merging_through_ = std::max(merged_through_, through);
+  auto through = sqlite::query_int64(db_, "SELECT COALESCE(MAX(message_id), 0) FROM message");
+  if (!through) return through.error();
+  if (auto e = set_through(*through)) return e;
+  merged_through_ = merging_through_ = std::max(merged_through_, *through);
   tail_.clear();
   frozen_.clear();
   return std::nullopt;
@@ -128,7 +119,7 @@ Status IdempotencyIndex::set_through(int64_t id) {
 }
 
 Status IdempotencyIndex::finish() {
-  if (tail_.size() == 0 && !merging() && !failed_) return std::nullopt;
+  if (tail_.size() == 0 && !merging()) return std::nullopt;
   if (auto e = exec("BEGIN IMMEDIATE")) return e;
   Status e = catch_up();
   if (!e) e = exec("COMMIT");
@@ -139,7 +130,7 @@ Status IdempotencyIndex::finish() {
 int64_t IdempotencyIndex::holder(const Message& m) {
   if (int64_t id = tail_.stage(m)) return id;
   const uint64_t hash = tail_.staged_hash();
-  if (merging() || failed_)
+  if (merging())
     if (int64_t id = frozen_.find_id(tail_.staged_key(), hash)) {
       tail_.drop_staged();
       return id;
@@ -191,7 +182,9 @@ void IdempotencyIndex::step() {
     start_merge();
   }
   if (auto e = insert_slice(next_slice_)) {
-    failed_ = true;  // the keys stay in frozen_ and are checked there
+    // The merge stays open (merging()), so the keys stay in frozen_ and
+    // are checked there; finish() and the next open retry them.
+    failed_ = true;
     return;
   }
   if (++next_slice_ + 1 < slice_begin_.size()) return;
@@ -257,11 +250,10 @@ Status IdempotencyIndex::insert_slice(size_t slice) {
 }
 
 Status IdempotencyIndex::refill_filter() {
+  auto n = sqlite::query_int64(db_, "SELECT COUNT(*) FROM message_idempotency");
+  if (!n) return n.error();
+  indexed_.reset(std::max<uint64_t>(2 * static_cast<uint64_t>(*n), 2 * merge_rows_));
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_, "SELECT count(*) FROM message_idempotency", -1, &st, nullptr);
-  const uint64_t n = sqlite3_step(st) == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(st, 0)) : 0;
-  sqlite3_finalize(st);
-  indexed_.reset(std::max<uint64_t>(2 * n, 2 * merge_rows_));
   sqlite3_prepare_v2(db_, "SELECT channel_type, channel_id, from_uid, client_msg_no FROM message_idempotency", -1,
                      &st, nullptr);
   std::string scratch;

@@ -36,6 +36,8 @@ class IdempotencyIndex {
   // holds a repeated key.
   static Result<std::unique_ptr<IdempotencyIndex>> open(sqlite3* db, uint64_t merge_rows, uint64_t slice_keys);
   ~IdempotencyIndex();
+  // For --dedup off: removes the table and its mark (2.x stores resends).
+  static Status drop(sqlite3* db);
 
   // Stages m's key (client_msg_no non-empty). Returns the message_id that
   // already holds it (then nothing more is staged), or 0.
@@ -84,7 +86,7 @@ class IdempotencyIndex {
   TailKeys frozen_;              // keys being merged
   KeyFilter indexed_;            // keys in message_idempotency
   uint64_t next_merge_at_ = 0;   // tail_ size
-  bool failed_ = false;
+  bool failed_ = false;          // a slice failed: no more merging this run
 
   std::vector<Entry> entries_;          // frozen_ grouped by slice
   std::vector<Entry> decoded_;          // frozen_ in its order (reused)

@@ -4,25 +4,20 @@
 
 #include <filesystem>
 
+#include "sqlite_util.hpp"
 #include "wkit/store/schema.hpp"
 
 namespace wkit::store {
 
 namespace {
 
+using sqlite::bind_text;
+using sqlite::env_error;
+
 sqlite3* DB(void* p) { return static_cast<sqlite3*>(p); }
 sqlite3_stmt* ST(void* p) { return static_cast<sqlite3_stmt*>(p); }
 
-Error env_error(std::string msg) { return Error{ErrorKind::internal, std::move(msg), std::nullopt}; }
-
-void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-}
-
-std::string column_text(sqlite3_stmt* s, int i) {
-  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return p ? std::string(p, sqlite3_column_bytes(s, i)) : std::string();
-}
+std::string column_text(sqlite3_stmt* s, int i) { return std::string(sqlite::column_view(s, i)); }
 
 bool unhex32(std::string_view hex, std::array<uint8_t, 32>& out) {
   if (hex.size() != 64) return false;
@@ -102,15 +97,7 @@ Message read_message(sqlite3_stmt* s) {
 
 }  // namespace
 
-Status SqliteStore::exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(DB(db_), sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(DB(db_));
-    sqlite3_free(err);
-    return env_error(msg);
-  }
-  return std::nullopt;
-}
+Status SqliteStore::exec(const char* sql) { return sqlite::exec(DB(db_), sql); }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
   std::unique_ptr<SqliteStore> s(new SqliteStore());
@@ -257,25 +244,13 @@ Status SqliteStore::load_dedup(const std::function<void(const DedupRow&)>& each)
 }
 
 Result<int64_t> SqliteStore::max_message_id() {
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(DB(db_), "SELECT COALESCE(MAX(message_id), 0) FROM message", -1, &st, nullptr);
-  int64_t v = 0;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW) return env_error(std::string("store: ") + sqlite3_errmsg(DB(db_)));
-  return v;
+  return sqlite::query_int64(DB(db_), "SELECT COALESCE(MAX(message_id), 0) FROM message");
 }
 
 Result<uint64_t> SqliteStore::message_count() {
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(DB(db_), "SELECT COUNT(*) FROM message", -1, &st, nullptr);
-  uint64_t v = 0;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) v = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW) return env_error(std::string("store: ") + sqlite3_errmsg(DB(db_)));
-  return v;
+  auto n = sqlite::query_int64(DB(db_), "SELECT COUNT(*) FROM message");
+  if (!n) return n.error();
+  return static_cast<uint64_t>(*n);
 }
 
 void SqliteStore::execute(Op& op) {
@@ -441,10 +416,8 @@ Status SqliteStore::stamp_and_index(const Options& opts) {
     if (!ok) return env_error("store '" + path_ + "' is not writable: " + err);
   }
   if (auto e = exec((std::string("DROP INDEX IF EXISTS ") + kVersion1IndexName).c_str())) return e;
-  if (!opts.dedup) {
-    // 2.x behaviour stores resends again: the unique index would refuse them.
-    return exec("DROP TABLE IF EXISTS message_idempotency; DELETE FROM wkit_meta WHERE key = 'idempotency_through'");
-  }
+  // 2.x behaviour stores resends again: the unique index would refuse them.
+  if (!opts.dedup) return IdempotencyIndex::drop(db);
   auto keys = IdempotencyIndex::open(db, opts.idempotency_merge_rows, opts.idempotency_slice_keys);
   if (!keys) {
     if (keys.error().kind != ErrorKind::bad_input) return keys.error();

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS message (
 // It covers every message with message_id <= wkit_meta 'idempotency_through'
 // and is extended in bulk, in key order, one transaction per
 // Options::idempotency_merge_rows messages (more as the index grows, see
-// SqliteStore::merge_threshold), at shutdown and at startup (which also
+// IdempotencyIndex::merge_threshold), at shutdown and at startup (which also
 // picks up what a crash left). Random client_msg_nos put each entry on a
 // different B-tree page, so indexing SEND by SEND wrote about one 4 KiB page
 // per SEND to the WAL, fsynced it and checkpointed it; in bulk a page takes
@@ -74,7 +74,6 @@ CREATE TABLE IF NOT EXISTS message_idempotency (
   PRIMARY KEY (client_msg_no, from_uid, channel_id, channel_type)
 ) WITHOUT ROWID;
 )sql";
-inline constexpr const char* kIdempotencyThroughKey = "idempotency_through";
 
 // The version 1 index on `message`, dropped when a file is opened.
 inline constexpr const char* kVersion1IndexName = "message_idempotency_idx";
