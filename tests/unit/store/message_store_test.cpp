@@ -490,12 +490,18 @@ Options file_options(const TempDir& t) {
   return o;
 }
 
+// `got` was refused as a repeat of the key message `holder` holds.
+void expect_refused_as_repeat_of(const Op& got, int64_t holder) {
+  EXPECT_TRUE(got.failed);
+  EXPECT_NE(got.error.find("UNIQUE constraint failed: idempotency key"), std::string::npos) << got.error;
+  EXPECT_NE(got.error.find("of message_id " + std::to_string(holder)), std::string::npos) << got.error;
+}
+
 // The unique index lags behind the messages while the server runs (keys go
 // in in bulk) and covers all of them once the store is closed.
 TEST(Store, IdempotencyIndexCatchesUpInBulkAndAtClose) {
   TempDir t;
-  Options o;
-  o.dir = t.path.string();
+  Options o = file_options(t);
   auto s = MessageStore::open(o);
   ASSERT_TRUE(s.ok());
   auto ops = keyed_appends(1, 300, "k");
@@ -532,9 +538,7 @@ TEST(Store, RepeatedKeyOfAnIndexedMessageIsRefused) {
   ops.push_back(append("a@b", 4, 4, "a", "k1", "x", {"b"}));
   ops.push_back(append("a@b", 5, 5, "a", "k9", "x", {"b"}));
   auto got = run_ops(**s, std::move(ops));
-  EXPECT_TRUE(got[0].failed);
-  EXPECT_NE(got[0].error.find("UNIQUE constraint failed: idempotency key"), std::string::npos) << got[0].error;
-  EXPECT_NE(got[0].error.find("message_id 2"), std::string::npos) << got[0].error;
+  expect_refused_as_repeat_of(got[0], 2);
   EXPECT_FALSE(got[1].failed) << got[1].error;
 }
 
@@ -575,8 +579,7 @@ TEST(Store, MessagesACrashLeftUnindexedAreIndexedAtStartup) {
 // (in either column order); opening one moves it to message_idempotency.
 TEST(Store, Version1FileIsMigrated) {
   TempDir t;
-  Options o;
-  o.dir = t.path.string();
+  Options o = file_options(t);
   ASSERT_EQ(create_then_run_sql(o,
                                 "DROP TABLE message_idempotency; DELETE FROM wkit_meta WHERE key = 'idempotency_through';"
                                 "UPDATE wkit_meta SET value = '1' WHERE key = 'schema_version';"
@@ -595,8 +598,7 @@ TEST(Store, Version1FileIsMigrated) {
   ops.push_back(append("a@b", 3, 9, "a", "old-2", "x", {"b"}));
   ops.push_back(append("a@b", 3, 10, "a", "new", "x", {"b"}));
   auto got = run_ops(**s, std::move(ops));
-  EXPECT_TRUE(got[0].failed);
-  EXPECT_NE(got[0].error.find("message_id 8"), std::string::npos) << got[0].error;
+  expect_refused_as_repeat_of(got[0], 8);
   EXPECT_FALSE(got[1].failed) << got[1].error;
 }
 
@@ -635,8 +637,7 @@ class BatchRunner {
 // indexes the rest.
 TEST(Store, MergeRunsInSlicesBetweenCommitsAndClosingMidMergeLosesNothing) {
   TempDir t;
-  Options o;
-  o.dir = t.path.string();
+  Options o = file_options(t);
   o.idempotency_merge_rows = 50;
   o.idempotency_slice_keys = 10;
   auto s = MessageStore::open(o);
@@ -649,10 +650,8 @@ TEST(Store, MergeRunsInSlicesBetweenCommitsAndClosingMidMergeLosesNothing) {
     again.push_back(append("a@b", 62, 62, "a", "k59", "x", {"b"}));  // the largest: in the last slice
     again.push_back(append("a@b", 63, 63, "a", "new", "x", {"b"}));
     auto got = r.run(std::move(again));
-    EXPECT_TRUE(got[0].failed);
-    EXPECT_NE(got[0].error.find("message_id 1"), std::string::npos) << got[0].error;
-    EXPECT_TRUE(got[1].failed);
-    EXPECT_NE(got[1].error.find("message_id 60"), std::string::npos) << got[1].error;
+    expect_refused_as_repeat_of(got[0], 1);
+    expect_refused_as_repeat_of(got[1], 60);
     EXPECT_FALSE(got[2].failed) << got[2].error;
     (*s)->stop();
   }
