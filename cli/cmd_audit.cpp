@@ -1,4 +1,4 @@
-// `wkit audit INPUT...` and `wkit audit merge PARTIAL...` (CLI.md, docs/audit.md).
+// `wkit audit INPUT...` and `wkit audit merge PARTIAL...` (docs/cli.md, docs/audit.md).
 #include <fstream>
 #include <iostream>
 #include <sstream>

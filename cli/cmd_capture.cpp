@@ -1,5 +1,5 @@
 // `wkit capture import IN.pcap -o OUT.wkcap [--port N]` and
-// `wkit capture info FILE` (CLI.md; docs/capture.md).
+// `wkit capture info FILE` (docs/cli.md; docs/capture.md).
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>

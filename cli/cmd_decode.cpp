@@ -1,4 +1,4 @@
-// `wkit decode [FILE...]`: frames to JSON or a table (CLI.md, docs/decode.md).
+// `wkit decode [FILE...]`: frames to JSON or a table (docs/cli.md, docs/decode.md).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

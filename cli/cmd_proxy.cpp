@@ -1,5 +1,5 @@
 // `wkit proxy --listen URL --upstream URL [--capture FILE] [--fault SPEC]...`
-// (CLI.md; docs/proxy.md).
+// (docs/cli.md; docs/proxy.md).
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>

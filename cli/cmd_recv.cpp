@@ -1,5 +1,5 @@
 // `wkit recv`: receive as a user, verify and decrypt every RECV, ack by
-// policy, and account duplicates and gaps (CLI.md, docs/recv.md).
+// policy, and account duplicates and gaps (docs/cli.md, docs/recv.md).
 #include <unistd.h>
 
 #include <utility>  // before asio (Boost 1.74 awaitable.hpp needs std::exchange)

@@ -1,4 +1,4 @@
-// `wkit replay FILE -s URL` (CLI.md; docs/replay.md).
+// `wkit replay FILE -s URL` (docs/cli.md; docs/replay.md).
 #include <cstdlib>
 #include <iostream>
 #include <sstream>

@@ -1,5 +1,5 @@
 // `wkit send`: single messages with forced retries, load runs, end-to-end
-// verification (CLI.md, docs/send.md). `wkit send merge-hist FILES...`.
+// verification (docs/cli.md, docs/send.md). `wkit send merge-hist FILES...`.
 #include <unistd.h>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// `wkit serve`: a minimal WuKongIM-compatible server (CLI.md, docs/serve.md).
+// `wkit serve`: a minimal WuKongIM-compatible server (docs/cli.md, docs/serve.md).
 #include <iostream>
 #include <memory>
 

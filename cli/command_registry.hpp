@@ -29,7 +29,7 @@ struct Registration {
 };
 
 // Thrown from a subcommand callback to end the program with an exit code
-// (CLI.md: 0 ok, 1 check failed, 2 usage, 3 connection, 4 bad input, 5 internal).
+// (docs/cli.md: 0 ok, 1 check failed, 2 usage, 3 connection, 4 bad input, 5 internal).
 struct Exit {
   int code;
 };

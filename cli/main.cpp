@@ -1,5 +1,5 @@
 // Builds the command tree from the registered commands and maps outcomes to
-// the exit codes of CLI.md.
+// the exit codes of docs/cli.md.
 #include <algorithm>
 #include <csignal>
 #include <iostream>

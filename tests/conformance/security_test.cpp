@@ -1,4 +1,4 @@
-// Conformance with vectors/security.json (WIRE.md section 3): every key set
+// Conformance with vectors/security.json (docs/protocol.md section 3): every key set
 // and every SEND/RECV sample must reproduce every intermediate value, from
 // the private keys alone, and the resulting frames must encode to the
 // vectors' bytes.

@@ -3,7 +3,7 @@
 // `wkit audit` tests and benchmarks. Streams rows (never holds the store),
 // so it can write the 20-million-row benchmark input. Formats: JSON lines,
 // JSON document ({"messages": [...]}), plain JSON array, CSV, SQLite in the
-// Android, iOS, WuKongIM 3.x server and `wkit serve` schemas (WIRE.md 8,
+// Android, iOS, WuKongIM 3.x server and `wkit serve` schemas (docs/protocol.md section 8,
 // wkit/store/schema.hpp); gzip/zstd via compress_file().
 //
 // Plants, each attached to its own base message (so they never interact):

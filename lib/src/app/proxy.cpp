@@ -308,7 +308,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
       const bool open = server->state() == session::ServerSession::State::open && up;
       const auto type = r.status == proto::DecodeStatus::ok ? proto::type_of(r.frame) : proto::FrameType{};
       if (open && type == proto::FrameType::sub) {
-        // SUB carries no encrypted field (WIRE.md 2): the upstream answers it,
+        // SUB carries no encrypted field (docs/protocol.md section 2): the upstream answers it,
         // so it goes out as the client wrote it, in order with the SENDs
         // (both share the upstream's write queue).
         up->writer().enqueue(frame);
@@ -390,7 +390,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
       rec_frame = &holder;
       auto t = proto::type_of(o->frame);
       if (t == proto::FrameType::suback || t == proto::FrameType::event) {
-        // Neither carries an encrypted field (WIRE.md 2): relayed as upstream
+        // Neither carries an encrypted field (docs/protocol.md section 2): relayed as upstream
         // sent them, in order with the SENDACKs and RECVs already queued.
         wire.clear();
         if (auto err = proto::encode_frame(o->frame, version, wire)) not_forwarded = "cannot re-encode: " + err->message;

@@ -1,4 +1,4 @@
-// SQLite message stores, recognised by schema (WIRE.md 8): the Android/Flutter
+// SQLite message stores, recognised by schema (docs/protocol.md section 8): the Android/Flutter
 // SDK and iOS SDK `message` tables, the WuKongIM 3.x server table and the
 // `wkit serve` store (wkit_meta table, wkit/store/schema.hpp). Compressed or
 // stdin databases are first copied to a temp file (SQLite needs a file).

@@ -1,4 +1,4 @@
-// Per-session AES-128-CBC sealing and msg_key (WIRE.md section 3, items 4-6).
+// Per-session AES-128-CBC sealing and msg_key (docs/protocol.md section 3, items 4-6).
 // The OpenSSL contexts are created once per Cipher with the session's key and
 // IV and re-initialised per message with neither: the provider then keeps the
 // expanded key schedule and resets a CBC context's IV to the one it was

@@ -1,4 +1,4 @@
-// base64 (strict), hex and MD5 helpers on OpenSSL 3 (WIRE.md section 3).
+// base64 (strict), hex and MD5 helpers on OpenSSL 3 (docs/protocol.md section 3).
 #include <openssl/evp.h>
 
 #include <algorithm>

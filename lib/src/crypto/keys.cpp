@@ -1,4 +1,4 @@
-// X25519 key agreement, salts and session key derivation (WIRE.md section 3).
+// X25519 key agreement, salts and session key derivation (docs/protocol.md section 3).
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 

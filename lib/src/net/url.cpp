@@ -1,4 +1,4 @@
-// URL parsing for `tcp://HOST:PORT` and `ws://HOST:PORT[/PATH]` (CLI.md).
+// URL parsing for `tcp://HOST:PORT` and `ws://HOST:PORT[/PATH]` (docs/cli.md).
 #include <charconv>
 
 #include "wkit/net/transport.hpp"

@@ -1,4 +1,4 @@
-// WKProto frame codec (WIRE.md sections 1, 2 and 9).
+// WKProto frame codec (docs/protocol.md sections 1, 2 and 9).
 //
 // Each frame type has one body layout function template, instantiated three
 // times: with a Reader (decode), a Sizer (encoded_size + validation) and a
@@ -423,7 +423,7 @@ void put_body(W& w, const Send& f, int v) {
   w.put("client_seq", f.client_seq);
   w.put("client_msg_no", f.client_msg_no);
   // Written and counted under the same condition: the 2.x encoder counted
-  // stream_no at v5 without writing it (WIRE.md section 7).
+  // stream_no at v5 without writing it (docs/protocol.md section 7).
   if (has_stream_fields(v, f.setting)) w.put("stream_no", f.stream_no);
   w.put("channel_id", f.channel_id);
   w.put("channel_type", f.channel_type);

@@ -1,5 +1,5 @@
 // Display names for frame types, reason codes, channel types and device flags
-// (WIRE.md sections 1 and 2).
+// (docs/protocol.md sections 1 and 2).
 #include <array>
 #include <cctype>
 #include <string>

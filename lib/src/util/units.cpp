@@ -1,4 +1,4 @@
-// Parsing and formatting of durations, sizes and rates (CLI.md conventions).
+// Parsing and formatting of durations, sizes and rates (docs/cli.md conventions).
 #include "wkit/util/units.hpp"
 
 #include <cctype>

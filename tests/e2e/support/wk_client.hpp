@@ -227,7 +227,7 @@ class WkClient {
       std::string chunk = std::move(chunks_.front());
       chunks_.pop_front();
       lk.unlock();
-      // WebSocket: each message must hold exactly one whole frame (WIRE.md 6).
+      // WebSocket: each message must hold exactly one whole frame (docs/protocol.md section 6).
       if (ws_ && (decoder_.buffered() != 0 || (messages_ > 0 && frames_in_chunk_ != 1))) ++bad_messages_;
       ++messages_;
       frames_in_chunk_ = 0;

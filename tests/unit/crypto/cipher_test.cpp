@@ -1,4 +1,4 @@
-// AES-128-CBC sealing, opening and msg_key (WIRE.md section 3).
+// AES-128-CBC sealing, opening and msg_key (docs/protocol.md section 3).
 #include <gtest/gtest.h>
 
 #include "wkit/crypto/crypto.hpp"
@@ -43,7 +43,7 @@ TEST(Cipher, SameKeyAndIvForEveryMessage) {
   std::string a, b;
   c.seal("hello", a);
   c.seal("hello", b);
-  EXPECT_EQ(a, b);  // WIRE.md: the IV does not change within a session
+  EXPECT_EQ(a, b);  // docs/protocol.md section 3: the IV does not change within a session
 }
 
 TEST(Cipher, SealAndOpenAppend) {

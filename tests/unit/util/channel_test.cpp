@@ -1,4 +1,4 @@
-// Canonical person channel ids and channel type names (WIRE.md section 5).
+// Canonical person channel ids and channel type names (docs/protocol.md section 5).
 #include <gtest/gtest.h>
 
 #include "wkit/util/channel.hpp"

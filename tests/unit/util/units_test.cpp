@@ -1,4 +1,4 @@
-// Duration, size and rate flag values (CLI.md conventions).
+// Duration, size and rate flag values (docs/cli.md conventions).
 #include <gtest/gtest.h>
 
 #include "wkit/util/units.hpp"

@@ -10,7 +10,7 @@
 
 namespace wkit::app {
 
-// The identity and connection flags `send` and `recv` share (CLI.md).
+// The identity and connection flags `send` and `recv` share (docs/cli.md).
 struct ClientFlags {
   std::string server;  // empty: $WKIT_SERVER, else tcp://127.0.0.1:5100
   std::string uid, token, device_flag = "app", device_id;
@@ -27,7 +27,7 @@ Status apply_client_flags(const ClientFlags& f, std::string_view default_device_
 Result<uint8_t> parse_device_flag(std::string_view text);
 // Writes `content` to `path` through a temporary file and rename (never half-written).
 Status write_file_atomic(const std::string& path, std::string_view content);
-// Exit code for an error kind (CLI.md).
+// Exit code for an error kind (docs/cli.md).
 int exit_code_of(ErrorKind k);
 
 }  // namespace wkit::app

@@ -1,5 +1,5 @@
 #pragma once
-// Configuration of `wkit serve` (CLI.md, docs/serve.md), parsed by cli/cmd_serve.cpp.
+// Configuration of `wkit serve` (docs/cli.md, docs/serve.md), parsed by cli/cmd_serve.cpp.
 #include <cstdint>
 #include <map>
 #include <string>

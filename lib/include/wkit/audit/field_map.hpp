@@ -1,6 +1,6 @@
 #pragma once
 // Which input key/column feeds which message field. Defaults are the
-// WuKongIM HTTP API names (WIRE.md 6); `--map FIELD=COLUMN` renames.
+// WuKongIM HTTP API names (docs/protocol.md section 6); `--map FIELD=COLUMN` renames.
 #include <cstdint>
 #include <cstring>
 #include <string>

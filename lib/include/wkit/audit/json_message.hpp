@@ -1,5 +1,5 @@
 #pragma once
-// One WuKongIM message object (HTTP API JSON, WIRE.md 6) to RawFields with
+// One WuKongIM message object (HTTP API JSON, docs/protocol.md section 6) to RawFields with
 // simdjson On Demand. One instance per thread: the parser is reused, so a
 // record costs no allocation once buffers have grown.
 #include <memory>

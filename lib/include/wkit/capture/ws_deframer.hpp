@@ -1,7 +1,7 @@
 #pragma once
 // WebSocket (RFC 6455) on captured bytes: the HTTP upgrade, then one
 // direction's frames turned back into the message byte stream that WKProto
-// runs on (WIRE.md 6: inbound messages are one byte stream). Beast parses
+// runs on (docs/protocol.md section 6: inbound messages are one byte stream). Beast parses
 // the HTTP upgrade; Beast's WebSocket stream only runs on a live socket, so
 // the frame layer here is a small deframer for bytes read from a capture.
 //

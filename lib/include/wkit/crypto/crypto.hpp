@@ -1,5 +1,5 @@
 #pragma once
-// WKProto session crypto (WIRE.md section 3), on OpenSSL 3.
+// WKProto session crypto (docs/protocol.md section 3), on OpenSSL 3.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -68,7 +68,7 @@ class Cipher {
   // Bad base64, bad length or bad padding is an Error, never a crash.
   Status open(std::string_view wire, std::string& plain_out);
 
-  // msg_key = md5hex(base64(AES(S))), S as WIRE.md section 3.
+  // msg_key = md5hex(base64(AES(S))), S as in docs/protocol.md section 3.
   // 32 hex chars written to `out` (replaces its contents).
   void send_msg_key(uint32_t client_seq, std::string_view client_msg_no,
                     std::string_view channel_id, uint8_t channel_type,

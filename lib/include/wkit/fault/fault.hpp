@@ -1,5 +1,5 @@
 #pragma once
-// Fault injection shared by `wkit serve` and `wkit proxy` (CLI.md "Fault specs").
+// Fault injection shared by `wkit serve` and `wkit proxy` (docs/cli.md "Fault specs").
 //
 // A spec is `ACTION:FRAME[:PARAM[,PARAM...]]`:
 //   ACTION  drop | delay | dup | reset

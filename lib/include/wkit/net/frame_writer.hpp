@@ -3,7 +3,7 @@
 // producers append whole encoded frames; one writer coroutine (run()) hands
 // everything pending to Connection::write_frames() in one call, so a burst of
 // frames becomes one gathered TCP write (or one WS message per frame, as
-// WIRE.md section 6 requires). Two buffers swap between "pending" and
+// docs/protocol.md section 6 requires). Two buffers swap between "pending" and
 // "in flight", so nothing is allocated per frame once warm.
 //
 // Back-pressure: when more than `high_water` bytes are pending, producers
@@ -11,7 +11,7 @@
 // pending bytes (memory stays below about 2 x high_water) or the writer failed.
 //
 // Not thread-safe: use it from the connection's executor only (one
-// io_context thread per connection, DESIGN.md).
+// io_context thread per connection, docs/architecture.md).
 //
 //   FrameWriter w(*conn);
 //   co_spawn(ex, w.run(), detached);            // or keep its error

@@ -1,5 +1,5 @@
 #pragma once
-// Frames <-> bytes for protocol versions 1..6 (WIRE.md sections 1-2, 9).
+// Frames <-> bytes for protocol versions 1..6 (docs/protocol.md sections 1-2, 9).
 // Decoding never allocates: the returned Frame holds views into `in`.
 // Encoding appends to a caller-owned buffer (reuse it: no allocation once warm).
 #include <cstddef>

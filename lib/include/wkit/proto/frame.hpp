@@ -1,5 +1,5 @@
 #pragma once
-// The WKProto frame model: one plain struct per frame type (WIRE.md section 2).
+// The WKProto frame model: one plain struct per frame type (docs/protocol.md section 2).
 //
 // Strings and byte fields are views. A decoded frame points into the buffer it
 // was decoded from; use OwnedFrame (owned_frame.hpp) when a frame must outlive
@@ -263,7 +263,7 @@ std::string_view channel_type_name(uint8_t t);
 // "app", "web", "pc", "system"; "" when unknown.
 std::string_view device_flag_name(uint8_t f);
 
-// Reason codes 0..29 (WIRE.md section 2). Unknown codes render as "reason_N".
+// Reason codes 0..29 (docs/protocol.md section 2). Unknown codes render as "reason_N".
 std::string_view reason_code_name(uint8_t code);
 
 }  // namespace wkit::proto

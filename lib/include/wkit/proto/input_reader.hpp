@@ -32,7 +32,7 @@ class InputFrameReader {
     InputFormat format = InputFormat::auto_detect;
     int version = kMaxProtoVersion;
     // A CONNACK with has_server_version switches the version for the frames
-    // after it (the server's answer decides, WIRE.md section 2).
+    // after it (the server's answer decides, docs/protocol.md section 2).
     bool adopt_connack_version = true;
     Limits limits{};
   };

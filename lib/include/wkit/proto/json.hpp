@@ -1,5 +1,5 @@
 #pragma once
-// The one frame-to-JSON renderer (DESIGN.md "One frame model"), driven by each
+// The one frame-to-JSON renderer (docs/architecture.md "One frame model"), driven by each
 // frame's each_field() list, used by every command that prints frames.
 //
 // Object layout, keys in this order:

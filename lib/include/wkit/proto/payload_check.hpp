@@ -1,6 +1,6 @@
 #pragma once
 // Decrypting SEND/RECV payloads and verifying msg_key with a session's keys
-// (WIRE.md section 3), for `wkit decode --aes-key/--aes-iv` and frame dumps.
+// (docs/protocol.md section 3), for `wkit decode --aes-key/--aes-iv` and frame dumps.
 #include <string>
 
 #include "wkit/crypto/crypto.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// Sans-I/O client side of a WKProto session (WIRE.md sections 2-3):
+// Sans-I/O client side of a WKProto session (docs/protocol.md sections 2-3):
 // bytes in -> events out; frames to send are encoded into caller buffers,
 // exactly one frame per encode_*() call (so a WebSocket transport can send
 // one frame per message). No sockets and no clocks: time is passed in.

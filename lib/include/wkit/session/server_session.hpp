@@ -1,11 +1,11 @@
 #pragma once
-// The server side of one WKProto connection, sans I/O (DESIGN.md): bytes in
+// The server side of one WKProto connection, sans I/O (docs/architecture.md): bytes in
 // -> frames -> calls on ServerHooks; frames out -> a FrameSink. No sockets,
 // no clocks: the owner passes the time to feed()/tick() and asks
 // next_deadline() when to call tick() again.
 //
 // It does the per-connection work: handshake and version negotiation
-// (WIRE.md 2-3), session keys, msg_key check and decryption of SEND, PONG,
+// (docs/protocol.md sections 2-3), session keys, msg_key check and decryption of SEND, PONG,
 // RECV encryption with this connection's keys, the redelivery of unacked
 // RECVs, the idle timeout, and fault injection on this connection's frames.
 // Routing, sequence numbers, de-duplication and storage belong to the owner

@@ -1,6 +1,6 @@
 #pragma once
 // The on-disk schema of the `wkit serve` store (SQLite, WAL). It mirrors the
-// WuKongIM 3.x server's `message` table (WIRE.md section 8) so the same audit
+// WuKongIM 3.x server's `message` table (docs/protocol.md section 8) so the same audit
 // reader handles both; wkit adds the channel to the key (one file holds every
 // channel) and a `wkit_meta` table by which `wkit audit` recognises the file.
 // This is a documented input format (docs/serve.md, docs/audit.md): change it

@@ -1,5 +1,5 @@
 #pragma once
-// Message identifiers (WIRE.md sections 4-5).
+// Message identifiers (docs/protocol.md sections 4-5).
 //
 // client_msg_no: 32 lowercase hex characters (128 random bits) from a fast
 // thread-local std::mt19937_64 seeded from std::random_device; the SDKs use

@@ -1,6 +1,6 @@
 #pragma once
 // One self-overwriting progress line on stderr for send/audit/replay.
-// Draws only when the stream is a TTY (CLI.md: progress only on a TTY, never
+// Draws only when the stream is a TTY (docs/cli.md: progress only on a TTY, never
 // mixed with machine output), at most once per interval (default 10/s), and
 // clears the line in finish() or the destructor. Lines are cut to the
 // terminal width so a redraw never wraps. Thread-safe: concurrent updates

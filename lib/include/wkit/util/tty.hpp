@@ -1,5 +1,5 @@
 #pragma once
-// Terminal detection and ANSI colour (CLI.md: colour only on a TTY).
+// Terminal detection and ANSI colour (docs/cli.md: colour only on a TTY).
 #include <optional>
 #include <string>
 #include <string_view>

@@ -1,5 +1,5 @@
 #pragma once
-// Flag value parsing shared by every command (CLI.md conventions):
+// Flag value parsing shared by every command (docs/cli.md conventions):
 // durations `250ms`, `3s`, `2m`, `1h`, `1.5s`, `1m30s` (units ns us ms s m h);
 // sizes `64KiB`, `1GiB`, `100` (bytes), `10MB` (KB/MB/GB/TB are powers of
 // 1000, KiB/MiB/GiB/TiB powers of 1024, unit letters case-insensitive);
