@@ -1,7 +1,7 @@
 // Runs every case of ../shared/protocol/vectors/wkproto-v2-v5.json (the 2.x Go
 // codec, WuKongIMGoProto) and wkproto-v6-server.json (the 3.x server codec)
 // against our codec. Where we deliberately differ from a reference, the case
-// is listed in kDecodeDeviations with the reason (WIRE.md sections 7 and 9).
+// is listed in kDecodeDeviations with the reason (docs/protocol.md sections 7 and 9).
 #include <cstdio>
 #include <random>
 #include <set>
@@ -63,9 +63,10 @@ const Deviation* deviation_for(const std::string& file, const std::string& name)
 }
 
 // Decode cases whose reference fields come from a different version rule:
-// WuKongIMGoProto reads every version above 5 as 5, while WIRE.md (and the
-// 3.x server) give v6 a u64 message_seq. We check the documented fields by
-// decoding at 5, which is what that reference actually did.
+// WuKongIMGoProto reads every version above 5 as 5, while docs/protocol.md
+// section 2 (and the 3.x server) give v6 a u64 message_seq. We check the
+// documented fields by decoding at 5, which is what that reference actually
+// did.
 int reference_version(const std::string& file, const json& c) {
   const int v = c["version"].get<int>();
   if (std::string(file) == "wkproto-v2-v5.json" && v > 5) return 5;

@@ -43,7 +43,7 @@ struct ConnState {
 };
 
 // Where the server stores a conversation: person channels under `a@b`
-// (WIRE.md 5), whichever side's frame we saw.
+// (docs/protocol.md section 5), whichever side's frame we saw.
 void stored_channel(std::string_view uid, std::string_view channel_id, uint8_t type, std::string& out) {
   if (type == util::channel_type::person && !uid.empty() && !channel_id.empty())
     util::person_channel_id_to(uid, channel_id, out);

@@ -1,4 +1,4 @@
-// TCP and WebSocket connections and listeners (WIRE.md section 6).
+// TCP and WebSocket connections and listeners (docs/protocol.md section 6).
 #include "wkit/net/transport.hpp"
 
 #include <boost/asio/connect.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// Everything `wkit audit` can be asked (CLI.md `audit`, docs/audit.md).
+// Everything `wkit audit` can be asked (docs/cli.md `audit`, docs/audit.md).
 #include <cstdint>
 #include <string>
 #include <utility>

@@ -1,6 +1,6 @@
 #pragma once
 // Byte transports for WKProto over Boost.Asio with C++20 coroutines:
-// TCP streams and WebSocket (Beast) binary messages (WIRE.md section 6).
+// TCP streams and WebSocket (Beast) binary messages (docs/protocol.md section 6).
 // Inbound, both are a byte stream (a WS message may hold part of a frame or
 // several frames). Outbound, write_frames() sends each frame as one WS
 // message (old SDKs break on merged frames) or gathers them into one TCP write.
@@ -21,7 +21,7 @@ namespace wkit::net {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-// `tcp://HOST:PORT` or `ws://HOST:PORT[/PATH]` (CLI.md). Port 0 = any free port.
+// `tcp://HOST:PORT` or `ws://HOST:PORT[/PATH]` (docs/cli.md). Port 0 = any free port.
 struct Url {
   enum class Scheme { tcp, ws };
   Scheme scheme = Scheme::tcp;

@@ -1,5 +1,5 @@
 #pragma once
-// Channel ids and types (WIRE.md sections 2 and 5).
+// Channel ids and types (docs/protocol.md sections 2 and 5).
 #include <cstdint>
 #include <optional>
 #include <string>
