@@ -1,4 +1,4 @@
-// Runs every case of ../shared/protocol/vectors/wkproto-v2-v5.json (the 2.x Go
+// Runs every case of tests/conformance/vectors/wkproto-v2-v5.json (the 2.x Go
 // codec, WuKongIMGoProto) and wkproto-v6-server.json (the 3.x server codec)
 // against our codec. Where we deliberately differ from a reference, the case
 // is listed in kDecodeDeviations with the reason (docs/protocol.md sections 7 and 9).

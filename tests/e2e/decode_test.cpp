@@ -16,7 +16,7 @@ namespace {
 using nlohmann::json;
 using wkit::testing::jsonl;
 
-// SEND "hello" from ../shared/protocol/vectors/security.json (key set fixed-1).
+// SEND "hello" from tests/conformance/vectors/security.json (key set fixed-1).
 const char* kSendHex =
     "327600000000010017636d6e2d30302d303132333435363738396162636465660003626f6201000000000020"
     "30656562396261313531333532616337623233393937306363336665313933645736562b43734a2f71396841"
