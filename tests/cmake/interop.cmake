@@ -1,4 +1,4 @@
-# Interop with the official JS SDK (wukongimjssdk 1.0.4, JSSDK.md) over
+# Interop with the official JS SDK (wukongimjssdk 1.0.4, docs/interop.md) over
 # WebSocket against a real `wkit serve`. npm installs into the build tree.
 find_program(WKIT_NODE node)
 find_program(WKIT_NPM npm)

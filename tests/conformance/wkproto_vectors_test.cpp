@@ -49,7 +49,7 @@ const Deviation kDecodeDeviations[] = {
      "reference waits for the body of a type that can never decode; we fail at once"},
     {"wkproto-v6-server.json", "decode/sendack-v6-trailing-1-byte", "ok", DecodeErrc::none,
      "3.x rejects bytes after a SENDACK body; we decode leniently like 2.x and report "
-     "extra_body_bytes (WIRE.md section 9)"},
+     "extra_body_bytes (docs/protocol.md section 9)"},
     {"wkproto-v6-server.json", "decode/sendack-v6-clientmsgno+garbage", "ok", DecodeErrc::none,
      "3.x rejects bytes after client_msg_no; we keep the frame and report extra_body_bytes"},
     {"wkproto-v6-server.json", "decode/sendack-v6-bytes-decoded-v5", "ok", DecodeErrc::none,
