@@ -93,6 +93,7 @@ int run_merge(AuditCli& c) {
   }
   auto merged = wkit::audit::merge_reports(parts);
   if (!merged) return fail(merged.error());
+  if (c.opts.allow_unreadable) merged.value()["options"]["allow_unreadable"] = true;
   return emit(merged.value(), c.output);
 }
 
@@ -106,7 +107,9 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   sub->add_option("--input-format", c->opts.input_format, "Input format")
       ->check(CLI::IsMember({"auto", "jsonl", "json", "csv", "sqlite", "wkcap"}))
       ->default_str("auto");
-  sub->add_option("--map", c->maps, "Read FIELD from COLUMN (or JSON key), e.g. client_msg_no=cmn");
+  // One value per --map: `--map a=b FILE` must not take FILE as a second mapping.
+  sub->add_option("--map", c->maps, "Read FIELD from COLUMN (or JSON key), e.g. client_msg_no=cmn")
+      ->allow_extra_args(false);
   sub->add_option("--table", c->opts.table, "SQLite table to read (default: message)");
   sub->add_option("--scope", c->scope, "Idempotency key scope: sender (channel + from_uid), channel, global")
       ->check(CLI::IsMember({"sender", "channel", "global"}))
@@ -123,6 +126,8 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
       ->check(CLI::IsMember({"text", "json", "md"}))
       ->default_str("text");
   sub->add_flag("--strict", c->opts.strict, "A malformed record stops the audit (exit 4)");
+  sub->add_flag("--allow-unreadable", c->opts.allow_unreadable,
+                "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   sub->add_option("--temp-dir", c->opts.temp_dir, "Where spill and string files go (default: $TMPDIR or /tmp)");
   sub->add_flag("--no-progress", c->no_progress, "Never draw progress on stderr");
 
@@ -131,6 +136,8 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   merge->add_option("-o,--output", c->output, "Report format")
       ->check(CLI::IsMember({"text", "json", "md"}))
       ->default_str("text");
+  merge->add_flag("--allow-unreadable", c->opts.allow_unreadable,
+                  "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   merge->final_callback([c] { throw wkit::cli::Exit{run_merge(*c)}; });
 
   sub->final_callback([c, merge] {

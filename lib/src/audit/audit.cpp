@@ -96,6 +96,11 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
       if (!src) return src.error();
       if (auto err = (*src)->run(ctx, static_cast<uint16_t>(i))) return *err;
       if (auto f = ctx.failure()) return *f;
+      // Records were read but none names a message: a wrong --map or not a
+      // message store. Auditing it would report nothing and look clean.
+      if (const auto& in = ctx.inputs[i]; in.rows > 0 && in.with_id_or_client_msg_no == 0)
+        return Error::input(in.name + ": no record has a client_msg_no or message_id (" + (*src)->fields_seen() +
+                            "; use --map FIELD=COLUMN)");
       // SQLite and captures read their files themselves: count them as read.
       done += sizes[i];
       ctx.raw_bytes_in.store(std::max(ctx.raw_bytes_in.load(), done));

@@ -62,15 +62,30 @@ const std::string& AuditContext::sender_name(uint64_t h) const {
   return it == senders_.end() ? none : it->second;
 }
 
-void AuditContext::malformed(uint16_t input, uint64_t pos, std::string message) {
-  std::lock_guard lk(mu);
+namespace {
+// Keeps the first `limit` examples by location in `list` (sorted).
+void keep_example(std::vector<MalformedLine>& list, size_t limit, uint16_t input, uint64_t pos,
+                  std::string_view message, int64_t offset = -1) {
   auto before = [](const MalformedLine& a, const MalformedLine& b) {
     return a.input != b.input ? a.input < b.input : a.pos < b.pos;
   };
-  MalformedLine m{input, pos, std::move(message)};
-  if (malformed_.size() >= kMalformedExamples && !before(m, malformed_.back())) return;
-  malformed_.insert(std::upper_bound(malformed_.begin(), malformed_.end(), m, before), std::move(m));
-  if (malformed_.size() > kMalformedExamples) malformed_.pop_back();
+  MalformedLine m{input, pos, {}, offset};
+  if (list.size() >= limit && !before(m, list.back())) return;
+  m.message.assign(message);
+  list.insert(std::upper_bound(list.begin(), list.end(), m, before), std::move(m));
+  if (list.size() > limit) list.pop_back();
+}
+}  // namespace
+
+void AuditContext::malformed(uint16_t input, uint64_t pos, std::string_view message, int64_t offset) {
+  std::lock_guard lk(mu);
+  keep_example(malformed_, kMalformedExamples, input, pos, message, offset);
+}
+
+void AuditContext::skipped(uint16_t input, uint64_t pos, std::string_view message) {
+  std::lock_guard lk(mu);
+  if (input < inputs.size()) ++inputs[input].skipped;
+  keep_example(skipped_, kUnreadableExamples, input, pos, message);
 }
 
 void AuditContext::fail(Error e) {
@@ -109,6 +124,7 @@ RecordBuilder::~RecordBuilder() {
 
 void RecordBuilder::add(const RawFields& f, uint64_t pos) {
   ++rows_;
+  keyed_ += f.message_id.has_value() || f.client_msg_no.has_value();
   Record r{};
   r.pos = pos;
   r.input = input_;
@@ -156,13 +172,13 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
   if (block_.size() >= 8192) flush();
 }
 
-void RecordBuilder::malformed(uint64_t pos, std::string message) {
+void RecordBuilder::malformed(uint64_t pos, std::string_view message, int64_t offset) {
   ++malformed_;
   if (ctx_.options.strict) {
-    ctx_.fail_malformed(input_, pos, std::move(message));
+    ctx_.fail_malformed(input_, pos, std::string(message));
     return;
   }
-  ctx_.malformed(input_, pos, std::move(message));
+  ctx_.malformed(input_, pos, message, offset);
 }
 
 void RecordBuilder::flush() {
@@ -179,7 +195,8 @@ void RecordBuilder::flush() {
     in.rows += rows_;
     in.malformed += malformed_;
     in.without_message_id += without_mid_;
-    rows_ = malformed_ = without_mid_ = 0;
+    in.with_id_or_client_msg_no += keyed_;
+    rows_ = malformed_ = without_mid_ = keyed_ = 0;
   }
 }
 

@@ -1,6 +1,8 @@
 // Text (terminal) and Markdown (incident ticket) views of a report.
 #include <ctime>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "wkit/audit/report.hpp"
 #include "wkit/util/tty.hpp"
@@ -67,6 +69,7 @@ std::string item_title(const std::string& kind, const json& it) {
 
 std::string message_line(const json& m) {
   std::ostringstream o;
+  if (m.contains("role")) o << "[" << str(m, "role") << "] ";
   o << "message_id " << (m.contains("message_idstr") ? str(m, "message_idstr") : std::string("-"));
   if (m.contains("message_seq")) o << " seq " << str(m, "message_seq");
   if (m.contains("client_msg_no")) o << " client_msg_no " << str(m, "client_msg_no");
@@ -87,6 +90,42 @@ std::string capture_summary(const json& in) {
                   " refused, " + n("unmatched_sendacks") + " unmatched SENDACKs, " + n("unanswered_sends") +
                   " unanswered SENDs";
   if (c.contains("truncated")) s += "; warning: " + c["truncated"].get<std::string>();
+  return s;
+}
+
+// An unreadable record's location, with its byte offset where one is known.
+std::string where(const json& m) {
+  std::string s = m["location"].get<std::string>();
+  if (m.contains("offset")) s += " (byte " + str(m, "offset") + ")";
+  return s;
+}
+
+uint64_t unreadable_count(const json& r) {
+  return r.contains("unreadable") ? r["unreadable"].value("count", uint64_t(0)) : 0;
+}
+
+// "3 records could not be read (2 malformed, 1 skipped)".
+std::string unreadable_text(const json& r) {
+  const json& u = r["unreadable"];
+  const uint64_t n = u.value("count", uint64_t(0));
+  return std::to_string(n) + (n == 1 ? " record" : " records") + " could not be read (" +
+         std::to_string(u.value("malformed", uint64_t(0))) + " malformed, " +
+         std::to_string(u.value("skipped", uint64_t(0))) + " skipped)";
+}
+
+// "a.jsonl: 2 malformed, 1 skipped" per input that has any.
+std::vector<std::string> unreadable_by_input(const json& r) {
+  std::vector<std::string> out;
+  for (const auto& in : r["inputs"])
+    if (in.value("unreadable", uint64_t(0)) > 0)
+      out.push_back(in["name"].get<std::string>() + ": " + std::to_string(in.value("malformed", uint64_t(0))) +
+                    " malformed, " + std::to_string(in.value("skipped", uint64_t(0))) + " skipped");
+  return out;
+}
+
+std::string unverified_reason(const json& r) {
+  std::string s = unreadable_text(r) + "; the audit cannot say the store is clean";
+  if (r["options"].value("allow_unreadable", false)) s += " (exit 0: --allow-unreadable)";
   return s;
 }
 
@@ -139,9 +178,18 @@ std::string render_text(const json& r, bool color, size_t top) {
     o << "\n";
   }
   for (const auto& m : r["malformed"]["examples"])
-    o << p.yellow("malformed: ") << m["location"].get<std::string>() << ": " << m["message"].get<std::string>() << "\n";
+    o << p.yellow("malformed: ") << where(m) << ": " << m["message"].get<std::string>() << "\n";
+  if (unreadable_count(r) > 0) {
+    for (const auto& m : r["unreadable"]["examples"])
+      if (m["kind"] == "skipped")
+        o << p.yellow("skipped: ") << m["location"].get<std::string>() << ": " << m["message"].get<std::string>()
+          << "\n";
+    for (const auto& line : unreadable_by_input(r)) o << p.yellow("unreadable: ") << line << "\n";
+  }
   if (r["result"] == "clean") o << p.green("result: clean") << "\n";
+  else if (r["result"] == "unverified") o << p.yellow("result: unverified: " + unverified_reason(r)) << "\n";
   else {
+    if (unreadable_count(r) > 0) o << p.yellow("warning: " + unreadable_text(r) + "; there may be more findings") << "\n";
     o << p.red("result: findings:");
     for (auto& n : r["failed_on"]) o << " " << n.get<std::string>();
     o << "\n";
@@ -160,12 +208,20 @@ std::string render_markdown(const json& r, size_t top) {
   for (const auto& in : r["inputs"])
     if (in.contains("capture")) o << "- Capture " << capture_summary(in) << "\n";
   o << "- Scope: `" << r["options"]["scope"].get<std::string>() << "`, window " << r["options"]["window_s"] << "s\n";
+  if (unreadable_count(r) > 0) {
+    o << "- Unreadable: " << unreadable_text(r) << ":";
+    const auto lines = unreadable_by_input(r);
+    for (size_t i = 0; i < lines.size(); ++i) o << (i ? "; " : " ") << "`" << lines[i] << "`";
+    o << "\n";
+  }
   o << "- Result: **" << r["result"].get<std::string>() << "**";
   if (!r["failed_on"].empty()) {
     o << " (";
     for (size_t i = 0; i < r["failed_on"].size(); ++i) o << (i ? ", " : "") << r["failed_on"][i].get<std::string>();
     o << ")";
   }
+  if (r["result"] == "unverified") o << ": " << unverified_reason(r);
+  else if (!r["failed_on"].empty() && unreadable_count(r) > 0) o << "; there may be more findings";
   o << "\n\n| Finding | Count | Channels | Senders | First | Last |\n|---|---:|---:|---:|---|---|\n";
   for (const char* name : kFindingNames) {
     const json& f = r["findings"][name];
@@ -188,7 +244,13 @@ std::string render_markdown(const json& r, size_t top) {
   if (!r["malformed"]["examples"].empty()) {
     o << "\n### Malformed input\n\n";
     for (const auto& m : r["malformed"]["examples"])
-      o << "- `" << m["location"].get<std::string>() << "`: " << m["message"].get<std::string>() << "\n";
+      o << "- `" << where(m) << "`: " << m["message"].get<std::string>() << "\n";
+  }
+  if (unreadable_count(r) > 0 && r["unreadable"].value("skipped", uint64_t(0)) > 0) {
+    o << "\n### Skipped records\n\n";
+    for (const auto& m : r["unreadable"]["examples"])
+      if (m["kind"] == "skipped")
+        o << "- `" << m["location"].get<std::string>() << "`: " << m["message"].get<std::string>() << "\n";
   }
   return o.str();
 }

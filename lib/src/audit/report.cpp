@@ -1,35 +1,69 @@
 #include "wkit/audit/report.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
+#include <tuple>
 
 namespace wkit::audit {
 
 using nlohmann::json;
+
+namespace {
+
+// Every record the audit could not read, malformed or skipped: counts and
+// the first few by location.
+json unreadable_summary(const AuditContext& ctx, uint64_t malformed, uint64_t skipped) {
+  std::vector<std::pair<const MalformedLine*, const char*>> all;
+  for (auto& m : ctx.malformed_examples()) all.emplace_back(&m, "malformed");
+  for (auto& m : ctx.skipped_examples()) all.emplace_back(&m, "skipped");
+  std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) {
+    return std::tie(a.first->input, a.first->pos) < std::tie(b.first->input, b.first->pos);
+  });
+  json examples = json::array();
+  for (size_t i = 0; i < all.size() && i < AuditContext::kUnreadableExamples; ++i) {
+    const MalformedLine& m = *all[i].first;
+    json e = {{"location", ctx.location(m.input, m.pos)}, {"input", m.input}, {"kind", all[i].second},
+              {"message", m.message}};
+    if (m.offset >= 0) e["offset"] = m.offset;
+    examples.push_back(std::move(e));
+  }
+  return {{"count", malformed + skipped}, {"malformed", malformed}, {"skipped", skipped},
+          {"examples", std::move(examples)}};
+}
+
+}  // namespace
 
 json build_report(AuditContext& ctx, Analyzer& analyzer) {
   const auto& o = ctx.options;
   json r = json::object();
   r["wkit_audit_report"] = kReportVersion;
   r["options"] = {{"scope", scope_name(o.scope)}, {"window_s", o.window_s}, {"check_gaps", o.check_gaps},
-                  {"fail_on", o.fail_on}};
+                  {"fail_on", o.fail_on}, {"allow_unreadable", o.allow_unreadable}};
   if (o.shards > 1) r["partial"] = {{"shard", o.shard + 1}, {"of", o.shards}};
   json inputs = json::array();
-  uint64_t rows = 0, malformed = 0;
+  uint64_t rows = 0, malformed = 0, skipped = 0;
   for (auto& in : ctx.inputs) {
     json i = {{"name", in.name}, {"format", in.format}, {"compression", in.compression}, {"rows", in.rows},
-              {"malformed", in.malformed}, {"without_message_id", in.without_message_id}};
+              {"malformed", in.malformed}, {"skipped", in.skipped}, {"unreadable", in.malformed + in.skipped},
+              {"without_message_id", in.without_message_id}};
     if (!in.table.empty()) i["table"] = in.table;
     for (auto& [k, v] : in.details.items()) i[k] = v;
     inputs.push_back(std::move(i));
     rows += in.rows;
     malformed += in.malformed;
+    skipped += in.skipped;
   }
   r["inputs"] = std::move(inputs);
   r["rows"] = rows;
   json examples = json::array();
-  for (auto& m : ctx.malformed_examples())
-    examples.push_back({{"location", ctx.location(m.input, m.pos)}, {"message", m.message}});
+  for (auto& m : ctx.malformed_examples()) {
+    json e = {{"location", ctx.location(m.input, m.pos)}, {"message", m.message}};
+    if (m.offset >= 0) e["offset"] = m.offset;
+    examples.push_back(std::move(e));
+  }
   r["malformed"] = {{"count", malformed}, {"examples", std::move(examples)}};
+  r["unreadable"] = unreadable_summary(ctx, malformed, skipped);
   json findings = json::object();
   auto& sets = analyzer.findings();
   for (int k = 0; k < kFindingCount; ++k) {
@@ -62,6 +96,41 @@ std::pair<uint64_t, uint64_t> item_key(const json& item) {
   const json& m = it->front();
   return {m.value("input", uint64_t(0)), m.value("pos", uint64_t(0))};
 }
+// Which listed message a client keeps ("original") and which it should drop
+// ("copy"), whatever order the inputs had: the lowest message_seq (messages
+// without one come after), then the lowest (earliest) message_id, then the
+// location. Every entry with the original's message_id is the original.
+// absorbed_duplicate: the SDK already chose, the deleted row is the copy.
+void mark_roles(const char* finding, json& items) {
+  const bool absorbed = std::string_view(finding) == "absorbed_duplicate";
+  if (!absorbed && std::string_view(finding) != "duplicate_client_msg_no" &&
+      std::string_view(finding) != "suspected_regenerated_client_msg_no")
+    return;
+  auto u64 = [](const json& m, const char* k) {
+    auto it = m.find(k);
+    return it != m.end() && it->is_number_unsigned() ? std::optional<uint64_t>(it->get<uint64_t>()) : std::nullopt;
+  };
+  for (auto& item : items) {
+    json& msgs = item["messages"];
+    if (absorbed) {
+      for (auto& m : msgs) m["role"] = m.value("is_deleted", false) ? "copy" : "original";
+      continue;
+    }
+    auto rank = [&](const json& m) {
+      const auto seq = u64(m, "message_seq"), id = u64(m, "message_id");
+      return std::make_tuple(!seq, seq.value_or(0), !id, id.value_or(0), u64(m, "input").value_or(0),
+                             u64(m, "pos").value_or(0));
+    };
+    const json* best = nullptr;
+    for (const auto& m : msgs)
+      if (!best || rank(m) < rank(*best)) best = &m;
+    if (!best) continue;
+    const auto original_id = u64(*best, "message_id");
+    std::vector<bool> original;
+    for (const auto& m : msgs) original.push_back(&m == best || (original_id && u64(m, "message_id") == original_id));
+    for (size_t i = 0; i < msgs.size(); ++i) msgs[i]["role"] = original[i] ? "original" : "copy";
+  }
+}
 void sort_unique(json& arr) {
   std::vector<json> v(arr.begin(), arr.end());
   std::sort(v.begin(), v.end());
@@ -84,6 +153,7 @@ void finalize_report(json& r) {
     });
     json sorted = json::array();
     for (auto& [k, it] : items) sorted.push_back(std::move(it));
+    mark_roles(name, sorted);
     f["items"] = std::move(sorted);
     sort_unique(f["channels"]);
     sort_unique(f["senders"]);
@@ -94,11 +164,23 @@ void finalize_report(json& r) {
       failed.push_back(name);
   }
   r["summary"] = std::move(summary);
+  // The one place the verdict is decided (every output format, shards and
+  // merges): a run that could not read every record cannot say "clean".
+  const json none = json::object();
+  const json& unread = r.contains("unreadable") ? r["unreadable"] : r.value("malformed", none);
+  const uint64_t unreadable = unread.value("count", uint64_t(0));
+  const char* status = !failed.empty() ? "findings" : unreadable > 0 ? "unverified" : "clean";
   r["failed_on"] = failed;
-  r["result"] = failed.empty() ? "clean" : "findings";
+  r["status"] = status;
+  r["result"] = status;
 }
 
-int report_exit_code(const json& r) { return r.value("failed_on", json::array()).empty() ? 0 : 1; }
+int report_exit_code(const json& r) {
+  const std::string status = r.value("status", r.value("result", std::string("findings")));
+  if (status == "clean") return 0;
+  if (status == "unverified") return r.value("options", json::object()).value("allow_unreadable", false) ? 0 : 1;
+  return 1;
+}
 
 Result<json> merge_reports(const std::vector<json>& parts) {
   if (parts.empty()) return Error::input("no partial reports to merge");
@@ -121,8 +203,8 @@ Result<json> merge_reports(const std::vector<json>& parts) {
                                                          " does not belong with shards of " + std::to_string(of));
     if (seen[k]) return Error::input("shard " + std::to_string(k) + "/" + std::to_string(of) + " given twice");
     seen[k] = true;
-    for (const char* key : {"options", "inputs", "rows", "malformed"})
-      if (p[key] != parts[0][key])
+    for (const char* key : {"options", "inputs", "rows", "malformed", "unreadable"})
+      if (p.value(key, json()) != parts[0].value(key, json()))
         return Error::input("partial report " + std::to_string(i + 1) + ": '" + key +
                             "' differs from the first (different inputs or options)");
   }

@@ -1,6 +1,7 @@
 // CSV with a header row (RFC 4180 quoting); columns named like the HTTP API
 // fields, or mapped with --map FIELD=COLUMN.
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "wkit/audit/source.hpp"
@@ -88,8 +89,9 @@ class CsvParser final : public ChunkParser {
         continue;
       }
       if (fields_.size() != cols_.size()) {
-        out.malformed(rec_line, "expected " + std::to_string(cols_.size()) + " fields, found " +
-                                    std::to_string(fields_.size()));
+        char msg[64];  // no allocation per malformed line: the message is copied only if kept
+        std::snprintf(msg, sizeof msg, "expected %zu fields, found %zu", cols_.size(), fields_.size());
+        out.malformed(rec_line, msg);
         continue;
       }
       if (const char* err = fill(f)) out.malformed(rec_line, err);
@@ -156,9 +158,10 @@ size_t after_last_record(const char* d, size_t n) {
 
 class CsvSource final : public RecordSource {
  public:
-  CsvSource(std::unique_ptr<PeekableInput> in, std::vector<Field> cols, std::string rest)
-      : in_(std::move(in)), cols_(std::move(cols)), rest_(std::move(rest)) {}
+  CsvSource(std::unique_ptr<PeekableInput> in, std::vector<Field> cols, std::string rest, std::string header)
+      : in_(std::move(in)), cols_(std::move(cols)), rest_(std::move(rest)), header_(std::move(header)) {}
   std::string format() const override { return "csv"; }
+  std::string fields_seen() const override { return "columns: " + header_; }
   Status run(AuditContext& ctx, uint16_t input) override {
     return run_text_pipeline(
         ctx, input, *in_,
@@ -170,6 +173,7 @@ class CsvSource final : public RecordSource {
   std::unique_ptr<PeekableInput> in_;
   std::vector<Field> cols_;
   std::string rest_;
+  std::string header_;
 };
 
 }  // namespace
@@ -204,6 +208,7 @@ Result<std::unique_ptr<RecordSource>> open_csv(std::unique_ptr<PeekableInput> in
   bool bad = false;
   split_record(head.data(), head.size(), names, scratch, nls, bad);
   std::vector<Field> cols;
+  std::vector<std::string> header;
   bool have_cmn = false, have_id = false;
   for (auto n : names) {
     while (!n.empty() && (n.back() == '\r' || n.back() == ' ')) n.remove_suffix(1);
@@ -212,11 +217,13 @@ Result<std::unique_ptr<RecordSource>> open_csv(std::unique_ptr<PeekableInput> in
     have_cmn |= f == Field::client_msg_no;
     have_id |= f == Field::message_id || f == Field::message_idstr;
     cols.push_back(f);
+    header.emplace_back(n);
   }
   if (!have_cmn && !have_id)
     return Error::input(in->name() + ":1: CSV header has neither a client_msg_no nor a message_id column "
-                                     "(use --map FIELD=COLUMN)");
-  return std::unique_ptr<RecordSource>(std::make_unique<CsvSource>(std::move(in), std::move(cols), std::move(rest)));
+                                     "(columns: " + describe_names(header) + "; use --map FIELD=COLUMN)");
+  return std::unique_ptr<RecordSource>(
+      std::make_unique<CsvSource>(std::move(in), std::move(cols), std::move(rest), describe_names(header)));
 }
 
 }  // namespace wkit::audit

@@ -23,7 +23,7 @@ class ElementParser final : public ChunkParser {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       std::string_view err = json_.parse(p, static_cast<size_t>(nl - p), f);
       if (err.empty()) out.add(f, c.lines[rec]);
-      else out.malformed(c.lines[rec], std::string(err));
+      else out.malformed(c.lines[rec], err, static_cast<int64_t>(c.offsets[rec]));
       p = nl + 1;
     }
   }
@@ -72,6 +72,7 @@ class ArraySplitter {
         in_elem_ = true;
         scalar_elem_ = ch != '{' && ch != '[';
         elem_line_ = line_;
+        elem_offset_ = fed_ + i;
         elem_from = i;
       } else if (in_elem_ && scalar_elem_ && depth_ == target_ && (ch == ',' || ch == ']')) {
         end_element(d, elem_from, i);
@@ -108,6 +109,7 @@ class ArraySplitter {
       }
     }
     if (in_elem_ && elem_from < n) append(d + elem_from, n - elem_from);
+    fed_ += n;
     return {};
   }
 
@@ -137,6 +139,7 @@ class ArraySplitter {
     append(d + from, to - from);
     chunk_.data.push_back('\n');
     chunk_.lines.push_back(elem_line_);
+    chunk_.offsets.push_back(elem_offset_);
     in_elem_ = false;
     if (chunk_.data.size() >= kChunkBytes) flush();
   }
@@ -151,6 +154,7 @@ class ArraySplitter {
   ChunkSink& sink_;
   TextChunk chunk_;
   uint64_t line_ = 1, elem_line_ = 0;
+  uint64_t fed_ = 0, elem_offset_ = 0;  // bytes before this feed(); where the element starts
   int depth_ = 0, target_ = 0;
   bool started_ = false, top_is_object_ = false, in_str_ = false, esc_ = false;
   bool key_tracking_ = false, last_key_is_messages_ = false;
@@ -160,8 +164,10 @@ class ArraySplitter {
 
 class JsonDocumentSource final : public RecordSource {
  public:
-  JsonDocumentSource(std::unique_ptr<PeekableInput> in, FieldMap map) : in_(std::move(in)), map_(std::move(map)) {}
+  JsonDocumentSource(std::unique_ptr<PeekableInput> in, FieldMap map, std::string keys)
+      : in_(std::move(in)), map_(std::move(map)), keys_(std::move(keys)) {}
   std::string format() const override { return "json"; }
+  std::string fields_seen() const override { return keys_; }
   Status run(AuditContext& ctx, uint16_t input) override {
     const std::string name = in_->name();
     return run_text_pipeline(
@@ -185,6 +191,7 @@ class JsonDocumentSource final : public RecordSource {
  private:
   std::unique_ptr<PeekableInput> in_;
   FieldMap map_;
+  std::string keys_;
 };
 
 }  // namespace
@@ -232,7 +239,11 @@ bool detect_json(std::string_view head) {
 Result<std::unique_ptr<RecordSource>> open_json(std::unique_ptr<PeekableInput> in, const AuditOptions& o) {
   auto map = FieldMap::make(o.maps);
   if (!map) return map.error();
-  return std::unique_ptr<RecordSource>(std::make_unique<JsonDocumentSource>(std::move(in), std::move(*map)));
+  auto head = in->peek(64 * 1024);
+  if (!head) return head.error();
+  std::string keys = first_record_keys(*head, true);
+  return std::unique_ptr<RecordSource>(
+      std::make_unique<JsonDocumentSource>(std::move(in), std::move(*map), std::move(keys)));
 }
 
 }  // namespace wkit::audit

@@ -31,7 +31,7 @@ class JsonLinesParser final : public ChunkParser {
         if (c.file && f.client_msg_no_verbatim)
           f.client_msg_no_at = static_cast<int64_t>(c.offset + (f.client_msg_no_verbatim - c.bytes()));
         if (err.empty()) out.add(f, at);
-        else out.malformed(at, std::string(err));
+        else out.malformed(at, err);
       }
       ++line;
       ++rec;
@@ -45,8 +45,10 @@ class JsonLinesParser final : public ChunkParser {
 
 class JsonLinesSource final : public RecordSource {
  public:
-  JsonLinesSource(std::unique_ptr<PeekableInput> in, FieldMap map) : in_(std::move(in)), map_(std::move(map)) {}
+  JsonLinesSource(std::unique_ptr<PeekableInput> in, FieldMap map, std::string keys)
+      : in_(std::move(in)), map_(std::move(map)), keys_(std::move(keys)) {}
   std::string format() const override { return "jsonl"; }
+  std::string fields_seen() const override { return keys_; }
   Status run(AuditContext& ctx, uint16_t input) override {
     return run_text_pipeline(
         ctx, input, *in_, [&](ChunkSink& sink) { return produce_newline_chunks(*in_, sink); },
@@ -56,6 +58,7 @@ class JsonLinesSource final : public RecordSource {
  private:
   std::unique_ptr<PeekableInput> in_;
   FieldMap map_;
+  std::string keys_;
 };
 
 }  // namespace
@@ -69,7 +72,11 @@ bool detect_jsonl(std::string_view head) {
 Result<std::unique_ptr<RecordSource>> open_jsonl(std::unique_ptr<PeekableInput> in, const AuditOptions& o) {
   auto map = FieldMap::make(o.maps);
   if (!map) return map.error();
-  return std::unique_ptr<RecordSource>(std::make_unique<JsonLinesSource>(std::move(in), std::move(*map)));
+  auto head = in->peek(64 * 1024);
+  if (!head) return head.error();
+  std::string keys = first_record_keys(*head, false);
+  return std::unique_ptr<RecordSource>(
+      std::make_unique<JsonLinesSource>(std::move(in), std::move(*map), std::move(keys)));
 }
 
 }  // namespace wkit::audit

@@ -43,6 +43,7 @@ class SqliteSource final : public RecordSource {
     if (temp_) ::unlink(path_.c_str());
   }
   std::string format() const override { return "sqlite:" + schema_; }
+  std::string fields_seen() const override { return "columns of table " + table_ + ": " + describe_names(column_order_); }
 
   Status open() {
     if (sqlite3_open_v2(path_.c_str(), &db_.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
@@ -63,8 +64,12 @@ class SqliteSource final : public RecordSource {
       Stmt s;
       std::string q = "PRAGMA table_info(" + quote_ident(table_) + ")";
       sqlite3_prepare_v2(db_.db, q.c_str(), -1, &s.st, nullptr);
-      while (s.st && sqlite3_step(s.st) == SQLITE_ROW)
-        columns_.insert(reinterpret_cast<const char*>(sqlite3_column_text(s.st, 1)));
+      while (s.st && sqlite3_step(s.st) == SQLITE_ROW) {
+        const char* c = reinterpret_cast<const char*>(sqlite3_column_text(s.st, 1));
+        if (!c) continue;
+        columns_.insert(c);
+        column_order_.emplace_back(c);
+      }
     }
     auto has = [&](const char* c) { return columns_.count(c) > 0; };
     if (tables.count("wkit_meta")) schema_ = "wkit-store";
@@ -77,6 +82,12 @@ class SqliteSource final : public RecordSource {
     auto map = FieldMap::make(opts_.maps, extra);
     if (!map) return map.error();
     map_ = std::move(*map);
+    bool keyed = false;
+    for (Field k : {Field::message_id, Field::message_idstr, Field::client_msg_no})
+      for (auto& n : map_.names_of(k)) keyed |= columns_.count(n) > 0;
+    if (!keyed)
+      return Error::input(name_ + ": table '" + table_ + "' has neither a client_msg_no nor a message_id column (" +
+                          fields_seen() + "; use --map FIELD=COLUMN)");
     return std::nullopt;
   }
 
@@ -164,6 +175,7 @@ class SqliteSource final : public RecordSource {
   Db db_;
   std::string table_, schema_;
   std::set<std::string> columns_;
+  std::vector<std::string> column_order_;  // as the table declares them
   FieldMap map_;
 };
 

@@ -5,7 +5,9 @@
 // delivered, hence stored, message. Each distinct message (message_id,
 // client_msg_no, channel, sender) becomes one record, however often it was
 // acknowledged or delivered, so a capture audits like the server's own store.
-// Refused and unmatched SENDACKs are counted in the input's "capture" stats.
+// Refused and unmatched SENDACKs are counted in the input's "capture" stats;
+// unmatched ones and a cut-off last record are also skipped records (the
+// audit could not see every stored message).
 #include <unistd.h>
 
 #include <cstdio>
@@ -62,6 +64,7 @@ class WkcapSource final : public RecordSource {
     if (temp_) ::unlink(path_.c_str());
   }
   std::string format() const override { return "wkcap"; }
+  std::string fields_seen() const override { return "message frames (SENDACK, RECV)"; }
 
   Status run(AuditContext& ctx, uint16_t input) override {
     auto reader = capture::CaptureReader::open(path_);
@@ -123,7 +126,12 @@ class WkcapSource final : public RecordSource {
                 {"client_msg_no", std::string(matched ? std::string_view(it->second.client_msg_no) : a->client_msg_no)},
                 {"from_uid", std::string(uid)}});
         } else if (!matched) {
+          // The server stored a message whose client_msg_no and channel were
+          // not captured: it cannot take part, so the audit is incomplete.
           ++unmatched_;
+          ctx.skipped(input, records_,
+                      "successful SENDACK without its SEND (message_id " + std::to_string(a->message_id) +
+                          "): a stored message that cannot be audited");
         } else {
           RawFields f;
           f.message_id = static_cast<uint64_t>(a->message_id);
@@ -176,7 +184,10 @@ class WkcapSource final : public RecordSource {
                             {"unmatched_sendacks", unmatched_},
                             {"unanswered_sends", unanswered},
                             {"undecodable_frames", undecodable_}};
-    if (auto& t = (*reader)->truncation()) stats["truncated"] = t->describe();
+    if (auto& t = (*reader)->truncation()) {
+      stats["truncated"] = t->describe();
+      ctx.skipped(input, records_ + 1, "capture cut off: " + t->describe());
+    }
     std::lock_guard lk(ctx.mu);
     ctx.inputs[input].details = {{"capture", std::move(stats)}};
     return std::nullopt;

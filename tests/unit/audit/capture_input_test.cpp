@@ -163,6 +163,22 @@ TEST(AuditCapture, SendackMappingsAndRecvsAreTheStoredMessages) {
   EXPECT_EQ(st["undecodable_frames"], 1);
   EXPECT_FALSE(st.contains("truncated"));
   EXPECT_EQ(r["malformed"]["examples"][0]["location"], cap + ":19");
+  // The unmatched successful SENDACKs (9, 11) are stored messages the audit
+  // cannot place: skipped, so with the undecodable frame the audit is not
+  // complete and cannot say clean.
+  EXPECT_EQ(in["skipped"], 2);
+  EXPECT_EQ(in["unreadable"], 3);
+  EXPECT_EQ(r["unreadable"]["count"], 3);
+  const json& ex = r["unreadable"]["examples"];
+  ASSERT_EQ(ex.size(), 3u);
+  EXPECT_EQ(ex[0]["location"], cap + ":9");
+  EXPECT_EQ(ex[0]["kind"], "skipped");
+  EXPECT_NE(ex[0]["message"].get<std::string>().find("message_id 109"), std::string::npos) << ex[0];
+  EXPECT_EQ(ex[1]["location"], cap + ":11");
+  EXPECT_EQ(ex[2]["location"], cap + ":19");
+  EXPECT_EQ(ex[2]["kind"], "malformed");
+  EXPECT_EQ(r["status"], "unverified");  // --fail-on is empty here: no finding fails
+  EXPECT_EQ(report_exit_code(r), 1);
 
   EXPECT_EQ(count(r, "duplicate_client_msg_no"), 2);
   EXPECT_EQ(count(r, "message_id_collision"), 0);
@@ -231,6 +247,12 @@ TEST(AuditCapture, CompressedAndTruncatedCaptures) {
             std::string::npos);
   EXPECT_EQ(r["rows"], 5);
   EXPECT_NE(render_text(r, false).find("warning: file ends inside the record"), std::string::npos);
+  // The cut record (21) is skipped too.
+  EXPECT_EQ(r["inputs"][0]["skipped"], 3);
+  EXPECT_EQ(r["unreadable"]["examples"].back()["location"], cut + ":21");
+  EXPECT_NE(r["unreadable"]["examples"].back()["message"].get<std::string>().find("capture cut off"),
+            std::string::npos);
+  EXPECT_NE(render_text(r, false).find("skipped: " + cut + ":21: capture cut off"), std::string::npos);
 
   // Forced format on something else: exit 4 naming the file.
   const std::string notcap = dir.file("x.jsonl");

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -39,7 +40,12 @@ struct InputInfo {
   std::string table;     // SQLite: locations are name:table:rowid
   uint64_t rows = 0;
   uint64_t malformed = 0;
+  // Records the input holds that could not be turned into messages though
+  // they were read (a capture's successful SENDACK without its SEND, a
+  // capture cut off inside a record).
+  uint64_t skipped = 0;
   uint64_t without_message_id = 0;
+  uint64_t with_id_or_client_msg_no = 0;  // rows that have either key: none of them means a wrong mapping
   nlohmann::json details = nlohmann::json::object();  // format-specific stats, merged into the report's input
   std::vector<uint64_t> chunk_first_lines;  // positional chunks: the line each one starts at
 };
@@ -53,6 +59,7 @@ struct MalformedLine {
   uint16_t input;
   uint64_t pos;
   std::string message;
+  int64_t offset = -1;  // byte offset in the input, where a line number does not pin it (JSON documents)
 };
 
 // --temp-dir, else $TMPDIR, else /tmp: where spills and temp copies go.
@@ -78,9 +85,14 @@ class AuditContext {
   const std::string& sender_name(uint64_t h) const;
 
   // Malformed lines: counted per input; the first few (by location) kept.
-  void malformed(uint16_t input, uint64_t pos, std::string message);
+  // The message is copied only when it is kept.
+  void malformed(uint16_t input, uint64_t pos, std::string_view message, int64_t offset = -1);
   static constexpr size_t kMalformedExamples = 10;
   const std::vector<MalformedLine>& malformed_examples() const { return malformed_; }
+  // Skipped records (InputInfo::skipped): counted, the first few kept.
+  void skipped(uint16_t input, uint64_t pos, std::string_view message);
+  static constexpr size_t kUnreadableExamples = 5;
+  const std::vector<MalformedLine>& skipped_examples() const { return skipped_; }
 
   // --strict or an unreadable input stops every reader.
   void fail(Error e);
@@ -99,7 +111,7 @@ class AuditContext {
  private:
   std::unordered_map<uint64_t, ChannelName> channels_;
   std::unordered_map<uint64_t, std::string> senders_;
-  std::vector<MalformedLine> malformed_;
+  std::vector<MalformedLine> malformed_, skipped_;
   std::atomic<bool> failed_{false};
   std::optional<Error> failure_;
   std::optional<MalformedLine> failed_line_;
@@ -119,7 +131,7 @@ class RecordBuilder {
   void add(const RawFields& f, uint64_t pos);
   // The StringLog source holding this input's text (RawFields::client_msg_no_at).
   void set_string_source(uint32_t id) { string_source_ = id; }
-  void malformed(uint64_t pos, std::string message);
+  void malformed(uint64_t pos, std::string_view message, int64_t offset = -1);
   void flush();
 
  private:
@@ -132,7 +144,7 @@ class RecordBuilder {
   HashSet64 seen_channels_, seen_senders_;
   std::vector<std::pair<uint64_t, ChannelName>> new_channels_;
   std::vector<std::pair<uint64_t, std::string>> new_senders_;
-  uint64_t rows_ = 0, malformed_ = 0, without_mid_ = 0;
+  uint64_t rows_ = 0, malformed_ = 0, without_mid_ = 0, keyed_ = 0;
 };
 
 }  // namespace wkit::audit

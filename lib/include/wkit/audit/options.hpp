@@ -29,6 +29,9 @@ struct AuditOptions {
   uint64_t memory_limit = 1ULL << 30;
   uint32_t shard = 0, shards = 1;             // --shard K/N (1-based on the CLI)
   bool strict = false;
+  // Records that could not be read make the result "unverified" (exit 1);
+  // with this, an unverified run exits 0 (findings still exit 1).
+  bool allow_unreadable = false;
   bool progress = true;                       // drawn only when stderr is a TTY
   std::string temp_dir;                       // "" = $TMPDIR or /tmp
 };

@@ -22,6 +22,9 @@ class RecordSource {
   // Reads every record of input `input` into ctx. Errors that make the input
   // unreadable are returned; malformed records go to the builders.
   virtual Status run(AuditContext& ctx, uint16_t input) = 0;
+  // What the input has instead of the fields (e.g. "columns: a, b"), for the
+  // refusal of an input in which no record has client_msg_no or message_id.
+  virtual std::string fields_seen() const = 0;
 };
 
 struct SourceKind {
@@ -37,6 +40,12 @@ const std::vector<SourceKind>& source_kinds();
 // `consumed` counts the raw (compressed) bytes read, for progress.
 Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const AuditOptions& o,
                                                   InputInfo& info, std::atomic<uint64_t>* consumed = nullptr);
+
+// "a, b, c" (the first 20 names, control bytes as '?'), "none" when empty.
+std::string describe_names(const std::vector<std::string>& names);
+// "keys of the first record: a, b" for the first message object in `head`:
+// a JSON line, or (document) the first element of the message array.
+std::string first_record_keys(std::string_view head, bool document);
 
 // The individual formats (source_*.cpp).
 bool detect_jsonl(std::string_view head);

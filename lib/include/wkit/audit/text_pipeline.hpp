@@ -26,6 +26,7 @@ struct TextChunk {
   const char* bytes() const { return view ? view : data.data(); }
   uint64_t first_line = 1;        // line of data[0] (a deferred_line for positional chunks)
   std::vector<uint64_t> lines;    // when not empty: the line of each record
+  std::vector<uint64_t> offsets;  // JSON documents: the byte offset (decompressed) of each record
   // A positional chunk: the worker reads bytes [offset, offset + size) of
   // `file` itself into its own buffer (plus a '\n' when the file lacks one).
   PeekableInput* file = nullptr;
