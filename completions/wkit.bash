@@ -294,12 +294,12 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --strict --temp-dir --no-progress' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --strict --allow-unreadable --temp-dir --no-progress' -- "$cur")) ;;
     'wkit audit merge')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --output -o --allow-unreadable' -- "$cur")) ;;
     'wkit proxy')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))

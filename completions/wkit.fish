@@ -165,11 +165,13 @@ complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l fail-on -r -d 'Findin
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l shard -r -d 'Audit only hash partition K of N (1-based) and write a partial report'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l output -s o -r -a 'text json md' -d 'Report format'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l strict -d 'A malformed record stops the audit (exit 4)'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l allow-unreadable -d 'Exit 0 when records could not be read but nothing was found (status stays '\''unverified'\'')'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l temp-dir -r -d 'Where spill and string files go (default: $TMPDIR or /tmp)'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l no-progress -d 'Never draw progress on stderr'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -F
 complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -l help -s h -d 'Print this help message and exit'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -l output -s o -r -a 'text json md' -d 'Report format'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -l allow-unreadable -d 'Exit 0 when records could not be read but nothing was found (status stays '\''unverified'\'')'
 complete -c wkit -n "test (__wkit_path) = 'wkit proxy'" -l help -s h -d 'Print this help message and exit'
 complete -c wkit -n "test (__wkit_path) = 'wkit proxy'" -l listen -r -d 'Address to listen on, tcp:// or ws:// (repeatable; port 0 = any free port; default tcp://127.0.0.1:5110)'
 complete -c wkit -n "test (__wkit_path) = 'wkit proxy'" -l upstream -r -d 'Server to relay to (default $WKIT_SERVER or tcp://127.0.0.1:5100)'
