@@ -1,0 +1,33 @@
+#pragma once
+// The expected conclusion of every tool in every incident scenario: the one
+// table the scenario tests assert and verdicts_doc_test.cpp compares, cell
+// for cell, with the scenario table in docs/verdicts.md. A cell is
+// "VERDICT / EXIT" ("-" when the scenario does not run that tool).
+#include <string>
+#include <vector>
+
+namespace wkit::scenarios {
+
+struct ScenarioExpectation {
+  std::string name;         // the gtest name of the scenario (Scenario.NAME)
+  std::string send;         // `wkit send -o json`: summary verdict / exit
+  std::string send_verify;  // `wkit send --verify --receiver bob -o json`
+  std::string recv;         // `wkit recv -u bob -o json`: duplicated | redelivered | clean / exit
+  std::string audit;        // `wkit audit DATA/wkit.db -o json`: status / exit
+};
+
+inline const std::vector<ScenarioExpectation> kScenarios = {
+    {"SendackLostDedupOff", "unverified / 1", "duplicated / 1", "duplicated / 1", "findings / 1"},
+    {"SendackLostDedupOn", "unverified / 1", "idempotent / 0", "clean / 0", "clean / 0"},
+    {"ForcedRetriesDedupOn", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0"},
+    {"ForcedRetriesDedupOff", "duplicated / 1", "duplicated / 1", "duplicated / 1", "findings / 1"},
+    {"RecvackLostRedelivery", "idempotent / 0", "idempotent / 0", "redelivered / 0, 1 with --fail-on-duplicate",
+     "clean / 0"},
+    {"ServerKilledNotRestarted", "error / 3", "-", "-", "clean / 0"},
+    {"ReceiverOfflineThenOnline", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0"},
+    {"ResendWithChangedPayload", "failed / 1", "failed / 1", "clean / 0", "clean / 0"},
+    {"TwoDevicesOfOneUid", "idempotent / 0", "-", "clean / 0", "clean / 0"},
+    {"ServerRestartedMidSend", "-", "idempotent / 0", "-", "clean / 0"},
+};
+
+}  // namespace wkit::scenarios

@@ -1,0 +1,54 @@
+// The probe "does the server de-duplicate?": one message sent three times on
+// purpose (forced retries, same client_msg_no, DUP bit set), every attempt
+// answered. 3.x (`--dedup on`) keeps one message_id; 2.x (`--dedup off`)
+// stores every resend as a new message.
+#include "scenario_support.hpp"
+
+namespace wkit::scenarios {
+namespace {
+
+class ForcedRetries : public Scenario {
+ protected:
+  void run(bool dedup, const ScenarioExpectation& want) {
+    start_serve({"--dedup", dedup ? "on" : "off"});
+    // Truth planted: "forced" and "forced-verified" are each sent 3 times.
+    // dedup on: one row each; dedup off: three rows (message_ids) each.
+    const size_t ids_per_message = dedup ? 1 : 3;
+    const std::vector<std::string> retries = {"--retries", "2", "--retry-interval", "200ms"};
+    auto args = [&](std::vector<std::string> a) {
+      a.insert(a.end(), retries.begin(), retries.end());
+      return a;
+    };
+
+    json s;
+    EXPECT_EQ(send(args({"--client-msg-no", "forced", "--text", "first"}), &s), want.send) << s.dump();
+    EXPECT_EQ(s["sends"], 3) << s.dump();
+    EXPECT_EQ(s["sendacks"], 3) << s.dump();  // every attempt answered: the sender alone can tell
+
+    json r;
+    EXPECT_EQ(recv({}, &r), want.recv) << r.dump();
+    EXPECT_EQ(r["received"], ids_per_message) << r.dump();
+    EXPECT_EQ(r["duplicates"]["server_created"], ids_per_message - 1) << r.dump();
+
+    json v;
+    EXPECT_EQ(send(args({"--client-msg-no", "forced-verified", "--text", "second", "--verify", "--receiver", "bob", "--verify-wait", "5s"}),
+                   &v),
+              want.send_verify)
+        << v.dump();
+    EXPECT_EQ(v["verify"]["duplicated"]["distinct_message_ids"], ids_per_message - 1) << v.dump();
+    EXPECT_EQ(v["verify"]["lost"], 0) << v.dump();
+    EXPECT_EQ(v["verify"]["unexpected"], 0) << v.dump();
+
+    stop_serve();
+    auto truth = read_store(db());
+    EXPECT_EQ(truth.ids_of("forced"), ids_per_message);
+    EXPECT_EQ(truth.ids_of("forced-verified"), ids_per_message);
+    EXPECT_EQ(audit(truth), want.audit);
+  }
+};
+
+TEST_F(ForcedRetries, ForcedRetriesDedupOn) { run(true, expected("ForcedRetriesDedupOn")); }
+TEST_F(ForcedRetries, ForcedRetriesDedupOff) { run(false, expected("ForcedRetriesDedupOff")); }
+
+}  // namespace
+}  // namespace wkit::scenarios
