@@ -112,18 +112,27 @@ int run(const ReplayFlags& f) {
     if (r.drift_count)
       std::printf("timing drift from the schedule: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%llu frames)\n",
                   r.drift_p50_ns / 1e6, r.drift_p99_ns / 1e6, r.drift_max_ns / 1e6, (unsigned long long)r.drift_count);
+    std::printf("failed connections: %llu of %zu\n", (unsigned long long)r.failed_connections, r.connections.size());
+    for (const auto& l : r.failures) std::printf("failed: %s\n", l.c_str());
     for (const auto& d : r.differences) std::printf("difference: %s\n", d.c_str());
   }
-  if (r.failed_connections == r.connections.size() && !r.connections.empty()) {
+  if (r.opened_connections == 0 && !r.connections.empty()) {
     std::cerr << "wkit replay: no connection could be replayed: " << r.connections.front().error << "\n";
     return 3;
+  }
+  int code = 0;
+  if (f.expect_same && r.failed_connections) {
+    std::cerr << "wkit replay: " << r.failed_connections
+              << " connection(s) failed (refused or ended by the server; not compared past the failure), first: "
+              << r.failures.front() << "\n";
+    code = 1;
   }
   if (f.expect_same && !r.differences.empty()) {
     std::cerr << "wkit replay: " << r.differences.size() << " difference(s) from the recording, first: "
               << r.differences.front() << "\n";
-    return 1;
+    code = 1;
   }
-  return 0;
+  return code;
 }
 
 wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {

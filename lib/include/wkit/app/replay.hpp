@@ -6,6 +6,12 @@
 // the incident) unless fresh ones are asked for, and the recorded timing is
 // kept (scaled by speed). Reports what the server answered compared with the
 // recording, and how far actual send times drifted from the schedule.
+//
+// Connections run concurrently, except that a recorded reconnect of the same
+// uid (after --map-uid) and device_flag opens only once the replay of the
+// previous one has closed: the server allows one connection per uid and
+// device_flag and would kick the earlier one (at --speed max they would all
+// open at once).
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -53,10 +59,18 @@ struct ReplayConnectionReport {
   uint64_t connection_id = 0;          // in the capture
   int loop = 0;
   std::string uid;
-  std::string error;                   // connect/handshake failure
+  uint8_t device_flag = 0;
+  // Why the connection failed, empty if it did not: the server refused it
+  // (connect, handshake, CONNACK not success) or ended it before the replay
+  // was done (DISCONNECT, e.g. a kick; EOF; protocol error). Frames it did not
+  // get to send, and SENDs left unanswered by the failure, are not compared.
+  std::string error;
+  bool refused = false;                // failed before the CONNACK
+  uint64_t frames_not_sent = 0;
   uint64_t frames_sent = 0, sends = 0, sendacks = 0, recvs = 0;
   std::vector<ReplaySend> send_log;
   uint64_t reason_mismatches = 0, missing_sendacks = 0;
+  uint64_t sends_not_compared = 0;     // sent, then left unanswered by the connection's failure
   // Messages (client_msg_no) sent more than once: whether the resends got the
   // first send's message_id.
   uint64_t resent_messages = 0, resent_same_id = 0, resent_new_id = 0;
@@ -68,13 +82,18 @@ struct ReplayReport {
   uint64_t frames_sent = 0, sends = 0, sendacks = 0, recvs = 0;
   uint64_t reason_mismatches = 0, missing_sendacks = 0, resent_messages = 0, resent_same_id = 0,
            resent_new_id = 0, recorded_resent_new_id = 0, failed_connections = 0;
+  uint64_t frames_not_sent = 0, sends_not_compared = 0;  // by failed connections
   uint64_t drift_p50_ns = 0, drift_p99_ns = 0, drift_max_ns = 0, drift_count = 0;
   // --raw: recorded SENDs whose payload is encrypted with the recorded
   // session's keys (a server that checks msg_key refuses them: reason 8).
   uint64_t raw_encrypted_sends = 0;
   double elapsed_s = 0;
-  // Differences from the recording (--expect-same): one line each.
+  // Differences from the recording (--expect-same): one line each. A failed
+  // connection is not a difference: it is counted in failed_connections and
+  // described in failures, one line each.
   std::vector<std::string> differences;
+  std::vector<std::string> failures;
+  uint64_t opened_connections = 0;     // got a successful CONNACK
   nlohmann::ordered_json to_json() const;
 };
 
