@@ -11,12 +11,18 @@ using session::ServerSession;
 namespace ct = util::channel_type;
 
 ServerHub::ServerHub(const ServerOptions& opts, store::MessageStore& store, EventLog* events, Clock clock,
-                     std::function<void()> schedule_flush)
+                     std::function<void()> schedule_flush, std::FILE* trouble_out)
     : opts_(opts), store_(store), events_(events), clock_(std::move(clock)),
-      schedule_flush_(std::move(schedule_flush)), ids_(opts.node_id) {}
+      schedule_flush_(std::move(schedule_flush)), ids_(opts.node_id), trouble_("wkit serve: ", trouble_out) {}
 
 void ServerHub::note(std::string_view event, nlohmann::json fields) {
   if (events_) events_->write(event, std::move(fields), clock_().wall_ms);
+}
+
+void ServerHub::trouble(std::string_view event, nlohmann::json fields, std::string_view line) {
+  auto now = clock_();
+  if (events_) events_->write(event, std::move(fields), now.wall_ms);
+  trouble_.report(event, line, now.mono_ms);
 }
 
 void ServerHub::dedup_key(std::string& out, uint8_t type, std::string_view channel, std::string_view from,
@@ -77,10 +83,17 @@ Peer* ServerHub::peer(uint64_t conn) {
 }
 
 uint8_t ServerHub::authenticate(const session::ConnectInfo& c) {
-  if (c.uid.empty()) return 2;
+  // A uid that could not be told apart inside a person channel id is refused
+  // like a bad token (auth_fail): WuKongIM has no reason code of its own for it.
+  if (auto problem = util::uid_problem(c.uid); !problem.empty()) {
+    refusal_why_ = "uid " + std::string(problem);
+    return 2;
+  }
   if (!opts_.tokens_required) return 1;
   auto it = opts_.tokens.find(std::string(c.uid));
-  return it != opts_.tokens.end() && it->second == c.token ? 1 : 2;
+  if (it != opts_.tokens.end() && it->second == c.token) return 1;
+  refusal_why_ = it == opts_.tokens.end() ? "uid not in --tokens" : "wrong token";
+  return 2;
 }
 
 void ServerHub::on_open(ServerSession& s) {
@@ -166,6 +179,8 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   std::vector<std::string>& recipients = recipients_;
   recipients.clear();
   if (f.channel_type == ct::person) {
+    if (auto problem = util::uid_problem(f.channel_id); !problem.empty())
+      return refuse(16, "target uid " + std::string(problem));
     util::person_channel_id_to(s.uid(), f.channel_id, channel_);
     recipients.emplace_back(f.channel_id);
   } else if (f.channel_type == ct::group) {
@@ -286,7 +301,7 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
           d->waiters.clear();
           d->waiters.shrink_to_fit();
         }
-        deliver_stored(m, op.tag);
+        deliver_stored(m, op.recipients, op.tag);
         break;
       }
       case store::Op::Kind::load_pending: {
@@ -307,7 +322,8 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
   keep_for_reuse(std::move(batch));
 }
 
-void ServerHub::deliver_stored(const store::Message& m, uint64_t skip_conn) {
+void ServerHub::deliver_stored(const store::Message& m, const std::vector<std::string>& recipients,
+                               uint64_t skip_conn) {
   auto to_uid = [&](const std::string& uid) {
     auto it = by_uid_.find(uid);
     if (it == by_uid_.end()) return;
@@ -319,18 +335,9 @@ void ServerHub::deliver_stored(const store::Message& m, uint64_t skip_conn) {
       }
     }
   };
-  if (m.channel_type == ct::person) {
-    auto parts = util::split_person_channel_id(m.channel_id);
-    if (!parts) return;
-    uid_a_.assign(parts->first);
-    uid_b_.assign(parts->second);
-    to_uid(uid_a_);
-    if (uid_b_ != uid_a_) to_uid(uid_b_);
-  } else {
-    auto g = opts_.groups.find(m.channel_id);
-    if (g == opts_.groups.end()) return;
-    for (const auto& uid : g->second) to_uid(uid);
-  }
+  to_uid(m.from_uid);
+  for (const auto& uid : recipients)
+    if (uid != m.from_uid) to_uid(uid);
 }
 
 void ServerHub::deliver_to(Peer& p, const store::Message& m) {
@@ -371,6 +378,7 @@ void ServerHub::on_recvack(ServerSession& s, int64_t message_id, uint64_t messag
 }
 
 void ServerHub::on_connect(ServerSession& s, const session::ConnectInfo& c) {
+  refusal_why_ = c.client_key.empty() ? "empty client_key" : "";
   if (!events_) return;
   Peer* p = peer(s.id());
   note("connect", {{"conn", s.id()}, {"remote", p ? p->remote() : std::string()}, {"uid", c.uid},
@@ -378,6 +386,17 @@ void ServerHub::on_connect(ServerSession& s, const session::ConnectInfo& c) {
 }
 
 void ServerHub::on_connack(ServerSession& s, uint8_t reason, int version) {
+  if (reason != 1) {
+    Peer* p = peer(s.id());
+    std::string remote = p ? p->remote() : std::string("?");
+    std::string why = refusal_why_.empty() ? "refused" : refusal_why_;
+    trouble("connect_refused",
+            {{"conn", s.id()}, {"remote", remote}, {"uid", s.uid()}, {"reason", reason},
+             {"reason_name", proto::reason_code_name(reason)}, {"why", why}},
+            "CONNECT from " + remote + " (conn " + std::to_string(s.id()) + ", uid " + quote_for_log(s.uid()) +
+                ") refused with reason " + std::to_string(reason) + " (" +
+                std::string(proto::reason_code_name(reason)) + "): " + why);
+  }
   if (events_)
     note("connack", {{"conn", s.id()}, {"uid", s.uid()}, {"reason", reason},
                      {"reason_name", proto::reason_code_name(reason)}, {"version", version}});

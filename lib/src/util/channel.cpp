@@ -48,6 +48,14 @@ std::optional<std::pair<std::string_view, std::string_view>> split_person_channe
   return std::pair{id.substr(0, at), id.substr(at + 1)};
 }
 
+std::string_view uid_problem(std::string_view uid) {
+  if (uid.empty()) return "is empty";
+  if (uid.find('@') != std::string_view::npos) return "contains '@' (the person channel separator)";
+  if (uid.find('#') != std::string_view::npos) return "contains '#'";
+  if (uid.find('&') != std::string_view::npos) return "contains '&'";
+  return {};
+}
+
 std::string_view channel_type_name(uint8_t type) {
   return type < std::size(kTypeNames) ? kTypeNames[type] : kTypeNames[0];
 }

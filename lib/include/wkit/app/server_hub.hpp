@@ -15,6 +15,7 @@
 #include "wkit/app/dedup_index.hpp"
 #include "wkit/app/server_events.hpp"
 #include "wkit/app/server_options.hpp"
+#include "wkit/app/server_trouble.hpp"
 #include "wkit/session/server_session.hpp"
 #include "wkit/store/message_store.hpp"
 #include "wkit/util/ids.hpp"
@@ -40,8 +41,9 @@ struct HubStats {
 class ServerHub final : public session::ServerHooks {
  public:
   using Clock = std::function<session::Now()>;
+  // `trouble_out`: where trouble lines go (stderr; nullptr: nowhere).
   ServerHub(const ServerOptions& opts, store::MessageStore& store, EventLog* events, Clock clock,
-            std::function<void()> schedule_flush);
+            std::function<void()> schedule_flush, std::FILE* trouble_out = stderr);
 
   // Loads channel heads, idempotency keys and the last message id from the store.
   Status load();
@@ -54,6 +56,10 @@ class ServerHub final : public session::ServerHooks {
   size_t online() const { return peers_.size(); }
   const HubStats& stats() const { return stats_; }
   void note(std::string_view event, nlohmann::json fields);
+  // An event and a rate-limited stderr line (TroubleLog) for trouble an
+  // operator must see without --events.
+  void trouble(std::string_view event, nlohmann::json fields, std::string_view line);
+  TroubleLog& trouble_log() { return trouble_; }
 
   // session::ServerHooks
   uint8_t authenticate(const session::ConnectInfo& c) override;
@@ -79,7 +85,9 @@ class ServerHub final : public session::ServerHooks {
   // once warm a SEND neither allocates nor moves more than one op.
   store::Op& next_op(store::Op::Kind kind);
   void keep_for_reuse(std::vector<store::Op>&& batch);
-  void deliver_stored(const store::Message& m, uint64_t skip_conn);
+  // Live delivery to the sender's other connections and the recipients the
+  // SEND was stored for (never to uids parsed back out of the channel id).
+  void deliver_stored(const store::Message& m, const std::vector<std::string>& recipients, uint64_t skip_conn);
   void deliver_to(Peer& p, const store::Message& m);
   void answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
               std::string_view client_msg_no);
@@ -105,8 +113,10 @@ class ServerHub final : public session::ServerHooks {
   std::vector<std::string> recipients_;      // reused per SEND
   bool flush_scheduled_ = false;
   uint64_t inflight_ = 0;
-  std::string key_, head_key_, channel_, uid_a_, uid_b_;  // reused per SEND
+  std::string key_, head_key_, channel_;  // reused per SEND
   HubStats stats_;
+  TroubleLog trouble_;
+  std::string refusal_why_;  // why authenticate() refused the CONNECT being handled
 };
 
 }  // namespace wkit::app

@@ -19,6 +19,12 @@ std::string person_channel_id(std::string_view uid1, std::string_view uid2);
 void person_channel_id_to(std::string_view uid1, std::string_view uid2, std::string& out);
 // Splits a canonical person channel id at the '@'; nullopt if there is none.
 std::optional<std::pair<std::string_view, std::string_view>> split_person_channel_id(std::string_view id);
+// Why `uid` cannot be a user id ("" when it can): a uid must be non-empty and
+// free of '@' (the person channel separator, which would make `a@b@c` name two
+// different conversations) and of '#' and '&' (refused by WuKongIM 3.x's
+// /user/token as well). The one rule `wkit serve` applies at CONNECT and to
+// the target of a person SEND.
+std::string_view uid_problem(std::string_view uid);
 
 namespace channel_type {
 inline constexpr uint8_t person = 1, group = 2, customer_service = 3, community = 4, community_topic = 5,
