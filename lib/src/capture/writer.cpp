@@ -1,7 +1,6 @@
 #include "wkit/capture/writer.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,19 +19,11 @@ Result<std::unique_ptr<CaptureWriter>> CaptureWriter::create(const std::string& 
   std::unique_ptr<CaptureWriter> w(new CaptureWriter());
   w->path_ = path;
   w->opts_ = opts;
-  std::string target = path;
   if (opts.atomic) {
-    // mkstemp in the target's directory so that rename() stays on one filesystem.
-    std::string tmpl = path + ".tmp-XXXXXX";
-    int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) return io_error("cannot create temporary file for", path);
-    w->temp_path_ = tmpl;
-    w->f_ = ::fdopen(fd, "wb");
-    if (!w->f_) {
-      ::close(fd);
-      ::unlink(tmpl.c_str());
-      return io_error("cannot open", tmpl);
-    }
+    auto out = util::OutputFile::create(path, opts.output);
+    if (!out) return out.error();
+    w->out_ = std::move(out.value());
+    w->f_ = w->out_->stream();
   } else {
     w->f_ = std::fopen(path.c_str(), "wb");
     if (!w->f_) return io_error("cannot create", path);
@@ -47,8 +38,7 @@ Result<std::unique_ptr<CaptureWriter>> CaptureWriter::create(const std::string& 
 }
 
 CaptureWriter::~CaptureWriter() {
-  if (f_) std::fclose(f_);
-  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (f_ && !out_) std::fclose(f_);  // out_ closes its own stream and removes an uncommitted temporary file
 }
 
 Status CaptureWriter::write_message(const google::protobuf::MessageLite& m) {
@@ -82,19 +72,14 @@ Status CaptureWriter::flush() {
 
 Status CaptureWriter::commit() {
   if (!f_) return std::nullopt;
-  if (auto err = flush()) return err;
-  if (opts_.fsync_on_commit && ::fsync(::fileno(f_)) != 0) return io_error("cannot sync", path_);
   std::FILE* f = f_;
   f_ = nullptr;
-  if (std::fclose(f) != 0) return io_error("cannot close", path_);
-  if (!temp_path_.empty()) {
-    // mkstemp makes the file 0600; a capture should get the usual umask mode.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::chmod(temp_path_.c_str(), 0666 & ~mask);
-    if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) return io_error("cannot rename to", path_);
+  if (out_) return out_->commit(opts_.fsync_on_commit);
+  if (std::fflush(f) != 0 || (opts_.fsync_on_commit && ::fsync(::fileno(f)) != 0)) {
+    std::fclose(f);
+    return io_error("cannot write", path_);
   }
-  committed_ = true;
+  if (std::fclose(f) != 0) return io_error("cannot close", path_);
   return std::nullopt;
 }
 

@@ -10,13 +10,17 @@
 
 #include "wkit/capture/format.hpp"
 #include "wkit/util/error.hpp"
+#include "wkit/util/output_file.hpp"
 
 namespace wkit::capture {
 
 struct WriterOptions {
-  // Write to a temporary file beside `path` and rename it over `path` in
+  // Write to a temporary file beside `path` and rename it to `path` in
   // commit(); without commit() (an error, a crash) `path` is never touched.
+  // `output` then says whether an existing `path` may be replaced and which
+  // inputs it must not be (util::OutputFile).
   bool atomic = false;
+  util::OutputPolicy output;
   // fflush() after this many records (1 = every record). 0 = only on commit().
   uint32_t flush_every = 1;
   bool fsync_on_commit = false;
@@ -40,17 +44,20 @@ class CaptureWriter {
   uint64_t records_written() const { return records_; }
   uint64_t bytes_written() const { return bytes_; }
   const std::string& path() const { return path_; }
+  // Where the records are until commit(): the temporary file of an atomic
+  // writer, else path().
+  const std::string& data_path() const { return out_ && !out_->temp_path().empty() ? out_->temp_path() : path_; }
 
  private:
   CaptureWriter() = default;
   Status write_message(const google::protobuf::MessageLite& m);
-  std::string path_, temp_path_;
+  std::string path_;
   WriterOptions opts_;
+  std::unique_ptr<util::OutputFile> out_;  // atomic: owns the stream
   std::FILE* f_ = nullptr;
   std::string buf_;
   uint64_t records_ = 0, bytes_ = 0;
   uint32_t unflushed_ = 0;
-  bool committed_ = false;
 };
 
 }  // namespace wkit::capture
