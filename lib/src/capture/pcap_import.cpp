@@ -1,7 +1,10 @@
 #include "wkit/capture/pcap_import.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -9,6 +12,7 @@
 #include <map>
 #include <memory>
 
+#include "wkit/capture/pcap_records.hpp"
 #include "wkit/capture/tcp_reassembly.hpp"
 #include "wkit/capture/ws_deframer.hpp"
 #include "wkit/proto/codec.hpp"
@@ -649,7 +653,13 @@ class Importer {
   std::string scratch_;
 };
 
-Result<ImportStats> run(pcap_t* p, const std::string& name, const ImportOptions& opts, const RecordSink& sink) {
+// Where a record is: the number the packet would have (1-based) and its first byte.
+std::string record_at(const ImportStats& stats, int64_t offset) {
+  return "packet " + std::to_string(stats.packets + 1) + (offset < 0 ? "" : " at byte " + std::to_string(offset));
+}
+
+Result<ImportStats> run(pcap_t* p, const std::string& name, const ImportOptions& opts, const RecordSink& sink,
+                        const std::optional<PcapRecords>& records) {
   ImportStats stats;
   int dlt = pcap_datalink(p);
   stats.link_type = link_type_name(dlt);
@@ -660,17 +670,66 @@ Result<ImportStats> run(pcap_t* p, const std::string& name, const ImportOptions&
   pcap_pkthdr* h = nullptr;
   const u_char* data = nullptr;
   Segment seg;
+  // libpcap reads `file` sequentially. Where a record starts is worked out
+  // only when one fails: `anchor` is where reading started (or resumed after
+  // a skip), `anchor_packets` the packets read before it.
+  std::FILE* file = pcap_file(p);
+  int64_t anchor = file ? ::ftello(file) : -1;
+  uint64_t anchor_packets = 0;
+  auto failed_at = [&]() -> int64_t {
+    if (!records || anchor < 0) return -1;
+    auto at = records->after_packets(uint64_t(anchor), stats.packets - anchor_packets);
+    return at ? int64_t(*at) : -1;
+  };
+  std::optional<int64_t> last_sec;
   while (true) {
     int rc = pcap_next_ex(p, &h, &data);
     if (rc == PCAP_ERROR_BREAK) break;  // end of file
+    std::optional<std::string> bad;
+    int64_t offset = -1;
     if (rc == PCAP_ERROR) {
-      // A file cut off inside a packet: keep what was read, say where.
-      stats.file_truncated = "after packet " + std::to_string(stats.packets) + ": " + pcap_geterr(p);
-      break;
+      std::string err = pcap_geterr(p);
+      offset = failed_at();
+      if (offset < 0) {
+        stats.file_truncated = "after packet " + std::to_string(stats.packets) + ": " + err;
+        break;
+      }
+      auto why = records->classify(uint64_t(offset), err);
+      offset = int64_t(why.offset);
+      if (why.cut_off) {
+        // tcpdump killed mid-write: keep what was read, say where.
+        stats.file_truncated = "at byte " + std::to_string(offset) + ", inside packet " +
+                               std::to_string(stats.packets + 1) + ": " + why.what;
+        stats.file_truncated_offset = uint64_t(offset);
+        break;
+      }
+      bad = why.what;
+    } else if (rc == 1 && h->caplen > h->len) {
+      bad = "captured length " + std::to_string(h->caplen) + " is above the packet length " + std::to_string(h->len);
+      offset = failed_at();
+    }
+    if (bad) {
+      std::string where = record_at(stats, offset);
+      if (!opts.skip_bad)
+        return Error::input(name + ": " + where + ": corrupt record: " + *bad + " (--skip-bad skips it)");
+      auto next = records && offset >= 0 ? records->resync(uint64_t(offset), last_sec) : std::nullopt;
+      if (!next)
+        return Error::input(name + ": " + where + ": corrupt record: " + *bad +
+                            "; no believable record after it: the import stops");
+      ++stats.bad_records;
+      stats.bad_bytes += *next - uint64_t(offset);
+      if (stats.bad_record_notes.size() < ImportStats::kMaxBadRecordNotes)
+        stats.bad_record_notes.push_back(where + ": " + *bad + "; skipped " + std::to_string(*next - uint64_t(offset)) +
+                                         " bytes to the next believable record at byte " + std::to_string(*next));
+      if (::fseeko(file, off_t(*next), SEEK_SET) != 0) return Error::internal_error(name + ": cannot seek");
+      anchor = int64_t(*next);
+      anchor_packets = stats.packets;
+      continue;
     }
     if (rc != 1) continue;
     ++stats.packets;
     int64_t ts = int64_t{h->ts.tv_sec} * 1'000'000'000 + h->ts.tv_usec;  // opened with nanosecond precision
+    last_sec = h->ts.tv_sec;
     if (!stats.first_ns) stats.first_ns = ts;
     stats.last_ns = std::max(stats.last_ns, ts);
     if (h->caplen < h->len) ++stats.snapped_packets;
@@ -702,7 +761,22 @@ Result<ImportStats> import_pcap(const std::string& path, const ImportOptions& op
   std::unique_ptr<pcap_t, PcapCloser> p(
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
   if (!p) return Error::input("cannot read " + path + " as pcap/pcapng: " + errbuf);
-  return run(p.get(), path, opts, sink);
+  // A second descriptor for looking at records libpcap could not read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  std::optional<PcapRecords> records;
+  if (fd >= 0)
+    records = PcapRecords::open(
+        [fd](uint64_t off, char* buf, size_t n) -> size_t {
+          ssize_t got = ::pread(fd, buf, n, off_t(off));
+          return got > 0 ? size_t(got) : 0;
+        },
+        [fd]() -> uint64_t {
+          struct stat st {};
+          return ::fstat(fd, &st) == 0 ? uint64_t(st.st_size) : 0;
+        });
+  auto result = run(p.get(), path, opts, sink, records);
+  if (fd >= 0) ::close(fd);
+  return result;
 }
 
 Result<ImportStats> import_pcap_memory(std::string_view data, const ImportOptions& opts, const RecordSink& sink) {
@@ -716,7 +790,15 @@ Result<ImportStats> import_pcap_memory(std::string_view data, const ImportOption
     std::fclose(f);
     return Error::input(std::string("not a pcap/pcapng capture: ") + errbuf, 0);
   }
-  return run(p.get(), "pcap input", opts, sink);
+  auto records = PcapRecords::open(
+      [data](uint64_t off, char* buf, size_t n) -> size_t {
+        if (off >= data.size()) return 0;
+        n = std::min<uint64_t>(n, data.size() - off);
+        std::memcpy(buf, data.data() + off, n);
+        return n;
+      },
+      [size = data.size()] { return uint64_t(size); });
+  return run(p.get(), "pcap input", opts, sink, records);
 }
 
 }  // namespace wkit::capture

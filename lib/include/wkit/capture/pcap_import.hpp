@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wkit/capture/format.hpp"
 #include "wkit/util/error.hpp"
@@ -25,6 +26,10 @@ struct ImportOptions {
   // declared a gap (the whole capture is read before any other gap is declared).
   uint64_t max_buffered_bytes = 8u << 20;
   int default_version = 6;  // for connections whose CONNECT was not captured
+  // A corrupt record (not a cut-off end) is an error naming its packet number
+  // and byte offset; with skip_bad the import goes on at the next believable
+  // record when there is one (PcapRecords::resync) and counts what it skipped.
+  bool skip_bad = false;
 };
 
 struct ImportStats {
@@ -41,8 +46,15 @@ struct ImportStats {
   uint64_t inconsistent_retransmitted_bytes = 0;
   uint64_t decode_errors = 0;
   int64_t first_ns = 0, last_ns = 0;
-  // Set when the pcap file itself ends inside a packet (what libpcap said).
+  // Set when the pcap file itself ends inside a record (tcpdump killed): the
+  // packets before it are imported. "at byte O, inside packet N: ...".
   std::optional<std::string> file_truncated;
+  std::optional<uint64_t> file_truncated_offset;
+  // skip_bad: corrupt records skipped, the bytes skipped with them (a corrupt
+  // stretch may have held more than one packet), and the first few, described.
+  uint64_t bad_records = 0, bad_bytes = 0;
+  static constexpr size_t kMaxBadRecordNotes = 20;
+  std::vector<std::string> bad_record_notes;
 };
 
 // Reads `path` and calls `sink` for each record, in capture order.
