@@ -1,4 +1,4 @@
-// `wkit capture import IN.pcap -o OUT.wkcap [--port N]` and
+// `wkit capture import IN.pcap -o OUT.wkcap [--port N] [--force] [--skip-bad]` and
 // `wkit capture info FILE` (docs/cli.md; docs/capture.md).
 #include <cinttypes>
 #include <cstdio>
@@ -12,6 +12,7 @@
 #include "wkit/capture/writer.hpp"
 #include "wkit/proto/frame.hpp"
 #include "wkit/util/json_text.hpp"
+#include "wkit/util/output_file.hpp"
 
 namespace {
 
@@ -22,10 +23,18 @@ int exit_code(const wkit::Error& e) { return static_cast<int>(e.kind); }
 struct ImportArgs {
   std::string in, out;
   int port = 0;
+  bool force = false, skip_bad = false;
   std::string output = "text";
 };
 
 int run_import(const ImportArgs& a) {
+  wkit::util::OutputPolicy out_policy;
+  out_policy.force = a.force;
+  out_policy.inputs = {a.in};
+  if (auto err = wkit::util::check_output(a.out, out_policy)) {
+    std::cerr << "wkit capture import: " << err->describe() << "\n";
+    return exit_code(*err);
+  }
   auto kind = detect_input_kind(a.in);
   if (!kind) {
     std::cerr << "wkit capture import: " << kind.error().describe() << "\n";
@@ -37,11 +46,13 @@ int run_import(const ImportArgs& a) {
   }
   ImportOptions opts;
   if (a.port) opts.port = static_cast<uint16_t>(a.port);
+  opts.skip_bad = a.skip_bad;
   // The writer is made at the first record (its header carries the start
   // time); it writes to a temporary file renamed only when all went well.
   std::unique_ptr<CaptureWriter> writer;
   WriterOptions wopts;
   wopts.atomic = true;
+  wopts.output = out_policy;
   wopts.flush_every = 0;
   auto open_writer = [&](int64_t start_ns) -> wkit::Status {
     auto w = CaptureWriter::create(a.out, import_header(a.in, start_ns), wopts);
@@ -69,6 +80,13 @@ int run_import(const ImportArgs& a) {
     return exit_code(*err);
   }
   if (s.file_truncated) std::cerr << "wkit capture import: warning: " << a.in << " is cut off " << *s.file_truncated << "\n";
+  if (s.bad_records) {
+    std::cerr << "wkit capture import: warning: skipped " << s.bad_records << " corrupt record(s), " << s.bad_bytes
+              << " bytes\n";
+    for (const auto& note : s.bad_record_notes) std::cerr << "  " << a.in << ": " << note << "\n";
+    if (s.bad_records > s.bad_record_notes.size())
+      std::cerr << "  (" << s.bad_records - s.bad_record_notes.size() << " more not listed)\n";
+  }
   if (s.gaps)
     std::cerr << "wkit capture import: warning: " << s.gaps << " gap(s), " << s.gap_bytes
               << " bytes never captured; frames after a gap are not decoded (see `wkit capture info`)\n";
@@ -92,7 +110,12 @@ int run_import(const ImportArgs& a) {
                              {"out_of_order_segments", s.out_of_order_segments},
                              {"inconsistent_retransmitted_bytes", s.inconsistent_retransmitted_bytes},
                              {"decode_errors", s.decode_errors},
-                             {"file_truncated", s.file_truncated ? *s.file_truncated : ""}};
+                             {"file_truncated", s.file_truncated ? *s.file_truncated : ""},
+                             {"file_truncated_offset", s.file_truncated_offset ? nlohmann::ordered_json(*s.file_truncated_offset)
+                                                                               : nlohmann::ordered_json(nullptr)},
+                             {"skipped_bad_records", s.bad_records},
+                             {"skipped_bad_bytes", s.bad_bytes},
+                             {"bad_records", s.bad_record_notes}};
     std::cout << wkit::util::json_text(j, 2) << "\n";
   } else {
     std::printf("%s: %" PRIu64 " packets (%s), %" PRIu64 " WKProto connection(s), %" PRIu64
@@ -102,6 +125,8 @@ int run_import(const ImportArgs& a) {
                 " (%" PRIu64 " bytes), decode errors %" PRIu64 ", skipped connections %" PRIu64 "\n",
                 s.retransmitted_segments, s.out_of_order_segments, s.gaps, s.gap_bytes, s.decode_errors,
                 s.skipped_connections);
+    if (a.skip_bad)
+      std::printf("  corrupt records skipped %" PRIu64 " (%" PRIu64 " bytes)\n", s.bad_records, s.bad_bytes);
   }
   return 0;
 }
@@ -221,6 +246,9 @@ wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
   imp->add_option("--port", ia->port, "server port: only connections to it (default: every TCP connection that starts with CONNECT or a WebSocket upgrade)")
       ->check(CLI::Range(1, 65535));
   imp->add_option("--output", ia->output, "summary format")->check(CLI::IsMember({"text", "json"}));
+  imp->add_flag("--force", ia->force, "replace OUT if it exists");
+  imp->add_flag("--skip-bad", ia->skip_bad, "skip corrupt pcap records (resynchronising on the next believable one) "
+                                            "instead of stopping with exit 4");
   imp->final_callback([ia] { throw wkit::cli::Exit{run_import(*ia)}; });
 
   auto inf = std::make_shared<InfoArgs>();

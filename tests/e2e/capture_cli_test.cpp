@@ -1,9 +1,12 @@
 // `wkit capture import/info` and `wkit decode --input wkcap|pcap` as real
-// processes on pcaps built in the test.
+// processes on pcaps built in the test; the output-file rules (no overwrite
+// without --force, an input is never the output) of capture import and
+// `wkit proxy --capture`; corrupt versus cut-off pcaps.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,6 +15,7 @@
 #include "../unit/capture/pcap_builder.hpp"
 #include "wkit/proto/codec.hpp"
 #include "../support/temp_dir.hpp"
+#include "support/wkit_commands.hpp"
 
 namespace fs = std::filesystem;
 using namespace wkit;
@@ -45,6 +49,20 @@ Run wkit_run(const TempDir& dir, const std::string& args) {
 }
 
 std::string enc(const proto::Frame& f) { return proto::encode_frame(f, 6).value(); }
+
+// Byte offsets of the records of a classic pcap written by PcapBuilder (host byte order).
+std::vector<size_t> record_offsets(const std::string& pcap) {
+  std::vector<size_t> out;
+  for (size_t at = 24; at + 16 <= pcap.size();) {
+    out.push_back(at);
+    uint32_t caplen;
+    std::memcpy(&caplen, pcap.data() + at + 8, 4);
+    at += 16 + caplen;
+  }
+  return out;
+}
+
+size_t files_in(const fs::path& dir) { return size_t(std::distance(fs::directory_iterator(dir), fs::directory_iterator())); }
 
 // One client that sends m1 twice (its first SENDACK is not in the capture's
 // server stream until after the resend) and m2 once; m2 gets no SENDACK.
@@ -187,4 +205,150 @@ TEST(CaptureCli, BadInputExits4WithoutOutputFile) {
   auto r = wkit_run(dir, "capture info " + bad.string());
   EXPECT_EQ(r.code, 4) << r.err;
   EXPECT_NE(r.err.find("byte " + std::to_string(rec1)), std::string::npos) << r.err;
+}
+
+TEST(CaptureCli, ImportRefusesAnExistingOutputUnlessForced) {
+  TempDir dir;
+  auto pcap = dir.path / "in.pcap";
+  std::ofstream(pcap, std::ios::binary) << build_pcap();
+  auto wk = dir.path / "out.wkcap";
+  std::ofstream(wk) << "keep me";
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string());
+  EXPECT_EQ(imp.code, 2);
+  EXPECT_EQ(imp.err, "wkit capture import: " + wk.string() + " exists (use --force to replace it)\n");
+  EXPECT_EQ(slurp(wk), "keep me");
+  EXPECT_EQ(files_in(dir.path), 4u);  // in, out, stdout, stderr: no temporary file
+  auto forced = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --force");
+  ASSERT_EQ(forced.code, 0) << forced.err;
+  auto info = wkit_run(dir, "capture info " + wk.string() + " -o json");
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["frames"], 7);
+  EXPECT_EQ(files_in(dir.path), 4u);
+}
+
+TEST(CaptureCli, ImportNeverWritesOverItsInput) {
+  TempDir dir;
+  auto pcap = dir.path / "in.pcap";
+  const std::string bytes = build_pcap();
+  std::ofstream(pcap, std::ios::binary) << bytes;
+  fs::create_symlink(pcap, dir.path / "link.pcap");
+  for (const auto& out : {pcap, dir.path / "." / "in.pcap", dir.path / "link.pcap"}) {
+    for (std::string force : {"", " --force"}) {
+      auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + out.string() + force);
+      EXPECT_EQ(imp.code, 2) << out;
+      EXPECT_EQ(imp.err.rfind("wkit capture import: " + out.string() + " is also an input (" + pcap.string() + ")", 0),
+                0u)
+          << imp.err;
+      EXPECT_EQ(std::count(imp.err.begin(), imp.err.end(), '\n'), 1);
+    }
+  }
+  EXPECT_EQ(slurp(pcap), bytes);
+  EXPECT_EQ(files_in(dir.path), 4u);  // in, link, stdout, stderr
+}
+
+TEST(CaptureCli, CorruptPcapExits4NamingPacketAndOffsetOrIsSkipped) {
+  TempDir dir;
+  std::string bytes = build_pcap();
+  auto offsets = record_offsets(bytes);
+  ASSERT_EQ(offsets.size(), 9u);
+  uint32_t huge = 0x7FFFFFF0;
+  std::memcpy(bytes.data() + offsets[5] + 8, &huge, 4);  // the captured length of the 6th packet (the resend)
+  auto pcap = dir.path / "bad.pcap";
+  std::ofstream(pcap, std::ios::binary) << bytes;
+  auto wk = dir.path / "out.wkcap";
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string());
+  EXPECT_EQ(imp.code, 4);
+  EXPECT_NE(imp.err.find("packet 6 at byte " + std::to_string(offsets[5]) + ": corrupt record"), std::string::npos)
+      << imp.err;
+  EXPECT_EQ(std::count(imp.err.begin(), imp.err.end(), '\n'), 1);
+  EXPECT_FALSE(fs::exists(wk));
+  EXPECT_EQ(files_in(dir.path), 3u);  // bad.pcap, stdout, stderr: nothing half written
+
+  auto skipped = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --skip-bad --output json");
+  ASSERT_EQ(skipped.code, 0) << skipped.err;
+  auto j = nlohmann::json::parse(skipped.out);
+  EXPECT_EQ(j["packets"], 8);
+  EXPECT_EQ(j["skipped_bad_records"], 1);
+  EXPECT_EQ(j["skipped_bad_bytes"], offsets[6] - offsets[5]);
+  ASSERT_EQ(j["bad_records"].size(), 1u);
+  EXPECT_NE(j["bad_records"][0].get<std::string>().find("packet 6 at byte " + std::to_string(offsets[5])),
+            std::string::npos);
+  EXPECT_NE(skipped.err.find("skipped 1 corrupt record(s)"), std::string::npos) << skipped.err;
+  // The connection goes on after the skipped packet: a gap, not a guess.
+  EXPECT_EQ(j["connections"], 1);
+  EXPECT_EQ(j["gaps"], 1);
+
+  auto text = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --skip-bad --force");
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("corrupt records skipped 1 (" + std::to_string(offsets[6] - offsets[5]) + " bytes)"),
+            std::string::npos)
+      << text.out;
+}
+
+TEST(CaptureCli, CutOffPcapImportsWhatIsThereAndSaysWhere) {
+  TempDir dir;
+  std::string bytes = build_pcap();
+  auto offsets = record_offsets(bytes);
+  auto pcap = dir.path / "cut.pcap";
+  std::ofstream(pcap, std::ios::binary) << bytes.substr(0, offsets.back() + 20);
+  auto wk = dir.path / "out.wkcap";
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --output json");
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  EXPECT_NE(imp.err.find("is cut off at byte " + std::to_string(offsets.back()) + ", inside packet 9"),
+            std::string::npos)
+      << imp.err;
+  auto j = nlohmann::json::parse(imp.out);
+  EXPECT_EQ(j["packets"], 8);
+  EXPECT_EQ(j["file_truncated_offset"], offsets.back());
+  EXPECT_TRUE(fs::exists(wk));
+}
+
+TEST(CaptureCli, ProxyCaptureRefusesAnExistingFileAndRenamesOnStop) {
+  TempDir dir;
+  auto cap = dir.path / "rec.wkcap";
+  std::ofstream(cap) << "an earlier capture";
+  // Port 1 on loopback: nothing listens there (the proxy refuses before relaying anything).
+  auto refused = wkit::testing::run_wkit(
+      {"proxy", "--listen", "tcp://127.0.0.1:0", "--upstream", "tcp://127.0.0.1:1", "--capture", cap.string()},
+      std::chrono::seconds(20));
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_EQ(refused.err, "wkit proxy: " + cap.string() + " exists (use --force to replace it)\n");
+  EXPECT_EQ(slurp(cap), "an earlier capture");
+
+  wkit::testing::ProxyProcess proxy("tcp://127.0.0.1:0", "tcp://127.0.0.1:1", {"--capture", cap.string(), "--force"});
+  auto line = proxy.process().wait_stderr([](const std::string& l) { return l.find("written as") != std::string::npos; });
+  ASSERT_TRUE(line);
+  const std::string temp_prefix = cap.string() + ".tmp-";
+  auto at = line->find(temp_prefix);
+  ASSERT_NE(at, std::string::npos) << *line;
+  std::string temp = line->substr(at, temp_prefix.size() + 6);
+  // One client through the proxy (the upstream is down: CONNACK 15), which
+  // also shows the proxy is serving, with its signal handling in place.
+  auto sent = wkit::testing::run_wkit({"send", "-s", proxy.url(), "-u", "alice", "--to", "bob", "--text", "x"});
+  EXPECT_EQ(sent.code, 3) << sent.err;
+  EXPECT_TRUE(fs::exists(temp)) << temp;
+  EXPECT_EQ(slurp(cap), "an earlier capture");  // replaced only when the proxy stops
+  ASSERT_EQ(proxy.stop(), 0);
+  EXPECT_FALSE(fs::exists(temp));
+  auto info = wkit_run(dir, "capture info " + cap.string() + " -o json");
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["frames_by_type"]["CONNACK"], 1);
+  EXPECT_EQ(files_in(dir.path), 3u);  // rec.wkcap, stdout, stderr
+}
+
+TEST(CaptureCli, KilledProxyLeavesItsCaptureUnderTheTemporaryName) {
+  TempDir dir;
+  auto cap = dir.path / "rec.wkcap";
+  wkit::testing::ProxyProcess proxy("tcp://127.0.0.1:0", "tcp://127.0.0.1:1", {"--capture", cap.string()});
+  auto line = proxy.process().wait_stderr([](const std::string& l) { return l.find("written as") != std::string::npos; });
+  ASSERT_TRUE(line);
+  auto at = line->find(cap.string() + ".tmp-");
+  ASSERT_NE(at, std::string::npos) << *line;
+  std::string temp = line->substr(at, cap.string().size() + 11);
+  EXPECT_EQ(proxy.process().signal_and_wait(SIGKILL), 128 + SIGKILL);
+  EXPECT_FALSE(fs::exists(cap));
+  EXPECT_EQ(slurp(temp).substr(0, 8), std::string("\x89WKCAP\r\n"));
+  auto info = wkit_run(dir, "capture info " + temp + " -o json");  // readable as it is
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["records"], 0);
 }
