@@ -1,4 +1,4 @@
-// `wkit proxy --listen URL --upstream URL [--capture FILE] [--fault SPEC]...`
+// `wkit proxy --listen URL --upstream URL [--capture FILE [--force]] [--fault SPEC]...`
 // (docs/cli.md; docs/proxy.md).
 #include <cstdlib>
 #include <iostream>
@@ -13,6 +13,7 @@ struct ProxyFlags {
   std::vector<std::string> listen;
   std::string upstream;
   std::string capture;
+  bool force = false;
   std::vector<std::string> faults;
   uint64_t seed = 0;
   std::string events;
@@ -52,6 +53,7 @@ int run(const ProxyFlags& f) {
   }
   o.seed = f.seed;
   o.capture_path = f.capture;
+  o.capture_force = f.force;
   o.events_path = f.events;
   o.upstream_timeout = std::chrono::milliseconds(f.timeout_ms);
   o.creator = std::string("wkit ") + WKIT_VERSION + " proxy";
@@ -65,8 +67,11 @@ int run(const ProxyFlags& f) {
     else std::cout << nlohmann::json{{"event", "listening"}, {"url", l.to_string()}}.dump() << "\n";
   }
   std::cout.flush();
-  std::cerr << "wkit proxy: relaying to " << up << (f.capture.empty() ? "" : ", recording to " + f.capture)
-            << "; Ctrl-C stops\n";
+  std::string recording;
+  if (!f.capture.empty())
+    recording = ", recording to " + f.capture + " (written as " + (*proxy)->capture_data_path() +
+                " until the proxy stops)";
+  std::cerr << "wkit proxy: relaying to " << up << recording << "; Ctrl-C stops\n";
   int rc = (*proxy)->run();
   auto s = (*proxy)->stats();
   std::cerr << "wkit proxy: stopped after " << s.connections << " connection(s), " << s.frames_c2s
@@ -82,7 +87,9 @@ wkit::cli::Registration reg{"proxy", 80, [](CLI::App& app) {
                   "Address to listen on, tcp:// or ws:// (repeatable; port 0 = any free port; default "
                   "tcp://127.0.0.1:5110)");
   sub->add_option("--upstream", f->upstream, "Server to relay to (default $WKIT_SERVER or tcp://127.0.0.1:5100)");
-  sub->add_option("--capture", f->capture, "Record every frame, with plaintext, to this .wkcap file");
+  sub->add_option("--capture", f->capture, "Record every frame, with plaintext, to this .wkcap file (written under a "
+                                          "temporary name beside it until the proxy stops)");
+  sub->add_flag("--force", f->force, "Replace the --capture file if it exists");
   sub->add_option("--fault", f->faults, "Fault spec ACTION:FRAME[:PARAM] applied to each client connection (repeatable)");
   sub->add_option("--seed", f->seed, "Seed for probabilistic faults");
   sub->add_option("--events", f->events, "JSON line per forwarded or injected frame to FILE, or - for stdout");

@@ -586,7 +586,13 @@ Result<std::unique_ptr<Proxy>> Proxy::create(ProxyOptions opts) {
     std::string src = "proxy";
     for (auto& l : impl->listeners) src += " " + l->local_url().to_string();
     h.set_source(src + " -> " + impl->opts.upstream.to_string());
-    auto w = capture::CaptureWriter::create(impl->opts.capture_path, h);
+    // Recorded under a temporary name, renamed to capture_path when run() ends.
+    capture::WriterOptions wo;
+    wo.atomic = true;
+    wo.output.force = impl->opts.capture_force;
+    wo.output.keep_if_not_renamed = true;
+    wo.fsync_on_commit = true;
+    auto w = capture::CaptureWriter::create(impl->opts.capture_path, h, wo);
     if (!w) return w.error();
     impl->capture = std::move(w.value());
   }
@@ -607,6 +613,8 @@ std::vector<net::Url> Proxy::local_urls() const {
 }
 
 ProxyStats Proxy::stats() const { return impl_->stats; }
+
+std::string Proxy::capture_data_path() const { return impl_->capture ? impl_->capture->data_path() : ""; }
 
 void Proxy::stop() {
   asio::post(impl_->io, [this] {

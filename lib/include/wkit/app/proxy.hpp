@@ -19,6 +19,7 @@ struct ProxyOptions {
   std::vector<net::Url> listen;           // port 0 = any free port
   net::Url upstream;
   std::string capture_path;               // "" = no capture
+  bool capture_force = false;             // replace an existing capture_path
   std::vector<fault::Rule> faults;        // toward the client (and inbound with dir=in)
   uint64_t seed = 0;
   std::string events_path;                // "" = none, "-" = stdout
@@ -32,7 +33,8 @@ struct ProxyStats {
 
 class Proxy {
  public:
-  // Binds the listeners and creates the capture file.
+  // Binds the listeners and creates the capture file (an existing one is
+  // refused, a usage error, unless capture_force).
   static Result<std::unique_ptr<Proxy>> create(ProxyOptions opts);
   ~Proxy();
   std::vector<net::Url> local_urls() const;
@@ -41,6 +43,9 @@ class Proxy {
   int run();
   void stop();
   ProxyStats stats() const;
+  // Where the capture is while the proxy runs (a temporary file beside
+  // capture_path, renamed to it when run() returns).
+  std::string capture_data_path() const;
 
   struct Impl;
 
