@@ -1,4 +1,6 @@
 // `wkit serve`: a minimal WuKongIM-compatible server (docs/cli.md, docs/serve.md).
+#include <sys/resource.h>
+
 #include <iostream>
 #include <memory>
 
@@ -20,6 +22,7 @@ struct ServeFlags {
   std::string redeliver_interval = "5s";
   int redeliver_max = 5;
   std::string idle_timeout = "3m";
+  std::string handshake_timeout = "4s";
   std::vector<std::string> faults;
   uint64_t seed = 0;
   std::string events;
@@ -49,6 +52,18 @@ int64_t duration_ms(const std::string& flag, const std::string& text) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
 }
 
+// Every connection is a file descriptor, and the usual soft limit (1024) is
+// far below the hard one: take all the process may have.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && rl.rlim_max == RLIM_INFINITY) {
+    rl.rlim_cur = 1 << 20;  // Linux refuses "unlimited" for open files
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 int run(const ServeFlags& f) {
   wkit::app::ServerOptions o;
   o.version = WKIT_VERSION;
@@ -75,6 +90,7 @@ int run(const ServeFlags& f) {
   if (o.redeliver_interval_ms <= 0) fail(2, "--redeliver-interval must be above 0");
   o.redeliver_max = f.redeliver_max;
   o.idle_timeout_ms = duration_ms("--idle-timeout", f.idle_timeout);
+  o.handshake_timeout_ms = duration_ms("--handshake-timeout", f.handshake_timeout);
   for (const auto& spec : f.faults) {
     auto r = wkit::fault::parse_rule(spec);
     if (!r) fail(2, r.error().message);
@@ -85,6 +101,7 @@ int run(const ServeFlags& f) {
   o.node_id = static_cast<uint16_t>(f.node_id);
   o.json_output = f.output != "text";
 
+  raise_fd_limit();
   auto server = wkit::app::Server::create(std::move(o));
   if (!server) fail(exit_code_of(server.error().kind), server.error().describe());
   for (const auto& u : (*server)->local_urls()) {
@@ -120,6 +137,10 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   sub->add_option("--idle-timeout", f->idle_timeout, "Close connections without inbound data for this long (0 = never)")
+      ->capture_default_str();
+  sub->add_option("--handshake-timeout", f->handshake_timeout,
+                  "Close connections whose CONNECT (WebSocket upgrade included) is not complete this long after "
+                  "accept (0 = never)")
       ->capture_default_str();
   sub->add_option("--fault", f->faults, "Inject a fault: ACTION:FRAME[:PARAM] (repeatable), e.g. drop:sendack:nth=1");
   sub->add_option("--seed", f->seed, "Seed for probabilistic faults (p=)")->capture_default_str();

@@ -150,6 +150,8 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--node-id')
       COMPREPLY=(); return ;;
+    'wkit serve|--handshake-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--output'|'wkit serve|-o')
       COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
     'wkit decode|--input')
@@ -269,7 +271,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --tokens --group --redeliver-interval --redeliver-max --idle-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --tokens --group --redeliver-interval --redeliver-max --idle-timeout --handshake-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
     'wkit decode')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))

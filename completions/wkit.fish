@@ -129,6 +129,7 @@ complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l events -r -F -d 'Writ
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l node-id -r -d 'Node id in message_ids (0..1023) and CONNACK'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l no-fsync -d 'Do not fsync each group commit (SQLite synchronous=NORMAL)'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l output -s o -r -a 'text json jsonl' -d 'Listening lines as text or JSON (json and jsonl are the same here)'
+complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l handshake-timeout -r -F -d 'Close connections whose CONNECT (WebSocket upgrade included) is not complete this long after accept (0 = never)'
 complete -c wkit -n "test (__wkit_path) = 'wkit decode'" -F
 complete -c wkit -n "test (__wkit_path) = 'wkit decode'" -l help -s h -d 'Print this help message and exit'
 complete -c wkit -n "test (__wkit_path) = 'wkit decode'" -l input -r -a 'auto hex base64 raw wkcap pcap' -d 'Input form: auto guesses and says so on stderr'

@@ -6,10 +6,14 @@
 #include <sqlite3.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "support/serve_process.hpp"
 #include "support/wk_client.hpp"
+#include "support/wkit_commands.hpp"
 
 using namespace wkit;
 using namespace wkit::testing;
@@ -29,6 +33,70 @@ std::unique_ptr<WkClient> login(const std::string& url, const std::string& uid) 
 bool has_line(Process& p, const std::string& needle, std::chrono::milliseconds wait = 10s) {
   return p.wait_stderr([&](const std::string& l) { return l.find(needle) != std::string::npos; }, wait)
       .has_value();
+}
+
+namespace tcp = boost::asio::ip;
+
+// A plain TCP connection to `url` (tcp:// or ws://) that writes only what the test says.
+struct RawPeer {
+  boost::asio::io_context io;
+  tcp::tcp::socket sock{io};
+  explicit RawPeer(const std::string& url) {
+    std::string rest = url.substr(url.find("://") + 3);
+    rest = rest.substr(0, rest.find('/'));
+    auto colon = rest.rfind(':');
+    sock.connect({tcp::make_address(rest.substr(0, colon)),
+                  static_cast<unsigned short>(std::stoi(rest.substr(colon + 1)))});
+  }
+  // Writes `bytes` one at a time, `gap` apart, until the server closes the
+  // connection; true if it did within `limit`.
+  bool trickle_until_closed(const std::string& bytes, std::chrono::milliseconds gap, std::chrono::seconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    size_t i = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      boost::system::error_code ec;
+      if (i < bytes.size()) boost::asio::write(sock, boost::asio::buffer(&bytes[i++], 1), ec);
+      if (ec) return true;
+      std::this_thread::sleep_for(gap);
+      char c;
+      sock.non_blocking(true);
+      sock.read_some(boost::asio::buffer(&c, 1), ec);
+      sock.non_blocking(false);
+      if (ec && ec != boost::asio::error::would_block) return true;
+    }
+    return false;
+  }
+};
+
+std::string connect_frame(const std::string& uid) {
+  proto::Connect c;
+  c.version = 6;
+  c.uid = uid;
+  c.token = "t";
+  c.device_id = "d";
+  std::string key = crypto::generate_keypair().public_base64();
+  c.client_key = key;
+  return proto::encode_frame(c, 6).value();
+}
+
+// The soft and hard "Max open files" of a running process.
+std::pair<std::string, std::string> fd_limits(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream words(line.substr(14));
+    std::string soft, hard;
+    words >> soft >> hard;
+    return {soft, hard};
+  }
+  return {};
+}
+
+std::string listening_url(Process& p) {
+  auto line = p.wait_stdout([](const std::string& l) { return l.rfind("listening ", 0) == 0; });
+  if (!line) throw std::runtime_error("wkit serve did not start: " + p.stderr_text());
+  return line->substr(10);
 }
 
 }  // namespace
@@ -79,4 +147,92 @@ TEST(ServeIdentity, UidWithAtIsRefusedAndNothingReachesAnotherUser) {
   EXPECT_EQ(sqlite3_column_int64(st, 1), 0);
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+// One connection that never sends its WebSocket upgrade request must not hold
+// up the others (before: the upgrade ran in the accept loop, ~10 s each).
+TEST(ServeHandshake, SilentConnectionsDoNotStallWebSocketClients) {
+  ServeProcess srv({"--handshake-timeout", "60s"});
+  std::vector<std::unique_ptr<RawPeer>> silent;
+  for (int i = 0; i < 3; ++i) silent.push_back(std::make_unique<RawPeer>(srv.ws()));
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    WkClient c(srv.ws());
+    EXPECT_EQ(c.handshake("prompt" + std::to_string(i)).reason_code, 1);
+  }
+  // Three silent peers stalled the old accept loop for 30 s; far less here on any machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_TRUE(srv.events("upgrade_failed").empty());
+}
+
+TEST(ServeHandshake, TricklingConnectIsClosedAtTheDeadline) {
+  ServeProcess srv({"--handshake-timeout", "1s"});
+  RawPeer slow(srv.tcp());
+  EXPECT_TRUE(slow.trickle_until_closed(connect_frame("slowpoke"), 200ms, 20s));
+  EXPECT_TRUE(has_line(srv.process(), "handshake_timeout: connection from 127.0.0.1:"));
+  auto ev = srv.events("handshake_timeout");
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0]["timeout_ms"], 1000);
+  EXPECT_GT(ev[0]["bytes"].get<int>(), 0);
+  // The same over WebSocket, stuck in the HTTP upgrade.
+  RawPeer slow_ws(srv.ws());
+  EXPECT_TRUE(slow_ws.trickle_until_closed("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n", 200ms, 20s));
+  EXPECT_TRUE(has_line(srv.process(), "upgrade_failed: WebSocket upgrade from 127.0.0.1:"));
+  EXPECT_EQ(srv.events("upgrade_failed").size(), 1u);
+  // Others are served as usual.
+  auto ok = login(srv.ws(), "fine");
+  EXPECT_EQ(srv.stop(), 0);
+}
+
+TEST(ServeHandshake, HandshakeTimeoutFlagIsValidated) {
+  Process p({WKIT_BINARY, "serve", "--in-memory", "--listen", "tcp://127.0.0.1:0", "--handshake-timeout", "soon"});
+  EXPECT_EQ(p.wait_exit(), 2);
+  EXPECT_TRUE(has_line(p, "--handshake-timeout"));
+}
+
+TEST(ServeFdLimit, SoftLimitIsRaisedToTheHardLimit) {
+  Process p({"/bin/sh", "-c", std::string("ulimit -S -n 100 && exec ") + WKIT_BINARY +
+                                  " serve --in-memory --listen tcp://127.0.0.1:0"});
+  listening_url(p);
+  auto [soft, hard] = fd_limits(p.pid());
+  ASSERT_FALSE(hard.empty());
+  if (hard == "100") GTEST_SKIP() << "the hard limit is 100 here";
+  EXPECT_EQ(soft, hard);
+  EXPECT_EQ(p.signal_and_wait(SIGTERM), 0);
+}
+
+// At the fd limit accept() fails (EMFILE): one line, and the server serves
+// again as soon as descriptors are free.
+TEST(ServeFdLimit, AcceptAtTheFdLimitIsReportedAndRecovers) {
+  TempDir dir;
+  std::string events = (dir.path / "events.jsonl").string();
+  Process p({"/bin/sh", "-c", std::string("ulimit -n 40 && exec ") + WKIT_BINARY +
+                                  " serve --in-memory --listen tcp://127.0.0.1:0 --events " + events});
+  std::string url = listening_url(p);
+  std::vector<std::unique_ptr<RawPeer>> flood;
+  for (int i = 0; i < 60; ++i) flood.push_back(std::make_unique<RawPeer>(url));
+  EXPECT_TRUE(has_line(p, "accept_failed: accept on " + url + " failed: "));
+  flood.clear();
+  WkClient c(url);
+  EXPECT_EQ(c.handshake("after-flood").reason_code, 1);
+  EXPECT_EQ(p.signal_and_wait(SIGTERM), 0);
+  int lines = 0;
+  for (auto& l : p.stderr_lines()) lines += l.find("accept_failed") != std::string::npos;
+  EXPECT_LE(lines, 3) << p.stderr_text();  // rate-limited, not one per attempt
+}
+
+// The same accept-loop fix in `wkit proxy --listen ws://`.
+TEST(ProxyHandshake, SilentConnectionsDoNotStallWebSocketClients) {
+  ServeProcess serve({"--in-memory"});
+  ProxyProcess proxy("ws://127.0.0.1:0", serve.tcp());
+  std::vector<std::unique_ptr<RawPeer>> silent;
+  for (int i = 0; i < 3; ++i) silent.push_back(std::make_unique<RawPeer>(proxy.url()));
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    WkClient c(proxy.url());
+    EXPECT_EQ(c.handshake("via-proxy" + std::to_string(i)).reason_code, 1);
+  }
+  // Three silent peers stalled the old accept loop for 30 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_EQ(proxy.stop(), 0);
 }

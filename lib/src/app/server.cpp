@@ -47,7 +47,8 @@ constexpr auto kCloseGrace = std::chrono::seconds(2);
 // One accepted connection: transport, writer, session, timer.
 class Conn final : public Peer, public session::FrameSink, public std::enable_shared_from_this<Conn> {
  public:
-  Conn(Server::Impl& srv, std::unique_ptr<net::Connection> c, uint64_t id);
+  // `accepted`: when the TCP connection was accepted (the handshake deadline counts from there).
+  Conn(Server::Impl& srv, std::unique_ptr<net::Connection> c, uint64_t id, Now accepted);
   session::ServerSession& session() override { return sess_; }
   void poke() override;
   const std::string& remote() const override { return remote_; }
@@ -86,23 +87,45 @@ struct Server::Impl {
   bool stopping = false;
   asio::signal_set signals{io, SIGINT, SIGTERM};
 
+  // Accepts only: anything that waits on a peer (the WebSocket upgrade, the
+  // CONNECT) runs in that connection's own coroutine.
   awaitable<void> accept_loop(net::Listener& l) {
+    const std::string url = l.local_url().to_string();
     for (;;) {
       error_code ec;
-      auto c = co_await l.accept(ec);
+      auto a = co_await l.accept_raw(ec);
       if (stopping) co_return;
-      if (ec || !c) {
+      if (ec || !a) {
         if (ec == asio::error::operation_aborted) co_return;
-        // EMFILE and friends: back off briefly instead of spinning.
-        asio::steady_timer t(io, std::chrono::milliseconds(50));
+        // EMFILE/ENFILE at the fd limit: the connection stays in the backlog;
+        // try again later instead of spinning on it.
+        hub->trouble("accept_failed", {{"listener", url}, {"error", ec.message()}},
+                     "accept on " + url + " failed: " + ec.message() + "; retrying every 100 ms");
+        asio::steady_timer t(io, std::chrono::milliseconds(100));
         co_await t.async_wait(redirect_error(use_awaitable, ec));
         continue;
       }
-      uint64_t id = next_conn++;
-      auto conn = std::make_shared<Conn>(*this, std::move(c), id);
-      conns.emplace(id, conn);
-      asio::co_spawn(io, [conn]() -> awaitable<void> { co_await conn->run(); }, asio::detached);
+      asio::co_spawn(io, open_connection(std::move(a), now()), asio::detached);
     }
+  }
+
+  awaitable<void> open_connection(std::unique_ptr<net::Accepted> a, Now accepted) {
+    // The upgrade gets the whole handshake allowance; the CONNECT whatever is left of it.
+    auto limit = std::chrono::milliseconds(opts.handshake_timeout_ms > 0 ? opts.handshake_timeout_ms
+                                                                         : opts.idle_timeout_ms);
+    error_code ec;
+    auto c = co_await a->establish(limit, ec);
+    if (stopping) co_return;
+    if (!c) {
+      std::string remote = a->remote_address();
+      hub->trouble("upgrade_failed", {{"remote", remote}, {"error", ec.message()}},
+                   "WebSocket upgrade from " + remote + " failed: " + ec.message());
+      co_return;
+    }
+    uint64_t id = next_conn++;
+    auto conn = std::make_shared<Conn>(*this, std::move(c), id, accepted);
+    conns.emplace(id, conn);
+    co_await conn->run();
   }
 
   awaitable<void> shutdown() {
@@ -131,14 +154,15 @@ struct Server::Impl {
     }
     hub->flush();
     store->stop();  // commits acks still queued
+    hub->trouble_log().flush_held();
     if (events) events->flush();
     io.stop();
   }
 };
 
-Conn::Conn(Server::Impl& srv, std::unique_ptr<net::Connection> c, uint64_t id)
+Conn::Conn(Server::Impl& srv, std::unique_ptr<net::Connection> c, uint64_t id, Now accepted)
     : srv_(srv), conn_(std::move(c)), remote_(conn_->remote_address()), writer_(*conn_, 256 * 1024),
-      sess_(id, srv.sess_cfg, *srv.hub, *this, now()), timer_(conn_->get_executor()),
+      sess_(id, srv.sess_cfg, *srv.hub, *this, accepted), timer_(conn_->get_executor()),
       close_timer_(conn_->get_executor()) {}
 
 void Conn::poke() {
@@ -227,6 +251,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
   auto& o = impl->opts;
   impl->sess_cfg.node_id = o.node_id;
   impl->sess_cfg.idle_timeout_ms = o.idle_timeout_ms;
+  impl->sess_cfg.handshake_timeout_ms = o.handshake_timeout_ms;
   impl->sess_cfg.redeliver_interval_ms = o.redeliver_interval_ms;
   impl->sess_cfg.redeliver_max = o.redeliver_max;
   impl->sess_cfg.faults = o.faults;

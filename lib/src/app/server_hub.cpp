@@ -436,6 +436,17 @@ void ServerHub::on_reject(ServerSession& s, const proto::Send& f, uint8_t reason
                         {"client_msg_no", f.client_msg_no}, {"reason", reason}, {"why", why}});
 }
 
+void ServerHub::on_handshake_timeout(ServerSession& s, uint64_t bytes_received) {
+  Peer* p = peer(s.id());
+  std::string remote = p ? p->remote() : std::string("?");
+  trouble("handshake_timeout",
+          {{"conn", s.id()}, {"remote", remote}, {"bytes", bytes_received},
+           {"timeout_ms", opts_.handshake_timeout_ms}},
+          "connection from " + remote + " (conn " + std::to_string(s.id()) + ") closed: no complete CONNECT within " +
+              std::to_string(opts_.handshake_timeout_ms) + " ms (" + std::to_string(bytes_received) +
+              " bytes received)");
+}
+
 void ServerHub::on_close(ServerSession& s, std::string_view why) {
   note("disconnect", {{"conn", s.id()}, {"uid", s.uid()}, {"reason", why}});
   // Leave the routing tables at once; the connection object goes when its

@@ -117,24 +117,37 @@ class WsConnection final : public Connection {
   std::string remote_;
 };
 
+class AcceptedSocket final : public Accepted {
+ public:
+  AcceptedSocket(tcp::socket s, Url::Scheme scheme) : sock_(std::move(s)), scheme_(scheme), remote_(remote_of(sock_)) {}
+  asio::awaitable<std::unique_ptr<Connection>> establish(std::chrono::milliseconds limit, error_code& ec) override {
+    ec = {};
+    if (scheme_ == Url::Scheme::tcp) co_return std::make_unique<TcpConnection>(std::move(sock_));
+    websocket::stream<beast::tcp_stream> ws(beast::tcp_stream(std::move(sock_)));
+    if (limit.count() > 0) beast::get_lowest_layer(ws).expires_after(limit);
+    co_await ws.async_accept(redirect_error(use_awaitable, ec));
+    if (ec == beast::error::timeout) ec = asio::error::timed_out;
+    if (ec) co_return nullptr;  // `ws` and its socket close here
+    beast::get_lowest_layer(ws).expires_never();
+    co_return std::make_unique<WsConnection>(std::move(ws));
+  }
+  std::string remote_address() const override { return remote_; }
+  Url::Scheme scheme() const override { return scheme_; }
+
+ private:
+  tcp::socket sock_;
+  Url::Scheme scheme_;
+  std::string remote_;
+};
+
 class TcpListener final : public Listener {
  public:
   TcpListener(tcp::acceptor a, Url url) : acc_(std::move(a)), url_(std::move(url)) {}
-  asio::awaitable<std::unique_ptr<Connection>> accept(error_code& ec) override {
-    for (;;) {
-      ec = {};
-      tcp::socket s = co_await acc_.async_accept(redirect_error(use_awaitable, ec));
-      if (ec) co_return nullptr;
-      if (url_.scheme == Url::Scheme::tcp) co_return std::make_unique<TcpConnection>(std::move(s));
-      // WebSocket upgrade, bounded so a silent peer cannot hold the accept loop.
-      websocket::stream<beast::tcp_stream> ws(beast::tcp_stream(std::move(s)));
-      beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
-      error_code hec;
-      co_await ws.async_accept(redirect_error(use_awaitable, hec));
-      beast::get_lowest_layer(ws).expires_never();
-      if (!hec) co_return std::make_unique<WsConnection>(std::move(ws));
-      // A failed upgrade is that peer's problem: keep accepting.
-    }
+  asio::awaitable<std::unique_ptr<Accepted>> accept_raw(error_code& ec) override {
+    ec = {};
+    tcp::socket s = co_await acc_.async_accept(redirect_error(use_awaitable, ec));
+    if (ec) co_return nullptr;
+    co_return std::make_unique<AcceptedSocket>(std::move(s), url_.scheme);
   }
   Url local_url() const override {
     Url u = url_;
@@ -156,6 +169,17 @@ class TcpListener final : public Listener {
 Error conn_error(std::string msg) { return Error{ErrorKind::connection, std::move(msg), std::nullopt}; }
 
 }  // namespace
+
+asio::awaitable<std::unique_ptr<Connection>> Listener::accept(error_code& ec) {
+  for (;;) {
+    auto a = co_await accept_raw(ec);
+    if (ec) co_return nullptr;
+    error_code upgrade_ec;
+    auto c = co_await a->establish(std::chrono::seconds(10), upgrade_ec);
+    if (c) co_return c;
+    // A failed upgrade is that peer's problem: keep accepting.
+  }
+}
 
 asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, error_code& ec) {
   ec = {};

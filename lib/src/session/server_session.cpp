@@ -12,11 +12,13 @@ using proto::FrameType;
 ServerSession::ServerSession(uint64_t id, const ServerSessionConfig& cfg, ServerHooks& hooks, FrameSink& out,
                              Now now)
     : id_(id), cfg_(cfg), hooks_(hooks), out_(out), faults_(cfg.faults, cfg.fault_seed, id),
-      decoder_(proto::kMaxProtoVersion), last_inbound_(now.mono_ms) {}
+      decoder_(proto::kMaxProtoVersion), last_inbound_(now.mono_ms),
+      handshake_deadline_(cfg.handshake_timeout_ms > 0 ? now.mono_ms + cfg.handshake_timeout_ms : INT64_MAX) {}
 
 void ServerSession::feed(std::string_view bytes, Now now) {
   if (closed()) return;
   last_inbound_ = now.mono_ms;
+  bytes_in_ += bytes.size();
   decoder_.feed(bytes);
   while (!closed()) {
     uint64_t offset = 0;
@@ -315,6 +317,12 @@ void ServerSession::emit(FrameType t, std::string_view bytes, Now now) {
 
 void ServerSession::tick(Now now) {
   if (closed()) return;
+  if (state_ == State::handshake && now.mono_ms >= handshake_deadline_) {
+    hooks_.on_handshake_timeout(*this, bytes_in_);
+    close("handshake timeout: no complete CONNECT within " + std::to_string(cfg_.handshake_timeout_ms) + " ms (" +
+          std::to_string(bytes_in_) + " bytes received)");
+    return;
+  }
   if (cfg_.idle_timeout_ms > 0 && now.mono_ms - last_inbound_ >= cfg_.idle_timeout_ms) {
     close("idle timeout: no data for " + std::to_string(now.mono_ms - last_inbound_) + " ms");
     return;
@@ -349,6 +357,7 @@ void ServerSession::tick(Now now) {
 int64_t ServerSession::next_deadline() const {
   if (closed()) return INT64_MAX;
   int64_t t = cfg_.idle_timeout_ms > 0 ? last_inbound_ + cfg_.idle_timeout_ms : INT64_MAX;
+  if (state_ == State::handshake) t = std::min(t, handshake_deadline_);
   if (!delayed_.empty()) t = std::min(t, delayed_.front().due);
   if (!redeliver_queue_.empty()) t = std::min(t, redeliver_queue_.front().first);
   return t;

@@ -43,6 +43,8 @@ struct Hooks : ServerHooks {
   }
   void on_redeliver(ServerSession&, int64_t, uint64_t, int attempt) override { redelivers.push_back(attempt); }
   void on_close(ServerSession&, std::string_view why) override { closed_why = why; }
+  std::vector<uint64_t> handshake_timeouts;  // bytes received
+  void on_handshake_timeout(ServerSession&, uint64_t bytes) override { handshake_timeouts.push_back(bytes); }
 };
 
 Now at(int64_t ms) { return Now{ms, 1'700'000'000'000 + ms}; }
@@ -353,4 +355,42 @@ TEST_F(Fixture, InboundDupSendIsHandledTwice) {
   open(6);
   s->feed(client.send(1, "c1", "once"), at(2));
   EXPECT_EQ(hooks.plaintexts, (std::vector<std::string>{"once", "once"}));
+}
+
+TEST_F(Fixture, TricklingConnectIsClosedAtTheHandshakeDeadline) {
+  cfg.handshake_timeout_ms = 4000;
+  make();
+  EXPECT_EQ(s->next_deadline(), 4000);
+  std::string connect = client.connect(6);
+  // One byte a second: every byte is "activity", but the CONNECT never completes in time.
+  for (int64_t t = 1000; t < 4000; t += 1000) {
+    s->feed(connect.substr(static_cast<size_t>(t / 1000 - 1), 1), at(t));
+    s->tick(at(t));
+    EXPECT_FALSE(s->closed()) << t;
+    EXPECT_EQ(s->next_deadline(), 4000) << "the deadline does not move with activity";
+  }
+  s->tick(at(4000));
+  EXPECT_TRUE(s->closed());
+  EXPECT_EQ(hooks.handshake_timeouts, (std::vector<uint64_t>{3}));
+  EXPECT_NE(hooks.closed_why.find("handshake timeout"), std::string::npos) << hooks.closed_why;
+  EXPECT_TRUE(out.frames.empty());
+  EXPECT_EQ(hooks.opens, 0);
+}
+
+TEST_F(Fixture, HandshakeDeadlineEndsWithTheConnect) {
+  cfg.handshake_timeout_ms = 4000;
+  cfg.idle_timeout_ms = 0;
+  open(6);
+  EXPECT_EQ(s->next_deadline(), INT64_MAX);
+  s->tick(at(10'000));
+  EXPECT_FALSE(s->closed());
+  EXPECT_TRUE(hooks.handshake_timeouts.empty());
+}
+
+TEST_F(Fixture, NoHandshakeDeadlineByDefault) {
+  cfg.idle_timeout_ms = 0;
+  make();
+  EXPECT_EQ(s->next_deadline(), INT64_MAX);
+  s->tick(at(60'000));
+  EXPECT_FALSE(s->closed());
 }

@@ -24,6 +24,8 @@ struct ServerOptions {
   int64_t redeliver_interval_ms = 5000;
   int redeliver_max = 5;
   int64_t idle_timeout_ms = 180'000;
+  // From accept to a whole CONNECT, WebSocket upgrade included (0 = never).
+  int64_t handshake_timeout_ms = 4000;
   std::vector<fault::Rule> faults;
   uint64_t seed = 0;
   std::string events_path;  // "" none, "-" stdout

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/system/error_code.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -55,11 +56,31 @@ class Connection {
 // Connects (and for ws:// performs the WebSocket handshake on url.path).
 asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, error_code& ec);
 
+// A TCP connection just accepted, before any byte was read from it. On a
+// ws:// listener the WebSocket upgrade is still to come: establish() does it
+// in the connection's own coroutine, so that a silent peer holds up nobody else.
+class Accepted {
+ public:
+  virtual ~Accepted() = default;
+  // tcp: the Connection at once. ws: reads the HTTP upgrade request and
+  // answers it within `limit` (0 = no limit), else nullptr with
+  // ec = asio::error::timed_out; the socket is closed on failure.
+  virtual asio::awaitable<std::unique_ptr<Connection>> establish(std::chrono::milliseconds limit,
+                                                                 error_code& ec) = 0;
+  virtual std::string remote_address() const = 0;
+  virtual Url::Scheme scheme() const = 0;
+};
+
 class Listener {
  public:
   virtual ~Listener() = default;
-  // Accepts one connection (for ws:// including the WebSocket upgrade).
-  virtual asio::awaitable<std::unique_ptr<Connection>> accept(error_code& ec) = 0;
+  // Accepts one TCP connection without reading from it (see Accepted).
+  // Errors: the acceptor's (EMFILE at the fd limit, operation_aborted after close()).
+  virtual asio::awaitable<std::unique_ptr<Accepted>> accept_raw(error_code& ec) = 0;
+  // accept_raw() then establish() with a 10 s limit, skipping peers whose
+  // upgrade fails: one connection at a time, for tests and one-shot
+  // listeners. A server must use accept_raw() (one silent peer would stall it).
+  asio::awaitable<std::unique_ptr<Connection>> accept(error_code& ec);
   virtual Url local_url() const = 0;  // with the port actually bound
   virtual void close() = 0;
 };

@@ -11,6 +11,7 @@
 // Routing, sequence numbers, de-duplication and storage belong to the owner
 // (ServerHooks), which answers through sendack(), deliver() and kick().
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -49,6 +50,10 @@ struct ServerSessionConfig {
   int max_version = proto::kMaxProtoVersion;
   uint64_t node_id = 1;
   int64_t idle_timeout_ms = 180'000;       // 0 = never
+  // The whole CONNECT must have arrived this long after the session began
+  // (the `now` given to the constructor: the server passes the accept time),
+  // however the bytes trickle in; else the connection is closed. 0 = never.
+  int64_t handshake_timeout_ms = 0;
   int64_t redeliver_interval_ms = 5'000;
   int redeliver_max = 5;                   // resends per RECV (0 = none)
   std::span<const fault::Rule> faults;     // must outlive the session
@@ -101,6 +106,8 @@ class ServerHooks {
   virtual void on_fault(ServerSession&, const fault::Decision&, proto::FrameType, fault::Direction) {}
   virtual void on_reject(ServerSession&, const proto::Send&, uint8_t reason, std::string_view why) {}
   virtual void on_close(ServerSession&, std::string_view why) {}
+  // No whole CONNECT within handshake_timeout_ms; on_close follows.
+  virtual void on_handshake_timeout(ServerSession&, uint64_t bytes_received) {}
 };
 
 class ServerSession {
@@ -113,7 +120,7 @@ class ServerSession {
 
   // Inbound bytes (any chunking).
   void feed(std::string_view bytes, Now now);
-  // Timers: redelivery, delayed frames, idle timeout.
+  // Timers: handshake deadline, redelivery, delayed frames, idle timeout.
   void tick(Now now);
   // Earliest mono_ms at which tick() has something to do (INT64_MAX: nothing).
   int64_t next_deadline() const;
@@ -172,6 +179,8 @@ class ServerSession {
   uint8_t device_flag_ = 0;
   std::optional<crypto::Cipher> cipher_;
   int64_t last_inbound_ = 0;
+  int64_t handshake_deadline_ = INT64_MAX;  // mono_ms; only while state_ == handshake
+  uint64_t bytes_in_ = 0;
   std::string close_reason_;
   std::string scratch_, plain_, wire_, msg_key_;  // reused per frame
   std::unordered_map<int64_t, Unacked> unacked_;
