@@ -16,6 +16,7 @@
 #include "wkit/crypto/crypto.hpp"
 #include "wkit/util/progress.hpp"
 #include "wkit/util/units.hpp"
+#include "wkit/util/output_file.hpp"
 #include "wkit/util/json_text.hpp"
 
 namespace {
@@ -44,6 +45,7 @@ struct SendFlags {
   bool verify = false, fail_on_duplicate = false;
   std::vector<std::string> receivers;
   std::string verify_wait = "10s", hist_out;
+  bool force = false;  // --hist-out may replace an existing file
 };
 
 [[noreturn]] void fail(int code, const std::string& msg) {
@@ -218,11 +220,18 @@ int run(const SendFlags& f) {
       progress.update(line.str());
     };
 
+  // Refused before any message is sent, not after the run.
+  wkit::util::OutputPolicy hist_policy;
+  hist_policy.force = f.force;
+  hist_policy.inputs = {f.payload_file, f.users_file};
+  if (!f.hist_out.empty())
+    if (auto err = wkit::util::check_output(f.hist_out, hist_policy)) fail(2, err->message);
   auto out = wkit::app::run_send(o, hooks);
   progress.finish();
   if (out.exit_code == 3) fail(3, out.error);
   if (!f.hist_out.empty())
-    if (auto err = wkit::app::write_file_atomic(f.hist_out, out.latency.to_json())) fail(4, err->message);
+    if (auto err = wkit::util::write_output_file(f.hist_out, out.latency.to_json(), hist_policy))
+      fail(wkit::app::exit_code_of(err->kind), err->message);
   if (f.output == "json") std::cout << wkit::util::json_text(out.summary, 2) << '\n';
   else if (f.output == "jsonl") {
     json s = out.summary;
@@ -236,7 +245,12 @@ int run(const SendFlags& f) {
   return out.exit_code;
 }
 
-int merge_hist(const std::vector<std::string>& files, const std::string& out_path, const std::string& output) {
+int merge_hist(const std::vector<std::string>& files, const std::string& out_path, bool force, const std::string& output) {
+  wkit::util::OutputPolicy out_policy;
+  out_policy.force = force;
+  out_policy.inputs = files;
+  if (!out_path.empty())
+    if (auto err = wkit::util::check_output(out_path, out_policy)) fail(2, err->message);
   wkit::util::Histogram total;
   for (auto& path : files) {
     std::ifstream in(path, std::ios::binary);
@@ -248,7 +262,8 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
     total.merge(*h);
   }
   if (!out_path.empty())
-    if (auto err = wkit::app::write_file_atomic(out_path, total.to_json())) fail(4, err->message);
+    if (auto err = wkit::util::write_output_file(out_path, total.to_json(), out_policy))
+      fail(wkit::app::exit_code_of(err->kind), err->message);
   json s = wkit::app::latency_json(total);
   s["files"] = files.size();
   if (output == "json") std::cout << wkit::util::json_text(s, 2) << '\n';
@@ -310,6 +325,7 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "With --verify: exit 1 on duplicate deliveries too");
   sub->add_option("--hist-out", f->hist_out, "Write the latency histogram (docs/histogram-format.md)");
+  sub->add_flag("--force", f->force, "Replace the --hist-out file if it exists");
 
   auto files = std::make_shared<std::vector<std::string>>();
   auto merged_out = std::make_shared<std::string>();
@@ -317,8 +333,12 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
   auto* merge = sub->add_subcommand("merge-hist", "Merge --hist-out files from several runs and print percentiles");
   merge->add_option("files", *files, "Histogram files")->required();
   merge->add_option("--out", *merged_out, "Write the merged histogram to FILE");
+  auto merged_force = std::make_shared<bool>(false);
+  merge->add_flag("--force", *merged_force, "Replace the --out file if it exists");
   merge->add_option("-o,--output", *merge_output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
-  merge->final_callback([files, merged_out, merge_output] { throw Exit{merge_hist(*files, *merged_out, *merge_output)}; });
+  merge->final_callback([files, merged_out, merged_force, merge_output] {
+    throw Exit{merge_hist(*files, *merged_out, *merged_force, *merge_output)};
+  });
   sub->require_subcommand(0, 1);
   sub->final_callback([f] { throw Exit{run(*f)}; });
 }};
