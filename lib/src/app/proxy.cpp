@@ -16,6 +16,7 @@
 #include <regex>
 
 #include "wkit/app/client_connection.hpp"
+#include "wkit/app/server_trouble.hpp"
 #include "wkit/capture/writer.hpp"
 #include "wkit/crypto/crypto.hpp"
 #include "wkit/net/frame_writer.hpp"
@@ -96,6 +97,8 @@ struct Proxy::Impl {
   }
 
   asio::awaitable<void> accept_loop(net::Listener& l);
+  asio::awaitable<void> establish_then_run(std::unique_ptr<net::Accepted> a);
+  TroubleLog trouble{"wkit proxy: ", stderr};
 };
 
 // One client connection and its upstream.
@@ -545,24 +548,42 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
 asio::awaitable<void> Proxy::Impl::accept_loop(net::Listener& l) {
   while (!stopping) {
     error_code ec;
-    auto c = co_await l.accept(ec);
-    if (ec || !c) {
-      if (stopping) break;
+    auto a = co_await l.accept_raw(ec);
+    if (ec || !a) {
+      if (stopping || ec == asio::error::operation_aborted) break;
+      // EMFILE at the fd limit: retry later instead of spinning.
+      trouble.report("accept_failed", "accept failed: " + ec.message() + "; retrying every 100 ms", now().mono_ms);
+      asio::steady_timer t(io, std::chrono::milliseconds(100));
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    auto conn = std::make_shared<Conn>(*this, ++next_id, std::move(c));
-    ++stats.connections;
-    conns.push_back(conn);
-    asio::co_spawn(io, conn->run(), [conn](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        std::cerr << "wkit proxy: connection " << conn->id << ": internal error: " << x.what() << "\n";
-      }
-      conn->closed("internal error");
-    });
+    // The WebSocket upgrade waits on the peer: in the connection's own
+    // coroutine, so that a silent peer stalls nobody else.
+    asio::co_spawn(io, establish_then_run(std::move(a)), asio::detached);
   }
+}
+
+asio::awaitable<void> Proxy::Impl::establish_then_run(std::unique_ptr<net::Accepted> a) {
+  error_code ec;
+  auto c = co_await a->establish(std::chrono::seconds(10), ec);
+  if (stopping) co_return;
+  if (!c) {
+    trouble.report("upgrade_failed", "WebSocket upgrade from " + a->remote_address() + " failed: " + ec.message(),
+                   now().mono_ms);
+    co_return;
+  }
+  auto conn = std::make_shared<Conn>(*this, ++next_id, std::move(c));
+  ++stats.connections;
+  conns.push_back(conn);
+  asio::co_spawn(io, conn->run(), [conn](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      std::cerr << "wkit proxy: connection " << conn->id << ": internal error: " << x.what() << "\n";
+    }
+    conn->closed("internal error");
+  });
 }
 
 Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
