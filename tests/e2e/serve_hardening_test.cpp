@@ -221,6 +221,81 @@ TEST(ServeFdLimit, AcceptAtTheFdLimitIsReportedAndRecovers) {
   EXPECT_LE(lines, 3) << p.stderr_text();  // rate-limited, not one per attempt
 }
 
+// A data directory whose wkit.db belongs to something else: exit 4, one line
+// saying what was found, and the file exactly as it was.
+TEST(ServeStore, ForeignDatabaseIsRefusedUntouched) {
+  TempDir dir;
+  auto db_path = dir.path / "wkit.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE message(id INTEGER PRIMARY KEY, text TEXT);"
+                           "INSERT INTO message(text) VALUES ('precious');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::filesystem::create_directories(dir.path / "zip");
+  std::ofstream(dir.path / "zip" / "wkit.db") << "PK\x03\x04" << std::string(3000, 'z');
+  for (auto data : {dir.path, dir.path / "zip"}) {
+    auto file = data / "wkit.db";
+    std::ifstream in(file, std::ios::binary);
+    std::string before{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    auto mtime = std::filesystem::last_write_time(file);
+    Process p({WKIT_BINARY, "serve", "--listen", "tcp://127.0.0.1:0", "--data", data.string()});
+    EXPECT_EQ(p.wait_exit(), 4) << p.stderr_text();
+    auto err = p.stderr_lines();
+    ASSERT_EQ(err.size(), 1u) << p.stderr_text();
+    EXPECT_NE(err[0].find("is not a wkit store"), std::string::npos) << err[0];
+    EXPECT_NE(err[0].find(data == dir.path ? "table(s) message" : "not an SQLite database"), std::string::npos)
+        << err[0];
+    std::ifstream again(file, std::ios::binary);
+    std::string after{std::istreambuf_iterator<char>(again), std::istreambuf_iterator<char>()};
+    EXPECT_EQ(after, before);
+    EXPECT_EQ(std::filesystem::last_write_time(file), mtime);
+    EXPECT_FALSE(std::filesystem::exists(data / "wkit.db-wal"));
+  }
+}
+
+// While the store cannot commit (another process holds SQLite's write lock)
+// SENDs are refused, never acknowledged, and stderr says so.
+TEST(ServeStore, SendsAreRefusedWhileTheStoreCannotCommit) {
+  // No RECVACKs in this test (their store ops would be refused too): no redelivery either.
+  ServeProcess srv({"--redeliver-interval", "10m"});
+  auto bob = login(srv.tcp(), "bob");
+  auto alice = login(srv.tcp(), "alice");
+  alice->send("bob", kPerson, "first", 1, "s-1");
+  auto a1 = alice->expect<proto::Sendack>();
+  ASSERT_TRUE(a1);
+  ASSERT_EQ(a1->reason_code, 1);
+  auto m1 = bob->next_message();
+  ASSERT_TRUE(m1);
+
+  sqlite3* lock = nullptr;
+  ASSERT_EQ(sqlite3_open((srv.data_dir() + "/wkit.db").c_str(), &lock), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(lock, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(lock);
+  alice->send("bob", kPerson, "while locked", 2, "s-2");
+  auto a2 = alice->expect<proto::Sendack>(30s);  // after SQLite's 5 s busy timeout
+  sqlite3_exec(lock, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(lock);
+  ASSERT_TRUE(a2);
+  EXPECT_EQ(a2->reason_code, 15);
+  EXPECT_EQ(a2->message_id, 0);
+  EXPECT_TRUE(has_line(srv.process(), "store_error: cannot store a SEND from uid 'alice'"));
+  ASSERT_FALSE(srv.events("store_error").empty());
+
+  // Once the lock is gone the same message goes through, and is the next thing bob sees.
+  alice->send("bob", kPerson, "while locked", 3, "s-2");
+  auto a3 = alice->expect<proto::Sendack>(30s);
+  ASSERT_TRUE(a3);
+  EXPECT_EQ(a3->reason_code, 1);
+  auto m3 = bob->next_message();
+  ASSERT_TRUE(m3);
+  EXPECT_EQ(m3->plaintext, "while locked");
+  EXPECT_EQ(srv.stop(), 0);
+}
+
 // The same accept-loop fix in `wkit proxy --listen ws://`.
 TEST(ProxyHandshake, SilentConnectionsDoNotStallWebSocketClients) {
   ServeProcess serve({"--in-memory"});

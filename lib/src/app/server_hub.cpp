@@ -281,7 +281,8 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
         DedupEntry* d = op.ref ? &dedup_.at(entry_id) : nullptr;
         if (op.failed) {
           ++stats_.store_failures;
-          note("store_error", {{"message_id", m.message_id}, {"error", op.error}});
+          trouble("store_error", {{"op", "append"}, {"message_id", m.message_id}, {"error", op.error}},
+                  "cannot store a SEND from uid " + quote_for_log(m.from_uid) + " (refused with reason 15): " + op.error);
           answer(op.tag, 0, m.client_seq, 0, 15, m.client_msg_no);
           if (d) {
             for (auto& w : d->waiters) answer(w.conn, 0, w.client_seq, 0, 15, m.client_msg_no);
@@ -305,7 +306,9 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
         break;
       }
       case store::Op::Kind::load_pending: {
-        if (op.failed) note("store_error", {{"uid", op.uid}, {"error", op.error}});
+        if (op.failed)
+          trouble("store_error", {{"op", "load_pending"}, {"uid", op.uid}, {"error", op.error}},
+                  "cannot load the offline messages of uid " + quote_for_log(op.uid) + ": " + op.error);
         Peer* p = peer(op.tag);
         if (!p || p->session().state() != ServerSession::State::open) break;
         if (events_ && !op.loaded.empty())
@@ -315,7 +318,10 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
         break;
       }
       case store::Op::Kind::ack:
-        if (op.failed) note("store_error", {{"uid", op.uid}, {"message_id", op.message_id}, {"error", op.error}});
+        if (op.failed)
+          trouble("store_error", {{"op", "ack"}, {"uid", op.uid}, {"message_id", op.message_id}, {"error", op.error}},
+                  "cannot record the RECVACK of uid " + quote_for_log(op.uid) + " for message " +
+                      std::to_string(op.message_id) + ": " + op.error);
         break;
     }
   }

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "sqlite_util.hpp"
+#include "store_file_check.hpp"
 #include "wkit/store/schema.hpp"
 
 namespace wkit::store {
@@ -107,6 +108,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
     if (ec) return env_error("cannot create data directory '" + opts.dir + "': " + ec.message());
     s->path_ = (std::filesystem::path(opts.dir) / kDbFileName).string();
   }
+  // Before the first write (the WAL switch alone rewrites the header).
+  if (auto e = check_store_file(s->path_)) return *e;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(s->path_.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -150,14 +153,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
   // with 1M messages stored, 4,000 frames gave 114-136k SENDs/s against
   // 143-181k (docs/benchmarks.md).
   if (auto e = s->exec("PRAGMA wal_autocheckpoint=16000")) return *e;
-  if (auto e = s->exec(kSchemaSql))
-    return env_error("store '" + s->path_ + "': cannot create schema: " + e->message);
-  if (auto e = s->exec(kPendingSql))
-    return env_error("store '" + s->path_ + "': cannot create schema: " + e->message);
-
-  // Stamp, migration and the catch-up of the idempotency index happen in
-  // one transaction: a file that cannot be served is left as it was.
+  // Schema, stamp, migration and the catch-up of the idempotency index
+  // happen in one transaction: a file that cannot be served is left as it
+  // was, and a new file is never left with tables but without its stamp.
   if (auto e = s->exec("BEGIN IMMEDIATE")) return env_error("store '" + s->path_ + "' is busy: " + e->message);
+  Status schema = s->exec(kSchemaSql);
+  if (!schema) schema = s->exec(kPendingSql);
+  if (schema) {
+    s->exec("ROLLBACK");
+    return env_error("store '" + s->path_ + "': cannot create schema: " + schema->message);
+  }
   if (auto e = s->stamp_and_index(opts)) {
     s->exec("ROLLBACK");
     return *e;
