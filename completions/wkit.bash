@@ -256,12 +256,12 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --verify --receiver --verify-wait --fail-on-duplicate --hist-out' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --verify --receiver --verify-wait --fail-on-duplicate --hist-out --force' -- "$cur")) ;;
     'wkit send merge-hist')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --out --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --out --force --output -o' -- "$cur")) ;;
     'wkit recv')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -286,7 +286,7 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --out -o --port --output' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --out -o --port --output --force --skip-bad' -- "$cur")) ;;
     'wkit capture info')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -306,7 +306,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --upstream --capture --fault --seed --events --upstream-timeout-ms --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --upstream --capture --force --fault --seed --events --upstream-timeout-ms --output -o' -- "$cur")) ;;
     'wkit replay')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
