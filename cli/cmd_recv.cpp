@@ -14,6 +14,7 @@
 #include "command_registry.hpp"
 #include "wkit/app/client_cli.hpp"
 #include "wkit/app/client_receiver.hpp"
+#include "wkit/app/verdict.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/json_text.hpp"
 
@@ -73,6 +74,11 @@ int run(const RecvFlags& f) {
   o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(duration_flag("--connect-timeout", f.connect_timeout));
   o.seed = f.seed;
   const auto timeout = f.timeout.empty() ? std::chrono::nanoseconds(0) : duration_flag("--timeout", f.timeout);
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = timeout.count() > 0 ? started + timeout : std::chrono::steady_clock::time_point::max();
+  // --timeout bounds the whole run, connecting included.
+  if (timeout.count() > 0)
+    o.connect_timeout = std::min(o.connect_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
 
   auto on_msg = [&](const json& j) {
     if (f.output == "jsonl") std::cout << wkit::util::json_text(j) << '\n' << std::flush;
@@ -81,21 +87,24 @@ int run(const RecvFlags& f) {
   wkit::app::Receiver rx(o, on_msg);
   asio::io_context ctx(1);
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (!ec) rx.stop();
-  });
   wkit::Status open_error;
-  bool reached_deadline = false;
+  bool opened = false, interrupted = false, reached_deadline = false;
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    interrupted = true;
+    std::cerr << "wkit recv: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping\n";
+    if (opened) rx.stop();
+    else ctx.stop();  // still connecting: nothing to wait for
+  });
   asio::co_spawn(ctx, [&]() -> asio::awaitable<void> {
     open_error = co_await rx.open();
     if (open_error) {
       signals.cancel();
       co_return;
     }
+    opened = true;
     std::cerr << "wkit recv: receiving as " << f.client.uid << " on " << o.url.to_string()
               << " (ack " << f.ack << ")\n";
-    auto deadline = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
-                                        : std::chrono::steady_clock::time_point::max();
     co_await rx.wait(f.count, deadline);
     reached_deadline = std::chrono::steady_clock::now() >= deadline;
     co_await rx.close();
@@ -103,18 +112,26 @@ int run(const RecvFlags& f) {
   }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
   ctx.run();
   if (open_error) fail(wkit::app::exit_code_of(open_error->kind), open_error->message);
+  if (!opened) fail(3, "interrupted while connecting to " + o.url.to_string());
 
   json s = rx.summary_json();
   const auto& tr = rx.tracker();
   bool count_missed = f.count > 0 && tr.unique() < f.count;
   s["count_requested"] = f.count;
   s["timed_out"] = reached_deadline && count_missed;
-  int rc = 0;
-  std::string why;
-  if (rx.connection_lost()) { rc = 3; why = "connection lost: " + rx.lost_reason(); }
-  else if (count_missed) { rc = 1; why = "received " + std::to_string(tr.unique()) + " of " + std::to_string(f.count) + " messages"; }
-  else if (rx.bad_msg_key() + rx.bad_payload() > 0) { rc = 1; why = "RECVs failed verification (msg_key or payload)"; }
-  else if (f.fail_on_duplicate && (tr.dup_by_client_msg_no() > 0 || tr.dup_by_message_id() > 0)) { rc = 1; why = "duplicates received"; }
+  s["interrupted"] = interrupted;
+  wkit::app::RunFindings findings;
+  findings.connection_failed = rx.connection_lost();
+  findings.interrupted = interrupted;
+  findings.duplicated = tr.server_duplicates();
+  findings.bad_deliveries = rx.bad_msg_key() + rx.bad_payload();
+  findings.missing = count_missed ? f.count - tr.unique() : 0;
+  findings.repeat_deliveries = tr.dup_by_client_msg_no() + tr.dup_by_message_id();
+  findings.fail_on_repeat = f.fail_on_duplicate;
+  const int rc = wkit::app::exit_code(findings);
+  const std::string why = rc == 3 ? "connection lost: " + rx.lost_reason() : wkit::app::describe(findings);
+  if (rx.connection_lost()) s["error"] = "connection lost: " + rx.lost_reason();
+  s["findings"] = wkit::app::describe(findings);
   s["exit_code"] = rc;
   if (f.output == "json") std::cout << wkit::util::json_text(s, 2) << '\n';
   else if (f.output == "jsonl") {
@@ -132,6 +149,8 @@ int run(const RecvFlags& f) {
     const auto& l = s["latency"];
     if (l["count"].get<uint64_t>() > 0)
       std::cout << "end-to-end latency p50 " << l["p50_ms"] << "ms  p99 " << l["p99_ms"] << "ms  max " << l["max_ms"] << "ms\n";
+    const std::string found = s["findings"].get<std::string>();
+    std::cout << "result: " << (found.empty() ? "no server-created duplicates, nothing missing" : found) << "\n";
   }
   std::cout.flush();
   if (rc == 3) fail(3, why);
@@ -158,7 +177,12 @@ wkit::cli::Registration recv_reg{"recv", 30, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--seed", f->seed, "Seed for --ack drop:P")->capture_default_str();
   sub->add_option("--connect-timeout", f->connect_timeout, "Connect + handshake deadline")->capture_default_str();
-  sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "Exit 1 when any duplicate was received");
+  sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "Exit 1 on repeated deliveries too (redeliveries of one "
+                                                            "message_id; server-created duplicates always exit 1)");
+  sub->footer(
+      "Examples:\n"
+      "  wkit recv -u bob --count 10 --timeout 30s -o jsonl\n"
+      "  wkit recv -u bob --ack drop:0.3 --timeout 20s   # withhold 30 % of RECVACKs to force redelivery");
   sub->final_callback([f] { throw Exit{run(*f)}; });
 }};
 

@@ -40,7 +40,9 @@ struct SendFlags {
   int retries = 0;
   std::string retry_interval = "1s", retry_mode = "forced";
   bool reconnect_before_retry = false;
-  std::string ramp_up = "0s", connect_timeout = "10s";
+  std::string ramp_up = "0s", connect_timeout = "10s", reconnect_budget = "10s", late_tolerance = "10ms";
+  std::vector<std::string> thresholds;
+  bool count_given = false;
   int max_handshakes = 16;
   bool verify = false, fail_on_duplicate = false;
   std::vector<std::string> receivers;
@@ -94,53 +96,94 @@ std::string fmt_ms(const json& v) {
   return s.str();
 }
 
-void print_text(const json& s, bool single, const json& single_record) {
+// What would settle an unverified message, for the text output.
+constexpr const char* kSettleHint =
+    "to settle it: --verify --receiver UID (the receivers' view decides), or `wkit audit` of the server's store";
+
+void print_single(const json& r) {
   auto& o = std::cout;
-  if (single && !single_record.is_null()) {
-    const auto& r = single_record;
-    o << "client_msg_no " << r["client_msg_no"].get<std::string>() << "  client_seq " << r["client_seq"]
-      << "  to " << r["channel_id"].get<std::string>() << " (type " << r["channel_type"] << ")\n";
-    o << "attempts " << r["attempts"] << "  sendacks " << r["sendacks"] << "  reason "
-      << r["reason"].get<std::string>() << "  latency " << fmt_ms(r["latency_ms"]) << "\n";
-    o << "message_ids " << r["message_ids"].dump() << "  message_seq " << r["message_seq"] << "\n";
-    size_t n = r["message_ids"].size();
-    if (n > 1)
-      o << "verdict: DUPLICATE: the server stored this message " << n << " times (" << n
-        << " distinct message_ids for one client_msg_no)\n";
-    else if (n == 1)
-      o << "verdict: ok: one message_id for " << r["attempts"] << " attempt(s)\n";
-    else
-      o << "verdict: not acknowledged\n";
-  } else {
-    o << "sent " << s["attempted"] << " messages (" << s["sends"] << " SENDs) over " << s["connections"]
-      << " connection(s) to " << s["server"].get<std::string>() << "\n";
-    o << "acknowledged " << s["acknowledged"] << ", not acknowledged " << s["not_acknowledged"]
-      << "; reasons " << s["reasons"].dump() << "\n";
-    o << "duplicates created by the server: " << s["duplicates_created"] << "\n";
-    std::ostringstream tp;
-    tp.precision(0);
-    tp << std::fixed << s["throughput_per_s"].get<double>();
-    o << "throughput " << tp.str() << " acked/s in " << s["elapsed_s"].get<double>() << "s\n";
-    const auto& l = s["latency"];
-    o << "latency p50 " << fmt_ms(l["p50_ms"]) << "  p90 " << fmt_ms(l["p90_ms"]) << "  p99 "
-      << fmt_ms(l["p99_ms"]) << "  p99.9 " << fmt_ms(l["p999_ms"]) << "  max " << fmt_ms(l["max_ms"]) << "\n";
-    if (s.contains("schedule")) {
-      const auto& sc = s["schedule"];
-      o << "schedule " << sc["rate_per_s"].get<double>() << "/s: "
-        << (sc["kept_up"].get<bool>() ? std::string("kept up")
-                                      : "fell behind: " + sc["late_sends"].dump() + " sends more than 1ms late, max lag " +
-                                            fmt_ms(sc["max_lag_ms"]) + ", behind at end " + fmt_ms(sc["behind_at_end_ms"]))
-        << "\n";
-    }
+  o << "client_msg_no " << r["client_msg_no"].get<std::string>() << "  client_seq " << r["client_seq"]
+    << "  to " << r["channel_id"].get<std::string>() << " (type " << r["channel_type"] << ")\n";
+  o << "attempts " << r["attempts"] << "  sendacks " << r["sendacks"] << "  reason "
+    << r["reason"].get<std::string>() << "  latency " << fmt_ms(r["latency_ms"]) << "\n";
+  o << "message_ids " << r["message_idstrs"].dump() << "  message_seq " << r["message_seq"] << "\n";
+  const std::string v = r["verdict"].get<std::string>();
+  const size_t n = r["message_ids"].size();
+  if (v == "duplicated")
+    o << "verdict: duplicated: the server stored this message " << n << " times (" << n
+      << " distinct message_ids for one client_msg_no)\n";
+  else if (v == "idempotent")
+    o << "verdict: idempotent: one message_id for " << r["attempts"] << " attempt(s), every attempt answered\n";
+  else if (v == "unverified")
+    o << "verdict: unverified: " << r["attempts"] << " attempt(s), " << r["sendacks"]
+      << " SENDACK(s): the server may hold a copy this sender never saw; " << kSettleHint << "\n";
+  else
+    o << "verdict: failed: " << (r["attempts"] == 0 ? "never sent" : "refused by the server (" + r["reason"].get<std::string>() + ")")
+      << "\n";
+}
+
+void print_summary(const json& s) {
+  auto& o = std::cout;
+  o << "sent " << s["attempted"] << " messages (" << s["sends"] << " SENDs) over " << s["connections"]
+    << " connection(s) to " << s["server"].get<std::string>() << "\n";
+  o << "acknowledged " << s["acknowledged"] << ", not acknowledged " << s["not_acknowledged"]
+    << "; reasons " << s["reasons"].dump() << "\n";
+  const auto& v = s["verdicts"];
+  o << "verdicts: idempotent " << v["idempotent"] << ", duplicated " << v["duplicated"] << ", unverified "
+    << v["unverified"] << ", failed " << v["failed"] << "\n";
+  if (v["unverified"].get<uint64_t>() > 0) o << "unverified: " << kSettleHint << "\n";
+  std::ostringstream tp;
+  tp.precision(0);
+  tp << std::fixed << s["throughput_per_s"].get<double>();
+  o << "throughput " << tp.str() << " acked/s in " << s["elapsed_s"].get<double>() << "s\n";
+  const auto& l = s["latency"];
+  if (l["count"].get<uint64_t>() == 0) o << "latency: nothing measured (no SENDACK)\n";
+  else o << "latency p50 " << fmt_ms(l["p50_ms"]) << "  p90 " << fmt_ms(l["p90_ms"]) << "  p99 "
+    << fmt_ms(l["p99_ms"]) << "  p99.9 " << fmt_ms(l["p999_ms"]) << "  max " << fmt_ms(l["max_ms"]) << "\n";
+  if (s.contains("schedule")) {
+    const auto& sc = s["schedule"];
+    std::ostringstream ratio;
+    ratio.precision(2);
+    ratio << std::fixed << 100 * sc["late_ratio"].get<double>() << "%";
+    o << "schedule " << sc["rate_per_s"].get<double>() << "/s: " << (sc["kept_up"].get<bool>() ? "kept up" : "fell behind")
+      << " (" << sc["late_sends"] << " sends, " << ratio.str() << ", later than " << fmt_ms(sc["late_tolerance_ms"])
+      << "; max lag " << fmt_ms(sc["max_lag_ms"]) << ", behind at end " << fmt_ms(sc["behind_at_end_ms"]) << ")\n";
   }
+}
+
+void print_text(const json& s, const json& single_record) {
+  auto& o = std::cout;
+  if (!single_record.is_null()) print_single(single_record);
+  else print_summary(s);
   if (s.contains("verify")) {
     const auto& v = s["verify"];
     o << "verify (" << v["receivers"] << " receiver(s)): attempted " << v["attempted"] << ", acknowledged "
       << v["acknowledged"] << ", delivered " << v["delivered"] << ", lost " << v["lost"] << ", unexpected "
-      << v["unexpected"] << ", duplicated raw " << v["duplicated"]["raw"] << " / distinct message_ids "
-      << v["duplicated"]["distinct_message_ids"] << "\n";
+      << v["unexpected"] << ", preexisting " << v["preexisting"] << ", duplicated raw " << v["duplicated"]["raw"]
+      << " / distinct message_ids " << v["duplicated"]["distinct_message_ids"] << "\n";
+    for (auto& r : v["per_receiver"])
+      for (auto& u : r["unexpected_sample"])
+        o << "  unexpected at " << r["uid"].get<std::string>() << ": client_msg_no " << u["client_msg_no"].get<std::string>()
+          << "  message_id " << u["message_idstr"].get<std::string>() << "  from " << u["from_uid"].get<std::string>() << "\n";
   }
-  o << "result: " << s["verdict"].get<std::string>() << "\n";
+  if (s.contains("thresholds"))
+    for (auto& t : s["thresholds"])
+      o << "threshold " << t["threshold"].get<std::string>() << ": " << (t["passed"].get<bool>() ? "passed" : "FAILED")
+        << (t["actual"].is_null() ? std::string(" (not measured)") : "") << "\n";
+  if (s["interrupted"].get<bool>()) o << "interrupted: the summary covers what was measured until the stop\n";
+  o << "result: " << s["verdict"].get<std::string>();
+  if (!s["findings"].get<std::string>().empty()) o << ": " << s["findings"].get<std::string>();
+  o << "\n";
+}
+
+std::vector<wkit::app::Threshold> parse_thresholds(const std::vector<std::string>& texts, wkit::app::ThresholdScope scope) {
+  std::vector<wkit::app::Threshold> out;
+  for (auto& t : texts) {
+    auto th = wkit::app::parse_threshold(t, scope);
+    if (!th) fail(2, th.error().message);
+    out.push_back(std::move(*th));
+  }
+  return out;
 }
 
 int run(const SendFlags& f) {
@@ -176,7 +219,12 @@ int run(const SendFlags& f) {
 
   o.client_msg_no = f.client_msg_no;
   o.count = f.count;
-  if (!f.duration.empty()) o.duration = duration_flag("--duration", f.duration);
+  if (f.count_given && f.count == 0) fail(2, "--count must be at least 1 (use --duration for a timed run)");
+  if (!f.duration.empty()) {
+    o.duration = duration_flag("--duration", f.duration);
+    if (o.duration.count() <= 0) fail(2, "--duration must be above 0");
+    if (!f.count_given) o.count = 0;  // the duration alone bounds the run
+  }
   if (!f.client_msg_no.empty() && (o.count != 1 || o.duration.count() > 0))
     fail(2, "--client-msg-no fixes one message: it cannot be combined with --count above 1 or --duration");
   if (!f.rate.empty()) {
@@ -195,12 +243,16 @@ int run(const SendFlags& f) {
   o.ramp_up = duration_flag("--ramp-up", f.ramp_up);
   o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(duration_flag("--connect-timeout", f.connect_timeout));
   o.max_handshakes = f.max_handshakes;
+  o.reconnect_budget = duration_flag("--reconnect-budget", f.reconnect_budget);
+  o.late_tolerance = duration_flag("--late-tolerance", f.late_tolerance);
+  o.thresholds = parse_thresholds(f.thresholds, wkit::app::ThresholdScope::send);
+  o.handle_signals = true;
   for (auto& r : f.receivers) o.receivers.push_back(wkit::app::parse_identity(r));
   if (f.verify && o.receivers.empty()) fail(2, "--verify needs at least one --receiver UID[:TOKEN]");
   o.verify_wait = duration_flag("--verify-wait", f.verify_wait);
   o.fail_on_duplicate = f.fail_on_duplicate;
 
-  const bool single = o.count == 1 && o.duration.count() == 0;
+  const bool single = o.count == 1 && o.duration.count() == 0 && o.receivers.empty();
   json single_record;
   wkit::util::Progress progress;
   wkit::app::SendHooks hooks;
@@ -212,6 +264,10 @@ int run(const SendFlags& f) {
     };
   if (f.output == "jsonl")
     hooks.on_delivery = [](const json& j) { std::cout << wkit::util::json_text(j) << '\n'; };
+  hooks.on_notice = [&](const std::string& line) {
+    progress.finish();
+    std::cerr << "wkit send: " << line << "\n";
+  };
   if (progress.enabled())
     hooks.on_progress = [&](uint64_t sent, uint64_t acked, double secs, uint64_t p99) {
       std::ostringstream line;
@@ -228,7 +284,6 @@ int run(const SendFlags& f) {
     if (auto err = wkit::util::check_output(f.hist_out, hist_policy)) fail(2, err->message);
   auto out = wkit::app::run_send(o, hooks);
   progress.finish();
-  if (out.exit_code == 3) fail(3, out.error);
   if (!f.hist_out.empty())
     if (auto err = wkit::util::write_output_file(f.hist_out, out.latency.to_json(), hist_policy))
       fail(wkit::app::exit_code_of(err->kind), err->message);
@@ -238,19 +293,23 @@ int run(const SendFlags& f) {
     s["type"] = "summary";
     std::cout << wkit::util::json_text(s) << '\n';
   } else {
-    print_text(out.summary, single, single_record);
+    print_text(out.summary, single ? single_record : json());
   }
   std::cout.flush();
-  if (out.exit_code == 1) std::cerr << "wkit send: check failed: " << out.summary["verdict"].get<std::string>() << "\n";
+  if (out.exit_code == 3) std::cerr << "wkit send: " << out.error << "\n";
+  else if (out.exit_code == 1)
+    std::cerr << "wkit send: check failed: " << out.summary["findings"].get<std::string>() << "\n";
   return out.exit_code;
 }
 
-int merge_hist(const std::vector<std::string>& files, const std::string& out_path, bool force, const std::string& output) {
+int merge_hist(const std::vector<std::string>& files, const std::string& out_path, bool force, const std::string& output,
+               const std::vector<std::string>& threshold_texts) {
   wkit::util::OutputPolicy out_policy;
   out_policy.force = force;
   out_policy.inputs = files;
   if (!out_path.empty())
     if (auto err = wkit::util::check_output(out_path, out_policy)) fail(2, err->message);
+  const auto thresholds = parse_thresholds(threshold_texts, wkit::app::ThresholdScope::histogram);
   wkit::util::Histogram total;
   for (auto& path : files) {
     std::ifstream in(path, std::ios::binary);
@@ -266,12 +325,31 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
       fail(wkit::app::exit_code_of(err->kind), err->message);
   json s = wkit::app::latency_json(total);
   s["files"] = files.size();
+  wkit::app::Metrics metrics;
+  wkit::app::add_latency_metrics(total, metrics);
+  std::vector<std::string> failed;
+  json tj = json::array();
+  for (auto& res : wkit::app::evaluate(thresholds, metrics)) {
+    tj.push_back({{"threshold", res.threshold->text},
+                  {"actual", res.actual ? json(*res.actual) : json()},
+                  {"passed", res.passed}});
+    if (!res.passed) failed.push_back(res.threshold->text);
+  }
+  if (!thresholds.empty()) s["thresholds"] = tj;
+  const int rc = failed.empty() ? 0 : 1;
+  s["exit_code"] = rc;
   if (output == "json") std::cout << wkit::util::json_text(s, 2) << '\n';
-  else
+  else {
     std::cout << "merged " << files.size() << " histogram(s): " << s["count"] << " values  p50 " << fmt_ms(s["p50_ms"])
               << "  p90 " << fmt_ms(s["p90_ms"]) << "  p99 " << fmt_ms(s["p99_ms"]) << "  p99.9 "
               << fmt_ms(s["p999_ms"]) << "  max " << fmt_ms(s["max_ms"]) << "\n";
-  return 0;
+    for (auto& t : tj)
+      std::cout << "threshold " << t["threshold"].get<std::string>() << ": " << (t["passed"].get<bool>() ? "passed" : "FAILED")
+                << (t["actual"].is_null() ? std::string(" (not measured)") : "") << "\n";
+  }
+  std::cout.flush();
+  for (auto& t : failed) std::cerr << "wkit send merge-hist: threshold " << t << " failed\n";
+  return rc;
 }
 
 wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
@@ -301,8 +379,9 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
   sub->add_option("--payload-size", f->payload_size, "Generated payload of N bytes carrying the send time "
                                                      "(default 64 when no payload is given)");
   sub->add_option("--client-msg-no", f->client_msg_no, "Fix the client_msg_no (single message)");
-  sub->add_option("--count", f->count, "Messages to send")->capture_default_str();
-  sub->add_option("--duration", f->duration, "Send for this long instead of --count");
+  sub->add_option("--count", f->count, "Messages to send (with --duration: whichever comes first)")
+      ->capture_default_str()->each([f](const std::string&) { f->count_given = true; });
+  sub->add_option("--duration", f->duration, "Send for this long (with --count: whichever comes first)");
   sub->add_option("--rate", f->rate, "Open model: send on a schedule, e.g. 5000/s; latency from the schedule");
   sub->add_option("--connections", f->connections, "Connections")->check(CLI::Range(1, 100000))->capture_default_str();
   sub->add_option("--window", f->window, "In-flight SENDs per connection")->check(CLI::Range(1, 1000000))->capture_default_str();
@@ -318,27 +397,43 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
   sub->add_option("--ramp-up", f->ramp_up, "Spread connection starts over this long")->capture_default_str();
   sub->add_option("--max-handshakes", f->max_handshakes, "Concurrent handshakes at most")
       ->check(CLI::Range(1, 100000))->capture_default_str();
-  sub->add_option("--connect-timeout", f->connect_timeout, "Connect + handshake deadline")->capture_default_str();
+  sub->add_option("--connect-timeout", f->connect_timeout, "Deadline for DNS, TCP connect, WebSocket upgrade and CONNECT/CONNACK")
+      ->capture_default_str();
+  sub->add_option("--reconnect-budget", f->reconnect_budget, "A lost connection is re-established for at most this "
+                                                              "long, then the run ends (exit 3, with its summary)")
+      ->capture_default_str();
+  sub->add_option("--late-tolerance", f->late_tolerance, "With --rate: a send later than this behind schedule is late")
+      ->capture_default_str();
+  sub->add_option("--threshold", f->thresholds, "Pass/fail rule, e.g. 'p99<50ms', 'acked_ratio>=0.999', "
+                                                "'late_ratio<0.01' (repeatable; a failed one exits 1)");
   sub->add_flag("--verify", f->verify, "Open --receiver connections in this process and account every message");
   sub->add_option("--receiver", f->receivers, "Receiver UID[:TOKEN] for --verify (repeatable)");
   sub->add_option("--verify-wait", f->verify_wait, "How long to wait for deliveries after the last SENDACK")
       ->capture_default_str();
-  sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "With --verify: exit 1 on duplicate deliveries too");
+  sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "With --verify: exit 1 on repeated deliveries of one "
+                                                            "message_id too (server-created duplicates always fail)");
   sub->add_option("--hist-out", f->hist_out, "Write the latency histogram (docs/histogram-format.md)");
   sub->add_flag("--force", f->force, "Replace the --hist-out file if it exists");
 
   auto files = std::make_shared<std::vector<std::string>>();
   auto merged_out = std::make_shared<std::string>();
   auto merge_output = std::make_shared<std::string>("text");
+  auto merge_thresholds = std::make_shared<std::vector<std::string>>();
   auto* merge = sub->add_subcommand("merge-hist", "Merge --hist-out files from several runs and print percentiles");
   merge->add_option("files", *files, "Histogram files")->required();
   merge->add_option("--out", *merged_out, "Write the merged histogram to FILE");
   auto merged_force = std::make_shared<bool>(false);
   merge->add_flag("--force", *merged_force, "Replace the --out file if it exists");
   merge->add_option("-o,--output", *merge_output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
-  merge->final_callback([files, merged_out, merged_force, merge_output] {
-    throw Exit{merge_hist(*files, *merged_out, *merged_force, *merge_output)};
+  merge->add_option("--threshold", *merge_thresholds, "Latency rule over the merged histogram, e.g. 'p99<50ms' (repeatable)");
+  merge->final_callback([files, merged_out, merged_force, merge_output, merge_thresholds] {
+    throw Exit{merge_hist(*files, *merged_out, *merged_force, *merge_output, *merge_thresholds)};
   });
+  sub->footer(
+      "Examples:\n"
+      "  wkit send -u alice --to bob --text hi --retry-mode on-timeout --retries 3 --ack-timeout 1s\n"
+      "  wkit send -u alice --to bob --duration 30s --rate 2000/s --connections 20 --window 32 \\\n"
+      "      --threshold 'p99<50ms' --threshold 'acked_ratio>=0.999' --hist-out run.hist");
   sub->require_subcommand(0, 1);
   sub->final_callback([f] { throw Exit{run(*f)}; });
 }};

@@ -53,7 +53,9 @@ TEST(SendE2E, ForcedRetriesWithDedupKeepOneMessageId) {
   EXPECT_EQ(msgs[0]["reason"], "success");
   auto s = r.last();
   EXPECT_EQ(s["duplicates_created"], 0);
-  EXPECT_EQ(s["verdict"], "ok");
+  EXPECT_EQ(s["verdict"], "idempotent");
+  EXPECT_EQ(msgs[0]["verdict"], "idempotent");
+  EXPECT_EQ(msgs[0]["message_idstrs"][0], std::to_string(msgs[0]["message_ids"][0].get<int64_t>()));
 }
 
 TEST(SendE2E, ForcedRetriesWithoutDedupExposeDuplicates) {
@@ -66,8 +68,10 @@ TEST(SendE2E, ForcedRetriesWithoutDedupExposeDuplicates) {
   EXPECT_EQ(msgs[0]["client_msg_no"], "fixed-cmn-1");
   EXPECT_EQ(msgs[0]["message_ids"].size(), 3u);
   EXPECT_TRUE(msgs[0]["duplicate"].get<bool>());
+  EXPECT_EQ(msgs[0]["verdict"], "duplicated");
   EXPECT_EQ(r.last()["duplicates_created"], 1);
-  EXPECT_NE(r.err.find("server created duplicates"), std::string::npos) << r.err;
+  EXPECT_EQ(r.last()["verdict"], "duplicated");
+  EXPECT_NE(r.err.find("1 duplicated"), std::string::npos) << r.err;
 }
 
 TEST(SendE2E, TextVerdictNamesTheDuplicate) {
@@ -77,7 +81,7 @@ TEST(SendE2E, TextVerdictNamesTheDuplicate) {
   EXPECT_EQ(r.code, 1);
   std::string all;
   for (auto& l : r.out) all += l + "\n";
-  EXPECT_NE(all.find("DUPLICATE"), std::string::npos) << all;
+  EXPECT_NE(all.find("verdict: duplicated: the server stored this message 2 times"), std::string::npos) << all;
 }
 
 TEST(SendE2E, ReconnectBeforeRetryOverWebSocket) {
@@ -92,16 +96,63 @@ TEST(SendE2E, ReconnectBeforeRetryOverWebSocket) {
   EXPECT_EQ(s["acknowledged"], 1);
 }
 
-TEST(SendE2E, DroppedSendackRecoveredByRetry) {
+// The seed scenario of issue 12: the first SENDACK is lost and the resend is
+// answered. One message_id came back, but the first attempt was never
+// answered, so the sender cannot know what the server holds: unverified, exit 1.
+TEST(SendE2E, DroppedSendackRecoveredByRetryIsUnverified) {
   ServeProcess srv({"--fault", "drop:sendack:nth=1"});
   auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retry-mode",
                  "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "-o", "jsonl"});
-  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.code, 1) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0]["attempts"], 2);  // the first SENDACK was dropped
+  EXPECT_EQ(msgs[0]["sendacks"], 1);
   EXPECT_EQ(msgs[0]["message_ids"].size(), 1u);
+  EXPECT_EQ(msgs[0]["verdict"], "unverified");
   EXPECT_EQ(r.last()["acknowledged"], 1);
+  EXPECT_EQ(r.last()["verdict"], "unverified");
+  EXPECT_EQ(r.last()["verdicts"]["unverified"], 1);
+}
+
+// The same fault against a server without de-duplication (WuKongIM 2.x): the
+// store holds two message_ids. The sender alone says unverified; with a
+// receiver, whose view decides, the run says duplicated.
+TEST(SendE2E, DroppedSendackWithoutDedupIsDuplicatedOnceReceiversLook) {
+  ServeProcess srv({"--dedup", "off", "--fault", "drop:sendack:nth=1"});
+  auto alone = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode",
+                     "on-timeout", "--retries", "3", "--ack-timeout", "300ms"});
+  EXPECT_EQ(alone.code, 1) << alone.err;
+  std::string text;
+  for (auto& l : alone.out) text += l + "\n";
+  EXPECT_NE(text.find("verdict: unverified"), std::string::npos) << text;
+  EXPECT_NE(text.find("--verify"), std::string::npos) << text;  // says what would settle it
+  EXPECT_EQ(text.find("ok"), std::string::npos) << text;
+
+  auto verified = wkit({"send", "-s", srv.tcp(), "-u", "carol", "--to", "dave", "--text", "x", "--retry-mode",
+                        "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "dave",
+                        "--verify-wait", "3s", "-o", "jsonl"});
+  EXPECT_EQ(verified.code, 1) << verified.err;
+  auto msgs = verified.records("send");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["verdict"], "duplicated");
+  EXPECT_EQ(msgs[0]["message_ids"].size(), 2u);
+  EXPECT_EQ(verified.last()["verdict"], "duplicated");
+  EXPECT_EQ(verified.last()["verify"]["duplicated"]["distinct_message_ids"], 1);
+}
+
+// With de-duplication the receivers see one message_id: the resend is proven
+// harmless and the message is idempotent.
+TEST(SendE2E, DroppedSendackWithDedupIsIdempotentOnceReceiversLook) {
+  ServeProcess srv({"--fault", "drop:sendack:nth=1"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode", "on-timeout",
+                 "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "bob", "--verify-wait", "3s",
+                 "-o", "jsonl"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto msgs = r.records("send");
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["verdict"], "idempotent");
+  EXPECT_EQ(r.last()["verdict"], "idempotent");
 }
 
 TEST(SendE2E, DroppedSendackWithoutRetriesIsNotAcknowledged) {
@@ -114,6 +165,7 @@ TEST(SendE2E, DroppedSendackWithoutRetriesIsNotAcknowledged) {
   auto s = json::parse(t);
   EXPECT_EQ(s["not_acknowledged"], 1);
   EXPECT_EQ(s["reasons"]["no_ack"], 1);
+  EXPECT_EQ(s["verdict"], "unverified");
 }
 
 TEST(SendE2E, AuthFailureIsExit3WithReasonName) {
@@ -177,6 +229,21 @@ TEST(SendE2E, VerifyModeReportsServerCreatedDuplicates) {
   EXPECT_EQ(s["duplicates_created"], 5);
   EXPECT_EQ(s["verify"]["duplicated"]["distinct_message_ids"], 5);
   EXPECT_EQ(s["verify"]["lost"], 0);
+}
+
+// One duplicates rule: server-created duplicates fail the check whether or
+// not --fail-on-duplicate was given (that flag only adds redeliveries).
+TEST(SendE2E, VerifyServerCreatedDuplicatesExit1WithoutFailOnDuplicate) {
+  ServeProcess srv({"--dedup", "off"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "3", "--window", "3",
+                 "--retries", "1", "--retry-interval", "50ms", "--verify", "--receiver", "bob",
+                 "--verify-wait", "3s", "-o", "json"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  EXPECT_EQ(s["verdicts"]["duplicated"], 3);
+  EXPECT_EQ(s["verdict"], "duplicated");
 }
 
 TEST(SendE2E, LoadRunOf10000MessagesHasExactCounts) {

@@ -42,22 +42,26 @@ ClientConnection::~ClientConnection() {
 asio::awaitable<Result<std::unique_ptr<ClientConnection>>> ClientConnection::open(
     const net::Url& url, session::ClientConfig cfg, std::chrono::milliseconds timeout) {
   auto ex = co_await asio::this_coro::executor;
-  // One deadline for connect + CONNECT + CONNACK: on expiry the socket is
-  // closed, which ends whichever wait is pending.
+  // One deadline for resolve + connect + WebSocket upgrade + CONNECT +
+  // CONNACK. net::connect honours it itself; after that, expiry closes the
+  // socket, which ends whichever wait is pending.
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  const std::string timed_out_text =
+      "connect timed out after " + std::to_string(timeout.count()) + "ms (no CONNACK)";
+  error_code ec;
+  auto raw = co_await net::connect(url, until, ec);
+  if (ec == asio::error::timed_out)
+    co_return conn_error(url, "connect timed out after " + std::to_string(timeout.count()) +
+                                  "ms (no answer to the TCP connect or WebSocket upgrade)");
+  if (ec || !raw) co_return conn_error(url, "cannot connect: " + ec.message());
   auto timed_out = std::make_shared<bool>(false);
   auto victim = std::make_shared<net::Connection*>(nullptr);
-  asio::steady_timer deadline(ex, timeout);
+  asio::steady_timer deadline(ex, until);
   deadline.async_wait([timed_out, victim](error_code ec) {
     if (ec) return;
     *timed_out = true;
     if (*victim) (*victim)->close();
   });
-  error_code ec;
-  auto raw = co_await net::connect(url, ec);
-  if (ec || !raw) {
-    deadline.cancel();
-    co_return conn_error(url, "cannot connect: " + ec.message());
-  }
   *victim = raw.get();
   std::unique_ptr<ClientConnection> c(new ClientConnection(url, std::move(raw), std::move(cfg)));
   std::string hello;
@@ -89,7 +93,7 @@ asio::awaitable<Result<std::unique_ptr<ClientConnection>>> ClientConnection::ope
   }
   deadline.cancel();
   *victim = nullptr;
-  if (*timed_out) co_return conn_error(url, "handshake timed out after " + std::to_string(timeout.count()) + "ms");
+  if (*timed_out) co_return conn_error(url, timed_out_text);
   co_return conn_error(url, "connection closed before CONNACK: " + ec.message());
 }
 

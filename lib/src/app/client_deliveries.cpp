@@ -38,6 +38,7 @@ DeliveryVerdict DeliveryTracker::record(const DeliveryInfo& d, int64_t now_ns) {
   auto& ids = ids_[cmn];
   if (std::find(ids.begin(), ids.end(), d.message_id) == ids.end()) {
     if (!ids.empty()) v.new_id_for_known_client_msg_no = true;
+    else from_.emplace(cmn, d.from_uid);
     ids.push_back(d.message_id);
   }
   ++count_[cmn];
@@ -52,6 +53,11 @@ DeliveryVerdict DeliveryTracker::record(const DeliveryInfo& d, int64_t now_ns) {
 uint64_t DeliveryTracker::deliveries_of(std::string_view client_msg_no) const {
   auto it = count_.find(std::string(client_msg_no));
   return it == count_.end() ? 0 : it->second;
+}
+
+std::string_view DeliveryTracker::from_of(const std::string& client_msg_no) const {
+  auto it = from_.find(client_msg_no);
+  return it == from_.end() ? std::string_view() : std::string_view(it->second);
 }
 
 std::vector<ChannelGaps> DeliveryTracker::gaps() const {

@@ -6,10 +6,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "wkit/app/client_connection.hpp"
 #include "wkit/app/client_deliveries.hpp"
@@ -17,6 +20,7 @@
 #include "wkit/app/client_receiver.hpp"
 #include "wkit/proto/frame.hpp"
 #include "wkit/util/ids.hpp"
+#include "wkit/util/units.hpp"
 
 namespace wkit::app {
 
@@ -71,7 +75,7 @@ struct Signal {
 struct Record {
   std::array<char, util::kClientMsgNoLength> cmn{};
   uint32_t lane = 0, seq = 0, target = 0;
-  uint16_t attempts = 0, acks = 0;
+  uint16_t attempts = 0, acks = 0, accepted = 0;
   uint8_t reason = 0;
   bool acked_ok = false, done = false, timed_out = false;
   int64_t sched_ns = 0, last_send_ns = 0, payload_ts = 0;
@@ -95,9 +99,9 @@ class Engine {
  public:
   Engine(const SendOptions& o, const SendHooks& h, asio::io_context& ctx)
       : o_(o), h_(h), ctx_(ctx), slot_(ctx.get_executor()), hs_(ctx.get_executor()),
-        progress_(ctx.get_executor()) {
+        progress_(ctx.get_executor()), signals_(ctx), grace_(ctx) {
     fixed_cmn_ = !o_.client_msg_no.empty();
-    if (o_.duration.count() == 0) records_.reserve(o_.count);
+    if (o_.count > 0) records_.reserve(std::min<uint64_t>(o_.count, 1u << 24));
     const int n = std::max(1, o_.connections);
     for (int i = 0; i < n; ++i) {
       auto L = std::make_unique<Lane>();
@@ -118,6 +122,11 @@ class Engine {
 
   asio::awaitable<void> main() {
     t0_ = mono_ns();
+    if (o_.handle_signals) {
+      signals_.add(SIGINT);
+      signals_.add(SIGTERM);
+      watch_signals();
+    }
     // Receivers first, so that nothing sent can arrive before they listen.
     for (size_t i = 0; i < o_.receivers.size(); ++i) {
       ReceiverOptions ro;
@@ -138,16 +147,21 @@ class Engine {
       }
       receivers_.push_back(std::move(r));
     }
+    if (!receivers_.empty()) co_await take_baseline();
+    t0_ = mono_ns();  // the run starts with the first SEND
     for (auto& L : lanes_) asio::co_spawn(ctx_, lane_start(*L), asio::detached);
     asio::co_spawn(ctx_, sweeper(), asio::detached);
     if (h_.on_progress) asio::co_spawn(ctx_, progress_loop(), asio::detached);
     co_await dispatch();
     // Every message ends acked, with all its SENDACKs, or timed out.
-    while (!fatal_ && done_count_ < records_.size()) co_await slot_.wait();
+    while (!fatal_ && !abandoned_ && done_count_ < records_.size()) co_await slot_.wait();
     send_end_ns_ = mono_ns();
     if (!fatal_ && !receivers_.empty()) co_await await_deliveries();
     finished_ = true;
     progress_.cancel();
+    grace_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
     for (auto& L : lanes_) {
       while (L->reconnecting) co_await slot_.wait();
       if (L->conn) co_await L->conn->close();
@@ -158,6 +172,67 @@ class Engine {
   SendOutcome outcome();
 
  private:
+  void watch_signals() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      request_stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
+      watch_signals();
+    });
+  }
+
+  // First request: stop sending and give the messages in flight a short
+  // grace for their SENDACKs (and deliveries). Second: end at once.
+  void request_stop(const std::string& why) {
+    if (finished_) return;
+    if (stopping_) {
+      notice(why + " again: ending now");
+      abandoned_ = true;
+      slot_.notify();
+      ctx_.stop();
+      return;
+    }
+    stopping_ = true;
+    const auto grace = std::min<std::chrono::nanoseconds>(o_.ack_timeout, std::chrono::seconds(2));
+    notice(why + ": stopping; waiting up to " + util::format_duration(grace) +
+           " for the SENDACKs of messages in flight (again to end now)");
+    grace_.expires_after(grace);
+    grace_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      abandoned_ = true;
+      slot_.notify();
+    });
+    slot_.notify();
+  }
+
+  void notice(const std::string& line) {
+    if (h_.on_notice) h_.on_notice(line);
+  }
+
+  // What the server had pending for the receivers before this run: taken
+  // until no RECV came for baseline_quiet (at most baseline_max), and set
+  // apart so that it is never counted as unexpected.
+  asio::awaitable<void> take_baseline() {
+    asio::steady_timer t(ctx_);
+    const int64_t start = mono_ns(), quiet = o_.baseline_quiet.count();
+    uint64_t last_total = 0;
+    int64_t last_change = start;
+    while (!abandoned_ && !stopping_) {
+      uint64_t total = 0;
+      for (auto& rc : receivers_) total += rc->tracker().received();
+      const int64_t now = mono_ns();
+      if (total != last_total) last_change = now, last_total = total;
+      if (now - last_change >= quiet || now - start >= o_.baseline_max.count()) break;
+      t.expires_after(std::chrono::milliseconds(20));
+      co_await t.async_wait(use_awaitable);
+    }
+    for (auto& rc : receivers_)
+      for (auto& [cmn, ids] : rc->tracker().ids_by_client_msg_no()) {
+        baseline_cmns_.insert(cmn);
+        baseline_ids_.insert(ids.begin(), ids.end());
+      }
+    baseline_deliveries_ = last_total;
+  }
+
   std::string_view cmn_of(const Record& r) const {
     return fixed_cmn_ ? std::string_view(o_.client_msg_no) : std::string_view(r.cmn.data(), r.cmn.size());
   }
@@ -175,7 +250,7 @@ class Engine {
     --handshakes_;
     hs_.notify();
     if (!c.ok()) co_return c.error();
-    if (finished_ || fatal_) {  // the run ended while we were connecting
+    if (finished_ || fatal_ || abandoned_) {  // the run ended while we were connecting
       co_await c.value()->close();
       co_return Error{ErrorKind::connection, "run ended", std::nullopt};
     }
@@ -206,6 +281,8 @@ class Engine {
       slot_.notify();
       return;
     }
+    notice("connection " + std::to_string(L.index) + " lost (" + why + "); reconnecting for up to " +
+           util::format_duration(o_.reconnect_budget));
     L.reconnecting = true;
     asio::co_spawn(ctx_, reconnect(L, {}), asio::detached);
   }
@@ -215,8 +292,15 @@ class Engine {
     L.ready = false;
     L.reconnecting = true;
     if (L.conn) co_await L.conn->close();
-    for (int tries = 0; !finished_ && !fatal_; ++tries) {
-      if (!(co_await open_lane(L))) break;
+    const int64_t started = mono_ns();
+    while (!finished_ && !fatal_ && !abandoned_) {
+      auto err = co_await open_lane(L);
+      if (!err) break;
+      if (mono_ns() - started >= o_.reconnect_budget.count()) {
+        fail("server unreachable: connection " + std::to_string(L.index) + " not re-established within " +
+             util::format_duration(o_.reconnect_budget) + " (--reconnect-budget): " + err->message);
+        break;
+      }
       asio::steady_timer t(ctx_, std::chrono::milliseconds(200));
       co_await t.async_wait(use_awaitable);
     }
@@ -239,6 +323,7 @@ class Engine {
     ++acks_total_;
     if (r.acks == 1) r.reason = f.reason_code;
     if (f.reason_code == 1) {
+      ++r.accepted;
       if (!r.acked_ok) {
         r.acked_ok = true;
         r.reason = 1;
@@ -293,14 +378,53 @@ class Engine {
       *it = inf.back();
       inf.pop_back();
     }
-    if (h_.on_message) h_.on_message(record_json(r));
+    // With receivers, their view decides the verdict: reported at the end.
+    if (h_.on_message && receivers_.empty()) h_.on_message(record_json(r));
     slot_.notify();
   }
 
-  nlohmann::json record_json(const Record& r) const {
-    nlohmann::json ids = nlohmann::json::array();
+  // Distinct message_ids of a message: its SENDACKs', then (after the
+  // deliveries were awaited) every receiver's.
+  std::vector<int64_t> ids_of(const Record& r) const {
+    std::vector<int64_t> ids;
     if (r.acked_ok) ids.push_back(r.message_id);
-    for (auto id : r.extra_ids) ids.push_back(id);
+    ids.insert(ids.end(), r.extra_ids.begin(), r.extra_ids.end());
+    if (!deliveries_awaited_) return ids;
+    const std::string cmn(cmn_of(r));
+    for (auto& rc : receivers_) {
+      auto it = rc->tracker().ids_by_client_msg_no().find(cmn);
+      if (it == rc->tracker().ids_by_client_msg_no().end()) continue;
+      for (int64_t id : it->second)
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    return ids;
+  }
+
+  bool every_receiver_saw(const Record& r) const {
+    if (!deliveries_awaited_ || receivers_.empty()) return false;
+    const std::string cmn(cmn_of(r));
+    for (auto& rc : receivers_)
+      if (!rc->tracker().ids_by_client_msg_no().count(cmn)) return false;
+    return true;
+  }
+
+  MessageVerdict verdict_of(const Record& r, const std::vector<int64_t>& ids) const {
+    MessageEvidence e;
+    e.attempts = r.attempts;
+    e.answered = r.acks;
+    e.accepted = r.accepted;
+    e.distinct_ids = uint32_t(ids.size());
+    e.receivers_saw = every_receiver_saw(r);
+    return decide(e);
+  }
+
+  nlohmann::json record_json(const Record& r) const {
+    const auto ids = ids_of(r);
+    nlohmann::json idj = nlohmann::json::array(), idstr = nlohmann::json::array();
+    for (int64_t id : ids) {
+      idj.push_back(id);
+      idstr.push_back(std::to_string(id));
+    }
     const Target& t = o_.targets[r.target];
     nlohmann::json j = {{"type", "send"},
                         {"client_msg_no", std::string(cmn_of(r))},
@@ -309,9 +433,11 @@ class Engine {
                         {"channel_type", t.channel_type},
                         {"attempts", r.attempts},
                         {"sendacks", r.acks},
-                        {"message_ids", ids},
+                        {"message_ids", idj},
+                        {"message_idstrs", idstr},
                         {"message_seq", r.message_seq},
                         {"reason", r.acks ? std::string(proto::reason_code_name(r.reason)) : "no_ack"},
+                        {"verdict", verdict_name(verdict_of(r, ids))},
                         {"duplicate", ids.size() > 1}};
     j["latency_ms"] = r.latency_ns >= 0 ? nlohmann::json(ns_to_ms(uint64_t(r.latency_ns))) : nlohmann::json();
     return j;
@@ -328,18 +454,27 @@ class Engine {
 
   asio::awaitable<void> dispatch() {
     const int64_t start = mono_ns();
-    asio::steady_timer pace(ctx_);
+    asio::steady_timer pace(ctx_), end_of_duration(ctx_);
+    if (o_.duration.count() > 0) {
+      // Wakes the loop when it waits for a connection (or a window slot).
+      end_of_duration.expires_after(o_.duration);
+      end_of_duration.async_wait([this](boost::system::error_code ec) {
+        if (!ec) slot_.notify();
+      });
+    }
     uint64_t since_yield = 0;
     for (uint64_t g = 0;; ) {
-      if (fatal_) co_return;
+      if (fatal_ || stopping_ || abandoned_) break;
       int64_t now = mono_ns();
-      if (o_.duration.count() > 0 ? now - start >= o_.duration.count() : g >= o_.count) break;
+      if (o_.duration.count() > 0 && now - start >= o_.duration.count()) break;
+      if (o_.count > 0 && g >= o_.count) break;
       int64_t sched = now;
       if (o_.rate > 0) {
         sched = start + int64_t(double(g) * 1e9 / o_.rate);
         if (now < sched) {
           pace.expires_after(std::chrono::nanoseconds(sched - now));
-          co_await pace.async_wait(use_awaitable);
+          boost::system::error_code ec;
+          co_await pace.async_wait(redirect_error(use_awaitable, ec));
           continue;
         }
       }
@@ -350,7 +485,7 @@ class Engine {
       }
       if (o_.rate > 0) {
         int64_t lag = now - sched;
-        if (lag > 1000000) ++late_;
+        if (lag > o_.late_tolerance.count()) ++late_;
         max_lag_ = std::max(max_lag_, lag);
         last_lag_ = lag;
       }
@@ -372,6 +507,7 @@ class Engine {
         co_await asio::post(ctx_, use_awaitable);
       }
     }
+    end_of_duration.cancel();
     dispatch_end_ns_ = mono_ns();
   }
 
@@ -388,29 +524,33 @@ class Engine {
       const int64_t now = mono_ns();
       for (auto& Lp : lanes_) {
         Lane& L = *Lp;
-        if (L.reconnecting) continue;
+        // A lane being re-established makes no attempts, but its messages'
+        // deadlines hold: a message not sent again in time ends unanswered.
+        const bool can_send = L.ready && !L.reconnecting;
         snapshot = L.inflight;
         due.clear();
         for (uint32_t idx : snapshot) {
           Record& r = records_[idx];
           if (r.done) continue;
           const int max_attempts = 1 + o_.retries;
+          // Whatever happens to the connection, a message ends by this time.
+          const int64_t give_up = r.sched_ns + give_up_after_ns();
           if (forced) {
-            if (r.attempts < max_attempts) {
-              if (now >= r.last_send_ns + o_.retry_interval.count()) due.push_back(idx);
-            } else if (now >= r.last_send_ns + o_.ack_timeout.count()) {
+            if (r.attempts < max_attempts && now < give_up) {
+              if (can_send && now >= r.last_send_ns + o_.retry_interval.count()) due.push_back(idx);
+            } else if (now >= r.last_send_ns + o_.ack_timeout.count() || now >= give_up) {
               r.timed_out = r.acks == 0;
               finish(idx);
             }
           } else if (now >= r.last_send_ns + o_.ack_timeout.count()) {
-            if (r.attempts < max_attempts && L.ready) due.push_back(idx);
-            else if (r.attempts >= max_attempts || now >= r.last_send_ns + 3 * o_.ack_timeout.count()) {
+            if (r.attempts < max_attempts && can_send && now < give_up) due.push_back(idx);
+            else if (r.attempts >= max_attempts || now >= give_up) {
               r.timed_out = true;
               finish(idx);
             }
           }
         }
-        if (due.empty()) continue;
+        if (due.empty() || !can_send) continue;
         if (o_.reconnect_before_retry) {
           L.reconnecting = true;
           L.ready = false;
@@ -420,6 +560,14 @@ class Engine {
         }
       }
     }
+  }
+
+  // The longest a message can legitimately take: every attempt spaced by the
+  // retry interval or the ack timeout, plus one ack timeout and the time to
+  // re-establish a connection.
+  int64_t give_up_after_ns() const {
+    const int64_t spacing = std::max(o_.retry_interval.count(), o_.ack_timeout.count());
+    return int64_t(o_.retries) * spacing + o_.ack_timeout.count() + o_.reconnect_budget.count();
   }
 
   asio::awaitable<void> progress_loop() {
@@ -445,13 +593,14 @@ class Engine {
   asio::awaitable<void> await_deliveries() {
     const int64_t deadline = mono_ns() + o_.verify_wait.count();
     asio::steady_timer t(ctx_);
-    while (mono_ns() < deadline && !all_delivered()) {
+    while (mono_ns() < deadline && !abandoned_ && !all_delivered()) {
       t.expires_after(std::chrono::milliseconds(20));
       co_await t.async_wait(use_awaitable);
     }
+    deliveries_awaited_ = true;
   }
 
-  nlohmann::json verify_json(bool& lost_or_unexpected, bool& duplicated) const;
+  nlohmann::json verify_json(RunFindings& f) const;
 
  public:
   const SendOptions& o_;
@@ -459,6 +608,12 @@ class Engine {
   asio::io_context& ctx_;
   Signal slot_, hs_;
   asio::steady_timer progress_;
+  asio::signal_set signals_;
+  asio::steady_timer grace_;
+  bool stopping_ = false, abandoned_ = false, deliveries_awaited_ = false;
+  std::unordered_set<std::string> baseline_cmns_;
+  std::unordered_set<int64_t> baseline_ids_;
+  uint64_t baseline_deliveries_ = 0;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::vector<Record> records_;
@@ -473,19 +628,30 @@ class Engine {
   util::Histogram latency_;
 };
 
-nlohmann::json Engine::verify_json(bool& lost_or_unexpected, bool& duplicated) const {
+nlohmann::json Engine::verify_json(RunFindings& f) const {
   std::unordered_map<std::string_view, const Record*> sent;
   sent.reserve(records_.size());
   for (auto& r : records_) sent.emplace(cmn_of(r), &r);
   nlohmann::json per = nlohmann::json::array();
-  uint64_t delivered = 0, lost = 0, unexpected = 0, dup_raw = 0, dup_ids = 0, delivered_unacked = 0;
+  uint64_t delivered = 0, lost = 0, unexpected = 0, preexisting = 0, dup_raw = 0, dup_ids = 0, delivered_unacked = 0;
   for (auto& rc : receivers_) {
     const auto& tr = rc->tracker();
-    uint64_t r_delivered = 0, r_lost = 0, r_unexpected = 0, r_dup_raw = 0, r_dup_ids = 0;
+    uint64_t r_delivered = 0, r_lost = 0, r_unexpected = 0, r_pre = 0, r_dup_raw = 0, r_dup_ids = 0;
+    nlohmann::json unexpected_sample = nlohmann::json::array();
     for (auto& [cmn, ids] : tr.ids_by_client_msg_no()) {
       auto it = sent.find(cmn);
       if (it == sent.end()) {
+        const bool old = baseline_cmns_.count(cmn) ||
+                         std::all_of(ids.begin(), ids.end(), [&](int64_t id) { return baseline_ids_.count(id) > 0; });
+        if (old) {
+          ++r_pre;
+          continue;
+        }
         ++r_unexpected;
+        if (unexpected_sample.size() < 10)
+          unexpected_sample.push_back({{"client_msg_no", cmn}, {"message_id", ids.front()},
+                                       {"message_idstr", std::to_string(ids.front())},
+                                       {"from_uid", std::string(tr.from_of(cmn))}});
         continue;
       }
       ++r_delivered;
@@ -503,25 +669,29 @@ nlohmann::json Engine::verify_json(bool& lost_or_unexpected, bool& duplicated) c
     }
     per.push_back({{"uid", rc->uid()}, {"delivered", r_delivered}, {"lost", r_lost},
                    {"lost_sample", lost_sample}, {"unexpected", r_unexpected},
+                   {"unexpected_sample", unexpected_sample}, {"preexisting", r_pre},
                    {"duplicated_raw", r_dup_raw}, {"duplicated_distinct_message_ids", r_dup_ids},
                    {"received", tr.received()}, {"latency", latency_json(tr.latency())},
                    {"connection_lost", rc->connection_lost() ? rc->lost_reason() : ""}});
     delivered += r_delivered;
     lost += r_lost;
     unexpected += r_unexpected;
+    preexisting += r_pre;
     dup_raw += r_dup_raw;
     dup_ids += r_dup_ids;
   }
-  lost_or_unexpected = lost > 0 || unexpected > 0;
-  duplicated = dup_raw > 0 || dup_ids > 0;
-  uint64_t attempted = records_.size();
+  f.lost = lost;
+  f.unexpected = unexpected;
+  f.repeat_deliveries = dup_raw;
   return {{"receivers", per.size()},
-          {"attempted", attempted},
+          {"attempted", records_.size()},
           {"acknowledged", acked_},
           {"delivered", delivered},
           {"delivered_unacknowledged", delivered_unacked},
           {"lost", lost},
           {"unexpected", unexpected},
+          {"preexisting", preexisting},
+          {"preexisting_deliveries_at_start", baseline_deliveries_},
           {"duplicated", {{"raw", dup_raw}, {"distinct_message_ids", dup_ids}}},
           {"per_receiver", per}};
 }
@@ -529,32 +699,47 @@ nlohmann::json Engine::verify_json(bool& lost_or_unexpected, bool& duplicated) c
 SendOutcome Engine::outcome() {
   SendOutcome out;
   out.latency = latency_;
-  if (fatal_) {
-    out.exit_code = 3;
-    out.error = fatal_msg_;
-  }
+  RunFindings& f = out.findings;
+  f.connection_failed = fatal_;
+  f.interrupted = stopping_;
+  f.fail_on_repeat = o_.fail_on_duplicate;
+  out.error = fatal_msg_;
+  if (!receivers_.empty()) deliveries_awaited_ = true;  // the receivers' view so far decides
   std::map<std::string, uint64_t> reasons;
-  uint64_t dup_msgs = 0, dup_extra = 0, missing_acks = 0, not_acked = 0;
+  std::map<std::string, uint64_t> verdicts{{"idempotent", 0}, {"duplicated", 0}, {"unverified", 0}, {"failed", 0}};
+  uint64_t dup_extra = 0, missing_acks = 0, not_acked = 0;
+  nlohmann::json samples = nlohmann::json::object();
   for (auto& r : records_) {
     reasons[r.acks ? std::string(proto::reason_code_name(r.reason)) : "no_ack"]++;
-    if (!r.extra_ids.empty()) {
-      ++dup_msgs;
-      dup_extra += r.extra_ids.size();
+    const auto ids = ids_of(r);
+    const MessageVerdict v = verdict_of(r, ids);
+    ++verdicts[verdict_name(v)];
+    if (v != MessageVerdict::idempotent) {
+      auto& list = samples[verdict_name(v)];
+      if (list.size() < 10) list.push_back(record_json(r));
     }
+    if (ids.size() > 1) dup_extra += ids.size() - 1;
     if (r.acks < r.attempts) ++missing_acks;
     if (!r.acked_ok) ++not_acked;
+    // With receivers, per-message lines come now that their view is known.
+    if (h_.on_message && !receivers_.empty()) h_.on_message(record_json(r));
   }
+  f.duplicated = verdicts["duplicated"];
+  f.unverified = verdicts["unverified"];
+  f.failed = verdicts["failed"];
   const double send_s = double((send_end_ns_ ? send_end_ns_ : mono_ns()) - t0_) / 1e9;
   const double dispatch_s = double((dispatch_end_ns_ ? dispatch_end_ns_ : mono_ns()) - t0_) / 1e9;
+  const uint64_t attempted = records_.size();
   nlohmann::json j = {
       {"server", o_.url.to_string()},
-      {"attempted", records_.size()},
+      {"attempted", attempted},
       {"sends", sends_total_},
       {"sendacks", acks_total_},
       {"acknowledged", acked_},
       {"not_acknowledged", not_acked},
       {"reasons", reasons},
-      {"duplicates_created", dup_msgs},
+      {"verdicts", verdicts},
+      {"duplicates_created", verdicts["duplicated"]},
       {"duplicate_message_ids", dup_extra},
       {"messages_missing_sendacks", missing_acks},
       {"unmatched_sendacks", unmatched_acks_},
@@ -565,27 +750,54 @@ SendOutcome Engine::outcome() {
       {"encrypt", o_.base.encrypt},
       {"elapsed_s", send_s},
       {"throughput_per_s", send_s > 0 ? double(acked_) / send_s : 0.0},
-      {"send_rate_per_s", dispatch_s > 0 ? double(records_.size()) / dispatch_s : 0.0},
+      {"send_rate_per_s", dispatch_s > 0 ? double(attempted) / dispatch_s : 0.0},
       {"latency", latency_json(latency_)},
+      {"interrupted", stopping_},
   };
+  if (!samples.empty()) j["samples"] = samples;
   if (!lanes_.empty() && lanes_[0]->conn) j["proto_version"] = lanes_[0]->conn->connack().version;
-  if (o_.rate > 0)
-    j["schedule"] = {{"rate_per_s", o_.rate}, {"late_sends", late_},
+  Metrics metrics;
+  add_latency_metrics(latency_, metrics);
+  if (attempted > 0) metrics["acked_ratio"] = double(acked_) / double(attempted);
+  metrics["duplicated"] = double(f.duplicated);
+  metrics["unverified"] = double(f.unverified);
+  metrics["failed"] = double(f.failed);
+  metrics["throughput"] = send_s > 0 ? double(acked_) / send_s : 0.0;
+  if (o_.rate > 0) {
+    const double late_ratio = attempted ? double(late_) / double(attempted) : 0.0;
+    metrics["late_ratio"] = late_ratio;
+    j["schedule"] = {{"rate_per_s", o_.rate}, {"late_sends", late_}, {"late_ratio", late_ratio},
+                     {"late_tolerance_ms", ns_to_ms(uint64_t(o_.late_tolerance.count()))},
                      {"max_lag_ms", ns_to_ms(uint64_t(max_lag_))},
                      {"behind_at_end_ms", ns_to_ms(uint64_t(std::max<int64_t>(0, last_lag_)))},
-                     {"kept_up", late_ == 0}};
-  bool bad_delivery = false, duplicated = false;
-  if (!receivers_.empty()) j["verify"] = verify_json(bad_delivery, duplicated);
-  if (out.exit_code == 0) {
-    if (dup_msgs > 0 || not_acked > 0 || bad_delivery || (o_.fail_on_duplicate && duplicated))
-      out.exit_code = 1;
+                     {"kept_up", late_ratio <= 0.01}};
   }
-  j["verdict"] = out.exit_code == 3 ? "error"
-                 : dup_msgs > 0     ? "server created duplicates"
-                 : bad_delivery     ? "lost or unexpected deliveries"
-                 : not_acked > 0    ? "messages not acknowledged"
-                 : (o_.fail_on_duplicate && duplicated) ? "duplicate deliveries"
-                                                        : "ok";
+  if (!receivers_.empty()) {
+    j["verify"] = verify_json(f);
+    metrics["lost"] = double(f.lost);
+  }
+  if (!o_.thresholds.empty()) {
+    nlohmann::json tj = nlohmann::json::array();
+    for (auto& res : evaluate(o_.thresholds, metrics)) {
+      tj.push_back({{"threshold", res.threshold->text},
+                    {"actual", res.actual ? nlohmann::json(*res.actual) : nlohmann::json()},
+                    {"passed", res.passed}});
+      if (!res.passed) f.failed_thresholds.push_back(res.threshold->text);
+    }
+    j["thresholds"] = tj;
+  }
+  out.exit_code = exit_code(f);
+  // The run's verdict: the worst message verdict (acknowledged messages no
+  // receiver got make it "lost"); findings say the rest.
+  j["verdict"] = f.connection_failed       ? "error"
+                 : verdicts["duplicated"]  ? "duplicated"
+                 : f.lost                  ? "lost"
+                 : verdicts["unverified"]  ? "unverified"
+                 : verdicts["failed"]      ? "failed"
+                 : attempted == 0          ? "nothing sent"
+                                           : "idempotent";
+  j["findings"] = describe(f);
+  if (f.connection_failed) j["error"] = fatal_msg_;
   j["exit_code"] = out.exit_code;
   out.summary = std::move(j);
   return out;

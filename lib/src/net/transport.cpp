@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -181,22 +182,54 @@ asio::awaitable<std::unique_ptr<Connection>> Listener::accept(error_code& ec) {
   }
 }
 
-asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, error_code& ec) {
+asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono::steady_clock::time_point deadline,
+                                                     error_code& ec) {
   ec = {};
   auto ex = co_await asio::this_coro::executor;
-  tcp::resolver resolver(ex);
-  auto results = co_await resolver.async_resolve(url.host, std::to_string(url.port),
-                                                 redirect_error(use_awaitable, ec));
-  if (ec) co_return nullptr;
-  tcp::socket sock(ex);
-  co_await asio::async_connect(sock, results, redirect_error(use_awaitable, ec));
-  if (ec) co_return nullptr;
-  if (url.scheme == Url::Scheme::tcp) co_return std::make_unique<TcpConnection>(std::move(sock));
-  websocket::stream<beast::tcp_stream> ws(beast::tcp_stream(std::move(sock)));
+  // The deadline covers name resolution, the TCP connect and the WebSocket
+  // upgrade: on expiry the pending operation is cancelled. The state is
+  // shared with the timer's handler, which may run after this frame is gone.
+  struct Attempt {
+    explicit Attempt(asio::any_io_executor ex) : resolver(ex), stream(ex) {}
+    tcp::resolver resolver;
+    beast::tcp_stream stream;
+    bool expired = false, done = false;
+  };
+  auto at = std::make_shared<Attempt>(ex);
+  asio::steady_timer timer(ex, deadline);
+  timer.async_wait([at](error_code e) {
+    if (e || at->done) return;
+    at->expired = true;
+    at->resolver.cancel();
+    at->stream.socket().close(e);
+  });
+  auto finish = [&](std::unique_ptr<Connection> c) {
+    at->done = true;
+    timer.cancel();
+    if (at->expired) {
+      ec = asio::error::timed_out;
+      c.reset();
+    }
+    return c;
+  };
+  auto results = co_await at->resolver.async_resolve(url.host, std::to_string(url.port),
+                                                     redirect_error(use_awaitable, ec));
+  if (ec || at->expired) co_return finish(nullptr);
+  at->stream.expires_at(deadline);
+  co_await at->stream.async_connect(results, redirect_error(use_awaitable, ec));
+  if (ec == beast::error::timeout) ec = asio::error::timed_out;
+  if (ec || at->expired) co_return finish(nullptr);
+  if (url.scheme == Url::Scheme::tcp) {
+    at->stream.expires_never();
+    co_return finish(std::make_unique<TcpConnection>(at->stream.release_socket()));
+  }
+  websocket::stream<beast::tcp_stream> ws(std::move(at->stream));
   std::string host_header = url.host + ":" + std::to_string(url.port);
   co_await ws.async_handshake(host_header, url.path, redirect_error(use_awaitable, ec));
-  if (ec) co_return nullptr;
-  co_return std::make_unique<WsConnection>(std::move(ws));
+  if (ec == beast::error::timeout) ec = asio::error::timed_out;
+  if (ec || at->expired) co_return finish(nullptr);
+  beast::get_lowest_layer(ws).expires_never();
+  co_return finish(std::make_unique<WsConnection>(std::move(ws)));
 }
 
 Result<std::unique_ptr<Listener>> listen(asio::any_io_executor ex, const Url& url) {

@@ -61,6 +61,8 @@ class DeliveryTracker {
   // Distinct message_ids seen per client_msg_no (whole run, not windowed).
   const std::unordered_map<std::string, std::vector<int64_t>>& ids_by_client_msg_no() const { return ids_; }
   uint64_t deliveries_of(std::string_view client_msg_no) const;
+  // The sender of the first delivery of this client_msg_no ("" if never seen).
+  std::string_view from_of(const std::string& client_msg_no) const;
   std::vector<ChannelGaps> gaps() const;
 
   nlohmann::json summary_json() const;
@@ -74,6 +76,7 @@ class DeliveryTracker {
   std::unordered_set<int64_t> message_ids_;
   std::unordered_map<std::string, std::vector<int64_t>> ids_;
   std::unordered_map<std::string, uint64_t> count_;
+  std::unordered_map<std::string, std::string> from_;
   std::map<std::string, std::unordered_set<uint64_t>> seqs_;
   util::Histogram latency_;
 };

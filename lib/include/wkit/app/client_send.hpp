@@ -3,8 +3,15 @@
 // runs (count/duration, open-model rate, many connections, windows) and for
 // end-to-end verification with in-process receivers.
 //
-// Accounting per message: every SENDACK is recorded; the set of distinct
-// message_ids is the verdict (more than one: the server stored a duplicate).
+// Accounting per message: every SENDACK is recorded, and the verdict
+// (idempotent, duplicated, unverified, failed) is decided by verdict.hpp from
+// the attempts, the answers, and with --verify the receivers' view.
+//
+// Every run ends by itself: --count and --duration bound the sending, ack
+// timeouts and retries hold while a connection is being re-established, a
+// server that stays away past the reconnect budget ends the run (exit 3,
+// with the summary of what was measured), and a stop request (SIGINT or
+// SIGTERM when handle_signals is set) ends it with its summary.
 #include <chrono>
 #include <functional>
 #include <string>
@@ -12,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wkit/app/thresholds.hpp"
+#include "wkit/app/verdict.hpp"
 #include "wkit/net/transport.hpp"
 #include "wkit/session/client_session.hpp"
 #include "wkit/util/histogram.hpp"
@@ -41,8 +50,8 @@ struct SendOptions {
   size_t payload_size = 0;      // generated payload with a send timestamp
   std::string client_msg_no;    // fixed (single message only)
 
-  uint64_t count = 1;
-  std::chrono::nanoseconds duration{0};  // > 0: send until it elapses (count ignored)
+  uint64_t count = 1;                    // 0: no count limit (needs a duration)
+  std::chrono::nanoseconds duration{0};  // > 0: stop sending when it elapses (or at count, if first)
   double rate = 0;                       // per second; 0 = as fast as windows allow
   int connections = 1;
   int window = 1;
@@ -55,6 +64,13 @@ struct SendOptions {
   std::chrono::nanoseconds ack_timeout = std::chrono::seconds(5);
 
   std::chrono::milliseconds connect_timeout{10000};
+  // A lost connection is re-established for at most this long; then the run
+  // ends with exit 3.
+  std::chrono::nanoseconds reconnect_budget = std::chrono::seconds(10);
+  // --rate: a send later than this behind its schedule is late.
+  std::chrono::nanoseconds late_tolerance = std::chrono::milliseconds(10);
+  std::vector<Threshold> thresholds;
+  bool handle_signals = false;  // SIGINT/SIGTERM end the run with its summary
   std::chrono::nanoseconds ramp_up{0};  // spread connection starts over this
   int max_handshakes = 16;              // concurrent handshakes at most
 
@@ -62,14 +78,20 @@ struct SendOptions {
   // at every receiver.
   std::vector<Identity> receivers;
   std::chrono::nanoseconds verify_wait = std::chrono::seconds(10);
-  bool fail_on_duplicate = false;
+  bool fail_on_duplicate = false;  // repeated deliveries of one message_id fail the check too
+  // Before sending, the receivers take what the server had pending for them
+  // (reported as preexisting): done when no RECV came for baseline_quiet,
+  // at most baseline_max.
+  std::chrono::nanoseconds baseline_quiet = std::chrono::milliseconds(300);
+  std::chrono::nanoseconds baseline_max = std::chrono::seconds(5);
 };
 
 struct SendOutcome {
   nlohmann::json summary;
   util::Histogram latency;
+  RunFindings findings;
   int exit_code = 0;  // 0 ok, 1 check failed, 3 connection/handshake
-  std::string error;  // one line when exit_code is 3 (or 5)
+  std::string error;  // one line when the run could not complete (exit 3)
 };
 
 struct SendHooks {
@@ -77,6 +99,9 @@ struct SendHooks {
   std::function<void(const nlohmann::json&)> on_delivery;   // verify: per RECV
   // Called about 10 times a second: sent, acked, elapsed seconds, current p99 ns.
   std::function<void(uint64_t, uint64_t, double, uint64_t)> on_progress;
+  // Things a person should know as they happen (a connection lost, a stop
+  // request): one line each, for stderr.
+  std::function<void(const std::string&)> on_notice;
 };
 
 // Runs to completion on its own io_context (the calling thread).

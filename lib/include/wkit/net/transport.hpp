@@ -53,8 +53,10 @@ class Connection {
   virtual Url::Scheme scheme() const = 0;
 };
 
-// Connects (and for ws:// performs the WebSocket handshake on url.path).
-asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, error_code& ec);
+// Resolves, connects and for ws:// performs the WebSocket handshake on
+// url.path, all before `deadline` (else ec = asio::error::timed_out).
+asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono::steady_clock::time_point deadline,
+                                                     error_code& ec);
 
 // A TCP connection just accepted, before any byte was read from it. On a
 // ws:// listener the WebSocket upgrade is still to come: establish() does it

@@ -1,0 +1,65 @@
+#include "wkit/app/verdict.hpp"
+
+#include <gtest/gtest.h>
+
+namespace wkit::app {
+namespace {
+
+MessageEvidence ev(uint32_t attempts, uint32_t answered, uint32_t accepted, uint32_t ids, bool receivers = false) {
+  MessageEvidence e;
+  e.attempts = attempts;
+  e.answered = answered;
+  e.accepted = accepted;
+  e.distinct_ids = ids;
+  e.receivers_saw = receivers;
+  return e;
+}
+
+TEST(Verdict, EveryAttemptAnsweredWithOneIdIsIdempotent) {
+  EXPECT_EQ(decide(ev(1, 1, 1, 1)), MessageVerdict::idempotent);
+  EXPECT_EQ(decide(ev(3, 3, 3, 1)), MessageVerdict::idempotent);
+}
+
+TEST(Verdict, AnUnansweredAttemptIsUnverifiedEvenWithOneId) {
+  // The seed scenario: SENDACK of attempt 1 lost, attempt 2 answered.
+  EXPECT_EQ(decide(ev(2, 1, 1, 1)), MessageVerdict::unverified);
+  EXPECT_EQ(decide(ev(1, 0, 0, 0)), MessageVerdict::unverified);
+}
+
+TEST(Verdict, MoreThanOneIdIsDuplicatedWhateverElse) {
+  EXPECT_EQ(decide(ev(2, 2, 2, 2)), MessageVerdict::duplicated);
+  EXPECT_EQ(decide(ev(2, 1, 1, 2, true)), MessageVerdict::duplicated);
+}
+
+TEST(Verdict, ReceiversSeeingOneIdSettleAnUnansweredAttempt) {
+  EXPECT_EQ(decide(ev(2, 1, 1, 1, true)), MessageVerdict::idempotent);
+}
+
+TEST(Verdict, NotSentOrRefusedIsFailed) {
+  EXPECT_EQ(decide(ev(0, 0, 0, 0)), MessageVerdict::failed);
+  EXPECT_EQ(decide(ev(2, 2, 0, 0)), MessageVerdict::failed);
+}
+
+TEST(Verdict, ExitCodes) {
+  RunFindings f;
+  EXPECT_EQ(exit_code(f), 0);
+  EXPECT_EQ(describe(f), "");
+  f.repeat_deliveries = 4;
+  EXPECT_EQ(exit_code(f), 0);  // redeliveries only fail when asked to
+  f.fail_on_repeat = true;
+  EXPECT_EQ(exit_code(f), 1);
+  RunFindings g;
+  g.unverified = 1;
+  EXPECT_EQ(exit_code(g), 1);
+  g.connection_failed = true;
+  EXPECT_EQ(exit_code(g), 3);  // what the loss left unknown is not a finding of its own
+  g.duplicated = 1;
+  EXPECT_EQ(exit_code(g), 1);  // a duplicate seen before the loss stays a failed check
+  RunFindings t;
+  t.failed_thresholds = {"p99<50ms"};
+  EXPECT_EQ(exit_code(t), 1);
+  EXPECT_NE(describe(t).find("threshold p99<50ms failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wkit::app
