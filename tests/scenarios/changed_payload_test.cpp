@@ -21,6 +21,7 @@ TEST_F(ChangedPayload, ResendWithChangedPayload) {
   EXPECT_EQ(send({"--client-msg-no", "reused", "--text", "second"}, &s), want.send) << s.dump();
   EXPECT_EQ(s["acknowledged"], 0) << s.dump();
   EXPECT_EQ(s["verdicts"]["failed"], 1) << s.dump();
+  EXPECT_EQ(s["reasons"].value("system_error", 0), 1) << s.dump();  // reason 15, docs/serve.md "Idempotency"
   EXPECT_EQ(serve().events("dedup_conflict").size(), 1u);
 
   json r;
