@@ -1,9 +1,7 @@
 #include "wkit/app/client_cli.hpp"
 
 #include <charconv>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <unistd.h>
 
 namespace wkit::app {
@@ -43,25 +41,6 @@ Status apply_client_flags(const ClientFlags& f, std::string_view default_device_
   cfg.device_id = f.device_id.empty() ? std::string(default_device_prefix) + "-" + std::to_string(::getpid()) : f.device_id;
   cfg.proto_version = f.proto_version;
   cfg.encrypt = !f.no_encrypt;
-  return std::nullopt;
-}
-
-Status write_file_atomic(const std::string& path, std::string_view content) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error::input("cannot write " + tmp);
-    out.write(content.data(), std::streamsize(content.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return Error::input("cannot write " + tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Error::input("cannot rename " + tmp + " to " + path);
-  }
   return std::nullopt;
 }
 

@@ -25,8 +25,6 @@ Status apply_client_flags(const ClientFlags& f, std::string_view default_device_
 
 // "app", "web", "pc", "system" or a number 0..255.
 Result<uint8_t> parse_device_flag(std::string_view text);
-// Writes `content` to `path` through a temporary file and rename (never half-written).
-Status write_file_atomic(const std::string& path, std::string_view content);
 // Exit code for an error kind (docs/cli.md).
 int exit_code_of(ErrorKind k);
 
