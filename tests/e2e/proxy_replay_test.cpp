@@ -51,8 +51,10 @@ TEST(ProxyReplay, DroppedSendackResendAndReplayWithAndWithoutDedup) {
                         (rec.dir.path / "events.jsonl").string()});
     auto sent = run_wkit({"send", "-s", proxy.url(), "-u", "alice", "--to", "bob", "--text", "hello",
                           "--retries", "1", "--retry-mode", "on-timeout", "--ack-timeout", "1s", "-o", "json"});
-    ASSERT_EQ(sent.code, 0) << sent.err << sent.out;
+    // An attempt went unanswered: unverified from the sender alone (exit 1).
+    ASSERT_EQ(sent.code, 1) << sent.err << sent.out;
     auto sj = json::parse(sent.out);
+    EXPECT_EQ(sj["verdict"], "unverified");
     EXPECT_EQ(sj["sends"], 2);  // the first SENDACK never reached the client: it resent
     EXPECT_EQ(sj["duplicate_message_ids"], 0);
     ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();

@@ -81,7 +81,7 @@ TEST_P(BothSchemes, EchoSplitFramesAndClose) {
     }, asio::detached);
 
     error_code ec;
-    auto client = co_await connect(bound, ec);
+    auto client = co_await connect(bound, std::chrono::steady_clock::now() + std::chrono::seconds(10), ec);
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(client->scheme(), bound.scheme);
     EXPECT_NE(client->remote_address().find(std::to_string(bound.port)), std::string::npos);
@@ -199,7 +199,7 @@ TEST(Connect, RefusedSetsError) {
       l->close();
     }
     error_code ec;
-    auto conn = co_await connect(url, ec);
+    auto conn = co_await connect(url, std::chrono::steady_clock::now() + std::chrono::seconds(10), ec);
     EXPECT_TRUE(ec);
     EXPECT_EQ(conn, nullptr);
   });
@@ -222,7 +222,7 @@ TEST(FrameWriter, BackPressureBoundsPendingBytes) {
       }
     }, asio::detached);
     error_code ec;
-    auto client = co_await connect(bound, ec);
+    auto client = co_await connect(bound, std::chrono::steady_clock::now() + std::chrono::seconds(10), ec);
     FrameWriter w(*client, 64 * 1024);
     asio::co_spawn(ctx, w.run(), asio::detached);
     std::string frame(frame_size, 'z');
