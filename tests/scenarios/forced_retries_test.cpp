@@ -11,7 +11,7 @@ class ForcedRetries : public Scenario {
  protected:
   void run(bool dedup, const ScenarioExpectation& want) {
     start_serve({"--dedup", dedup ? "on" : "off"});
-    // Truth planted: "forced" and "forced-verified" are each sent 3 times.
+    // Truth planted: "forced", "forced-verified" and "forced-jsonl" are each sent 3 times.
     // dedup on: one row each; dedup off: three rows (message_ids) each.
     const size_t ids_per_message = dedup ? 1 : 3;
     const std::vector<std::string> retries = {"--retries", "2", "--retry-interval", "200ms"};
@@ -39,8 +39,22 @@ class ForcedRetries : public Scenario {
     EXPECT_EQ(v["verify"]["lost"], 0) << v.dump();
     EXPECT_EQ(v["verify"]["unexpected"], 0) << v.dump();
 
+    // -o jsonl: the per-message line carries the same verdict and every message_id.
+    auto d = testing::run_wkit(args({"send", "-s", serve().tcp(), "-u", "alice", "--to", "bob", "-o", "jsonl",
+                                     "--client-msg-no", "forced-jsonl", "--text", "third"}),
+                               std::chrono::seconds(60));
+    auto lines = testing::jsonl(d.out);
+    ASSERT_EQ(lines.size(), 2u) << d.out << d.err;
+    EXPECT_EQ(lines[0]["type"], "send") << d.out;
+    EXPECT_EQ(cell(lines[0].value("verdict", std::string()), d.code), want.send) << d.out;
+    EXPECT_EQ(lines[0]["message_idstrs"].size(), ids_per_message) << d.out;
+    EXPECT_EQ(lines[0]["message_ids"].size(), ids_per_message) << d.out;
+    EXPECT_EQ(lines[1]["type"], "summary") << d.out;
+    EXPECT_EQ(lines[1]["verdict"], lines[0]["verdict"]) << d.out;
+
     stop_serve();
     auto truth = read_store(db());
+    EXPECT_EQ(truth.ids_of("forced-jsonl"), ids_per_message);
     EXPECT_EQ(truth.ids_of("forced"), ids_per_message);
     EXPECT_EQ(truth.ids_of("forced-verified"), ids_per_message);
     EXPECT_EQ(audit(truth), want.audit);
