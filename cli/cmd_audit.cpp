@@ -140,6 +140,10 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
                   "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   merge->final_callback([c] { throw wkit::cli::Exit{run_merge(*c)}; });
 
+  sub->footer(
+      "Examples:\n"
+      "  wkit audit wkit-data/wkit.db -o md                  # a serve store, report for the incident ticket\n"
+      "  wkit audit export.jsonl.zst --map client_msg_no=clientMsgNo --fail-on duplicate_client_msg_no");
   sub->final_callback([c, merge] {
     if (merge->parsed()) return;
     if (c->opts.inputs.empty()) throw wkit::cli::Exit{usage("no INPUT given (a file, or - for stdin)")};
