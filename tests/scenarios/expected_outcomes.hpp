@@ -23,10 +23,12 @@ inline const std::vector<ScenarioExpectation> kScenarios = {
     {"ForcedRetriesDedupOff", "duplicated / 1", "duplicated / 1", "duplicated / 1", "findings / 1"},
     {"RecvackLostRedelivery", "idempotent / 0", "idempotent / 0", "redelivered / 0, 1 with --fail-on-duplicate",
      "clean / 0"},
-    {"ServerKilledNotRestarted", "error / 3", "-", "-", "clean / 0"},
+    {"ServerKilledNotRestarted", "error / 3", "-", "clean / 3", "clean / 0"},
     {"ReceiverOfflineThenOnline", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0"},
     {"ResendWithChangedPayload", "failed / 1", "failed / 1", "clean / 0", "clean / 0"},
     {"TwoDevicesOfOneUid", "idempotent / 0", "-", "clean / 0", "clean / 0"},
+    {"ServerHandlesSendTwiceDedupOff", "duplicated / 1", "duplicated / 1", "duplicated / 1", "findings / 1"},
+    {"ServerHandlesSendTwiceDedupOn", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0"},
     {"ServerRestartedMidSend", "-", "idempotent / 0", "-", "clean / 0"},
 };
 
