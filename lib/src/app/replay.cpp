@@ -22,11 +22,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A timer wakes up tens of microseconds late, on a busy machine a millisecond
-// or more. So the timer is set this much before a frame's due time, and the
-// rest is waited out by yielding to the io_context (other connections keep
-// reading and writing) until the clock gets there.
-constexpr auto kSpinBeforeDue = std::chrono::microseconds(300);
+// A timer wakes up tens of microseconds late, sometimes far more. So the
+// timer is set this much before a frame's due time and the rest is waited out
+// by yielding to the io_context (other connections keep reading and writing)
+// until the clock gets there. Kept short: on a machine busy with other work
+// a process that spins loses its wake-up priority and is then late by whole
+// time slices (bench_replay.sh with compilers running: p99 about 2-3 ms with
+// a 300 us spin against 0.3-1.4 ms without).
+constexpr auto kSpinBeforeDue = std::chrono::microseconds(50);
 
 // Which of the connection's recorded SENDs a SENDACK answers: SENDACKs match
 // SENDs by client_seq, first come first answered. The chains are built before
