@@ -29,6 +29,7 @@ inline const std::vector<ScenarioExpectation> kScenarios = {
     {"TwoDevicesOfOneUid", "idempotent / 0", "-", "clean / 0", "clean / 0"},
     {"ServerHandlesSendTwiceDedupOff", "duplicated / 1", "duplicated / 1", "duplicated / 1", "findings / 1"},
     {"ServerHandlesSendTwiceDedupOn", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0"},
+    {"InterruptedSendacksLost", "unverified / 1", "idempotent / 0", "clean / 0", "clean / 0"},
     {"ServerRestartedMidSend", "-", "idempotent / 0", "-", "clean / 0"},
 };
 
