@@ -78,7 +78,7 @@ struct Record {
   uint16_t attempts = 0, acks = 0, accepted = 0;
   uint8_t reason = 0;
   bool acked_ok = false, done = false, timed_out = false;
-  int64_t sched_ns = 0, last_send_ns = 0, payload_ts = 0;
+  int64_t sched_ns = 0, start_ns = 0, last_send_ns = 0, payload_ts = 0;
   int64_t message_id = 0;
   uint64_t message_seq = 0;
   std::vector<int64_t> extra_ids;  // other distinct message_ids (duplicates)
@@ -495,6 +495,7 @@ class Engine {
       r.seq = L->next_seq++;
       r.target = uint32_t(g % o_.targets.size());
       r.sched_ns = sched;
+      r.start_ns = now;
       r.payload_ts = unix_now_ns();
       if (!fixed_cmn_) util::random_client_msg_no(r.cmn.data());
       L->by_seq.push_back(idx);
@@ -534,7 +535,7 @@ class Engine {
           if (r.done) continue;
           const int max_attempts = 1 + o_.retries;
           // Whatever happens to the connection, a message ends by this time.
-          const int64_t give_up = r.sched_ns + give_up_after_ns();
+          const int64_t give_up = r.start_ns + give_up_after_ns();
           if (forced) {
             if (r.attempts < max_attempts && now < give_up) {
               if (can_send && now >= r.last_send_ns + o_.retry_interval.count()) due.push_back(idx);
