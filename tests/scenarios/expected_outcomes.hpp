@@ -30,6 +30,8 @@ inline const std::vector<ScenarioExpectation> kScenarios = {
     {"ServerHandlesSendTwiceDedupOff", "duplicated / 1", "duplicated / 1", "duplicated / 1", "findings / 1"},
     {"ServerHandlesSendTwiceDedupOn", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0"},
     {"InterruptedSendacksLost", "unverified / 1", "idempotent / 0", "clean / 0", "clean / 0"},
+    {"ResendInNewRunDedupOff", "idempotent / 0", "duplicated / 1", "duplicated / 1", "findings / 1"},
+    {"ResendInNewRunDedupOn", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0"},
     {"ServerRestartedMidSend", "-", "idempotent / 0", "-", "clean / 0"},
 };
 
