@@ -81,6 +81,7 @@ int run(const ReplayFlags& f) {
     if (!x) return usage("--to: " + x.error().message);
     o.to_ns = x->count();
   }
+  o.handle_signals = true;
   auto rep = wkit::app::replay(o);
   if (!rep) {
     std::cerr << "wkit replay: " << rep.error().describe() << "\n";
@@ -115,8 +116,10 @@ int run(const ReplayFlags& f) {
     std::printf("failed connections: %llu of %zu\n", (unsigned long long)r.failed_connections, r.connections.size());
     for (const auto& l : r.failures) std::printf("failed: %s\n", l.c_str());
     for (const auto& d : r.differences) std::printf("difference: %s\n", d.c_str());
+    if (r.interrupted) std::printf("interrupted: the report covers what was replayed until the stop\n");
   }
-  if (r.opened_connections == 0 && !r.connections.empty()) {
+  if (r.interrupted) std::cerr << "wkit replay: interrupted; connections still running count as failed\n";
+  if (r.opened_connections == 0 && !r.connections.empty() && !r.interrupted) {
     std::cerr << "wkit replay: no connection could be replayed: " << r.connections.front().error << "\n";
     return 3;
   }
@@ -161,6 +164,10 @@ wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {
                 "only for servers that accept them as NoEncrypt)");
   sub->add_flag("--expect-same", f->expect_same, "Exit 1 when the server answers differently from the recording");
   sub->add_option("-o,--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  sub->footer(
+      "Examples:\n"
+      "  wkit replay incident.wkcap -s tcp://127.0.0.1:5100 --speed max --expect-same\n"
+      "  wkit replay incident.wkcap -s ws://staging:5200 --map-uid alice=probe1 --fresh-client-msg-no -o json");
   sub->final_callback([f] { throw wkit::cli::Exit{run(*f)}; });
 }};
 

@@ -175,3 +175,27 @@ TEST(ReplayOrder, KickedConnectionIsAFailureNotDifferences) {
   ASSERT_EQ(target.stop(), 0);  // the events file is complete once the server has stopped
   EXPECT_EQ(count_events(target, "kick"), 1u);
 }
+
+// SIGINT ends a replay with its report: connections still running count as
+// failed ("interrupted"), never as differences.
+TEST(ReplayOrder, SigintEndsTheReplayWithItsReport) {
+  TempDir dir;
+  std::string capture = (dir.path / "slow.wkcap").string();
+  record(capture, {{"-u", "alice", "--count", "40", "--rate", "10/s"}});  // about 4 s recorded
+  if (HasFatalFailure()) return;
+  ServeProcess target({"--in-memory"});
+  Process replay({WKIT_BINARY, "replay", capture, "-s", target.tcp(), "--speed", "1", "--expect-same", "-o", "json"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto code = replay.signal_and_wait(SIGINT, std::chrono::seconds(15));
+  ASSERT_TRUE(code.has_value()) << "wkit replay ignored SIGINT";
+  EXPECT_EQ(*code, 1) << replay.stderr_text();  // --expect-same: an interrupted connection is a failed one
+  std::string out;
+  for (auto& l : replay.stdout_lines()) out += l;
+  auto rj = json::parse(out);
+  EXPECT_TRUE(rj["interrupted"].get<bool>());
+  EXPECT_EQ(rj["failed_connections"], 1);
+  EXPECT_TRUE(rj["differences"].empty()) << rj["differences"].dump();
+  EXPECT_GT(rj["sends"].get<int>(), 0);
+  EXPECT_LT(rj["sends"].get<int>(), 40);
+  EXPECT_NE(rj["failures"][0].get<std::string>().find("interrupted"), std::string::npos) << rj["failures"].dump();
+}

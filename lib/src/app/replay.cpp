@@ -1,7 +1,10 @@
 #include "wkit/app/replay.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -288,6 +291,25 @@ Result<ReplayReport> replay(const ReplayOptions& o) {
                        finished_signal[i]->cancel();
                      });
     }
+    asio::signal_set signals(io);
+    if (o.handle_signals) {
+      signals.add(SIGINT);
+      signals.add(SIGTERM);
+      signals.async_wait([&](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        report.interrupted = true;
+        for (size_t i = 0; i < n; ++i)
+          if (!finished[i] && reps[i].error.empty())
+            reps[i].error = std::string("interrupted (") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ")";
+        io.stop();
+      });
+      // The signal wait is not work: io.run() returns when the replay is done.
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        for (size_t i = 0; i < n; ++i) co_await runner.wait_finished(i);
+        boost::system::error_code ignored;
+        signals.cancel(ignored);
+      }, asio::detached);
+    }
     io.run();
     for (size_t i = 0; i < n; ++i) {
       auto& r = reps[i];
@@ -311,6 +333,7 @@ Result<ReplayReport> replay(const ReplayOptions& o) {
       report.recorded_resent_new_id += r.recorded_resent_new_id;
       report.connections.push_back(std::move(r));
     }
+    if (report.interrupted) break;
   }
   report.elapsed_s = std::chrono::duration<double>(Clock::now() - t_begin).count();
   report.drift_count = drift.count();

@@ -46,6 +46,7 @@ nlohmann::ordered_json ReplayReport::to_json() const {
            {"drift", {{"count", drift_count}, {"p50_ms", drift_p50_ns / 1e6}, {"p99_ms", drift_p99_ns / 1e6},
                       {"max_ms", drift_max_ns / 1e6}}},
            {"elapsed_s", elapsed_s},
+           {"interrupted", interrupted},
            {"differences", differences},
            {"per_connection", conns}};
 }

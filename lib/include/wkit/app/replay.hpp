@@ -43,6 +43,9 @@ struct ReplayOptions {
   std::chrono::milliseconds ack_timeout{5000};
   std::chrono::milliseconds connect_timeout{5000};
   std::optional<int64_t> from_ns, to_ns;  // time range, relative to the capture start
+  // SIGINT/SIGTERM end the replay: connections still running count as
+  // failed ("interrupted"), never as differences, and the report is returned.
+  bool handle_signals = false;
 };
 
 // One replayed SEND compared with its recorded counterpart.
@@ -94,6 +97,7 @@ struct ReplayReport {
   std::vector<std::string> differences;
   std::vector<std::string> failures;
   uint64_t opened_connections = 0;     // got a successful CONNACK
+  bool interrupted = false;            // ended by SIGINT/SIGTERM
   nlohmann::ordered_json to_json() const;
 };
 
