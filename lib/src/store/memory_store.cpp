@@ -143,7 +143,11 @@ void MemoryStore::append(Op& op) {
     auto it = pending_.find(std::string_view(uid));
     if (it == pending_.end()) it = pending_.emplace(uid, Pending{}).first;
     auto& entries = it->second.entries;
-    if (entries.empty() || (entries.back() & ~kAcked) != index) entries.push_back(index);  // INSERT OR IGNORE
+    if (entries.empty() || (entries.back() & ~kAcked) != index) {  // INSERT OR IGNORE
+      if (!entries.empty() && records_[entries.back() & ~kAcked].message_id >= m.message_id)
+        it->second.ascending = false;
+      entries.push_back(index);
+    }
   }
 }
 
@@ -175,16 +179,27 @@ Message MemoryStore::to_message(const Record& r) const {
 void MemoryStore::load_pending(Op& op) {
   auto it = pending_.find(std::string_view(op.uid));
   if (it == pending_.end()) return;
+  const Pending& p = it->second;
+  auto id_of = [&](uint32_t e) { return records_[e & ~kAcked].message_id; };
+  const size_t limit = op.limit == 0 ? SIZE_MAX : op.limit;
+  // The SQLite backend's WHERE message_id > ? ORDER BY message_id LIMIT ?.
+  if (p.ascending) {
+    auto e = std::upper_bound(p.entries.begin(), p.entries.end(), op.message_id,
+                              [&](int64_t after, uint32_t entry) { return after < id_of(entry); });
+    for (; e != p.entries.end() && op.loaded.size() < limit; ++e)
+      if ((*e & kAcked) == 0) op.loaded.push_back(to_message(records_[*e]));
+    return;
+  }
   std::vector<uint32_t> order;
-  for (uint32_t e : it->second.entries)
-    if ((e & kAcked) == 0) order.push_back(e);
-  // The SQLite backend's ORDER BY channel_type, channel_id, message_seq.
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    const Record &x = records_[a], &y = records_[b];
-    if (x.channel_type != y.channel_type) return x.channel_type < y.channel_type;
-    if (x.channel_id != y.channel_id) return x.channel_id < y.channel_id;
-    return x.message_seq < y.message_seq;
-  });
+  for (uint32_t e : p.entries)
+    if ((e & kAcked) == 0 && id_of(e) > op.message_id) order.push_back(e);
+  auto by_id = [&](uint32_t a, uint32_t b) { return id_of(a) < id_of(b); };
+  if (order.size() > limit) {
+    std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(limit), order.end(), by_id);
+    order.resize(limit);
+  } else {
+    std::sort(order.begin(), order.end(), by_id);
+  }
   op.loaded.reserve(order.size());
   for (uint32_t i : order) op.loaded.push_back(to_message(records_[i]));
 }

@@ -50,6 +50,8 @@ class MemoryStore final : public MessageStore {
   struct Pending {
     std::vector<uint32_t> entries;
     size_t acked = 0;
+    bool ascending = true;  // entries are in message_id order too (the usual case): pages seek
+
   };
   static constexpr uint32_t kAcked = 0x80000000u;
   // Record indices by a 64-bit hash; equality is the caller's.

@@ -192,7 +192,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
   if (auto e = prep("DELETE FROM pending_delivery WHERE uid = ? AND message_id = ?", s->delete_pending_)) return *e;
   std::string sel = std::string("SELECT ") + kSelectColumns +
                     " FROM pending_delivery p JOIN message m ON m.message_id = p.message_id "
-                    "WHERE p.uid = ? ORDER BY m.channel_type, m.channel_id, m.message_seq";
+                    "WHERE p.uid = ? AND p.message_id > ? ORDER BY p.message_id LIMIT ?";
   if (auto e = prep(sel.c_str(), s->select_pending_)) return *e;
   return s;
 }
@@ -307,6 +307,8 @@ void SqliteStore::execute(Op& op) {
     case Op::Kind::load_pending: {
       sqlite3_stmt* s = ST(select_pending_);
       bind_text(s, 1, op.uid);
+      sqlite3_bind_int64(s, 2, op.message_id);
+      sqlite3_bind_int64(s, 3, op.limit == 0 ? -1 : static_cast<int64_t>(op.limit));  // -1: no limit
       int rc;
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) op.loaded.push_back(read_message(s));
       sqlite3_reset(s);

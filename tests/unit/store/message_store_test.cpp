@@ -8,6 +8,7 @@
 #include <fstream>
 #include <condition_variable>
 #include <future>
+#include <algorithm>
 #include <map>
 
 #include "../../support/temp_dir.hpp"
@@ -425,10 +426,11 @@ TEST_P(StoreContract, ManyAcksLeaveExactlyTheUnackedInOrder) {
   const auto& r = got[got.size() - 2].loaded;
   const auto& w = got.back().loaded;
   ASSERT_EQ(r.size(), 2u * (200 / 7));
-  // Type 1 before type 2 (ORDER BY channel_type, channel_id, message_seq).
+  // In message_id order (the channels interleave as they were appended).
   for (size_t i = 0; i < r.size(); ++i) {
-    bool person = i < 200 / 7;
-    uint64_t seq = 7 * ((person ? i : i - 200 / 7) + 1);
+    bool person = i % 2 == 0;
+    uint64_t seq = 7 * (i / 2 + 1);
+    if (i > 0) ASSERT_GT(r[i].message_id, r[i - 1].message_id) << i;
     ASSERT_EQ(r[i].channel_id, person ? "z@r" : "grp") << i;
     ASSERT_EQ(r[i].message_seq, seq) << i;
     EXPECT_EQ(r[i].payload, (person ? "pz" : "pg") + std::to_string(seq));
@@ -440,6 +442,64 @@ TEST_P(StoreContract, ManyAcksLeaveExactlyTheUnackedInOrder) {
   ASSERT_EQ(w.size(), 200u);  // w never acked
   EXPECT_EQ(w.front().message_seq, 1u);
   EXPECT_EQ(w.back().message_seq, 200u);
+}
+
+// Offline messages are read in pages: message_id > cursor, at most `limit`,
+// acked ones skipped; pages together give every pending message once.
+TEST_P(StoreContract, PendingPagesFollowTheCursor) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Op> back;
+  s->start([&](std::vector<Op>&& batch) {
+    std::lock_guard lk(mu);
+    for (auto& op : batch) back.push_back(std::move(op));
+    cv.notify_one();
+  });
+  auto run = [&](std::vector<Op> ops) {
+    size_t want = ops.size();
+    s->submit(ops);
+    std::unique_lock lk(mu);
+    EXPECT_TRUE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return back.size() == want; }));
+    std::vector<Op> got;
+    got.swap(back);
+    return got;
+  };
+  std::vector<Op> ops;
+  for (int i = 1; i <= 50; ++i)
+    ops.push_back(append("a@b", i, 1000 + i, "a", "k" + std::to_string(i), "p" + std::to_string(i), {"b"}));
+  for (int i = 1; i <= 50; i += 5) ops.push_back(ack("b", 1000 + i));  // 40 stay pending
+  run(std::move(ops));
+  std::vector<int64_t> seen;
+  int64_t cursor = 0;
+  for (int page = 0; page < 20; ++page) {
+    std::vector<Op> one;
+    one.push_back(load("b"));
+    one.back().message_id = cursor;
+    one.back().limit = 7;
+    auto got = run(std::move(one));
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_FALSE(got[0].failed) << got[0].error;
+    const auto& l = got[0].loaded;
+    ASSERT_LE(l.size(), 7u);
+    for (const auto& m : l) {
+      EXPECT_GT(m.message_id, cursor);
+      EXPECT_NE((m.message_id - 1000) % 5, 1) << "acked message " << m.message_id << " loaded";
+      seen.push_back(m.message_id);
+      cursor = m.message_id;
+    }
+    if (l.size() < 7) break;
+  }
+  ASSERT_EQ(seen.size(), 40u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
+  std::vector<Op> all;
+  all.push_back(load("b"));  // limit 0: everything pending
+  auto got = run(std::move(all));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].loaded.size(), 40u);
+  s->stop();
 }
 
 TEST(Store, InMemoryKeepsNoFile) {

@@ -52,14 +52,16 @@ struct Op {
   enum class Kind : uint8_t {
     append,        // insert `message` + a pending_delivery row per recipient
     ack,           // delete pending_delivery (uid, message_id)
-    load_pending,  // read the messages pending for `uid` into `loaded`
+    load_pending,  // read the messages pending for `uid` with message_id > `message_id`
+                   // (up to `limit`, 0 = all) into `loaded`, in message_id order
   };
   Kind kind = Kind::append;
   Message message;                   // append
   std::vector<std::string> recipients;  // append: uids that must ack
   std::string uid;                   // ack, load_pending
-  int64_t message_id = 0;            // ack
-  std::vector<Message> loaded;       // load_pending result (message_seq order per channel)
+  int64_t message_id = 0;            // ack; load_pending: the cursor (0 = from the start)
+  uint32_t limit = 0;                // load_pending: at most this many (0 = all)
+  std::vector<Message> loaded;       // load_pending result (message_id order)
   uint64_t tag = 0;                  // caller's, untouched
   uint64_t ref = 0;                  // caller's, untouched
   bool failed = false;
