@@ -13,7 +13,8 @@ ServerSession::ServerSession(uint64_t id, const ServerSessionConfig& cfg, Server
                              Now now)
     : id_(id), cfg_(cfg), hooks_(hooks), out_(out), faults_(cfg.faults, cfg.fault_seed, id),
       decoder_(proto::kMaxProtoVersion), last_inbound_(now.mono_ms),
-      handshake_deadline_(cfg.handshake_timeout_ms > 0 ? now.mono_ms + cfg.handshake_timeout_ms : INT64_MAX) {}
+      handshake_deadline_(cfg.handshake_timeout_ms > 0 ? now.mono_ms + cfg.handshake_timeout_ms : INT64_MAX),
+      behind_(cfg.inflight_window > 0) {}
 
 void ServerSession::feed(std::string_view bytes, Now now) {
   if (closed()) return;
@@ -66,7 +67,7 @@ void ServerSession::handle(const proto::Frame& f, uint8_t header_byte, bool faul
   }
   switch (t) {
     case FrameType::send: handle_send(std::get<proto::Send>(f), header_byte, now); return;
-    case FrameType::recvack: handle_recvack(std::get<proto::Recvack>(f)); return;
+    case FrameType::recvack: handle_recvack(std::get<proto::Recvack>(f), now); return;
     case FrameType::ping: emit_frame(proto::Pong{}, version_, now); return;
     case FrameType::pong: return;
     case FrameType::disconnect: {
@@ -152,6 +153,7 @@ void ServerSession::handle_connect(const proto::Connect& c, Now now) {
   emit_frame(a, v, now);
   hooks_.on_connack(*this, 1, v);
   if (!closed()) hooks_.on_open(*this);
+  want_page();  // the offline backlog
 }
 
 void ServerSession::handle_send(const proto::Send& s, uint8_t header_byte, Now now) {
@@ -178,9 +180,32 @@ void ServerSession::handle_send(const proto::Send& s, uint8_t header_byte, Now n
   hooks_.on_send(*this, r);
 }
 
-void ServerSession::handle_recvack(const proto::Recvack& a) {
-  unacked_.erase(a.message_id);
+void ServerSession::handle_recvack(const proto::Recvack& a, Now) {
+  const bool freed = unacked_.erase(a.message_id) > 0;
   hooks_.on_recvack(*this, a.message_id, a.message_seq);
+  if (freed) want_page();
+}
+
+void ServerSession::want_page() {
+  if (state_ != State::open || !behind_ || paging_ || cfg_.inflight_window == 0) return;
+  const size_t window = cfg_.inflight_window;
+  const size_t room = window > unacked_.size() ? window - unacked_.size() : 0;
+  // Half a window at least: pages stay large and the acks of one page
+  // overlap with the reading of the next.
+  if (room == 0 || room < (window + 1) / 2) return;
+  paging_ = true;
+  page_deferred_ = false;
+  page_limit_ = static_cast<uint32_t>(room);
+  hooks_.on_page_wanted(*this, cursor_, page_limit_);
+}
+
+void ServerSession::page_done(size_t loaded, bool failed, Now) {
+  if (!paging_) return;
+  paging_ = false;
+  // A short page: nothing pending after cursor_ was committed before the
+  // read, and everything committed after it arrives live, in order.
+  if (failed || (loaded < page_limit_ && !page_deferred_)) behind_ = false;
+  want_page();
 }
 
 void ServerSession::sendack(int64_t message_id, uint32_t client_seq, uint64_t message_seq, uint8_t reason,
@@ -196,9 +221,27 @@ void ServerSession::sendack(int64_t message_id, uint32_t client_seq, uint64_t me
   emit_frame(a, version_, now);
 }
 
-void ServerSession::deliver(const Delivery& d, Now now) {
-  if (state_ != State::open) return;
-  if (unacked_.count(d.message_id)) return;  // already outstanding on this connection
+DeliverResult ServerSession::deliver(const Delivery& d, Now now, Origin origin) {
+  if (state_ != State::open) return DeliverResult::not_open;
+  if (unacked_.count(d.message_id)) {  // already outstanding on this connection
+    if (d.stored) cursor_ = std::max(cursor_, d.message_id);
+    return DeliverResult::outstanding;
+  }
+  const bool full = cfg_.inflight_window > 0 && unacked_.size() >= cfg_.inflight_window;
+  if (origin == Origin::page) {
+    if (full) {
+      page_deferred_ = true;  // read again from cursor_ by a later page
+      return DeliverResult::deferred;
+    }
+  } else if (!d.stored) {
+    if (full) return DeliverResult::dropped;
+  } else if (behind_ || full) {
+    // Stays in the store; a page reads it once the window has room. Only
+    // message ids above cursor_ are read, and live messages come in id order.
+    behind_ = true;
+    return DeliverResult::deferred;
+  }
+  if (d.stored) cursor_ = std::max(cursor_, d.message_id);
   proto::Recv r;
   r.header = d.header;
   r.setting.bits = d.setting;
@@ -222,19 +265,25 @@ void ServerSession::deliver(const Delivery& d, Now now) {
     r.payload.data = d.payload;
   }
   hooks_.on_deliver(*this, d);
-  if (cfg_.redeliver_max <= 0) {
-    emit_frame(r, version_, now);
-    return;
-  }
   Unacked u;
   u.message_seq = d.message_seq;
+  if (cfg_.redeliver_max <= 0) {
+    // Nothing to resend: only the window counts it.
+    emit_frame(r, version_, now);
+    if (closed() || cfg_.inflight_window == 0) return DeliverResult::sent;
+    u.frame_no = out_.frames_committed();
+    unacked_.emplace(d.message_id, std::move(u));
+    return DeliverResult::sent;
+  }
   if (auto err = proto::encode_frame(r, version_, u.bytes)) {
     protocol_error("cannot encode RECV: " + err->message, now);
-    return;
+    return DeliverResult::not_open;
   }
   auto [it, inserted] = unacked_.emplace(d.message_id, std::move(u));
   redeliver_queue_.emplace_back(now.mono_ms + cfg_.redeliver_interval_ms, d.message_id);
   emit(FrameType::recv, it->second.bytes, now);
+  if (!closed()) it->second.frame_no = out_.frames_committed();
+  return DeliverResult::sent;
 }
 
 void ServerSession::kick(uint8_t reason, std::string_view text, Now now) {
@@ -338,20 +387,30 @@ void ServerSession::tick(Now now) {
     auto owned = proto::OwnedFrame::from_bytes(d.bytes, version_);
     if (owned) handle(owned->frame(), static_cast<uint8_t>(d.bytes[0]), true, now);
   }
+  bool freed = false;
   while (!closed() && !redeliver_queue_.empty() && redeliver_queue_.front().first <= now.mono_ms) {
     int64_t id = redeliver_queue_.front().second;
     redeliver_queue_.pop_front();
     auto it = unacked_.find(id);
     if (it == unacked_.end()) continue;
+    if (out_.frames_written() < it->second.frame_no) {
+      // The last copy has not even left the outbound queue: the peer cannot
+      // have acked it. Look again an interval later; no attempt is used up.
+      redeliver_queue_.emplace_back(now.mono_ms + cfg_.redeliver_interval_ms, id);
+      continue;
+    }
     if (it->second.resends >= cfg_.redeliver_max) {
       unacked_.erase(it);  // given up on this connection; it stays pending in the store
+      freed = true;
       continue;
     }
     int attempt = ++it->second.resends;
     redeliver_queue_.emplace_back(now.mono_ms + cfg_.redeliver_interval_ms, id);
     hooks_.on_redeliver(*this, id, it->second.message_seq, attempt);
     emit(FrameType::recv, it->second.bytes, now);
+    if (!closed()) it->second.frame_no = out_.frames_committed();
   }
+  if (freed) want_page();
 }
 
 int64_t ServerSession::next_deadline() const {

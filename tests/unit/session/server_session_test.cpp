@@ -45,6 +45,8 @@ struct Hooks : ServerHooks {
   void on_close(ServerSession&, std::string_view why) override { closed_why = why; }
   std::vector<uint64_t> handshake_timeouts;  // bytes received
   void on_handshake_timeout(ServerSession&, uint64_t bytes) override { handshake_timeouts.push_back(bytes); }
+  std::vector<std::pair<int64_t, uint32_t>> pages;  // (after_id, limit) asked for
+  void on_page_wanted(ServerSession&, int64_t after, uint32_t limit) override { pages.emplace_back(after, limit); }
 };
 
 Now at(int64_t ms) { return Now{ms, 1'700'000'000'000 + ms}; }
@@ -122,6 +124,13 @@ struct Fixture : ::testing::Test {
     EXPECT_EQ(out.frames.size(), 1u);
     auto a = client.accept(out.frames.at(0));
     out.frames.clear();
+    if (s->state() == ServerSession::State::open && cfg.inflight_window > 0) {
+      // The owner's store holds no offline messages.
+      EXPECT_EQ(hooks.pages.size(), 1u);
+      s->page_done(0, false, at(1));
+      hooks.pages.clear();
+    }
+    EXPECT_TRUE(hooks.pages.empty());
     return a;
   }
   Delivery delivery(int64_t id, uint64_t seq, std::string_view payload) {
@@ -393,4 +402,143 @@ TEST_F(Fixture, NoHandshakeDeadlineByDefault) {
   EXPECT_EQ(s->next_deadline(), INT64_MAX);
   s->tick(at(60'000));
   EXPECT_FALSE(s->closed());
+}
+
+namespace {
+
+proto::Recvack recvack(int64_t id, uint64_t seq) {
+  proto::Recvack a;
+  a.message_id = id;
+  a.message_seq = seq;
+  return a;
+}
+
+// A sink whose transport has written only `written` of the frames committed.
+struct SlowSink : Collector {
+  uint64_t written = 0;
+  uint64_t frames_committed() const override { return frames.size(); }
+  uint64_t frames_written() const override { return written; }
+};
+
+}  // namespace
+
+TEST_F(Fixture, OfflineBacklogIsAskedForAtOpenAndLiveWaitsForIt) {
+  cfg.inflight_window = 4;
+  make();
+  s->feed(client.connect(6), at(1));
+  client.accept(out.frames.at(0));
+  out.frames.clear();
+  ASSERT_EQ(hooks.pages, (std::vector<std::pair<int64_t, uint32_t>>{{0, 4}}));
+  EXPECT_TRUE(s->behind());
+  // A live message while the backlog is being read stays in the store.
+  EXPECT_EQ(s->deliver(delivery(900, 9, "live"), at(2)), DeliverResult::deferred);
+  EXPECT_TRUE(out.frames.empty());
+  // The page: two stored messages (the live one among them), fewer than asked.
+  EXPECT_EQ(s->deliver(delivery(800, 8, "old"), at(3), ServerSession::Origin::page), DeliverResult::sent);
+  EXPECT_EQ(s->deliver(delivery(900, 9, "live"), at(3), ServerSession::Origin::page), DeliverResult::sent);
+  s->page_done(2, false, at(3));
+  EXPECT_FALSE(s->behind());
+  EXPECT_EQ(hooks.pages.size(), 1u);
+  ASSERT_EQ(out.frames.size(), 2u);
+  EXPECT_EQ(client.decode<proto::Recv>(out.frames[0]).message_id, 800);
+  EXPECT_EQ(client.decode<proto::Recv>(out.frames[1]).message_id, 900);
+  // Caught up: live messages go out at once.
+  EXPECT_EQ(s->deliver(delivery(901, 10, "next"), at(4)), DeliverResult::sent);
+  EXPECT_EQ(out.frames.size(), 3u);
+}
+
+TEST_F(Fixture, WindowBoundsUnackedRecvsAndAcksRefillItFromTheStore) {
+  cfg.inflight_window = 3;
+  open(6);
+  for (int64_t id = 1; id <= 5; ++id) {
+    auto r = s->deliver(delivery(id, id, "m"), at(10));
+    EXPECT_EQ(r, id <= 3 ? DeliverResult::sent : DeliverResult::deferred) << id;
+  }
+  EXPECT_EQ(out.frames.size(), 3u);
+  EXPECT_EQ(s->unacked(), 3u);
+  EXPECT_TRUE(s->behind());
+  EXPECT_TRUE(hooks.pages.empty());  // no room: nothing to ask for yet
+  // A copy for the sender's other device is not stored for it: dropped, not deferred.
+  Delivery copy = delivery(6, 6, "copy");
+  copy.stored = false;
+  EXPECT_EQ(s->deliver(copy, at(11)), DeliverResult::dropped);
+
+  s->feed(proto::encode_frame(recvack(1, 1), 6).value(), at(20));
+  EXPECT_TRUE(hooks.pages.empty());  // one free slot: less than half the window
+  s->feed(proto::encode_frame(recvack(2, 2), 6).value(), at(21));
+  // Two free: the next page, after the last stored message handed over (3).
+  ASSERT_EQ(hooks.pages, (std::vector<std::pair<int64_t, uint32_t>>{{3, 2}}));
+  // Live messages still wait while the page is being read.
+  EXPECT_EQ(s->deliver(delivery(7, 7, "m"), at(22)), DeliverResult::deferred);
+  EXPECT_EQ(s->deliver(delivery(4, 4, "m"), at(23), ServerSession::Origin::page), DeliverResult::sent);
+  EXPECT_EQ(s->deliver(delivery(5, 5, "m"), at(23), ServerSession::Origin::page), DeliverResult::sent);
+  s->page_done(2, false, at(23));  // a full page: maybe more
+  EXPECT_TRUE(s->behind());
+  EXPECT_EQ(s->unacked(), 3u);
+  EXPECT_EQ(out.frames.size(), 5u);
+  EXPECT_EQ(hooks.pages.size(), 1u);  // window full again
+
+  for (int64_t id : {3, 4, 5}) s->feed(proto::encode_frame(recvack(id, id), 6).value(), at(30));
+  ASSERT_EQ(hooks.pages.size(), 2u);
+  EXPECT_EQ(hooks.pages[1], (std::pair<int64_t, uint32_t>{5, 2}));  // asked at 2 free; the third ack came during it
+  EXPECT_EQ(s->deliver(delivery(7, 7, "m"), at(31), ServerSession::Origin::page), DeliverResult::sent);
+  s->page_done(1, false, at(31));
+  EXPECT_FALSE(s->behind());
+  EXPECT_EQ(s->deliver(delivery(8, 8, "m"), at(32)), DeliverResult::sent);
+  EXPECT_EQ(out.frames.size(), 7u);
+  EXPECT_EQ(hooks.acks, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(Fixture, PageItemsBeyondTheWindowAreReadAgainLater) {
+  cfg.inflight_window = 2;
+  make();
+  s->feed(client.connect(6), at(1));
+  out.frames.clear();
+  ASSERT_EQ(hooks.pages.size(), 1u);
+  EXPECT_EQ(s->deliver(delivery(1, 1, "m"), at(2), ServerSession::Origin::page), DeliverResult::sent);
+  EXPECT_EQ(s->deliver(delivery(2, 2, "m"), at(2), ServerSession::Origin::page), DeliverResult::sent);
+  // An owner that hands over more than asked: the surplus is not sent.
+  EXPECT_EQ(s->deliver(delivery(3, 3, "m"), at(2), ServerSession::Origin::page), DeliverResult::deferred);
+  s->page_done(1, false, at(2));  // short, but an item did not fit: still behind
+  EXPECT_TRUE(s->behind());
+  s->feed(proto::encode_frame(recvack(1, 1), 6).value(), at(3));
+  ASSERT_EQ(hooks.pages.size(), 2u);
+  EXPECT_EQ(hooks.pages[1].first, 2);  // 3 is read again
+}
+
+TEST_F(Fixture, NoWindowNoPagingForAnOwnerWithoutAStore) {
+  cfg.inflight_window = 0;
+  cfg.redeliver_max = 0;
+  open(6);
+  EXPECT_FALSE(s->behind());
+  for (int64_t id = 1; id <= 2000; ++id) EXPECT_EQ(s->deliver(delivery(id, id, "m"), at(10)), DeliverResult::sent);
+  EXPECT_EQ(out.frames.size(), 2000u);
+  EXPECT_EQ(s->unacked(), 0u);  // nothing kept per RECV
+  EXPECT_TRUE(hooks.pages.empty());
+}
+
+TEST_F(Fixture, NoRedeliveryWhileTheRecvIsStillQueued) {
+  cfg.redeliver_interval_ms = 1000;
+  cfg.redeliver_max = 2;
+  SlowSink slow;
+  cfg.faults = rules;
+  s = std::make_unique<ServerSession>(1, cfg, hooks, slow, at(0));
+  s->feed(client.connect(6), at(1));
+  client.accept(slow.frames.at(0));
+  slow.frames.clear();
+  s->page_done(0, false, at(1));
+  slow.written = 0;  // nothing written: the CONNACK and the RECV are both still queued
+  EXPECT_EQ(s->deliver(delivery(500, 3, "x"), at(10)), DeliverResult::sent);
+  ASSERT_EQ(slow.frames.size(), 1u);
+  for (int64_t t = 1010; t <= 10'010; t += 1000) s->tick(at(t));
+  EXPECT_EQ(slow.frames.size(), 1u);  // never queued twice
+  EXPECT_TRUE(hooks.redelivers.empty());
+  EXPECT_EQ(s->unacked(), 1u);  // nor given up: no attempt was used
+  slow.written = slow.frames.size();  // the transport caught up
+  s->tick(at(11'010));
+  ASSERT_EQ(slow.frames.size(), 2u);
+  EXPECT_EQ(slow.frames[1], slow.frames[0]);
+  EXPECT_EQ(hooks.redelivers, (std::vector<int>{1}));
+  s->tick(at(12'010));  // the resend itself is queued again
+  EXPECT_EQ(slow.frames.size(), 2u);
 }

@@ -7,7 +7,8 @@
 // It does the per-connection work: handshake and version negotiation
 // (docs/protocol.md sections 2-3), session keys, msg_key check and decryption of SEND, PONG,
 // RECV encryption with this connection's keys, the redelivery of unacked
-// RECVs, the idle timeout, and fault injection on this connection's frames.
+// RECVs, the inflight window (flow control of RECVs, paging the store),
+// the idle timeout, and fault injection on this connection's frames.
 // Routing, sequence numbers, de-duplication and storage belong to the owner
 // (ServerHooks), which answers through sendack(), deliver() and kick().
 #include <array>
@@ -44,6 +45,12 @@ class FrameSink {
   virtual ~FrameSink() = default;
   virtual std::string& buffer() = 0;
   virtual void commit() = 0;
+  // Transport progress, so that a RECV still waiting in an outbound queue is
+  // not queued a second time by redelivery: frames committed so far, and how
+  // many of them have been written out. A sink that writes at once reports
+  // nothing held (the defaults).
+  virtual uint64_t frames_committed() const { return 0; }
+  virtual uint64_t frames_written() const { return frames_committed(); }
 };
 
 struct ServerSessionConfig {
@@ -56,6 +63,11 @@ struct ServerSessionConfig {
   int64_t handshake_timeout_ms = 0;
   int64_t redeliver_interval_ms = 5'000;
   int redeliver_max = 5;                   // resends per RECV (0 = none)
+  // At most this many RECVs unacked per connection. Messages beyond it are
+  // not held here: they stay in the store and are read back in pages
+  // (ServerHooks::on_page_wanted) as RECVACKs free the window. 0: no window
+  // and no paging, every deliver() is sent (an owner without a store: the proxy).
+  uint32_t inflight_window = 0;
   std::span<const fault::Rule> faults;     // must outlive the session
   uint64_t fault_seed = 0;
 };
@@ -83,6 +95,18 @@ struct Delivery {
   uint32_t expire = 0;
   int32_t timestamp = 0;
   proto::Header header;
+  // Pending in the store for this connection's uid until acked, so it can be
+  // read back later (false: a copy to the sender's other devices, which is
+  // not stored for them and is dropped when the window is full).
+  bool stored = true;
+};
+
+enum class DeliverResult : uint8_t {
+  sent,         // a RECV was queued
+  outstanding,  // already unacked on this connection: nothing sent
+  deferred,     // window full or the connection is catching up: left in the store
+  dropped,      // window full and not stored for this uid
+  not_open,
 };
 
 class ServerSession;
@@ -108,6 +132,13 @@ class ServerHooks {
   virtual void on_close(ServerSession&, std::string_view why) {}
   // No whole CONNECT within handshake_timeout_ms; on_close follows.
   virtual void on_handshake_timeout(ServerSession&, uint64_t bytes_received) {}
+  // The connection has room in its window and messages may be waiting in the
+  // store (the offline backlog after on_open, or live messages deferred
+  // while the window was full): read up to `limit` messages pending for uid()
+  // with message_id > `after_id`, in message_id order, hand each to
+  // deliver(d, now, Origin::page), then call page_done(). At most one page is
+  // asked for at a time.
+  virtual void on_page_wanted(ServerSession&, int64_t after_id, uint32_t limit) {}
 };
 
 class ServerSession {
@@ -128,7 +159,14 @@ class ServerSession {
   // From the owner.
   void sendack(int64_t message_id, uint32_t client_seq, uint64_t message_seq, uint8_t reason,
                std::string_view client_msg_no, Now now);
-  void deliver(const Delivery& d, Now now);
+  enum class Origin : uint8_t { live, page };
+  // Live deliveries wait while the connection is behind (a page is due or
+  // being read), so the store's message_id order is kept.
+  DeliverResult deliver(const Delivery& d, Now now, Origin origin = Origin::live);
+  // The page asked for by on_page_wanted has been handed over: `loaded`
+  // messages (fewer than the limit: the store had no more). `failed`: the
+  // store could not read it; nothing more is read until the next connection.
+  void page_done(size_t loaded, bool failed, Now now);
   // DISCONNECT(reason) and close (e.g. 12 when kicked).
   void kick(uint8_t reason, std::string_view text, Now now);
   // The transport ended (peer closed or I/O error).
@@ -143,6 +181,8 @@ class ServerSession {
   int version() const { return version_; }
   const std::string& close_reason() const { return close_reason_; }
   size_t unacked() const { return unacked_.size(); }
+  // Messages may be waiting in the store for this connection.
+  bool behind() const { return behind_; }
   const crypto::SessionKeys* keys() const { return cipher_ ? &cipher_->keys() : nullptr; }
 
  private:
@@ -150,6 +190,7 @@ class ServerSession {
     std::string bytes;  // the RECV as first sent: resends are identical
     uint64_t message_seq = 0;
     int resends = 0;
+    uint64_t frame_no = 0;  // out_.frames_committed() after it was last queued
   };
   struct Delayed {
     int64_t due = 0;
@@ -160,7 +201,9 @@ class ServerSession {
   void handle(const proto::Frame& f, uint8_t header_byte, bool faulted, Now now);
   void handle_connect(const proto::Connect& c, Now now);
   void handle_send(const proto::Send& s, uint8_t header_byte, Now now);
-  void handle_recvack(const proto::Recvack& a);
+  void handle_recvack(const proto::Recvack& a, Now now);
+  // Asks the owner for the next page when behind and half the window is free.
+  void want_page();
   void protocol_error(std::string why, Now now);
   void close(std::string why);
   // Writes an encoded frame through the fault injector.
@@ -186,6 +229,13 @@ class ServerSession {
   std::unordered_map<int64_t, Unacked> unacked_;
   std::deque<std::pair<int64_t, int64_t>> redeliver_queue_;  // (due mono_ms, message_id)
   std::deque<Delayed> delayed_;  // sorted by due
+  // Flow control: behind_ from open until a short page shows the store has
+  // nothing more after cursor_ (the highest stored message_id handed over).
+  bool behind_ = true;
+  bool paging_ = false;         // a page was asked for and is not done
+  bool page_deferred_ = false;  // an item of that page did not fit
+  uint32_t page_limit_ = 0;
+  int64_t cursor_ = 0;
 };
 
 }  // namespace wkit::session
