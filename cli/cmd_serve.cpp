@@ -21,6 +21,9 @@ struct ServeFlags {
   std::vector<std::string> groups;
   std::string redeliver_interval = "5s";
   int redeliver_max = 5;
+  unsigned inflight_window = 512;
+  std::string max_outbound = "8MiB";
+  std::string write_timeout = "10s";
   std::string idle_timeout = "3m";
   std::string handshake_timeout = "4s";
   std::vector<std::string> faults;
@@ -89,6 +92,12 @@ int run(const ServeFlags& f) {
   o.redeliver_interval_ms = duration_ms("--redeliver-interval", f.redeliver_interval);
   if (o.redeliver_interval_ms <= 0) fail(2, "--redeliver-interval must be above 0");
   o.redeliver_max = f.redeliver_max;
+  o.inflight_window = f.inflight_window;
+  auto max_outbound = wkit::util::parse_size(f.max_outbound);
+  if (!max_outbound) fail(2, "bad --max-outbound '" + f.max_outbound + "': " + max_outbound.error().message);
+  if (*max_outbound == 0) fail(2, "--max-outbound must be above 0");
+  o.max_outbound_bytes = *max_outbound;
+  o.write_timeout_ms = duration_ms("--write-timeout", f.write_timeout);
   o.idle_timeout_ms = duration_ms("--idle-timeout", f.idle_timeout);
   o.handshake_timeout_ms = duration_ms("--handshake-timeout", f.handshake_timeout);
   for (const auto& spec : f.faults) {
@@ -135,6 +144,17 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--redeliver-max", f->redeliver_max, "Resends per RECV and connection (0 = none)")
       ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  sub->add_option("--inflight-window", f->inflight_window,
+                  "Unacked RECVs per connection; more wait in the store and follow as RECVACKs come")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  sub->add_option("--max-outbound", f->max_outbound,
+                  "Close a connection as a slow consumer when more than this is queued for it unwritten (size)")
+      ->capture_default_str();
+  sub->add_option("--write-timeout", f->write_timeout,
+                  "Close a connection as a slow consumer when its queued bytes make no write progress for this "
+                  "long (0 = never)")
       ->capture_default_str();
   sub->add_option("--idle-timeout", f->idle_timeout, "Close connections without inbound data for this long (0 = never)")
       ->capture_default_str();

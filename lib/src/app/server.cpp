@@ -52,8 +52,16 @@ class Conn final : public Peer, public session::FrameSink, public std::enable_sh
   session::ServerSession& session() override { return sess_; }
   void poke() override;
   const std::string& remote() const override { return remote_; }
-  std::string& buffer() override { return writer_.buffer(); }
-  void commit() override { writer_.commit(); }
+  std::string& buffer() override {
+    mark_ = writer_.pending_bytes();
+    return writer_.buffer();
+  }
+  void commit() override {
+    if (writer_.pending_bytes() > mark_) ++frames_committed_;  // the writer ignores empty commits too
+    writer_.commit();
+  }
+  uint64_t frames_committed() const override { return frames_committed_; }
+  uint64_t frames_written() const override { return writer_.frames_written(); }
 
   awaitable<void> run();
   void begin_close();
@@ -61,6 +69,11 @@ class Conn final : public Peer, public session::FrameSink, public std::enable_sh
  private:
   awaitable<void> timer_loop();
   awaitable<void> close_after_drain();
+  // Slow consumers: over --max-outbound queued, or no write progress for --write-timeout.
+  void check_outbound();
+  void arm_write_watch();
+  void on_write_watch();
+  void cut_slow(std::string why);
 
   Server::Impl& srv_;
   std::unique_ptr<net::Connection> conn_;
@@ -71,6 +84,12 @@ class Conn final : public Peer, public session::FrameSink, public std::enable_sh
   int64_t armed_ = INT64_MAX;
   bool closing_ = false;
   std::vector<char> rbuf_;
+  size_t mark_ = 0;
+  uint64_t frames_committed_ = 0;
+  asio::steady_timer watch_;
+  bool watching_ = false, cut_posted_ = false;
+  uint64_t watch_writes_ = 0;
+  int64_t progress_at_ = 0;  // mono ms of the last write progress seen by the watch
 };
 
 struct Server::Impl {
@@ -163,7 +182,7 @@ struct Server::Impl {
 Conn::Conn(Server::Impl& srv, std::unique_ptr<net::Connection> c, uint64_t id, Now accepted)
     : srv_(srv), conn_(std::move(c)), remote_(conn_->remote_address()), writer_(*conn_, 256 * 1024),
       sess_(id, srv.sess_cfg, *srv.hub, *this, accepted), timer_(conn_->get_executor()),
-      close_timer_(conn_->get_executor()) {}
+      close_timer_(conn_->get_executor()), watch_(conn_->get_executor()) {}
 
 void Conn::poke() {
   if (sess_.closed()) {
@@ -171,6 +190,68 @@ void Conn::poke() {
     return;
   }
   if (sess_.next_deadline() < armed_) timer_.cancel();
+  check_outbound();
+  arm_write_watch();
+}
+
+void Conn::check_outbound() {
+  if (cut_posted_ || closing_ || writer_.pending_bytes() <= srv_.opts.max_outbound_bytes) return;
+  // Not now: poke() runs inside the hub's delivery loops, which a close
+  // (routing tables) must not change under them.
+  cut_posted_ = true;
+  asio::post(conn_->get_executor(), [self = shared_from_this()] {
+    self->cut_posted_ = false;
+    const uint64_t queued = self->writer_.pending_bytes();
+    if (queued > self->srv_.opts.max_outbound_bytes)
+      self->cut_slow("more than --max-outbound " + std::to_string(self->srv_.opts.max_outbound_bytes) +
+                     " bytes queued");
+  });
+}
+
+void Conn::arm_write_watch() {
+  const int64_t timeout = srv_.opts.write_timeout_ms;
+  if (timeout <= 0 || watching_ || closing_ || writer_.idle()) return;
+  watching_ = true;
+  watch_writes_ = writer_.writes();
+  progress_at_ = now().mono_ms;
+  // Looked at four times per timeout: a stall is seen within 1.25 x timeout.
+  watch_.expires_after(std::chrono::milliseconds(std::max<int64_t>(timeout / 4, 10)));
+  watch_.async_wait([self = shared_from_this()](error_code ec) {
+    self->watching_ = false;
+    if (!ec) self->on_write_watch();
+  });
+}
+
+void Conn::on_write_watch() {
+  if (closing_ || sess_.closed() || writer_.idle()) return;
+  const int64_t t = now().mono_ms, timeout = srv_.opts.write_timeout_ms;
+  if (writer_.writes() != watch_writes_) {
+    watch_writes_ = writer_.writes();
+    progress_at_ = t;
+  } else if (t - progress_at_ >= timeout) {
+    cut_slow("no write progress for " + std::to_string(t - progress_at_) + " ms (--write-timeout " +
+             std::to_string(timeout) + " ms) with " + std::to_string(writer_.pending_bytes()) + " bytes queued");
+    return;
+  }
+  watching_ = true;
+  watch_.expires_after(std::chrono::milliseconds(std::max<int64_t>(timeout / 4, 10)));
+  watch_.async_wait([self = shared_from_this()](error_code ec) {
+    self->watching_ = false;
+    if (!ec) self->on_write_watch();
+  });
+}
+
+void Conn::cut_slow(std::string why) {
+  if (closing_ || sess_.closed()) return;
+  srv_.hub->slow_consumer(*this, why, writer_.pending_bytes());
+  sess_.transport_closed("slow consumer: " + why);
+  // No drain: the peer is not reading. Queued bytes go with the connection;
+  // the messages stay pending in the store.
+  closing_ = true;
+  timer_.cancel();
+  watch_.cancel();
+  conn_->close();
+  writer_.stop();
 }
 
 awaitable<void> Conn::run() {
@@ -203,6 +284,7 @@ void Conn::begin_close() {
   if (closing_) return;
   closing_ = true;
   timer_.cancel();
+  watch_.cancel();
   auto self = shared_from_this();
   asio::co_spawn(conn_->get_executor(), [self]() -> awaitable<void> { co_await self->close_after_drain(); },
                  asio::detached);
@@ -254,6 +336,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
   impl->sess_cfg.handshake_timeout_ms = o.handshake_timeout_ms;
   impl->sess_cfg.redeliver_interval_ms = o.redeliver_interval_ms;
   impl->sess_cfg.redeliver_max = o.redeliver_max;
+  impl->sess_cfg.inflight_window = o.inflight_window;
   impl->sess_cfg.faults = o.faults;
   impl->sess_cfg.fault_seed = o.seed;
 

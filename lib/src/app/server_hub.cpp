@@ -109,10 +109,27 @@ void ServerHub::on_open(ServerSession& s) {
     p->poke();
   }
   by_uid_[s.uid()].push_back(s.id());
-  // Offline messages: what was stored for this uid and never acked.
+  // Offline messages come in pages: the session asks (on_page_wanted).
+}
+
+void ServerHub::on_page_wanted(ServerSession& s, int64_t after_id, uint32_t limit) {
+  // What was stored for this uid and never acked, from the session's cursor on.
   store::Op& op = next_op(store::Op::Kind::load_pending);
   op.uid = s.uid();
   op.tag = s.id();
+  op.message_id = after_id;
+  op.limit = limit;
+}
+
+void ServerHub::slow_consumer(Peer& p, std::string_view why, uint64_t queued_bytes) {
+  ServerSession& s = p.session();
+  ++stats_.slow_consumers;
+  trouble("slow_consumer",
+          {{"conn", s.id()}, {"remote", p.remote()}, {"uid", s.uid()}, {"why", why}, {"queued_bytes", queued_bytes},
+           {"unacked", s.unacked()}},
+          "connection from " + p.remote() + " (conn " + std::to_string(s.id()) + ", uid " + quote_for_log(s.uid()) +
+              ") closed as a slow consumer: " + std::string(why) + " (" + std::to_string(queued_bytes) +
+              " bytes queued); its messages stay stored for its next connection");
 }
 
 store::Op& ServerHub::next_op(store::Op::Kind kind) {
@@ -138,6 +155,7 @@ store::Op& ServerHub::next_op(store::Op::Kind kind) {
   op.message_id = 0;
   op.tag = 0;
   op.ref = 0;
+  op.limit = 0;
   op.failed = false;
   op.error.clear();
   if (!flush_scheduled_) {
@@ -311,9 +329,12 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
                   "cannot load the offline messages of uid " + quote_for_log(op.uid) + ": " + op.error);
         Peer* p = peer(op.tag);
         if (!p || p->session().state() != ServerSession::State::open) break;
+        ++stats_.pages;
         if (events_ && !op.loaded.empty())
-          note("offline", {{"conn", op.tag}, {"uid", op.uid}, {"messages", op.loaded.size()}});
-        for (const auto& m : op.loaded) deliver_to(*p, m);
+          note("offline", {{"conn", op.tag}, {"uid", op.uid}, {"messages", op.loaded.size()},
+                           {"after_id", op.message_id}, {"limit", op.limit}});
+        for (const auto& m : op.loaded) deliver_to(*p, m, true, ServerSession::Origin::page);
+        p->session().page_done(op.loaded.size(), op.failed, clock_());
         p->poke();
         break;
       }
@@ -333,10 +354,11 @@ void ServerHub::deliver_stored(const store::Message& m, const std::vector<std::s
   auto to_uid = [&](const std::string& uid) {
     auto it = by_uid_.find(uid);
     if (it == by_uid_.end()) return;
+    const bool stored = std::find(recipients.begin(), recipients.end(), uid) != recipients.end();
     for (uint64_t c : it->second) {
       if (c == skip_conn) continue;
       if (Peer* p = peer(c)) {
-        deliver_to(*p, m);
+        deliver_to(*p, m, stored);
         p->poke();
       }
     }
@@ -346,7 +368,7 @@ void ServerHub::deliver_stored(const store::Message& m, const std::vector<std::s
     if (uid != m.from_uid) to_uid(uid);
 }
 
-void ServerHub::deliver_to(Peer& p, const store::Message& m) {
+void ServerHub::deliver_to(Peer& p, const store::Message& m, bool stored, ServerSession::Origin origin) {
   ServerSession& s = p.session();
   session::Delivery d;
   d.message_id = m.message_id;
@@ -371,7 +393,8 @@ void ServerHub::deliver_to(Peer& p, const store::Message& m) {
   d.header.red_dot = m.framer_flags & 0x02;
   d.header.sync_once = m.framer_flags & 0x04;
   d.header.no_persist = m.framer_flags & 0x01;
-  s.deliver(d, clock_());
+  d.stored = stored;
+  s.deliver(d, clock_(), origin);
 }
 
 void ServerHub::on_recvack(ServerSession& s, int64_t message_id, uint64_t message_seq) {

@@ -35,7 +35,7 @@ class Peer {
 
 struct HubStats {
   uint64_t sends = 0, stored = 0, dedup_hits = 0, dedup_conflicts = 0, delivered = 0, redelivered = 0,
-           recvacks = 0, connections = 0, store_failures = 0;
+           recvacks = 0, connections = 0, store_failures = 0, pages = 0, slow_consumers = 0;
 };
 
 class ServerHub final : public session::ServerHooks {
@@ -60,6 +60,9 @@ class ServerHub final : public session::ServerHooks {
   // operator must see without --events.
   void trouble(std::string_view event, nlohmann::json fields, std::string_view line);
   TroubleLog& trouble_log() { return trouble_; }
+  // The connection is cut as a slow consumer (`why`: over --max-outbound or
+  // --write-timeout); its messages stay pending in the store.
+  void slow_consumer(Peer& p, std::string_view why, uint64_t queued_bytes);
 
   // session::ServerHooks
   uint8_t authenticate(const session::ConnectInfo& c) override;
@@ -76,6 +79,7 @@ class ServerHub final : public session::ServerHooks {
   void on_reject(session::ServerSession& s, const proto::Send& f, uint8_t reason, std::string_view why) override;
   void on_close(session::ServerSession& s, std::string_view why) override;
   void on_handshake_timeout(session::ServerSession& s, uint64_t bytes_received) override;
+  void on_page_wanted(session::ServerSession& s, int64_t after_id, uint32_t limit) override;
 
  private:
   using DedupEntry = DedupIndex::Entry;
@@ -89,7 +93,9 @@ class ServerHub final : public session::ServerHooks {
   // Live delivery to the sender's other connections and the recipients the
   // SEND was stored for (never to uids parsed back out of the channel id).
   void deliver_stored(const store::Message& m, const std::vector<std::string>& recipients, uint64_t skip_conn);
-  void deliver_to(Peer& p, const store::Message& m);
+  // `stored`: pending in the store for p's uid (see session::Delivery::stored).
+  void deliver_to(Peer& p, const store::Message& m, bool stored,
+                  session::ServerSession::Origin origin = session::ServerSession::Origin::live);
   void answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
               std::string_view client_msg_no);
   static void dedup_key(std::string& out, uint8_t type, std::string_view channel, std::string_view from,

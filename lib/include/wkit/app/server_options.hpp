@@ -23,6 +23,10 @@ struct ServerOptions {
   std::map<std::string, std::vector<std::string>> groups;        // group id -> member uids
   int64_t redeliver_interval_ms = 5000;
   int redeliver_max = 5;
+  // Flow control and slow consumers (docs/serve.md "Slow consumers").
+  uint32_t inflight_window = 512;               // unacked RECVs per connection
+  uint64_t max_outbound_bytes = 8u << 20;       // queued and unwritten per connection
+  int64_t write_timeout_ms = 10'000;            // bytes queued without write progress (0 = never)
   int64_t idle_timeout_ms = 180'000;
   // From accept to a whole CONNECT, WebSocket upgrade included (0 = never).
   int64_t handshake_timeout_ms = 4000;
