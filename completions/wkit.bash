@@ -140,6 +140,12 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit serve|--redeliver-max')
       COMPREPLY=(); return ;;
+    'wkit serve|--inflight-window')
+      COMPREPLY=(); return ;;
+    'wkit serve|--max-outbound')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--write-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--idle-timeout')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--fault')
@@ -271,7 +277,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --tokens --group --redeliver-interval --redeliver-max --idle-timeout --handshake-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --tokens --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
     'wkit decode')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
