@@ -126,7 +126,9 @@ int run(const RecvFlags& f) {
   findings.duplicated = tr.server_duplicates();
   findings.bad_deliveries = rx.bad_msg_key() + rx.bad_payload();
   findings.missing = count_missed ? f.count - tr.unique() : 0;
-  findings.repeat_deliveries = tr.dup_by_client_msg_no() + tr.dup_by_message_id();
+  // Deliveries beyond the first that were not server-created duplicates (a
+  // redelivery repeats both the client_msg_no and the message_id: once).
+  findings.repeat_deliveries = tr.received() - tr.unique() - tr.server_duplicates();
   findings.fail_on_repeat = f.fail_on_duplicate;
   const int rc = wkit::app::exit_code(findings);
   const std::string why = rc == 3 ? "connection lost: " + rx.lost_reason() : wkit::app::describe(findings);

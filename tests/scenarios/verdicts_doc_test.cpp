@@ -98,7 +98,7 @@ TEST(VerdictsDoc, ScenarioTableMatchesTheSuite) {
 
 // Every row of kScenarios is a test of this binary and every scenario test
 // has a row (a DISABLED_ test keeps its row: the doc then names the bug).
-// Suite KnownBug holds checks of single bugs the scenarios exposed, not rows.
+// Suite RegressionCheck holds checks of single bugs the scenarios exposed, not rows.
 TEST(VerdictsDoc, EveryScenarioTestHasARow) {
   std::set<std::string> suite;
   for (auto& e : kScenarios) suite.insert(e.name);
@@ -106,7 +106,7 @@ TEST(VerdictsDoc, EveryScenarioTestHasARow) {
   auto* unit = ::testing::UnitTest::GetInstance();
   for (int i = 0; i < unit->total_test_suite_count(); ++i) {
     auto* ts = unit->GetTestSuite(i);
-    if (std::string(ts->name()) == "VerdictsDoc" || std::string(ts->name()) == "KnownBug") continue;
+    if (std::string(ts->name()) == "VerdictsDoc" || std::string(ts->name()) == "RegressionCheck") continue;
     for (int j = 0; j < ts->total_test_count(); ++j) {
       std::string name = ts->GetTestInfo(j)->name();
       if (name.rfind("DISABLED_", 0) == 0) name = name.substr(9);
