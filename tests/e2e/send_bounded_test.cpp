@@ -70,6 +70,9 @@ TEST(SendBoundedE2E, ServerKilledMidRunEndsWithExit3AndTheSummary) {
   EXPECT_EQ(s["exit_code"], 3);
   EXPECT_GT(s["acknowledged"].get<int>(), 0);
   EXPECT_NE(s["error"].get<std::string>().find("--reconnect-budget"), std::string::npos) << s.dump();
+  // Nothing went out while the server was gone: the schedule was not kept.
+  EXPECT_GT(s["schedule"]["missed_sends"].get<int>(), 0) << s.dump();
+  EXPECT_FALSE(s["schedule"]["kept_up"].get<bool>()) << s.dump();
   EXPECT_NE(send.stderr_text().find("lost"), std::string::npos) << send.stderr_text();
 }
 

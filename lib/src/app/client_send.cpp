@@ -463,7 +463,8 @@ class Engine {
       });
     }
     uint64_t since_yield = 0;
-    for (uint64_t g = 0;; ) {
+    uint64_t g = 0;  // messages dispatched
+    for (;;) {
       if (fatal_ || stopping_ || abandoned_) break;
       int64_t now = mono_ns();
       if (o_.duration.count() > 0 && now - start >= o_.duration.count()) break;
@@ -509,6 +510,16 @@ class Engine {
       }
     }
     end_of_duration.cancel();
+    if (o_.rate > 0) {
+      // Sends the schedule called for but that never went out (no
+      // connection, a stop): the run did not keep its rate.
+      int64_t until = mono_ns();
+      if (o_.duration.count() > 0) until = std::min(until, start + o_.duration.count());
+      uint64_t due = uint64_t(double(std::max<int64_t>(0, until - start)) * o_.rate / 1e9);
+      if (o_.count > 0) due = std::min(due, o_.count);
+      missed_sends_ = due > g ? due - g : 0;
+      if (missed_sends_ > 0) last_lag_ = std::max<int64_t>(last_lag_, until - (start + int64_t(double(g) * 1e9 / o_.rate)));
+    }
     dispatch_end_ns_ = mono_ns();
   }
 
@@ -624,7 +635,7 @@ class Engine {
   int handshakes_ = 0;
   size_t dead_lanes_ = 0;
   uint64_t done_count_ = 0, acked_ = 0, sends_total_ = 0, acks_total_ = 0, unmatched_acks_ = 0,
-           reconnects_ = 0, late_ = 0;
+           reconnects_ = 0, late_ = 0, missed_sends_ = 0;
   int64_t t0_ = 0, dispatch_end_ns_ = 0, send_end_ns_ = 0, max_lag_ = 0, last_lag_ = 0;
   util::Histogram latency_;
 };
@@ -765,9 +776,11 @@ SendOutcome Engine::outcome() {
   metrics["failed"] = double(f.failed);
   metrics["throughput"] = send_s > 0 ? double(acked_) / send_s : 0.0;
   if (o_.rate > 0) {
-    const double late_ratio = attempted ? double(late_) / double(attempted) : 0.0;
+    const uint64_t scheduled = attempted + missed_sends_;
+    const double late_ratio = scheduled ? double(late_ + missed_sends_) / double(scheduled) : 0.0;
     metrics["late_ratio"] = late_ratio;
-    j["schedule"] = {{"rate_per_s", o_.rate}, {"late_sends", late_}, {"late_ratio", late_ratio},
+    j["schedule"] = {{"rate_per_s", o_.rate}, {"late_sends", late_}, {"missed_sends", missed_sends_},
+                     {"late_ratio", late_ratio},
                      {"late_tolerance_ms", ns_to_ms(uint64_t(o_.late_tolerance.count()))},
                      {"max_lag_ms", ns_to_ms(uint64_t(max_lag_))},
                      {"behind_at_end_ms", ns_to_ms(uint64_t(std::max<int64_t>(0, last_lag_)))},
