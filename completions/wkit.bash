@@ -90,6 +90,12 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit send|--connect-timeout')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--reconnect-budget')
+      COMPREPLY=(); return ;;
+    'wkit send|--late-tolerance')
+      COMPREPLY=(); return ;;
+    'wkit send|--threshold')
+      COMPREPLY=(); return ;;
     'wkit send|--receiver')
       COMPREPLY=(); return ;;
     'wkit send|--verify-wait')
@@ -100,6 +106,8 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit send merge-hist|--output'|'wkit send merge-hist|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit send merge-hist|--threshold')
+      COMPREPLY=(); return ;;
     'wkit recv|--uid'|'wkit recv|-u')
       COMPREPLY=(); return ;;
     'wkit recv|--token'|'wkit recv|-t')
@@ -148,6 +156,8 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--idle-timeout')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--handshake-timeout')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--fault')
       COMPREPLY=(); return ;;
     'wkit serve|--seed')
@@ -156,8 +166,6 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--node-id')
       COMPREPLY=(); return ;;
-    'wkit serve|--handshake-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--output'|'wkit serve|-o')
       COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
     'wkit decode|--input')
@@ -262,12 +270,12 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --verify --receiver --verify-wait --fail-on-duplicate --hist-out --force' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --hist-out --force' -- "$cur")) ;;
     'wkit send merge-hist')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --out --force --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --out --force --output -o --threshold' -- "$cur")) ;;
     'wkit recv')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
