@@ -25,9 +25,18 @@ std::vector<std::string> choices_of(const std::string& type_name) {
 bool looks_like_path(const std::string& type_name, const std::vector<std::string>& names) {
   for (const char* k : {"FILE", "DIR", "PATH"})
     if (type_name.find(k) != std::string::npos) return true;
-  for (auto& n : names)
-    for (const char* k : {"file", "data", "out", "capture", "events"})
-      if (n.find(k) != std::string::npos) return true;
+  // Whole words of the flag name only: "--hist-out" and "--payload-file"
+  // take paths, "--connect-timeout" (which contains "out") does not.
+  for (auto& n : names) {
+    size_t start = n.find_first_not_of('-');
+    while (start != std::string::npos && start < n.size()) {
+      size_t end = n.find('-', start);
+      std::string word = n.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      for (const char* k : {"file", "data", "out", "capture", "events"})
+        if (word == k) return true;
+      start = end == std::string::npos ? end : end + 1;
+    }
+  }
   return false;
 }
 

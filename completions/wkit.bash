@@ -75,7 +75,7 @@ _wkit() {
     'wkit send|--window')
       COMPREPLY=(); return ;;
     'wkit send|--ack-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit send|--users-file')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit send|--retries')
@@ -89,7 +89,7 @@ _wkit() {
     'wkit send|--max-handshakes')
       COMPREPLY=(); return ;;
     'wkit send|--connect-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit send|--reconnect-budget')
       COMPREPLY=(); return ;;
     'wkit send|--late-tolerance')
@@ -125,7 +125,7 @@ _wkit() {
     'wkit recv|--count')
       COMPREPLY=(); return ;;
     'wkit recv|--timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit recv|--ack')
       COMPREPLY=(); return ;;
     'wkit recv|--dedup-window')
@@ -133,7 +133,7 @@ _wkit() {
     'wkit recv|--seed')
       COMPREPLY=(); return ;;
     'wkit recv|--connect-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit serve|--listen')
       COMPREPLY=(); return ;;
     'wkit serve|--data')
@@ -151,13 +151,13 @@ _wkit() {
     'wkit serve|--inflight-window')
       COMPREPLY=(); return ;;
     'wkit serve|--max-outbound')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit serve|--write-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit serve|--idle-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit serve|--handshake-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit serve|--fault')
       COMPREPLY=(); return ;;
     'wkit serve|--seed')
@@ -227,7 +227,7 @@ _wkit() {
     'wkit proxy|--events')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit proxy|--upstream-timeout-ms')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit proxy|--output'|'wkit proxy|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
     'wkit replay|--server'|'wkit replay|-s')
@@ -251,7 +251,7 @@ _wkit() {
     'wkit replay|--to')
       COMPREPLY=(); return ;;
     'wkit replay|--ack-timeout')
-      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      COMPREPLY=(); return ;;
     'wkit replay|--output'|'wkit replay|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
   esac

@@ -2,7 +2,7 @@
 # The committed completion files and man page must equal what the binary
 # generates now, and the bash completion must actually complete.
 set -euo pipefail
-wkit=$1 src=$2
+wkit=$1 src=$(cd "$2" && pwd)
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -29,5 +29,21 @@ for sub in $("$wkit" --help | awk '/^Subcommands:/{s=1;next} s&&NF{print $1}'); 
   got=$(complete_words wkit "$sub" --h)
   echo "$got" | grep -qx -- "--help" || { echo "FAIL: 'wkit $sub --h<TAB>' gave '$got'" >&2; fail=1; }
 done
+# A flag that takes a path completes file names; a duration does not, even
+# when its name contains "out" (--connect-timeout, --ack-timeout).
+files=$(mktemp -d)
+touch "$files/probe.txt"
+in_dir() { (cd "$files" && complete_words "$@"); }
+for flag in --hist-out --payload-file --users-file; do
+  got=$(in_dir wkit send "$flag" "")
+  echo "$got" | grep -qx "probe.txt" || { echo "FAIL: 'wkit send $flag <TAB>' gave '$got' (expected file names)" >&2; fail=1; }
+done
+for flag in --connect-timeout --ack-timeout --retry-interval --reconnect-budget; do
+  got=$(in_dir wkit send "$flag" "")
+  echo "$got" | grep -qx "probe.txt" && { echo "FAIL: 'wkit send $flag <TAB>' offered file names" >&2; fail=1; }
+done
+got=$(in_dir wkit serve --handshake-timeout "")
+echo "$got" | grep -qx "probe.txt" && { echo "FAIL: 'wkit serve --handshake-timeout <TAB>' offered file names" >&2; fail=1; }
+rm -rf "$files"
 [ $fail = 0 ] && echo "completions: ok"
 exit $fail
