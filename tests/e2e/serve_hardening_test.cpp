@@ -23,13 +23,6 @@ namespace {
 
 constexpr uint8_t kPerson = 1;
 
-std::unique_ptr<WkClient> login(const std::string& url, const std::string& uid) {
-  auto c = std::make_unique<WkClient>(url);
-  auto ack = c->handshake(uid);
-  EXPECT_EQ(ack.reason_code, 1) << uid;
-  return c;
-}
-
 bool has_line(Process& p, const std::string& needle, std::chrono::milliseconds wait = 10s) {
   return p.wait_stderr([&](const std::string& l) { return l.find(needle) != std::string::npos; }, wait)
       .has_value();

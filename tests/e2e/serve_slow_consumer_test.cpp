@@ -21,13 +21,6 @@ namespace {
 
 constexpr uint8_t kPerson = 1;
 
-std::unique_ptr<WkClient> login(const std::string& url, const std::string& uid) {
-  auto c = std::make_unique<WkClient>(url);
-  auto ack = c->handshake(uid);
-  EXPECT_EQ(ack.reason_code, 1) << uid;
-  return c;
-}
-
 namespace ip = boost::asio::ip;
 
 // Connects as `uid` with a small receive buffer and then never reads a byte.

@@ -19,13 +19,6 @@ namespace {
 
 constexpr uint8_t kPerson = 1, kGroup = 2;
 
-std::unique_ptr<WkClient> login(const std::string& url, const std::string& uid, WkClient::ConnectOptions o = {}) {
-  auto c = std::make_unique<WkClient>(url);
-  auto ack = c->handshake(uid, o);
-  EXPECT_EQ(ack.reason_code, 1) << uid;
-  return c;
-}
-
 proto::Sendack sendack(WkClient& c) {
   auto a = c.expect<proto::Sendack>();
   if (!a) throw std::runtime_error("no SENDACK");

@@ -359,4 +359,15 @@ class WkClient {
   uint64_t messages_ = 0, frames_in_chunk_ = 0, bad_messages_ = 0;
 };
 
+// A client that completed its handshake as `uid` (throws when the CONNACK
+// refused it, which fails the calling test).
+inline std::unique_ptr<WkClient> login(const std::string& url, const std::string& uid,
+                                       WkClient::ConnectOptions o = {}) {
+  auto c = std::make_unique<WkClient>(url);
+  auto ack = c->handshake(uid, o);
+  if (ack.reason_code != 1)
+    throw std::runtime_error("login as " + uid + ": CONNACK reason " + std::to_string(int(ack.reason_code)));
+  return c;
+}
+
 }  // namespace wkit::testing
