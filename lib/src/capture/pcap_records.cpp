@@ -50,6 +50,18 @@ uint32_t PcapRecords::u32(const char* p) const {
   return swapped_ ? bswap(v) : v;
 }
 
+std::optional<uint32_t> PcapRecords::block_length(const char* h) const {
+  uint32_t type, total = u32(h + 4);
+  std::memcpy(&type, h, 4);
+  if (type != kShb) return total;
+  // A new section may change the byte order; its length is in that order.
+  uint32_t bom;
+  std::memcpy(&bom, h + 8, 4);
+  if (bom == 0x4D3C2B1A) return bswap(total);
+  if (bom == 0x1A2B3C4D) return total;
+  return std::nullopt;
+}
+
 PcapRecords::Failure PcapRecords::classify(uint64_t off, const std::string& libpcap_error) const {
   size_ = size_now_();
   window_.clear();
@@ -77,15 +89,11 @@ PcapRecords::Failure PcapRecords::classify(uint64_t off, const std::string& libp
     uint64_t left = size_ - at;
     if (left < 12) return cut(at, 12);
     read(at, h, 12);
-    uint32_t type, total = u32(h + 4);
+    uint32_t type;
     std::memcpy(&type, h, 4);
-    if (type == kShb) {
-      // A new section may change the byte order; its length is in that order.
-      uint32_t bom;
-      std::memcpy(&bom, h + 8, 4);
-      if (bom == 0x4D3C2B1A) total = bswap(total);
-      else if (bom != 0x1A2B3C4D) return {at, false, "section header with an unknown byte-order magic"};
-    }
+    const auto length = block_length(h);
+    if (!length) return {at, false, "section header with an unknown byte-order magic"};
+    const uint32_t total = *length;
     if (total < 12 || total % 4 != 0 || total > kMaxBlock)
       return {at, false, "block length " + std::to_string(total) +
                              " is impossible (below 12, not a multiple of 4, or above " + std::to_string(kMaxBlock) +
@@ -119,13 +127,7 @@ std::optional<uint64_t> PcapRecords::after_packets(uint64_t off, uint64_t count)
       continue;
     }
     if (read(off, h, 12) != 12) return std::nullopt;
-    uint32_t type, total = u32(h + 4);
-    std::memcpy(&type, h, 4);
-    if (type == kShb) {
-      uint32_t bom;
-      std::memcpy(&bom, h + 8, 4);
-      if (bom == 0x4D3C2B1A) total = bswap(total);
-    }
+    const uint32_t total = block_length(h).value_or(u32(h + 4));
     if (total < 12) return std::nullopt;
     uint32_t t32 = u32(h);
     if (t32 == 2 || t32 == 3 || t32 == 6) --count;  // a packet block

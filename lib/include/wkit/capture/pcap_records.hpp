@@ -52,6 +52,10 @@ class PcapRecords {
  private:
   PcapRecords() = default;
   uint32_t u32(const char* p) const;
+  // The length of the pcapng block whose header (12 bytes) is at `h`; a
+  // section header gives its own byte order. nullopt: a section header with
+  // an unknown byte-order magic.
+  std::optional<uint32_t> block_length(const char* h) const;
   size_t read(uint64_t off, char* buf, size_t n) const;
   bool classic_plausible(uint64_t off, std::optional<int64_t> ts, bool whole, uint64_t* next) const;
   bool block_plausible(uint64_t off, bool whole, uint64_t* next) const;
