@@ -93,6 +93,16 @@ TEST(Serve, PersonDeliveryTcpToWebSocket) {
   EXPECT_EQ(bob->bad_ws_messages(), 0u);
   EXPECT_EQ(srv.stop(), 0);
   EXPECT_EQ(count_rows(srv.data_dir(), "1"), 3);
+  // Every event that names a message_id also gives it as a string (jq and
+  // JavaScript round integers above 2^53).
+  size_t with_id = 0;
+  for (auto& e : srv.events()) {
+    if (!e.contains("message_id")) continue;
+    ++with_id;
+    ASSERT_TRUE(e.contains("message_idstr")) << e.dump();
+    EXPECT_EQ(e["message_idstr"], std::to_string(e["message_id"].get<int64_t>())) << e.dump();
+  }
+  EXPECT_GE(with_id, 3u);  // at least the three stored messages
 }
 
 TEST(Serve, GroupFanOutSkipsTheSendingConnection) {

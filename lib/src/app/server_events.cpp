@@ -41,6 +41,9 @@ void EventLog::write(std::string_view event, nlohmann::json fields, int64_t wall
   j["ts"] = iso8601_ms(wall_ms);
   j["ts_ms"] = wall_ms;
   for (auto& [k, v] : fields.items()) j[k] = std::move(v);
+  // jq and JavaScript round integers above 2^53: every message id also as a string.
+  if (auto it = j.find("message_id"); it != j.end() && it->is_number_integer())
+    j["message_idstr"] = std::to_string(it->get<int64_t>());
   std::string line = wkit::util::json_text(j);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), f_);
