@@ -151,6 +151,14 @@ void print_summary(const json& s) {
   }
 }
 
+// "threshold p99<50ms: passed" per threshold of a summary that has them.
+void print_thresholds(const json& s) {
+  if (!s.contains("thresholds")) return;
+  for (auto& t : s["thresholds"])
+    std::cout << "threshold " << t["threshold"].get<std::string>() << ": " << (t["passed"].get<bool>() ? "passed" : "FAILED")
+              << (t["actual"].is_null() ? std::string(" (not measured)") : "") << "\n";
+}
+
 void print_text(const json& s, const json& single_record) {
   auto& o = std::cout;
   if (!single_record.is_null()) print_single(single_record);
@@ -166,10 +174,7 @@ void print_text(const json& s, const json& single_record) {
         o << "  unexpected at " << r["uid"].get<std::string>() << ": client_msg_no " << u["client_msg_no"].get<std::string>()
           << "  message_id " << u["message_idstr"].get<std::string>() << "  from " << u["from_uid"].get<std::string>() << "\n";
   }
-  if (s.contains("thresholds"))
-    for (auto& t : s["thresholds"])
-      o << "threshold " << t["threshold"].get<std::string>() << ": " << (t["passed"].get<bool>() ? "passed" : "FAILED")
-        << (t["actual"].is_null() ? std::string(" (not measured)") : "") << "\n";
+  print_thresholds(s);
   if (s["interrupted"].get<bool>()) o << "interrupted: the summary covers what was measured until the stop\n";
   o << "result: " << s["verdict"].get<std::string>();
   if (!s["findings"].get<std::string>().empty()) o << ": " << s["findings"].get<std::string>();
@@ -328,14 +333,7 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
   wkit::app::Metrics metrics;
   wkit::app::add_latency_metrics(total, metrics);
   std::vector<std::string> failed;
-  json tj = json::array();
-  for (auto& res : wkit::app::evaluate(thresholds, metrics)) {
-    tj.push_back({{"threshold", res.threshold->text},
-                  {"actual", res.actual ? json(*res.actual) : json()},
-                  {"passed", res.passed}});
-    if (!res.passed) failed.push_back(res.threshold->text);
-  }
-  if (!thresholds.empty()) s["thresholds"] = tj;
+  if (!thresholds.empty()) s["thresholds"] = wkit::app::evaluate_to_json(thresholds, metrics, failed);
   const int rc = failed.empty() ? 0 : 1;
   s["exit_code"] = rc;
   if (output == "json") std::cout << wkit::util::json_text(s, 2) << '\n';
@@ -343,9 +341,7 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
     std::cout << "merged " << files.size() << " histogram(s): " << s["count"] << " values  p50 " << fmt_ms(s["p50_ms"])
               << "  p90 " << fmt_ms(s["p90_ms"]) << "  p99 " << fmt_ms(s["p99_ms"]) << "  p99.9 "
               << fmt_ms(s["p999_ms"]) << "  max " << fmt_ms(s["max_ms"]) << "\n";
-    for (auto& t : tj)
-      std::cout << "threshold " << t["threshold"].get<std::string>() << ": " << (t["passed"].get<bool>() ? "passed" : "FAILED")
-                << (t["actual"].is_null() ? std::string(" (not measured)") : "") << "\n";
+    print_thresholds(s);
   }
   std::cout.flush();
   for (auto& t : failed) std::cerr << "wkit send merge-hist: threshold " << t << " failed\n";

@@ -790,16 +790,7 @@ SendOutcome Engine::outcome() {
     j["verify"] = verify_json(f);
     metrics["lost"] = double(f.lost);
   }
-  if (!o_.thresholds.empty()) {
-    nlohmann::json tj = nlohmann::json::array();
-    for (auto& res : evaluate(o_.thresholds, metrics)) {
-      tj.push_back({{"threshold", res.threshold->text},
-                    {"actual", res.actual ? nlohmann::json(*res.actual) : nlohmann::json()},
-                    {"passed", res.passed}});
-      if (!res.passed) f.failed_thresholds.push_back(res.threshold->text);
-    }
-    j["thresholds"] = tj;
-  }
+  if (!o_.thresholds.empty()) j["thresholds"] = evaluate_to_json(o_.thresholds, metrics, f.failed_thresholds);
   out.exit_code = exit_code(f);
   // The run's verdict: the worst message verdict (acknowledged messages no
   // receiver got make it "lost"); findings say the rest.

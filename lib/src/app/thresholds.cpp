@@ -136,4 +136,15 @@ std::vector<ThresholdResult> evaluate(const std::vector<Threshold>& ts, const Me
   return out;
 }
 
+nlohmann::json evaluate_to_json(const std::vector<Threshold>& ts, const Metrics& m, std::vector<std::string>& failed) {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& res : evaluate(ts, m)) {
+    out.push_back({{"threshold", res.threshold->text},
+                   {"actual", res.actual ? nlohmann::json(*res.actual) : nlohmann::json()},
+                   {"passed", res.passed}});
+    if (!res.passed) failed.push_back(res.threshold->text);
+  }
+  return out;
+}
+
 }  // namespace wkit::app

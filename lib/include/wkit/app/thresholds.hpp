@@ -6,6 +6,8 @@
 // throughput a rate (1000/s). A threshold on a metric the run did not
 // measure (no latency values, say) fails: nothing observed is not a pass.
 #include <map>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,5 +41,8 @@ struct ThresholdResult {
   bool passed;
 };
 std::vector<ThresholdResult> evaluate(const std::vector<Threshold>& ts, const Metrics& m);
+// Evaluates and reports: one {threshold, actual (null: not measured), passed}
+// per threshold; the texts of the failed ones are appended to `failed`.
+nlohmann::json evaluate_to_json(const std::vector<Threshold>& ts, const Metrics& m, std::vector<std::string>& failed);
 
 }  // namespace wkit::app
