@@ -17,6 +17,7 @@ struct ServeFlags {
   std::string data = "wkit-data";
   bool in_memory = false;
   std::string dedup = "on";
+  uint64_t dedup_window = 262144;
   std::string tokens;
   std::vector<std::string> groups;
   std::string redeliver_interval = "5s";
@@ -80,6 +81,7 @@ int run(const ServeFlags& f) {
   o.data_dir = f.data;
   o.in_memory = f.in_memory;
   o.dedup = f.dedup == "on";
+  o.dedup_window = f.dedup_window;
   o.durable = !f.no_fsync;
   if (!f.tokens.empty()) {
     auto t = wkit::app::read_tokens_file(f.tokens);
@@ -137,6 +139,11 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
   sub->add_option("--dedup", f->dedup, "Idempotent SEND by (channel, from_uid, client_msg_no); off reproduces "
                                        "WuKongIM 2.x (resends stored again)")
       ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  sub->add_option("--dedup-window", f->dedup_window,
+                  "Idempotency keys kept in memory (the latest; older resends are looked up in DIR/wkit.keys, "
+                  "so memory does not grow with the store)")
+      ->check(CLI::Range(uint64_t{2}, uint64_t{1} << 32))
       ->capture_default_str();
   sub->add_option("--tokens", f->tokens, "File of uid:token lines; without it any token is accepted");
   sub->add_option("--group", f->groups, "Group channel ID=UID,UID,... (repeatable)");

@@ -8,7 +8,7 @@ packages=(
   libcli11-dev libboost-dev nlohmann-json3-dev
   libprotobuf-dev protobuf-compiler
   libssl-dev libsqlite3-dev sqlite3 libsimdjson-dev libpcap-dev
-  zlib1g-dev libzstd-dev
+  zlib1g-dev libzstd-dev librocksdb-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   tcpdump tshark

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "wkit/proto/frame.hpp"
+#include "wkit/store/idempotency_key.hpp"
 #include "wkit/util/channel.hpp"
 
 namespace wkit::app {
@@ -25,17 +26,6 @@ void ServerHub::trouble(std::string_view event, nlohmann::json fields, std::stri
   trouble_.report(event, line, now.mono_ms);
 }
 
-void ServerHub::dedup_key(std::string& out, uint8_t type, std::string_view channel, std::string_view from,
-                          std::string_view client_msg_no) {
-  out.clear();
-  out.push_back(static_cast<char>(type));
-  out.append(channel);
-  out.push_back('\0');
-  out.append(from);
-  out.push_back('\0');
-  out.append(client_msg_no);
-}
-
 Status ServerHub::load() {
   if (auto e = store_.load_heads([&](const store::ChannelHead& h) {
         head_key_.assign(1, static_cast<char>(h.channel_type));
@@ -44,21 +34,52 @@ Status ServerHub::load() {
       }))
     return e;
   if (opts_.dedup) {
-    if (auto e = store_.load_dedup([&](const store::DedupRow& r) {
-          dedup_key(key_, r.channel_type, r.channel_id, r.from_uid, r.client_msg_no);
-          bool inserted = false;
-          DedupEntry& d = dedup_.at(dedup_.find_or_insert(key_, inserted));
+    // The store's latest keys fill the window; with an on-disk index every
+    // key it holds goes into the filter that says when to ask it.
+    const uint64_t window = store_.dedup_on_disk() ? opts_.dedup_window : 0;
+    dedup_.set_capacity(window);
+    if (auto e = store_.load_dedup(window ? window / 2 : UINT64_MAX, [&](const store::DedupRow& r) {
+          store::idempotency_key(key_, r.channel_type, r.channel_id, r.from_uid, r.client_msg_no);
+          DedupEntry& d = dedup_.insert(key_, store::idempotency_hash(key_));
           d.message_id = r.message_id;
           d.message_seq = r.message_seq;
           d.hash = r.payload_hash;
           d.committed = true;
         }))
       return e;
+    if (window) {
+      auto stored = store_.message_count();
+      if (!stored) return stored.error();
+      dedup_.reserve_older(std::max<uint64_t>(*stored + *stored / 4, 1u << 20));
+      if (auto e = store_.for_each_dedup_hash([&](uint64_t h) { dedup_.add_older(h); })) return e;
+    }
   }
   auto max_id = store_.max_message_id();
   if (!max_id) return max_id.error();
   if (*max_id > 0) id_floor_ms_ = ids_.split(*max_id).unix_ms + 1;
   return std::nullopt;
+}
+
+ServerHub::DedupEntry* ServerHub::find_dedup(uint64_t conn) {
+  lookup_failed_ = false;
+  if (DedupEntry* d = dedup_.find(key_, key_hash_)) return d;
+  if (!dedup_.older_may_hold(key_hash_)) return nullptr;
+  ++stats_.dedup_disk_lookups;
+  auto row = store_.find_dedup(key_, key_hash_);
+  if (!row) {
+    lookup_failed_ = true;
+    trouble("store_error", {{"op", "dedup_lookup"}, {"conn", conn}, {"error", row.error().message}},
+            "cannot look up an idempotency key (SEND refused with reason 15): " + row.error().message);
+    return nullptr;
+  }
+  if (!*row) return nullptr;
+  ++stats_.dedup_disk_hits;
+  DedupEntry& d = dedup_.insert(key_, key_hash_);
+  d.message_id = (*row)->message_id;
+  d.message_seq = (*row)->message_seq;
+  d.hash = (*row)->payload_hash;
+  d.committed = true;
+  return &d;
 }
 
 void ServerHub::attach(Peer& p) {
@@ -216,15 +237,11 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   auto hash = store::sha256(r.plaintext);
   const bool idempotent = opts_.dedup && !f.client_msg_no.empty();
   DedupEntry* entry = nullptr;  // valid until the next insert: filled in below
-  DedupIndex::Id entry_id = 0;
   if (idempotent) {
-    dedup_key(key_, f.channel_type, channel_, s.uid(), f.client_msg_no);
-    // One lookup per SEND: insert the entry now; a new key is filled in below.
-    bool inserted = false;
-    entry_id = dedup_.find_or_insert(key_, inserted);
-    entry = &dedup_.at(entry_id);
-    if (!inserted) {
-      DedupEntry& d = *entry;
+    store::idempotency_key(key_, f.channel_type, channel_, s.uid(), f.client_msg_no);
+    key_hash_ = store::idempotency_hash(key_);
+    if (DedupEntry* found = find_dedup(s.id())) {
+      DedupEntry& d = *found;
       nlohmann::json info;
       if (events_)
         info = {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
@@ -242,6 +259,10 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
       else d.waiters.push_back({s.id(), f.client_seq});
       return;
     }
+    // Whether the key was stored before is unknown: storing it again could
+    // make the duplicate dedup exists to prevent.
+    if (lookup_failed_) return refuse(15, "idempotency index unavailable");
+    entry = &dedup_.insert(key_, key_hash_);
   }
 
   head_key_.assign(1, static_cast<char>(f.channel_type));
@@ -251,7 +272,6 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
 
   store::Op& op = next_op(store::Op::Kind::append);
   op.tag = s.id();
-  op.ref = entry ? uint64_t{entry_id} + 1 : 0;
   store::Message& m = op.message;
   m.channel_id = channel_;
   m.channel_type = f.channel_type;
@@ -293,10 +313,14 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
       case store::Op::Kind::append: {
         --inflight_;
         const store::Message& m = op.message;
-        // op.ref: the idempotency entry on_send made for this op, as id + 1
-        // (0: none); entries are only erased here, for their own op.
-        const auto entry_id = static_cast<DedupIndex::Id>(op.ref - 1);
-        DedupEntry* d = op.ref ? &dedup_.at(entry_id) : nullptr;
+        // The idempotency entry on_send made for this op (the window keeps
+        // uncommitted entries); entries are only erased here, for their own op.
+        DedupEntry* d = nullptr;
+        if (opts_.dedup && !m.client_msg_no.empty()) {
+          store::idempotency_key(key_, m.channel_type, m.channel_id, m.from_uid, m.client_msg_no);
+          key_hash_ = store::idempotency_hash(key_);
+          d = dedup_.find(key_, key_hash_);
+        }
         if (op.failed) {
           ++stats_.store_failures;
           trouble("store_error", {{"op", "append"}, {"message_id", m.message_id}, {"error", op.error}},
@@ -304,7 +328,7 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
           answer(op.tag, 0, m.client_seq, 0, 15, m.client_msg_no);
           if (d) {
             for (auto& w : d->waiters) answer(w.conn, 0, w.client_seq, 0, 15, m.client_msg_no);
-            dedup_.erase(entry_id);
+            dedup_.erase(key_, key_hash_);
           }
           break;
         }

@@ -28,7 +28,13 @@ class MemoryStore final : public MessageStore {
 
   // A new in-memory store is empty.
   Status load_heads(const std::function<void(const ChannelHead&)>&) override { return std::nullopt; }
-  Status load_dedup(const std::function<void(const DedupRow&)>&) override { return std::nullopt; }
+  // Nothing is stored before start; the server keeps every key in memory.
+  Status load_dedup(uint64_t, const std::function<void(const DedupRow&)>&) override { return std::nullopt; }
+  bool dedup_on_disk() const override { return false; }
+  Status for_each_dedup_hash(const std::function<void(uint64_t)>&) override { return std::nullopt; }
+  Result<std::optional<DedupRow>> find_dedup(std::string_view, uint64_t) override {
+    return std::optional<DedupRow>();
+  }
   Result<int64_t> max_message_id() override;
   Result<uint64_t> message_count() override;
 

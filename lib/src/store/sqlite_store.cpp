@@ -6,6 +6,7 @@
 
 #include "sqlite_util.hpp"
 #include "store_file_check.hpp"
+#include "wkit/store/idempotency_key.hpp"
 #include "wkit/store/schema.hpp"
 
 namespace wkit::store {
@@ -163,11 +164,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
     s->exec("ROLLBACK");
     return env_error("store '" + s->path_ + "': cannot create schema: " + schema->message);
   }
-  if (auto e = s->stamp_and_index(opts)) {
+  if (auto e = s->stamp(opts)) {
     s->exec("ROLLBACK");
     return *e;
   }
   if (auto e = s->exec("COMMIT")) return env_error("store '" + s->path_ + "': " + e->message);
+  if (auto e = s->open_index(opts)) return *e;
 
   auto prep = [&](const char* sql, void*& out) -> Status {
     sqlite3_stmt* st = nullptr;
@@ -199,11 +201,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
 
 SqliteStore::~SqliteStore() {
   stop();
-  if (keys_) keys_->finish();
   keys_.reset();
   for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_, insert_msg_many_,
-                   insert_pending_many_})
+                   insert_pending_many_, read_message_key_})
     sqlite3_finalize(ST(st));
+  if (reader_) sqlite3_close(DB(reader_));
   if (db_) sqlite3_close(DB(db_));
 }
 
@@ -225,12 +227,14 @@ Status SqliteStore::load_heads(const std::function<void(const ChannelHead&)>& ea
   return std::nullopt;
 }
 
-Status SqliteStore::load_dedup(const std::function<void(const DedupRow&)>& each) {
+Status SqliteStore::load_dedup(uint64_t limit, const std::function<void(const DedupRow&)>& each) {
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(DB(db_),
-                     "SELECT channel_id, channel_type, from_uid, client_msg_no, message_id, message_seq, payload_hash "
-                     "FROM message WHERE client_msg_no <> ''",
+                     "SELECT * FROM (SELECT channel_id, channel_type, from_uid, client_msg_no, message_id, message_seq, "
+                     "payload_hash FROM message WHERE client_msg_no <> '' ORDER BY message_id DESC LIMIT ?) "
+                     "ORDER BY message_id",
                      -1, &st, nullptr);
+  sqlite3_bind_int64(st, 1, static_cast<int64_t>(std::min<uint64_t>(limit, INT64_MAX)));
   int rc;
   DedupRow r;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -246,6 +250,43 @@ Status SqliteStore::load_dedup(const std::function<void(const DedupRow&)>& each)
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return env_error(std::string("store: reading idempotency keys: ") + sqlite3_errmsg(DB(db_)));
   return std::nullopt;
+}
+
+Status SqliteStore::for_each_dedup_hash(const std::function<void(uint64_t)>& each) {
+  if (!keys_) return std::nullopt;
+  return keys_->for_each_hash(each);
+}
+
+Result<std::optional<DedupRow>> SqliteStore::find_dedup(std::string_view key, uint64_t hash) {
+  if (!keys_) return std::optional<DedupRow>();
+  if (index_failed_.load(std::memory_order_acquire))
+    return env_error("store: the idempotency index missed a write (" + index_error_ + "); restart to rebuild it");
+  if (auto e = keys_->candidates(hash, candidates_)) return *e;
+  sqlite3_stmt* st = ST(read_message_key_);
+  for (int64_t id : candidates_) {
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      idempotency_key(candidate_key_, static_cast<uint8_t>(sqlite3_column_int(st, 0)), sqlite::column_view(st, 1),
+                      sqlite::column_view(st, 2), sqlite::column_view(st, 3));
+      if (candidate_key_ == key) {
+        DedupRow r;
+        r.channel_type = static_cast<uint8_t>(sqlite3_column_int(st, 0));
+        r.channel_id = column_text(st, 1);
+        r.from_uid = column_text(st, 2);
+        r.client_msg_no = column_text(st, 3);
+        r.message_id = id;
+        r.message_seq = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
+        unhex32(column_text(st, 5), r.payload_hash);
+        sqlite3_reset(st);
+        return std::optional<DedupRow>(std::move(r));
+      }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return env_error(std::string("store: reading message ") + std::to_string(id) + ": " + sqlite3_errmsg(DB(reader_)));
+  }
+  return std::optional<DedupRow>();
 }
 
 Result<int64_t> SqliteStore::max_message_id() {
@@ -267,24 +308,12 @@ void SqliteStore::execute(Op& op) {
   switch (op.kind) {
     case Op::Kind::append: {
       const Message& m = op.message;
-      const bool keyed = keys_ && !m.client_msg_no.empty();
-      if (keyed)
-        if (int64_t holder = keys_->holder(m)) {
-          op.failed = true;
-          op.error = "UNIQUE constraint failed: idempotency key (channel_id, from_uid, client_msg_no) of message_id " +
-                     std::to_string(holder);
-          return;
-        }
       sqlite3_stmt* s = ST(insert_msg_);
       char hash[64];
       bind_message(s, 0, m, hash);
       int rc = sqlite3_step(s);
       sqlite3_reset(s);
-      if (rc != SQLITE_DONE) {
-        if (keyed) keys_->drop_staged();
-        return fail("insert message");
-      }
-      if (keyed) keys_->keep_staged();
+      if (rc != SQLITE_DONE) return fail("insert message");
       sqlite3_stmt* p = ST(insert_pending_);
       for (const auto& uid : op.recipients) {
         bind_text(p, 1, uid);
@@ -322,24 +351,14 @@ bool SqliteStore::append_many(Op* const* ops) {
   sqlite3* db = DB(db_);
   sqlite3_stmt* s = ST(insert_msg_many_);
   sqlite3_stmt* p = ST(insert_pending_many_);
-  // A repeated key, or a failing multi-row INSERT (which changes nothing:
-  // SQLite rolls the statement back), sends the caller to running the ops
-  // one by one, so only the offender fails.
-  if (keys_)
-    for (int i = 0; i < kMultiRows; ++i)
-      if (!ops[i]->message.client_msg_no.empty() && keys_->holder(ops[i]->message)) {
-        keys_->drop_staged();
-        return false;
-      }
+  // A failing multi-row INSERT (which changes nothing: SQLite rolls the
+  // statement back) sends the caller to running the ops one by one, so only
+  // the offender fails.
   char hashes[kMultiRows][64];
   for (int i = 0; i < kMultiRows; ++i) bind_message(s, i * 18, ops[i]->message, hashes[i]);
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    if (keys_) keys_->drop_staged();
-    return false;
-  }
-  if (keys_) keys_->keep_staged();
+  if (rc != SQLITE_DONE) return false;
   for (int i = 0; i < kMultiRows; ++i) {
     bind_text(p, 2 * i + 1, ops[i]->recipients[0]);
     sqlite3_bind_int64(p, 2 * i + 2, ops[i]->message.message_id);
@@ -384,15 +403,18 @@ void SqliteStore::apply(std::vector<std::vector<Op>>& batches) {
       op->failed = true;
       op->error = "commit: " + err;
     }
-    if (keys_) keys_->reload_tail();
+    return;
   }
+  // After the commit and before anyone hears of it, so a key the server
+  // forgets from memory is always found on disk.
+  if (keys_ && !index_failed_.load(std::memory_order_relaxed))
+    if (auto e = keys_->add(ops_)) {
+      index_error_ = e->message;
+      index_failed_.store(true, std::memory_order_release);
+    }
 }
 
-void SqliteStore::after_batches() {
-  if (keys_) keys_->step();
-}
-
-Status SqliteStore::stamp_and_index(const Options& opts) {
+Status SqliteStore::stamp(const Options& opts) {
   sqlite3* db = DB(db_);
   {
     sqlite3_stmt* st = nullptr;
@@ -422,16 +444,34 @@ Status SqliteStore::stamp_and_index(const Options& opts) {
     sqlite3_finalize(st);
     if (!ok) return env_error("store '" + path_ + "' is not writable: " + err);
   }
+  // Versions before the index moved to DIR/wkit.keys kept it in the file.
   if (auto e = exec((std::string("DROP INDEX IF EXISTS ") + kVersion1IndexName).c_str())) return e;
-  // 2.x behaviour stores resends again: the unique index would refuse them.
-  if (!opts.dedup) return IdempotencyIndex::drop(db);
-  auto keys = IdempotencyIndex::open(db, opts.idempotency_merge_rows, opts.idempotency_slice_keys);
+  return exec("DROP TABLE IF EXISTS message_idempotency; DELETE FROM wkit_meta WHERE key = 'idempotency_through'");
+}
+
+Status SqliteStore::open_index(const Options& opts) {
+  const std::string dir = (std::filesystem::path(opts.dir) / kKeysDirName).string();
+  // 2.x behaviour stores resends again: the index would refuse them.
+  if (!opts.dedup) return KeyIndex::remove(dir);
+  auto keys = KeyIndex::open(dir, DB(db_));
   if (!keys) {
     if (keys.error().kind != ErrorKind::bad_input) return keys.error();
     return Error::input("store '" + path_ + "' holds messages with the same (channel, from_uid, client_msg_no), "
                         "written with --dedup off; it cannot be served with --dedup on (" + keys.error().message + ")");
   }
   keys_ = std::move(*keys);
+  sqlite3* reader = nullptr;
+  int rc = sqlite3_open_v2(path_.c_str(), &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  reader_ = reader;
+  if (rc != SQLITE_OK) return env_error("cannot open store '" + path_ + "' for reading: " + sqlite3_errmsg(reader));
+  sqlite3_busy_timeout(reader, 5000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(reader,
+                         "SELECT channel_type, channel_id, from_uid, client_msg_no, message_seq, payload_hash "
+                         "FROM message WHERE message_id = ?",
+                         -1, &st, nullptr) != SQLITE_OK)
+    return env_error(std::string("store: cannot prepare statement: ") + sqlite3_errmsg(reader));
+  read_message_key_ = st;
   return std::nullopt;
 }
 

@@ -2,9 +2,10 @@
 // The on-disk backend of MessageStore: one SQLite file (schema.hpp) in WAL
 // mode; each batch is one transaction (group commit: one fsync per batch with
 // `durable`).
+#include <atomic>
 #include <memory>
 
-#include "idempotency_index.hpp"
+#include "key_index.hpp"
 #include "wkit/store/message_store.hpp"
 
 namespace wkit::store {
@@ -15,18 +16,23 @@ class SqliteStore final : public MessageStore {
   ~SqliteStore() override;
 
   Status load_heads(const std::function<void(const ChannelHead&)>& each) override;
-  Status load_dedup(const std::function<void(const DedupRow&)>& each) override;
+  Status load_dedup(uint64_t limit, const std::function<void(const DedupRow&)>& each) override;
+  bool dedup_on_disk() const override { return keys_ != nullptr; }
+  Status for_each_dedup_hash(const std::function<void(uint64_t)>& each) override;
+  Result<std::optional<DedupRow>> find_dedup(std::string_view key, uint64_t hash) override;
   Result<int64_t> max_message_id() override;
   Result<uint64_t> message_count() override;
 
  private:
   SqliteStore() = default;
   void apply(std::vector<std::vector<Op>>& batches) override;
-  void after_batches() override;
   Status exec(const char* sql);
-  // Stamps wkit_meta, migrates a version 1 file and opens the idempotency
-  // index (or drops it with dedup off). Inside a transaction.
-  Status stamp_and_index(const Options& opts);
+  // Stamps wkit_meta and drops the idempotency tables of older versions.
+  // Inside a transaction.
+  Status stamp(const Options& opts);
+  // Opens the idempotency index (or removes it with dedup off) and the
+  // connection find_dedup() reads with.
+  Status open_index(const Options& opts);
   void execute(Op& op);
   // Inserts ops[0..kMultiRows) (all appends with one recipient each) with
   // one multi-row statement each for message and pending_delivery; false if
@@ -40,7 +46,17 @@ class SqliteStore final : public MessageStore {
   void* insert_pending_many_ = nullptr;
   void* delete_pending_ = nullptr;
   void* select_pending_ = nullptr;
-  std::unique_ptr<IdempotencyIndex> keys_;  // dedup on
+  std::unique_ptr<KeyIndex> keys_;  // dedup on
+  // find_dedup()'s own read-only connection (WAL: reads what is committed
+  // without waiting for the store thread) and its statement.
+  void* reader_ = nullptr;
+  void* read_message_key_ = nullptr;
+  std::vector<int64_t> candidates_;  // find_dedup()'s, reused
+  // A commit whose keys the index could not take: lookups fail from then on
+  // (the next open indexes them again).
+  std::atomic<bool> index_failed_{false};
+  std::string index_error_;
+  std::string candidate_key_;
   std::vector<Op*> ops_;  // apply()'s flat list, reused
 };
 

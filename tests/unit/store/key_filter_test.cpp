@@ -1,11 +1,11 @@
-#include "../../../lib/src/store/key_filter.hpp"
+#include "wkit/util/key_filter.hpp"
 
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <string>
 
-using wkit::store::KeyFilter;
+using wkit::util::KeyFilter;
 
 namespace {
 uint64_t h(const std::string& s) { return std::hash<std::string>{}(s); }

@@ -1,14 +1,16 @@
 #pragma once
-// The in-memory idempotency index of `wkit serve`: idempotency key (bytes) ->
-// the message it was first stored as. One lookup per SEND, so its layout is
-// chosen for the miss (a new key, the common case): an open-addressing table
-// of (64-bit key hash, entry number) probed linearly, so a miss costs one
-// cache line instead of a walk over scattered nodes; keys are appended to one
-// arena and entries to one vector, so an insert allocates nothing once the
-// containers have grown. Keys are compared in full on a hash match: exact.
+// One generation of `wkit serve`'s in-memory idempotency keys
+// (dedup_window.hpp): idempotency key (bytes) -> the message it was first
+// stored as. One lookup per SEND, so its layout is chosen for the miss (a new
+// key, the common case): an open-addressing table of (64-bit key hash, entry
+// number) probed linearly, so a miss costs one cache line instead of a walk
+// over scattered nodes; keys are appended to one arena and entries to one
+// vector, so an insert allocates nothing once the containers have grown
+// (clear() keeps their capacity). Keys are compared in full on a hash match:
+// exact. The caller supplies the hash (store::idempotency_hash).
 //
-// Entry numbers stay valid until the entry is erased (erase is rare: a
-// failed commit); references to entries do not survive the next insert.
+// Entry numbers stay valid until the entry is erased or the index cleared;
+// references to entries do not survive the next insert.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -31,13 +33,22 @@ class DedupIndex {
     std::vector<Waiter> waiters;  // resends that arrived before the commit
   };
   using Id = uint32_t;
+  static constexpr Id kNone = UINT32_MAX;
 
   DedupIndex();
-  // Finds `key` or inserts a default entry for it; `inserted` says which.
-  Id find_or_insert(std::string_view key, bool& inserted);
+  Id find(std::string_view key, uint64_t hash) const;
+  // Inserts a default entry for `key`, which must not be present.
+  Id insert(std::string_view key, uint64_t hash);
   Entry& at(Id id) { return entries_[id].entry; }
   void erase(Id id);
+  void clear();
   size_t size() const { return live_; }
+  // f(key, hash, entry) for every entry not erased.
+  template <class F>
+  void for_each(F&& f) {
+    for (Stored& s : entries_)
+      if (!s.erased) f(key_of(s), s.hash, s.entry);
+  }
 
  private:
   struct Slot {
@@ -46,7 +57,9 @@ class DedupIndex {
   };
   struct Stored {
     uint64_t key_offset = 0;
+    uint64_t hash = 0;
     uint32_t key_size = 0;
+    bool erased = false;
     Entry entry;
   };
   static constexpr uint32_t kEmpty = UINT32_MAX, kErased = UINT32_MAX - 1;

@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "wkit/app/dedup_index.hpp"
+#include "wkit/app/dedup_window.hpp"
 #include "wkit/app/server_events.hpp"
 #include "wkit/app/server_options.hpp"
 #include "wkit/app/server_trouble.hpp"
@@ -35,7 +35,8 @@ class Peer {
 
 struct HubStats {
   uint64_t sends = 0, stored = 0, dedup_hits = 0, dedup_conflicts = 0, delivered = 0, redelivered = 0,
-           recvacks = 0, connections = 0, store_failures = 0, pages = 0, slow_consumers = 0;
+           recvacks = 0, connections = 0, store_failures = 0, pages = 0, slow_consumers = 0,
+           dedup_disk_lookups = 0, dedup_disk_hits = 0;  // keys older than the window
 };
 
 class ServerHub final : public session::ServerHooks {
@@ -83,6 +84,10 @@ class ServerHub final : public session::ServerHooks {
 
  private:
   using DedupEntry = DedupIndex::Entry;
+  // The entry of key_ (hash key_hash_): from the window or, for an older
+  // key, from the store's index (then kept in the window). nullptr: a new
+  // key. Sets lookup_failed_ when the store could not answer.
+  DedupEntry* find_dedup(uint64_t conn);
 
   // A cleared op at the end of outbox_, flushed to the store soon. Ops
   // circulate in whole vectors (outbox_ -> store -> on_committed ->
@@ -98,8 +103,6 @@ class ServerHub final : public session::ServerHooks {
                   session::ServerSession::Origin origin = session::ServerSession::Origin::live);
   void answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
               std::string_view client_msg_no);
-  static void dedup_key(std::string& out, uint8_t type, std::string_view channel, std::string_view from,
-                        std::string_view client_msg_no);
   Peer* peer(uint64_t conn);
 
   const ServerOptions& opts_;
@@ -112,7 +115,7 @@ class ServerHub final : public session::ServerHooks {
   std::unordered_map<uint64_t, Peer*> peers_;                       // by connection id
   std::unordered_map<std::string, std::vector<uint64_t>> by_uid_;   // open connections per uid
   std::unordered_map<std::string, uint64_t> heads_;                 // type\x1fchannel -> last seq
-  DedupIndex dedup_;
+  DedupWindow dedup_;
   std::vector<store::Op> outbox_;
   std::vector<std::vector<store::Op>> returned_;  // committed batches whose ops are reused
   size_t returned_ops_ = 0;
@@ -121,6 +124,8 @@ class ServerHub final : public session::ServerHooks {
   bool flush_scheduled_ = false;
   uint64_t inflight_ = 0;
   std::string key_, head_key_, channel_;  // reused per SEND
+  uint64_t key_hash_ = 0;
+  bool lookup_failed_ = false;
   HubStats stats_;
   TroubleLog trouble_;
   std::string refusal_why_;  // why authenticate() refused the CONNECT being handled

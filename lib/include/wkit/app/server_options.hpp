@@ -17,6 +17,9 @@ struct ServerOptions {
   std::string data_dir = "wkit-data";
   bool in_memory = false;
   bool dedup = true;
+  // Idempotency keys kept in memory (dedup_window.hpp); older ones are looked
+  // up in the store's on-disk index. 0: all (the in-memory store always).
+  uint64_t dedup_window = 262144;
   bool durable = true;  // fsync each group commit (SQLite synchronous=FULL)
   bool tokens_required = false;
   std::unordered_map<std::string, std::string> tokens;           // uid -> token

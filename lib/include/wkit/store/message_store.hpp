@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,19 +72,13 @@ struct Op {
 struct Options {
   std::string dir;          // directory holding wkit.db (created if missing)
   bool in_memory = false;   // the in-process store instead of a file (nothing kept)
-  bool dedup = true;        // keep the idempotency unique index
-  // The file extends that index in one transaction per this many messages,
-  // or up to 4x as many once the index holds 4x as many (schema.hpp
-  // kIdempotencySql).
-  uint64_t idempotency_merge_rows = 65536;
-  // ... inserting this many keys per transaction, one after each group
-  // commit, so a merge never holds commits up for long.
-  uint64_t idempotency_slice_keys = 16384;
+  bool dedup = true;        // keep the on-disk idempotency index (DIR/wkit.keys)
   bool durable = true;      // synchronous=FULL (fsync per commit) vs NORMAL
   std::string created_by;   // written to wkit_meta
 };
 
 inline constexpr const char* kDbFileName = "wkit.db";
+inline constexpr const char* kKeysDirName = "wkit.keys";  // the idempotency index (key_index.hpp)
 
 // What the store holds at startup, for the in-memory indexes in front of it.
 struct ChannelHead {
@@ -115,7 +110,16 @@ class MessageStore {
 
   // Synchronous reads for startup; call before start().
   virtual Status load_heads(const std::function<void(const ChannelHead&)>& each) = 0;
-  virtual Status load_dedup(const std::function<void(const DedupRow&)>& each) = 0;
+  // The latest `limit` messages with a client_msg_no, in message_id order.
+  virtual Status load_dedup(uint64_t limit, const std::function<void(const DedupRow&)>& each) = 0;
+  // Whether older keys can be looked up (find_dedup) instead of kept in memory.
+  virtual bool dedup_on_disk() const = 0;
+  // The hash (idempotency_key.hpp) of every key the on-disk index holds.
+  virtual Status for_each_dedup_hash(const std::function<void(uint64_t)>& each) = 0;
+  // The stored message holding the idempotency key `key` (bytes and hash as
+  // idempotency_key.hpp makes them), if any. Reads what is committed; may
+  // be called from one other thread while the store thread runs.
+  virtual Result<std::optional<DedupRow>> find_dedup(std::string_view key, uint64_t hash) = 0;
   virtual Result<int64_t> max_message_id() = 0;
   virtual Result<uint64_t> message_count() = 0;
 

@@ -1,6 +1,6 @@
-#include "key_filter.hpp"
+#include "wkit/util/key_filter.hpp"
 
-namespace wkit::store {
+namespace wkit::util {
 
 namespace {
 
@@ -61,4 +61,4 @@ bool KeyFilter::may_contain(uint64_t hash) const {
   return false;
 }
 
-}  // namespace wkit::store
+}  // namespace wkit::util

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace wkit::store {
+namespace wkit::util {
 
 class KeyFilter {
  public:
@@ -36,4 +36,4 @@ class KeyFilter {
   uint64_t count_ = 0;
 };
 
-}  // namespace wkit::store
+}  // namespace wkit::util
