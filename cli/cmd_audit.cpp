@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "stop_signals.hpp"
 #include "wkit/audit/audit.hpp"
 #include "wkit/audit/field_map.hpp"
 #include "wkit/audit/report.hpp"
@@ -76,6 +77,8 @@ int run_audit(AuditCli& c) {
   }
   if (auto err = wkit::audit::check_maps(o.maps)) return fail(*err);
   o.progress = !c.no_progress;
+  // SIGINT/SIGTERM: stop reading at the next record boundary and report what was read (docs/audit.md).
+  o.stop = &wkit::cli::catch_stop_signals("audit", "stopping, reporting what was read");
   auto report = wkit::audit::run_audit(o);
   if (!report) return fail(report.error());
   return emit(report.value(), c.output);

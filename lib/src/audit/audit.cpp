@@ -65,6 +65,11 @@ class ProgressThread {
   bool done_ = false;
 };
 
+void mark_not_read(InputInfo& in, const std::string& path) {
+  if (in.name.empty()) in.name = path == "-" ? "<stdin>" : path;
+  in.not_read = true;
+}
+
 }  // namespace
 
 Result<nlohmann::json> run_audit(const AuditOptions& options) {
@@ -92,9 +97,21 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
     ProgressThread progress(ctx, total);
     uint64_t done = 0;
     for (size_t i = 0; i < options.inputs.size(); ++i) {
+      // Stopped (SIGINT): the report covers what was read; the inputs not
+      // reached are listed as not read. An input that stopped while it was
+      // opened or read (a CSV header cut short, a stdin database not copied
+      // to its end) is what the stop did, not an error of the input.
+      if (ctx.stopping()) {
+        mark_not_read(ctx.inputs[i], options.inputs[i]);
+        continue;
+      }
       auto src = open_source(options.inputs[i], options, ctx.inputs[i], &ctx.raw_bytes_in);
+      if (!src && ctx.stopping()) {
+        mark_not_read(ctx.inputs[i], options.inputs[i]);
+        continue;
+      }
       if (!src) return src.error();
-      if (auto err = (*src)->run(ctx, static_cast<uint16_t>(i))) return *err;
+      if (auto err = (*src)->run(ctx, static_cast<uint16_t>(i)); err && !ctx.stopping()) return *err;
       if (auto f = ctx.failure()) return *f;
       // Records were read but none names a message: a wrong --map or not a
       // message store. Auditing it would report nothing and look clean.

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <vector>
 
+#include "wkit/util/stoppable_read.hpp"
+
 namespace wkit::audit {
 
 const char* compression_name(Compression c) {
@@ -26,17 +28,21 @@ namespace {
 
 class FileInput final : public ByteInput {
  public:
-  FileInput(std::FILE* f, bool owned, std::string name, std::atomic<uint64_t>* consumed)
-      : f_(f), owned_(owned), name_(std::move(name)), consumed_(consumed) {}
+  FileInput(std::FILE* f, bool owned, std::string name, std::atomic<uint64_t>* consumed, const std::atomic<int>* stop)
+      : f_(f), owned_(owned), name_(std::move(name)), consumed_(consumed), stop_(stop), fd_(::fileno(f)),
+        blocking_(util::may_block(fd_)) {}
   ~FileInput() override {
     if (owned_) std::fclose(f_);
   }
+  // Straight from the file descriptor (nothing reads through the FILE): a
+  // pipe's bytes are handed on as they arrive, and a stop request ends the
+  // input (0, like its end) even while waiting for a writer.
   Result<size_t> read(char* buf, size_t n) override {
-    size_t got = std::fread(buf, 1, n, f_);
-    if (got == 0 && std::ferror(f_)) return Error::input(name_ + ": read error: " + std::strerror(errno));
-    total_ += got;
-    if (consumed_) consumed_->fetch_add(got, std::memory_order_relaxed);
-    return got;
+    const ssize_t got = util::read_or_stop(fd_, buf, n, stop_, blocking_);
+    if (got < 0) return Error::input(name_ + ": read error: " + std::strerror(errno));
+    total_ += static_cast<size_t>(got);
+    if (consumed_) consumed_->fetch_add(static_cast<size_t>(got), std::memory_order_relaxed);
+    return static_cast<size_t>(got);
   }
   uint64_t raw_bytes_read() const override { return total_; }
 
@@ -45,8 +51,13 @@ class FileInput final : public ByteInput {
   bool owned_;
   std::string name_;
   std::atomic<uint64_t>* consumed_;
+  const std::atomic<int>* stop_;
+  int fd_;
+  bool blocking_;
   uint64_t total_ = 0;
 };
+
+bool stop_requested(const std::atomic<int>* stop) { return stop && stop->load(std::memory_order_relaxed) != 0; }
 
 // Reads the raw input again after the magic bytes were consumed for sniffing.
 class PrefixedInput final : public ByteInput {
@@ -71,7 +82,8 @@ class PrefixedInput final : public ByteInput {
 
 class GzipInput final : public ByteInput {
  public:
-  GzipInput(std::unique_ptr<ByteInput> in, std::string name) : in_(std::move(in)), name_(std::move(name)), buf_(1 << 16) {
+  GzipInput(std::unique_ptr<ByteInput> in, std::string name, const std::atomic<int>* stop)
+      : in_(std::move(in)), name_(std::move(name)), buf_(1 << 16), stop_(stop) {
     std::memset(&zs_, 0, sizeof zs_);
     inflateInit2(&zs_, 15 + 32);  // gzip or zlib header
   }
@@ -85,7 +97,8 @@ class GzipInput final : public ByteInput {
         auto got = in_->read(buf_.data(), buf_.size());
         if (!got) return got.error();
         if (*got == 0) {
-          if (in_stream_) return Error::input(name_ + ": truncated gzip data");
+          // Stopped (SIGINT): the input was not read to its end, it is not cut off.
+          if (in_stream_ && !stop_requested(stop_)) return Error::input(name_ + ": truncated gzip data");
           done_ = true;
           break;
         }
@@ -111,6 +124,7 @@ class GzipInput final : public ByteInput {
   std::unique_ptr<ByteInput> in_;
   std::string name_;
   std::vector<char> buf_;
+  const std::atomic<int>* stop_;
   z_stream zs_;
   bool in_stream_ = false;
   bool done_ = false;
@@ -118,8 +132,8 @@ class GzipInput final : public ByteInput {
 
 class ZstdInput final : public ByteInput {
  public:
-  ZstdInput(std::unique_ptr<ByteInput> in, std::string name)
-      : in_(std::move(in)), name_(std::move(name)), buf_(ZSTD_DStreamInSize()), ds_(ZSTD_createDStream()) {
+  ZstdInput(std::unique_ptr<ByteInput> in, std::string name, const std::atomic<int>* stop)
+      : in_(std::move(in)), name_(std::move(name)), buf_(ZSTD_DStreamInSize()), stop_(stop), ds_(ZSTD_createDStream()) {
     ZSTD_initDStream(ds_);
   }
   ~ZstdInput() override { ZSTD_freeDStream(ds_); }
@@ -130,7 +144,7 @@ class ZstdInput final : public ByteInput {
         auto got = in_->read(buf_.data(), buf_.size());
         if (!got) return got.error();
         if (*got == 0) {
-          if (last_ != 0) return Error::input(name_ + ": truncated zstd data");
+          if (last_ != 0 && !stop_requested(stop_)) return Error::input(name_ + ": truncated zstd data");
           return size_t(0);
         }
         ib_ = ZSTD_inBuffer{buf_.data(), *got, 0};
@@ -150,6 +164,7 @@ class ZstdInput final : public ByteInput {
   std::unique_ptr<ByteInput> in_;
   std::string name_;
   std::vector<char> buf_;
+  const std::atomic<int>* stop_;
   ZSTD_DStream* ds_;
   ZSTD_inBuffer ib_{nullptr, 0, 0};
   size_t last_ = 0;
@@ -157,7 +172,8 @@ class ZstdInput final : public ByteInput {
 
 }  // namespace
 
-Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& path, std::atomic<uint64_t>* consumed) {
+Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& path, std::atomic<uint64_t>* consumed,
+                                                           const std::atomic<int>* stop) {
   auto p = std::make_unique<PeekableInput>();
   const bool is_stdin = path == "-";
   p->name_ = is_stdin ? "<stdin>" : path;
@@ -173,7 +189,7 @@ Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& pa
       if (S_ISREG(st.st_mode)) p->raw_size_ = static_cast<uint64_t>(st.st_size);
     }
   }
-  std::unique_ptr<ByteInput> raw = std::make_unique<FileInput>(f, !is_stdin, p->name_, consumed);
+  std::unique_ptr<ByteInput> raw = std::make_unique<FileInput>(f, !is_stdin, p->name_, consumed, stop);
   char magic[4];
   size_t got = 0;
   while (got < 4) {
@@ -186,13 +202,14 @@ Result<std::unique_ptr<PeekableInput>> PeekableInput::open(const std::string& pa
   raw = std::make_unique<PrefixedInput>(std::string(magic, got), std::move(raw));
   if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
     p->compression_ = Compression::gzip;
-    raw = std::make_unique<GzipInput>(std::move(raw), p->name_);
+    raw = std::make_unique<GzipInput>(std::move(raw), p->name_, stop);
   } else if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
     p->compression_ = Compression::zstd;
-    raw = std::make_unique<ZstdInput>(std::move(raw), p->name_);
+    raw = std::make_unique<ZstdInput>(std::move(raw), p->name_, stop);
   }
   p->in_ = std::move(raw);
   p->consumed_ = consumed;
+  p->stop_ = stop;
   if (p->compression_ == Compression::none && p->raw_size_ > 0) p->fd_ = ::fileno(f);
   return p;
 }
@@ -265,7 +282,14 @@ Result<std::string> copy_to_temp_file(PeekableInput& in, const std::string& dir,
       ::unlink(path.c_str());
       return got.error();
     }
-    if (*got == 0) break;
+    if (*got == 0) {
+      if (in.stopped()) {  // not the whole input: a partial copy would read as a corrupt file
+        ::close(fd);
+        ::unlink(path.c_str());
+        return Error::input(in.name() + ": reading stopped before the end of the input");
+      }
+      break;
+    }
     if (::write(fd, buf.data(), *got) != static_cast<ssize_t>(*got)) {
       const int err = errno;
       ::close(fd);

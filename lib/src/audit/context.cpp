@@ -1,6 +1,7 @@
 #include "wkit/audit/context.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 
 namespace wkit::audit {
@@ -25,6 +26,14 @@ AuditContext::AuditContext(AuditOptions opts)
     : options(std::move(opts)),
       strings(temp_dir_of(options)),
       store(record_budget(options), temp_dir_of(options), options.scope) {}
+
+std::string AuditContext::interrupted_by() const {
+  const int sig = options.stop ? options.stop->load() : 0;
+  if (sig == 0) return "";
+  if (sig == SIGINT) return "SIGINT";
+  if (sig == SIGTERM) return "SIGTERM";
+  return "signal " + std::to_string(sig);
+}
 
 uint64_t AuditContext::position(uint16_t input, uint64_t pos) const {
   if (!(pos & kDeferredLine) || input >= inputs.size()) return pos;

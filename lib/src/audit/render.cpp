@@ -123,9 +123,18 @@ std::vector<std::string> unreadable_by_input(const json& r) {
   return out;
 }
 
+// "interrupted (SIGINT) after 3 rows: not every record was read".
+std::string interrupted_text(const json& r) {
+  return "interrupted (" + r["interrupted"].get<std::string>() + ") after " + std::to_string(r["rows"].get<uint64_t>()) +
+         " rows: not every record was read";
+}
+
 std::string unverified_reason(const json& r) {
-  std::string s = unreadable_text(r) + "; the audit cannot say the store is clean";
-  if (r["options"].value("allow_unreadable", false)) s += " (exit 0: --allow-unreadable)";
+  std::string s;
+  if (r.contains("interrupted")) s = interrupted_text(r);
+  if (unreadable_count(r) > 0) s += (s.empty() ? "" : "; ") + unreadable_text(r);
+  s += "; the audit cannot say the store is clean";
+  if (!r.contains("interrupted") && r["options"].value("allow_unreadable", false)) s += " (exit 0: --allow-unreadable)";
   return s;
 }
 
@@ -139,6 +148,7 @@ std::string render_text(const json& r, bool color, size_t top) {
     << " rows";
   if (r["malformed"]["count"].get<uint64_t>())
     o << ", " << p.yellow(std::to_string(r["malformed"]["count"].get<uint64_t>()) + " malformed");
+  if (r.contains("interrupted")) o << ", " << p.yellow("interrupted (" + r["interrupted"].get<std::string>() + ")");
   o << ", scope " << r["options"]["scope"].get<std::string>();
   if (r.contains("partial")) o << ", shard " << r["partial"]["shard"] << "/" << r["partial"]["of"] << " (partial)";
   o << "\n";
@@ -189,6 +199,7 @@ std::string render_text(const json& r, bool color, size_t top) {
   if (r["result"] == "clean") o << p.green("result: clean") << "\n";
   else if (r["result"] == "unverified") o << p.yellow("result: unverified: " + unverified_reason(r)) << "\n";
   else {
+    if (r.contains("interrupted")) o << p.yellow("warning: " + interrupted_text(r) + "; there may be more findings") << "\n";
     if (unreadable_count(r) > 0) o << p.yellow("warning: " + unreadable_text(r) + "; there may be more findings") << "\n";
     o << p.red("result: findings:");
     for (auto& n : r["failed_on"]) o << " " << n.get<std::string>();
@@ -202,9 +213,11 @@ std::string render_markdown(const json& r, size_t top) {
   o << "## Message store audit\n\n";
   o << "- Inputs:";
   for (auto& in : r["inputs"])
-    o << " `" << in["name"].get<std::string>() << "` (" << in["format"].get<std::string>() << ", " << in["rows"]
+    o << " `" << in["name"].get<std::string>() << "` ("
+      << (in.value("not_read", false) ? std::string("not read") : in["format"].get<std::string>()) << ", " << in["rows"]
       << " rows)";
   o << "\n- Rows: " << r["rows"] << ", malformed: " << r["malformed"]["count"] << "\n";
+  if (r.contains("interrupted")) o << "- Interrupted: " << interrupted_text(r) << "\n";
   for (const auto& in : r["inputs"])
     if (in.contains("capture")) o << "- Capture " << capture_summary(in) << "\n";
   o << "- Scope: `" << r["options"]["scope"].get<std::string>() << "`, window " << r["options"]["window_s"] << "s\n";
@@ -221,7 +234,8 @@ std::string render_markdown(const json& r, size_t top) {
     o << ")";
   }
   if (r["result"] == "unverified") o << ": " << unverified_reason(r);
-  else if (!r["failed_on"].empty() && unreadable_count(r) > 0) o << "; there may be more findings";
+  else if (!r["failed_on"].empty() && (unreadable_count(r) > 0 || r.contains("interrupted")))
+    o << "; there may be more findings";
   o << "\n\n| Finding | Count | Channels | Senders | First | Last |\n|---|---:|---:|---:|---|---|\n";
   for (const char* name : kFindingNames) {
     const json& f = r["findings"][name];

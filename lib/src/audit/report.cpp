@@ -48,6 +48,7 @@ json build_report(AuditContext& ctx, Analyzer& analyzer) {
               {"malformed", in.malformed}, {"skipped", in.skipped}, {"unreadable", in.malformed + in.skipped},
               {"without_message_id", in.without_message_id}};
     if (!in.table.empty()) i["table"] = in.table;
+    if (in.not_read) i["not_read"] = true;
     for (auto& [k, v] : in.details.items()) i[k] = v;
     inputs.push_back(std::move(i));
     rows += in.rows;
@@ -85,6 +86,7 @@ json build_report(AuditContext& ctx, Analyzer& analyzer) {
     findings[kFindingNames[k]] = std::move(f);
   }
   r["findings"] = std::move(findings);
+  if (const std::string sig = ctx.interrupted_by(); !sig.empty()) r["interrupted"] = sig;
   finalize_report(r);
   return r;
 }
@@ -165,11 +167,13 @@ void finalize_report(json& r) {
   }
   r["summary"] = std::move(summary);
   // The one place the verdict is decided (every output format, shards and
-  // merges): a run that could not read every record cannot say "clean".
+  // merges): a run that could not read every record cannot say "clean", nor
+  // can one that was stopped (SIGINT/SIGTERM) before the end of its inputs.
   const json none = json::object();
   const json& unread = r.contains("unreadable") ? r["unreadable"] : r.value("malformed", none);
   const uint64_t unreadable = unread.value("count", uint64_t(0));
-  const char* status = !failed.empty() ? "findings" : unreadable > 0 ? "unverified" : "clean";
+  const bool interrupted = r.contains("interrupted");
+  const char* status = !failed.empty() ? "findings" : unreadable > 0 || interrupted ? "unverified" : "clean";
   r["failed_on"] = failed;
   r["status"] = status;
   r["result"] = status;
@@ -178,7 +182,10 @@ void finalize_report(json& r) {
 int report_exit_code(const json& r) {
   const std::string status = r.value("status", r.value("result", std::string("findings")));
   if (status == "clean") return 0;
-  if (status == "unverified") return r.value("options", json::object()).value("allow_unreadable", false) ? 0 : 1;
+  // --allow-unreadable forgives records that could not be read, not a run
+  // that was stopped before it read everything.
+  if (status == "unverified")
+    return !r.contains("interrupted") && r.value("options", json::object()).value("allow_unreadable", false) ? 0 : 1;
   return 1;
 }
 
@@ -193,6 +200,10 @@ Result<json> merge_reports(const std::vector<json>& parts) {
                           std::to_string(kReportVersion) + ")");
     if (!p.contains("partial"))
       return Error::input("report " + std::to_string(i + 1) + " is a complete report, not a --shard partial");
+    if (p.contains("interrupted"))
+      return Error::input("partial report " + std::to_string(i + 1) + " was interrupted (" +
+                          p["interrupted"].get<std::string>() +
+                          ") before it read every record: run that shard again");
     const uint64_t n = p["partial"].value("of", uint64_t(0)), k = p["partial"].value("shard", uint64_t(0));
     if (i == 0) {
       of = n;

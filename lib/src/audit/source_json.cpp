@@ -178,6 +178,7 @@ class JsonDocumentSource final : public RecordSource {
           for (;;) {
             auto got = in_->read(buf.data(), buf.size());
             if (!got) return got.error();
+            if (*got == 0 && sink.stopping()) return std::nullopt;  // not the end of the document
             if (*got == 0) break;
             if (auto err = split.feed(buf.data(), *got); !err.empty()) return Error::input(name + ": " + err);
             if (split.stopped()) return std::nullopt;

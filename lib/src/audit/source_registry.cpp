@@ -17,7 +17,7 @@ const std::vector<SourceKind>& source_kinds() {
 
 Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const AuditOptions& o, InputInfo& info,
                                                   std::atomic<uint64_t>* consumed) {
-  auto in = PeekableInput::open(path, consumed);
+  auto in = PeekableInput::open(path, consumed, o.stop);
   if (!in) return in.error();
   info.name = (*in)->name();
   info.compression = compression_name((*in)->compression());

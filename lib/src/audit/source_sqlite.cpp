@@ -112,7 +112,7 @@ class SqliteSource final : public RecordSource {
     RawFields f;
     int rc;
     while ((rc = sqlite3_step(s.st)) == SQLITE_ROW) {
-      if (ctx.failed()) break;
+      if (ctx.failed() || ctx.stopping()) break;
       const uint64_t rowid = static_cast<uint64_t>(sqlite3_column_int64(s.st, 0));
       if (const char* err = fill(s.st, f)) out.malformed(rowid, err);
       else out.add(f, rowid);

@@ -75,6 +75,7 @@ class WkcapSource final : public RecordSource {
     std::string channel;
     for (;;) {
       if (ctx.failed()) return std::nullopt;
+      if (ctx.stopping()) break;  // the statistics cover the records read
       auto got = (*reader)->next(rec);
       if (!got) return Error::input(name_ + ": " + got.error().describe());
       if (!*got) break;

@@ -26,17 +26,28 @@ class ChunkQueue final : public ChunkSink {
     // A positional chunk holds no bytes (its worker reads them): many may
     // wait, so the producer rarely needs the CPU the workers are using.
     const size_t capacity = c.file ? std::max<size_t>(capacity_, 256) : capacity_;
-    not_full_.wait(lk, [&] { return q_.size() < capacity || ctx_.failed(); });
-    if (ctx_.failed()) return false;
+    // Stopped: a chunk of bytes already read is still parsed (it is part of
+    // what was read); a positional chunk, not read yet, is not wanted.
+    auto refused = [&] { return ctx_.failed() || (c.file && ctx_.stopping()); };
+    not_full_.wait(lk, [&] { return q_.size() < capacity || refused(); });
+    if (refused()) return false;
     if (!c.file) ctx_.bytes_in.fetch_add(c.size, std::memory_order_relaxed);  // positional: when read
     q_.push_back(std::move(c));
     not_empty_.notify_one();
     return true;
   }
+  bool stopping() const override { return ctx_.stopping(); }
+  // False at the end, and for positional chunks once a stop was requested:
+  // those taken before it (under this lock, in order) are a prefix of the
+  // input, so the line numbers of every record parsed can be resolved.
   bool pop(TextChunk& out) {
     std::unique_lock lk(mu_);
     not_empty_.wait(lk, [&] { return !q_.empty() || closed_; });
     if (q_.empty()) return false;
+    if (q_.front().file && ctx_.stopping()) {
+      not_full_.notify_all();  // the producer, waiting for room, sees the stop
+      return false;
+    }
     out = std::move(q_.front());
     q_.pop_front();
     not_full_.notify_one();
@@ -237,6 +248,8 @@ Status produce_line_chunks(PeekableInput& in, ChunkSink& sink,
     if (buf.size() < have + kChunkBytes + kChunkPadding) buf.resize(have + kChunkBytes + kChunkPadding);
     auto got = in.read(buf.data() + have, kChunkBytes);
     if (!got) return got.error();
+    // Stopped: the bytes after the last record end are a record cut short, not the input's last one.
+    if (*got == 0 && sink.stopping()) return std::nullopt;
     have += *got;
     const bool eof = *got == 0;
     size_t cut = eof ? have : last_end(buf.data(), have);

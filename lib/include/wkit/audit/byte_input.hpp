@@ -28,10 +28,15 @@ class PeekableInput {
  public:
   // `path` "-" is stdin. Decompresses transparently. `consumed`, when given,
   // is advanced by every raw (compressed) byte read: progress across threads.
+  // `stop`, when given and set non-zero (SIGINT), ends the input where it is:
+  // reads return 0 as at its end, also while waiting on a pipe.
   static Result<std::unique_ptr<PeekableInput>> open(const std::string& path,
-                                                     std::atomic<uint64_t>* consumed = nullptr);
+                                                     std::atomic<uint64_t>* consumed = nullptr,
+                                                     const std::atomic<int>* stop = nullptr);
 
   const std::string& name() const { return name_; }
+  // Whether reading was stopped (a read that returns 0 is then not the end).
+  bool stopped() const { return stop_ && stop_->load(std::memory_order_relaxed) != 0; }
   Compression compression() const { return compression_; }
   uint64_t raw_size() const { return raw_size_; }  // 0 when unknown (stdin)
   uint64_t raw_bytes_read() const { return in_->raw_bytes_read(); }
@@ -67,6 +72,7 @@ class PeekableInput {
   int fd_ = -1;  // the raw file, when it can be read positionally
   bool positional_ = false;
   std::atomic<uint64_t>* consumed_ = nullptr;
+  const std::atomic<int>* stop_ = nullptr;
 };
 
 // Copies the rest of `in` (decompressed) into a new file `dir/<stem>XXXXXX`

@@ -48,6 +48,7 @@ struct InputInfo {
   uint64_t with_id_or_client_msg_no = 0;  // rows that have either key: none of them means a wrong mapping
   nlohmann::json details = nlohmann::json::object();  // format-specific stats, merged into the report's input
   std::vector<uint64_t> chunk_first_lines;  // positional chunks: the line each one starts at
+  bool not_read = false;  // the audit was stopped (SIGINT) before this input could be read
 };
 
 struct ChannelName {
@@ -100,7 +101,14 @@ class AuditContext {
   // the error when failure() is asked, after the input's lines are resolved.
   void fail_malformed(uint16_t input, uint64_t pos, std::string message);
   bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  // A stop was requested (AuditOptions::stop): readers end at the next record
+  // boundary. One relaxed load, cheap enough for every record.
+  bool stopping() const { return options.stop && options.stop->load(std::memory_order_relaxed) != 0; }
   std::optional<Error> failure();
+
+  // The signal that stopped reading ("SIGINT", "SIGTERM", "signal N"), or
+  // "" when every input was read to its end.
+  std::string interrupted_by() const;
 
   std::atomic<uint64_t> rows{0};
   std::atomic<uint64_t> bytes_in{0};      // decompressed bytes handed to the parsers

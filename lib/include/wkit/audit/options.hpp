@@ -1,5 +1,6 @@
 #pragma once
 // Everything `wkit audit` can be asked (docs/cli.md `audit`, docs/audit.md).
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -34,6 +35,10 @@ struct AuditOptions {
   bool allow_unreadable = false;
   bool progress = true;                       // drawn only when stderr is a TTY
   std::string temp_dir;                       // "" = $TMPDIR or /tmp
+  // Set to a signal number (SIGINT, SIGTERM) from a signal handler: reading
+  // stops at the next record boundary and the report covers what was read,
+  // marked "interrupted" (status never "clean"). Not owned.
+  const std::atomic<int>* stop = nullptr;
 };
 
 }  // namespace wkit::audit

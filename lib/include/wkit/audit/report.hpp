@@ -18,9 +18,11 @@ nlohmann::json build_report(AuditContext& ctx, Analyzer& analyzer);
 // Sorts items and name lists, marks each listed message's `role` (original
 // or copy), fills counts, `summary`, `failed_on` and `status` (= `result`):
 // "findings" when a finding named in options.fail_on has a count, else
-// "unverified" when any record could not be read, else "clean".
+// "unverified" when any record could not be read or the run was stopped
+// before the end of its inputs (`interrupted`), else "clean".
 void finalize_report(nlohmann::json& report);
-// 1 for "findings", 1 for "unverified" unless options.allow_unreadable, else 0.
+// 1 for "findings", 1 for "unverified" unless options.allow_unreadable (and
+// not interrupted), else 0.
 int report_exit_code(const nlohmann::json& report);
 
 // Combines partial reports (--shard K/N, all N of them) into the report one

@@ -38,8 +38,12 @@ struct TextChunk {
 class ChunkSink {
  public:
   virtual ~ChunkSink() = default;
-  // Hands a chunk to the workers; false when the audit is being stopped.
+  // Hands a chunk to the workers; false when the audit is being stopped
+  // (a failure, or a stop request: then no more chunks are wanted).
   virtual bool push(TextChunk&& chunk) = 0;
+  // A stop was requested (SIGINT): producers end at the next record boundary
+  // instead of taking a read that returned 0 for the end of the input.
+  virtual bool stopping() const = 0;
 };
 
 class ChunkParser {
