@@ -1,4 +1,6 @@
 // `wkit decode [FILE...]`: frames to JSON or a table (docs/cli.md, docs/decode.md).
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -7,13 +9,15 @@
 #include <optional>
 
 #include "command_registry.hpp"
+#include "stop_signals.hpp"
 #include "wkit/capture/frames.hpp"
 #include "wkit/crypto/crypto.hpp"
 #include "wkit/proto/input_reader.hpp"
 #include "wkit/proto/json.hpp"
 #include "wkit/proto/payload_check.hpp"
-#include "wkit/util/tty.hpp"
 #include "wkit/util/json_text.hpp"
+#include "wkit/util/stoppable_read.hpp"
+#include "wkit/util/tty.hpp"
 
 namespace {
 
@@ -67,10 +71,18 @@ class Printer {
     errors_.push_back(std::move(err));
   }
 
-  void finish() {
+  // Flushes what was printed so far (input from a pipe: frames as they come).
+  void flush() {
+    std::fflush(stdout);
+    std::cout.flush();
+  }
+
+  // `interrupted`: the signal that stopped decoding ("" when none).
+  void finish(const std::string& interrupted) {
     if (mode_ == "json") {
       Json doc = Json::object();
       doc["count"] = count_;
+      if (!interrupted.empty()) doc["interrupted"] = interrupted;
       doc["frames"] = std::move(frames_);
       doc["errors"] = std::move(errors_);
       std::cout << wkit::util::json_text(doc, 2) << '\n';
@@ -122,7 +134,13 @@ class Printer {
   Json errors_ = Json::array();
 };
 
+// Set by SIGINT/SIGTERM (catch_stop_signals): decoding ends after the current frame.
+const std::atomic<int>* g_stop = nullptr;
+bool stopping() { return g_stop && g_stop->load(std::memory_order_relaxed) != 0; }
+
 // Decodes one input; returns false if it was bad (the error is printed).
+// Stopped by a signal, it ends after the last whole frame read: the bytes
+// after it are not complained about (the input did not end there).
 bool decode_one(const std::string& path, const DecodeOptions& o, wkit::proto::InputFormat fmt,
                 Printer& out, wkit::crypto::Cipher* cipher) {
   const bool is_stdin = path == "-";
@@ -155,25 +173,27 @@ bool decode_one(const std::string& path, const DecodeOptions& o, wkit::proto::In
     announced = true;
   };
 
+  // read(2) on the descriptor, not fread: fread waits for a full buffer, so
+  // frames written to a pipe would show only when 64 KiB had come.
+  const int fd = ::fileno(in);
+  const bool blocking = wkit::util::may_block(fd);
   std::vector<char> buf(1 << 16);
   std::optional<wkit::proto::InputError> err;
   for (;;) {
-    const size_t n = std::fread(buf.data(), 1, buf.size(), in);
-    if (n > 0) {
-      err = reader.feed(std::string_view(buf.data(), n), sink);
-      announce();
-      if (err) break;
+    const ssize_t n = wkit::util::read_or_stop(fd, buf.data(), buf.size(), g_stop, blocking);
+    if (n < 0) {
+      const wkit::proto::InputError e{std::string("read error: ") + std::strerror(errno), {}, 0};
+      out.error(name, e);
+      std::cerr << e.describe(name) << "\n";
+      return false;
     }
-    if (n < buf.size()) {
-      if (std::ferror(in)) {
-        const wkit::proto::InputError e{std::string("read error: ") + std::strerror(errno), {}, 0};
-        out.error(name, e);
-        std::cerr << e.describe(name) << "\n";
-        return false;
-      }
-      if (std::feof(in)) break;
-    }
+    if (n == 0) break;
+    err = reader.feed(std::string_view(buf.data(), static_cast<size_t>(n)), sink);
+    announce();
+    if (err) break;
+    if (blocking) out.flush();
   }
+  if (!err && stopping()) return true;
   if (!err) {
     err = reader.finish(sink);
     announce();
@@ -194,6 +214,10 @@ std::optional<wkit::capture::InputKind> capture_kind(const std::string& path, co
   if (input == "wkcap") return wkit::capture::InputKind::wkcap;
   if (input == "pcap") return wkit::capture::InputKind::pcap;
   if (input != "auto" || path == "-") return std::nullopt;
+  // Sniffing opens the file a second time: a pipe (a FIFO, <(cmd)) would
+  // lose the bytes read for it. Captures are regular files.
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   auto k = wkit::capture::detect_input_kind(path);
   return k.ok() ? std::optional(k.value()) : std::nullopt;
 }
@@ -208,8 +232,10 @@ bool decode_capture(const std::string& path, wkit::capture::InputKind kind, Prin
     const bool checked = cipher && wkit::proto::check_payload(*cipher, f.result.frame, check);
     out.frame(path, wkit::proto::InputFrame{f.result, f.record.frame().stream_offset(), 0, f.version},
               checked ? &check : nullptr, &context);
+    if (stopping()) return wkit::Error::input("stopped");  // ends the reading; not an error of the input
     return std::nullopt;
   });
+  if (!info.ok() && stopping()) return true;
   if (!info.ok()) {
     std::cout.flush();
     std::cerr << info.error().describe() << "\n";
@@ -249,14 +275,18 @@ int run(const DecodeOptions& o) {
   Printer out(mode, jopts, mode == "text" && wkit::util::use_color(1));
   std::vector<std::string> files = o.files;
   if (files.empty()) files.push_back("-");
+  g_stop = &wkit::cli::catch_stop_signals("decode", "stopping after the current frame");
   bool ok = true;
   for (const auto& f : files) {
+    if (stopping()) break;
     auto kind = capture_kind(f, o.input);
     ok = (kind ? decode_capture(f, *kind, out, cipher ? &*cipher : nullptr)
                : decode_one(f, o, fmt, out, cipher ? &*cipher : nullptr)) && ok;
   }
-  out.finish();
-  return ok ? 0 : 4;
+  const int sig = g_stop->load();
+  out.finish(sig ? wkit::cli::stop_signal_name(sig) : "");
+  // A bad input (4) says more than the interruption; else 128 + the signal.
+  return !ok ? 4 : sig ? 128 + sig : 0;
 }
 
 wkit::cli::Registration reg{"decode", 60, [](CLI::App& app) {
@@ -287,7 +317,8 @@ wkit::cli::Registration reg{"decode", 60, [](CLI::App& app) {
   sub->add_option("--aes-iv", o->aes_iv, "Session AES IV (the salt's first 16 characters)");
   sub->footer(
       "Exit status: 0 all input decoded; 2 usage; 4 bad input (FILE[:LINE]: byte N: reason "
-      "on stderr; frames before it are still printed).");
+      "on stderr; frames before it are still printed); 130/143 stopped by SIGINT/SIGTERM "
+      "(after the current frame; what was decoded is printed).");
   sub->final_callback([o] { throw wkit::cli::Exit{run(*o)}; });
 }};
 
