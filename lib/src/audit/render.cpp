@@ -89,6 +89,8 @@ std::string capture_summary(const json& in) {
                   n("delivered_only_messages") + " delivered-only messages; " + n("refused_sendacks") +
                   " refused, " + n("unmatched_sendacks") + " unmatched SENDACKs, " + n("unanswered_sends") +
                   " unanswered SENDs";
+  if (c.value("unanswered_undelivered", uint64_t(0)) > 0)
+    s += " (" + n("unanswered_undelivered") + " with no RECV of their message: may be stored, not seen)";
   if (c.contains("truncated")) s += "; warning: " + c["truncated"].get<std::string>();
   return s;
 }

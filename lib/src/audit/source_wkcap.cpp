@@ -7,12 +7,15 @@
 // acknowledged or delivered, so a capture audits like the server's own store.
 // Refused and unmatched SENDACKs are counted in the input's "capture" stats;
 // unmatched ones and a cut-off last record are also skipped records (the
-// audit could not see every stored message).
+// audit could not see every stored message), and so is a SEND never answered
+// whose message no RECV in the capture shows delivered: the server may have
+// stored it under a message_id nobody in the capture saw.
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <unordered_map>
 
@@ -30,6 +33,10 @@ namespace pb = capture::pb;
 
 constexpr uint8_t kReasonSuccess = 1;
 constexpr size_t kRefusedExamples = 10;
+// SENDs kept per connection after their last SENDACK, for a server that
+// answers one SEND more than once (handled twice): the extra SENDACK comes
+// right after, so a few suffice and memory stays bounded.
+constexpr size_t kAnsweredKept = 64;
 
 // A SEND waiting for its SENDACK. `outstanding` counts resends on the same
 // connection (same client_seq): each SENDACK settles one.
@@ -37,12 +44,31 @@ struct PendingSend {
   std::string client_msg_no, channel_id, payload;
   uint8_t channel_type = 0;
   uint32_t outstanding = 0;
+  uint64_t first_record = 0;  // where it was first sent (its location when never answered)
 };
 
 struct ConnState {
   pb::Connection info;
   std::unordered_map<uint32_t, PendingSend> pending;  // by client_seq
+  std::deque<std::pair<uint32_t, PendingSend>> answered;  // the last kAnsweredKept settled, oldest first
 };
+
+// A SEND attempt no SENDACK answered: settled only if its message was seen
+// delivered (a RECV), as `send --verify` settles it by its receivers.
+struct UnansweredSend {
+  uint64_t message_key;  // message_key() of its sender, channel and client_msg_no
+  uint64_t record;
+  uint32_t attempts;
+  std::string client_msg_no;
+};
+
+// A message's identity without its message_id: what a SEND and the RECVs of
+// its stored copies share.
+uint64_t message_key(std::string_view client_msg_no, std::string_view channel_id, int64_t channel_type,
+                     std::string_view from_uid) {
+  return hash_combine(hash_bytes(client_msg_no, 0xc3),
+                      hash_combine(channel_key(channel_id, channel_type), hash_bytes(from_uid)));
+}
 
 // Where the server stores a conversation: person channels under `a@b`
 // (docs/protocol.md section 5), whichever side's frame we saw.
@@ -86,8 +112,7 @@ class WkcapSource final : public RecordSource {
         continue;
       }
       if (rec.has_closed()) {
-        for (auto& [seq, p] : conn.pending) unanswered_ += p.outstanding;  // never got an answer
-        conn.pending.clear();
+        note_unanswered(conn);  // never got an answer
         continue;
       }
       if (!rec.has_frame()) continue;
@@ -107,6 +132,7 @@ class WkcapSource final : public RecordSource {
       if (auto* s = std::get_if<proto::Send>(&r.frame)) {
         ++sends_;
         auto& p = conn.pending[s->client_seq];
+        if (p.outstanding == 0) p.first_record = records_;
         p.client_msg_no.assign(s->client_msg_no);
         stored_channel(uid, s->channel_id, s->channel_type, p.channel_id);
         p.channel_type = s->channel_type;
@@ -114,9 +140,18 @@ class WkcapSource final : public RecordSource {
         ++p.outstanding;
       } else if (auto* a = std::get_if<proto::Sendack>(&r.frame)) {
         ++sendacks_;
+        auto same_send = [&](uint32_t seq, const PendingSend& p) {
+          return seq == a->client_seq && (a->client_msg_no.empty() || a->client_msg_no == p.client_msg_no);
+        };
         auto it = conn.pending.find(a->client_seq);
-        const bool matched = it != conn.pending.end() &&
-                             (a->client_msg_no.empty() || a->client_msg_no == it->second.client_msg_no);
+        const bool pending_match = it != conn.pending.end() && same_send(it->first, it->second);
+        // Else a SEND already answered, answered again (the server handled it twice).
+        const PendingSend* again = nullptr;
+        if (!pending_match)
+          for (auto k = conn.answered.rbegin(); k != conn.answered.rend() && !again; ++k)
+            if (same_send(k->first, k->second)) again = &k->second;
+        const bool matched = pending_match || again;
+        const PendingSend* send = pending_match ? &it->second : again;
         if (a->reason_code != kReasonSuccess) {
           ++refused_[a->reason_code];
           if (refused_examples_.size() < kRefusedExamples)
@@ -124,7 +159,7 @@ class WkcapSource final : public RecordSource {
                 {"location", ctx.location(input, records_)},
                 {"reason_code", a->reason_code},
                 {"client_seq", a->client_seq},
-                {"client_msg_no", std::string(matched ? std::string_view(it->second.client_msg_no) : a->client_msg_no)},
+                {"client_msg_no", std::string(matched ? std::string_view(send->client_msg_no) : a->client_msg_no)},
                 {"from_uid", std::string(uid)}});
         } else if (!matched) {
           // The server stored a message whose client_msg_no and channel were
@@ -137,16 +172,20 @@ class WkcapSource final : public RecordSource {
           RawFields f;
           f.message_id = static_cast<uint64_t>(a->message_id);
           f.message_seq = a->message_seq;
-          f.client_msg_no = it->second.client_msg_no;
+          f.client_msg_no = send->client_msg_no;
           f.from_uid = uid;
-          f.channel_id = it->second.channel_id;
-          f.channel_type = it->second.channel_type;
+          f.channel_id = send->channel_id;
+          f.channel_type = send->channel_type;
           f.timestamp = rec.timestamp_ns() / 1'000'000'000;
-          f.payload = it->second.payload;
+          f.payload = send->payload;
           if (record_once(f, out)) ++acked_;
           else ++repeated_;
         }
-        if (matched && --it->second.outstanding == 0) conn.pending.erase(it);
+        if (pending_match && --it->second.outstanding == 0) {
+          conn.answered.emplace_back(it->first, std::move(it->second));
+          if (conn.answered.size() > kAnsweredKept) conn.answered.pop_front();
+          conn.pending.erase(it);
+        }
       } else if (auto* v = std::get_if<proto::Recv>(&r.frame)) {
         ++recvs_;
         RawFields f;
@@ -159,8 +198,22 @@ class WkcapSource final : public RecordSource {
         f.channel_type = v->channel_type;
         f.timestamp = v->timestamp;
         f.payload = payload_of(fr, v->payload.data);
+        delivered_.insert(message_key(*f.client_msg_no, channel, f.channel_type, f.from_uid));
         if (record_once(f, out)) ++delivered_only_;
         else ++repeated_;
+      }
+    }
+    // Stopped (SIGINT): what is pending may be answered further on; the
+    // report is unverified anyway.
+    if (!ctx.stopping()) {
+      for (auto& [id, c] : conns_) note_unanswered(c);
+      for (auto& u : unanswered_sends_) {
+        if (delivered_.contains(u.message_key)) continue;
+        undelivered_ += u.attempts;
+        for (uint32_t i = 0; i < u.attempts; ++i)
+          ctx.skipped(input, u.record,
+                      "SEND never answered (client_msg_no " + u.client_msg_no +
+                          ") and no RECV of it in the capture: the server may have stored it");
       }
     }
     nlohmann::json refused = nlohmann::json::object();
@@ -169,9 +222,10 @@ class WkcapSource final : public RecordSource {
       refused[std::to_string(reason)] = n;
       refused_total += n;
     }
-    uint64_t unanswered = unanswered_;
+    uint64_t unanswered = 0;
+    for (auto& u : unanswered_sends_) unanswered += u.attempts;
     for (auto& [id, c] : conns_)
-      for (auto& [seq, p] : c.pending) unanswered += p.outstanding;
+      for (auto& [seq, p] : c.pending) unanswered += p.outstanding;  // stopped early: not noted
     nlohmann::json stats = {{"records", records_},
                             {"sends", sends_},
                             {"sendacks", sendacks_},
@@ -184,6 +238,7 @@ class WkcapSource final : public RecordSource {
                             {"refused_examples", std::move(refused_examples_)},
                             {"unmatched_sendacks", unmatched_},
                             {"unanswered_sends", unanswered},
+                            {"unanswered_undelivered", undelivered_},
                             {"undecodable_frames", undecodable_}};
     if (auto& t = (*reader)->truncation()) {
       stats["truncated"] = t->describe();
@@ -195,6 +250,16 @@ class WkcapSource final : public RecordSource {
   }
 
  private:
+  // The SENDs of a connection still waiting for an answer, which will not come.
+  void note_unanswered(ConnState& conn) {
+    const std::string_view uid = conn.info.uid();
+    for (auto& [seq, p] : conn.pending)
+      if (p.outstanding)
+        unanswered_sends_.push_back({message_key(p.client_msg_no, p.channel_id, p.channel_type, uid), p.first_record,
+                                     p.outstanding, std::move(p.client_msg_no)});
+    conn.pending.clear();
+  }
+
   // Adds the message unless the same one (id, client_msg_no, channel, sender)
   // was recorded before: a resend answered with the original id, a RECV of
   // a message whose SENDACK we saw, a redelivery, a group fan-out.
@@ -210,10 +275,12 @@ class WkcapSource final : public RecordSource {
   bool temp_;
   std::unordered_map<uint64_t, ConnState> conns_;
   HashSet64 seen_;  // identities of the messages already recorded
+  HashSet64 delivered_;  // message_key() of every message a RECV showed
+  std::vector<UnansweredSend> unanswered_sends_;
   std::map<uint8_t, uint64_t> refused_;
   nlohmann::json refused_examples_ = nlohmann::json::array();
   uint64_t records_ = 0, sends_ = 0, sendacks_ = 0, recvs_ = 0, acked_ = 0, delivered_only_ = 0, repeated_ = 0,
-           unmatched_ = 0, undecodable_ = 0, unanswered_ = 0;
+           unmatched_ = 0, undecodable_ = 0, undelivered_ = 0;
 };
 
 

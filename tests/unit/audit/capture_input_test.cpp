@@ -160,23 +160,30 @@ TEST(AuditCapture, SendackMappingsAndRecvsAreTheStoredMessages) {
   EXPECT_EQ(st["refused_examples"][0]["client_msg_no"], "m2");
   EXPECT_EQ(st["unmatched_sendacks"], 2);
   EXPECT_EQ(st["unanswered_sends"], 2);  // m3 (its SENDACK did not match) and m5
+  EXPECT_EQ(st["unanswered_undelivered"], 2);  // and bob got neither
   EXPECT_EQ(st["undecodable_frames"], 1);
   EXPECT_FALSE(st.contains("truncated"));
   EXPECT_EQ(r["malformed"]["examples"][0]["location"], cap + ":19");
   // The unmatched successful SENDACKs (9, 11) are stored messages the audit
-  // cannot place: skipped, so with the undecodable frame the audit is not
-  // complete and cannot say clean.
-  EXPECT_EQ(in["skipped"], 2);
-  EXPECT_EQ(in["unreadable"], 3);
-  EXPECT_EQ(r["unreadable"]["count"], 3);
+  // cannot place, and the unanswered SENDs of m3 (10) and m5 (20) may be:
+  // skipped, so with the undecodable frame the audit is not complete and
+  // cannot say clean.
+  EXPECT_EQ(in["skipped"], 4);
+  EXPECT_EQ(in["unreadable"], 5);
+  EXPECT_EQ(r["unreadable"]["count"], 5);
   const json& ex = r["unreadable"]["examples"];
-  ASSERT_EQ(ex.size(), 3u);
+  ASSERT_EQ(ex.size(), 5u);
   EXPECT_EQ(ex[0]["location"], cap + ":9");
   EXPECT_EQ(ex[0]["kind"], "skipped");
   EXPECT_NE(ex[0]["message"].get<std::string>().find("message_id 109"), std::string::npos) << ex[0];
-  EXPECT_EQ(ex[1]["location"], cap + ":11");
-  EXPECT_EQ(ex[2]["location"], cap + ":19");
-  EXPECT_EQ(ex[2]["kind"], "malformed");
+  EXPECT_EQ(ex[1]["location"], cap + ":10");
+  EXPECT_EQ(ex[1]["kind"], "skipped");
+  EXPECT_NE(ex[1]["message"].get<std::string>().find("SEND never answered (client_msg_no m3)"), std::string::npos)
+      << ex[1];
+  EXPECT_EQ(ex[2]["location"], cap + ":11");
+  EXPECT_EQ(ex[3]["location"], cap + ":19");
+  EXPECT_EQ(ex[3]["kind"], "malformed");
+  EXPECT_EQ(ex[4]["location"], cap + ":20");
   EXPECT_EQ(r["status"], "unverified");  // --fail-on is empty here: no finding fails
   EXPECT_EQ(report_exit_code(r), 1);
 
@@ -206,6 +213,70 @@ TEST(AuditCapture, SendackMappingsAndRecvsAreTheStoredMessages) {
             std::string::npos)
       << text;
   EXPECT_NE(render_markdown(r).find("1 refused"), std::string::npos);
+}
+
+// A server that answers one SEND twice (it handled it twice) and a SENDACK
+// lost before the proxy (dropped by the server: the capture shows a SEND, its
+// resend and one SENDACK). `bob_got_it`: bob's RECV of the lost-ack message
+// is in the capture.
+void write_answers(const std::string& path, bool bob_got_it) {
+  CaptureBuilder c(path);
+  c.connection(1, "alice");                        // 1
+  c.connection(2, "bob");                          // 2
+  c.send(1, 1, "twice", "bob", "x");               // 3
+  c.sendack(1, 1, 301, 1, 1, "twice");             // 4
+  c.sendack(1, 1, 301, 1, 1, "twice");             // 5: answered again, same message_id (idempotent)
+  c.send(1, 2, "twice-off", "bob", "y");           // 6
+  c.sendack(1, 2, 302, 2, 1, "twice-off");         // 7
+  c.sendack(1, 2, 303, 3, 1, "twice-off");         // 8: answered again, a new message_id (stored twice)
+  c.send(1, 3, "lost-ack", "bob", "z");            // 9: its SENDACK never came
+  c.send(1, 3, "lost-ack", "bob", "z");            // 10: the resend
+  c.sendack(1, 3, 304, 4, 1, "lost-ack");          // 11: answers one of the two
+  if (bob_got_it) c.recv(2, "alice", "lost-ack", 304, 4);  // 12
+  c.closed(1);
+  c.commit();
+}
+
+TEST(AuditCapture, ASendAnsweredTwiceIsMatchedBothTimes) {
+  TempDir dir;
+  const std::string cap = dir.file("answers.wkcap");
+  write_answers(cap, true);
+  AuditOptions o;
+  o.inputs = {cap};
+  auto r = audit_ok(o);
+  const json& st = r["inputs"][0]["capture"];
+  EXPECT_EQ(st["unmatched_sendacks"], 0);  // not "a SENDACK without its SEND"
+  EXPECT_EQ(st["acked_messages"], 4);      // 301, 302, 303, 304
+  EXPECT_EQ(count(r, "duplicate_client_msg_no"), 1);
+  EXPECT_EQ(r["findings"]["duplicate_client_msg_no"]["items"][0]["client_msg_no"], "twice-off");
+  // The lost SENDACK left an attempt unanswered, but bob's RECV shows the
+  // message under one message_id: settled, as `send --verify` settles it.
+  EXPECT_EQ(st["unanswered_sends"], 1);
+  EXPECT_EQ(st["unanswered_undelivered"], 0);
+  EXPECT_EQ(r["unreadable"]["count"], 0);
+  EXPECT_EQ(r["status"], "findings");
+  o.fail_on = {};
+  EXPECT_EQ(audit_ok(o)["status"], "clean");
+}
+
+TEST(AuditCapture, AnUnansweredSendNobodyReceivedIsUnverified) {
+  TempDir dir;
+  const std::string cap = dir.file("answers.wkcap");
+  write_answers(cap, false);
+  AuditOptions o;
+  o.inputs = {cap};
+  o.fail_on = {};
+  auto r = audit_ok(o);
+  const json& st = r["inputs"][0]["capture"];
+  // The first attempt may be a second stored copy (a server without
+  // idempotency) that nobody in the capture saw: the audit cannot say clean.
+  EXPECT_EQ(st["unanswered_sends"], 1);
+  EXPECT_EQ(st["unanswered_undelivered"], 1);
+  EXPECT_EQ(r["inputs"][0]["skipped"], 1);
+  ASSERT_EQ(r["unreadable"]["examples"].size(), 1u);
+  EXPECT_EQ(r["unreadable"]["examples"][0]["location"], cap + ":9");
+  EXPECT_EQ(r["status"], "unverified");
+  EXPECT_EQ(report_exit_code(r), 1);
 }
 
 TEST(AuditCapture, CompressedAndTruncatedCaptures) {
@@ -247,12 +318,22 @@ TEST(AuditCapture, CompressedAndTruncatedCaptures) {
             std::string::npos);
   EXPECT_EQ(r["rows"], 5);
   EXPECT_NE(render_text(r, false).find("warning: file ends inside the record"), std::string::npos);
-  // The cut record (21) is skipped too.
-  EXPECT_EQ(r["inputs"][0]["skipped"], 3);
-  EXPECT_EQ(r["unreadable"]["examples"].back()["location"], cut + ":21");
+  // The cut record (21) is skipped too (after the unmatched SENDACKs and the unanswered SENDs).
+  EXPECT_EQ(r["inputs"][0]["skipped"], 5);
+  // Where nothing else is skipped, the cut record is the example shown.
+  const std::string answers = dir.file("answers.wkcap"), answers_cut = dir.file("answers-cut.wkcap");
+  write_answers(answers, true);
+  std::ifstream fa(answers, std::ios::binary);
+  const std::string answer_bytes((std::istreambuf_iterator<char>(fa)), {});
+  write_file(answers_cut, answer_bytes.substr(0, answer_bytes.size() - 3));
+  o.inputs = {answers_cut};
+  r = audit_ok(o);
+  EXPECT_EQ(r["inputs"][0]["skipped"], 1);
+  ASSERT_EQ(r["unreadable"]["examples"].size(), 1u);
+  EXPECT_EQ(r["unreadable"]["examples"].back()["location"], answers_cut + ":13");
   EXPECT_NE(r["unreadable"]["examples"].back()["message"].get<std::string>().find("capture cut off"),
             std::string::npos);
-  EXPECT_NE(render_text(r, false).find("skipped: " + cut + ":21: capture cut off"), std::string::npos);
+  EXPECT_NE(render_text(r, false).find("skipped: " + answers_cut + ":13: capture cut off"), std::string::npos);
 
   // Forced format on something else: exit 4 naming the file.
   const std::string notcap = dir.file("x.jsonl");

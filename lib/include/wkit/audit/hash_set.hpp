@@ -23,6 +23,15 @@ class HashSet64 {
       }
     }
   }
+  bool contains(uint64_t h) const {
+    if (h == 0) h = 1;
+    if (slots_.empty()) return false;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
   // Starts loading the slot of `h` (insert() soon after will not wait for it).
   void prefetch(uint64_t h) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[(h == 0 ? 1 : h) & (slots_.size() - 1)]);
