@@ -12,6 +12,7 @@ class ChangedPayload : public Scenario {};
 TEST_F(ChangedPayload, ResendWithChangedPayload) {
   const auto& want = expected("ResendWithChangedPayload");
   start_serve({"--dedup", "on"});
+  start_proxy();
   // Truth planted: client_msg_no "reused" sent three times with three
   // payloads; one row (the first payload), the two others refused.
   json first;
@@ -37,10 +38,22 @@ TEST_F(ChangedPayload, ResendWithChangedPayload) {
   EXPECT_EQ(v["verify"]["unexpected"], 0) << v.dump();
   EXPECT_EQ(v["verify"]["lost"], 0) << v.dump();  // refused, so never expected at bob
 
+  stop_proxy();
   stop_serve();
   auto truth = read_store(db());
   EXPECT_EQ(truth.rows, 1u);
   EXPECT_EQ(audit(truth), want.audit);
+
+  // Refused SENDs are not stored messages: the capture counts them apart.
+  json c;
+  EXPECT_EQ(audit_capture(truth, &c), want.audit_capture) << c.dump();
+  EXPECT_EQ(c["inputs"][0]["capture"]["refused_by_reason"], json({{"15", 2}})) << c.dump();
+
+  // The fresh server refuses the reused client_msg_no again: no reason mismatch.
+  json p;
+  EXPECT_EQ(replay(truth, &p), want.replay) << p.dump();
+  EXPECT_EQ(p["reason_mismatches"], 0) << p.dump();
+  EXPECT_EQ(p["sendacks"], 3) << p.dump();
 }
 
 }  // namespace

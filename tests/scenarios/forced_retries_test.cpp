@@ -11,6 +11,7 @@ class ForcedRetries : public Scenario {
  protected:
   void run(bool dedup, const ScenarioExpectation& want) {
     start_serve({"--dedup", dedup ? "on" : "off"});
+    start_proxy();
     // Truth planted: "forced", "forced-verified" and "forced-jsonl" are each sent 3 times.
     // dedup on: one row each; dedup off: three rows (message_ids) each.
     const size_t ids_per_message = dedup ? 1 : 3;
@@ -40,7 +41,7 @@ class ForcedRetries : public Scenario {
     EXPECT_EQ(v["verify"]["unexpected"], 0) << v.dump();
 
     // -o jsonl: the per-message line carries the same verdict and every message_id.
-    auto d = testing::run_wkit(args({"send", "-s", serve().tcp(), "-u", "alice", "--to", "bob", "-o", "jsonl",
+    auto d = testing::run_wkit(args({"send", "-s", client_url(), "-u", "alice", "--to", "bob", "-o", "jsonl",
                                      "--client-msg-no", "forced-jsonl", "--text", "third"}),
                                std::chrono::seconds(60));
     auto lines = testing::jsonl(d.out);
@@ -52,12 +53,27 @@ class ForcedRetries : public Scenario {
     EXPECT_EQ(lines[1]["type"], "summary") << d.out;
     EXPECT_EQ(lines[1]["verdict"], lines[0]["verdict"]) << d.out;
 
+    stop_proxy();
     stop_serve();
     auto truth = read_store(db());
     EXPECT_EQ(truth.ids_of("forced-jsonl"), ids_per_message);
     EXPECT_EQ(truth.ids_of("forced"), ids_per_message);
     EXPECT_EQ(truth.ids_of("forced-verified"), ids_per_message);
     EXPECT_EQ(audit(truth), want.audit);
+
+    // Every attempt was answered on the wire: the capture alone can tell.
+    json c;
+    EXPECT_EQ(audit_capture(truth, &c), want.audit_capture) << c.dump();
+    EXPECT_EQ(c["inputs"][0]["capture"]["sends"], 9) << c.dump();
+    EXPECT_EQ(c["inputs"][0]["capture"]["sendacks"], 9) << c.dump();
+    EXPECT_EQ(c["inputs"][0]["capture"]["unanswered_sends"], 0) << c.dump();
+
+    // The recording had 1 (on) or 3 (off) message_ids per message; so has the replay.
+    json p;
+    EXPECT_EQ(replay(truth, &p), want.replay) << p.dump();
+    EXPECT_EQ(p["resent_messages"], 3) << p.dump();
+    EXPECT_EQ(p[dedup ? "resent_same_message_id" : "resent_new_message_id"], 3) << p.dump();
+    EXPECT_EQ(p["recorded_resent_new_message_id"], dedup ? 0 : 3) << p.dump();
   }
 };
 

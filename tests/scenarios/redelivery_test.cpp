@@ -14,6 +14,7 @@ TEST_F(Redelivery, RecvackLostRedelivery) {
   // Every RECVACK is ignored, so each connection of bob gets every pending
   // message again every 300 ms (at most 3 times).
   start_serve({"--fault", "drop:recvack", "--redeliver-interval", "300ms", "--redeliver-max", "3"});
+  start_proxy();
   // Truth planted: two messages ("redelivered", "redelivered-verified"), one
   // row and one message_id each, both delivered more than once.
 
@@ -42,11 +43,21 @@ TEST_F(Redelivery, RecvackLostRedelivery) {
   EXPECT_EQ(v["verify"]["lost"], 0) << v.dump();
   EXPECT_EQ(v["verify"]["duplicated"]["distinct_message_ids"], 0) << v.dump();
 
+  stop_proxy();
   stop_serve();
   auto truth = read_store(db());
   EXPECT_EQ(truth.rows, 2u);
   EXPECT_EQ(truth.ids_of("redelivered"), 1u);
   EXPECT_EQ(audit(truth), want.audit);
+
+  // Redeliveries are repeated observations of one message, not rows.
+  json c;
+  EXPECT_EQ(audit_capture(truth, &c), want.audit_capture) << c.dump();
+  EXPECT_GT(c["inputs"][0]["capture"]["recvs"].get<int>(), 2) << c.dump();
+  EXPECT_EQ(c["summary"]["duplicate_row"], 0) << c.dump();
+
+  json p;
+  EXPECT_EQ(replay(truth, &p), want.replay) << p.dump();
 }
 
 // Not a scenario row: a regression check for a bug the scenario above

@@ -1,7 +1,9 @@
 #pragma once
 // What every incident scenario needs: a real `wkit serve` (port 0, its own
-// data directory), real `wkit send`/`recv`/`audit` processes, what each of
-// them concluded (verdict + exit code, as the cells of the scenario table in
+// data directory), real `wkit send`/`recv`/`audit` processes, optionally a
+// real `wkit proxy --capture` between them and the server (then the audit of
+// the capture and its `wkit replay --expect-same` too), what each of them
+// concluded (verdict + exit code, as the cells of the scenario table in
 // docs/verdicts.md) and the truth read back from the server's SQLite store.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "../e2e/support/serve_process.hpp"
+#include "../support/temp_dir.hpp"
 #include "../e2e/support/wkit_commands.hpp"
 #include "expected_outcomes.hpp"
 
@@ -80,9 +83,29 @@ inline StoreTruth read_store(const std::string& db_path) {
 // one-shot commands run to completion or are killed at their timeout).
 class Scenario : public ::testing::Test {
  protected:
-  void start_serve(std::vector<std::string> flags) { srv_ = std::make_unique<ServeProcess>(std::move(flags)); }
+  void start_serve(std::vector<std::string> flags) {
+    serve_flags_ = flags;
+    srv_ = std::make_unique<ServeProcess>(std::move(flags));
+  }
   ServeProcess& serve() { return *srv_; }
   std::string db() const { return srv_->data_dir() + "/wkit.db"; }
+
+  // Puts a real `wkit proxy --capture` (port 0) in front of the server: the
+  // send() and recv() below then go through it, so the capture holds every
+  // frame between the clients and the server (faults injected by the server
+  // happen behind it: a SENDACK the server drops is not in the capture).
+  void start_proxy() {
+    capture_ = (tmp_.path / "scenario.wkcap").string();
+    proxy_ = std::make_unique<testing::ProxyProcess>("tcp://127.0.0.1:0", srv_->tcp(),
+                                                     std::vector<std::string>{"--capture", capture_});
+  }
+  // Where clients connect: the proxy when there is one, else the server.
+  std::string client_url() const { return proxy_ ? proxy_->url() : srv_->tcp(); }
+  // SIGTERM: the capture is flushed and renamed into place.
+  void stop_proxy() {
+    EXPECT_EQ(proxy_->stop(), std::optional<int>(0)) << proxy_->process().stderr_text();
+  }
+  const std::string& capture() const { return capture_; }
 
   // SIGTERM (in-flight commits finish) so the store is complete before it is read.
   void stop_serve() {
@@ -94,7 +117,7 @@ class Scenario : public ::testing::Test {
   // and the process exit code, checked against the summary's own exit_code.
   std::string send(std::vector<std::string> args, json* summary = nullptr,
                    std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    std::vector<std::string> argv = {"send", "-s", srv_->tcp(), "-u", "alice", "--to", "bob", "-o", "json"};
+    std::vector<std::string> argv = {"send", "-s", client_url(), "-u", "alice", "--to", "bob", "-o", "json"};
     argv.insert(argv.end(), args.begin(), args.end());
     auto d = testing::run_wkit(argv, timeout);
     return summarize_send(d, summary);
@@ -117,7 +140,7 @@ class Scenario : public ::testing::Test {
   // client_msg_no under two message_ids), `redelivered` when only repeats of
   // one message_id came, else `clean`.
   std::string recv(std::vector<std::string> args, json* summary = nullptr, const std::string& timeout = "3s") {
-    std::vector<std::string> argv = {"recv", "-s", srv_->tcp(), "-u", "bob", "--timeout", timeout, "-o", "json"};
+    std::vector<std::string> argv = {"recv", "-s", client_url(), "-u", "bob", "--timeout", timeout, "-o", "json"};
     argv.insert(argv.end(), args.begin(), args.end());
     auto d = testing::run_wkit(argv, std::chrono::seconds(60));
     auto s = stdout_json(d);
@@ -153,6 +176,50 @@ class Scenario : public ::testing::Test {
     return cell(status, d.code);
   }
 
+  // `wkit audit CAPTURE.wkcap -o json` (after stop_proxy()): its status and
+  // exit code. Every message of the scenario went through the proxy, so the
+  // capture must show the store's duplicates and its messages, no more, no
+  // fewer.
+  std::string audit_capture(const StoreTruth& truth, json* report = nullptr) {
+    auto d = testing::run_wkit({"audit", "--no-progress", "-o", "json", capture_}, std::chrono::seconds(60));
+    auto r = stdout_json(d);
+    EXPECT_TRUE(r.is_object()) << "no JSON report; stdout: " << d.out << "\nstderr: " << d.err;
+    if (!r.is_object()) return cell("no-report", d.code);
+    EXPECT_EQ(r["inputs"][0]["format"], "wkcap") << d.out;
+    EXPECT_EQ(r["summary"].value("duplicate_client_msg_no", -1), static_cast<int>(truth.duplicated_keys()))
+        << "the audit of the capture disagrees with the store about duplicated client_msg_nos\n" << d.out;
+    EXPECT_EQ(r.value("rows", -1), static_cast<int>(truth.rows))
+        << "the capture shows another number of stored messages than the store holds\n" << d.out;
+    EXPECT_EQ(r["summary"].value("message_id_collision", -1), 0) << d.out;
+    EXPECT_EQ(r["summary"].value("suspected_regenerated_client_msg_no", -1), 0) << d.out;
+    if (report) *report = r;
+    return cell(r.value("status", std::string("missing")), d.code);
+  }
+
+  // `wkit replay CAPTURE.wkcap --speed max --expect-same -o json` against a
+  // fresh `wkit serve` with this scenario's flags: `same` when the server
+  // answered as recorded, `differ` when `differences` lists something,
+  // `failed` when a connection failed. The fresh server's store must then
+  // hold what the original one did: the same message_ids per client_msg_no
+  // (a replay that says "same" reproduced the incident).
+  std::string replay(const StoreTruth& truth, json* report = nullptr) {
+    ServeProcess fresh(serve_flags_);
+    auto d = testing::run_wkit({"replay", capture_, "-s", fresh.tcp(), "--speed", "max", "--ack-timeout", "1s",
+                                "--expect-same", "-o", "json"},
+                               std::chrono::seconds(60));
+    EXPECT_EQ(fresh.stop(), std::optional<int>(0)) << fresh.process().stderr_text();
+    auto r = stdout_json(d);
+    EXPECT_TRUE(r.is_object()) << "no JSON report; stdout: " << d.out << "\nstderr: " << d.err;
+    if (!r.is_object()) return cell("no-report", d.code);
+    auto replayed = read_store(fresh.data_dir() + "/wkit.db");
+    EXPECT_EQ(replayed.rows, truth.rows) << d.out;
+    for (auto& [cmn, ids] : truth.ids_by_client_msg_no)
+      EXPECT_EQ(replayed.ids_of(cmn), ids.size()) << "client_msg_no " << cmn << " after the replay\n" << d.out;
+    if (report) *report = r;
+    const bool differ = !r["differences"].empty(), failed = r.value("failed_connections", 0) > 0;
+    return cell(differ ? "differ" : failed ? "failed" : "same", d.code);
+  }
+
   // The row of this scenario in the suite's table (expected_outcomes.hpp).
   static const ScenarioExpectation& expected(const std::string& name) {
     for (auto& e : kScenarios)
@@ -161,7 +228,11 @@ class Scenario : public ::testing::Test {
   }
 
  private:
+  testing::TempDir tmp_;
+  std::vector<std::string> serve_flags_;
   std::unique_ptr<ServeProcess> srv_;
+  std::unique_ptr<testing::ProxyProcess> proxy_;
+  std::string capture_;
 };
 
 }  // namespace wkit::scenarios

@@ -12,6 +12,7 @@ class ServerDupSend : public Scenario {
   void run(bool dedup, const ScenarioExpectation& want) {
     // The first SEND of every connection is handled twice.
     start_serve({"--dedup", dedup ? "on" : "off", "--fault", "dup:send:nth=1"});
+    start_proxy();
     // Truth planted: "dup-send" and "dup-send-verified", each written once by
     // the sender and handled twice by the server. dedup off: two rows each;
     // dedup on: one row each.
@@ -37,11 +38,26 @@ class ServerDupSend : public Scenario {
     EXPECT_EQ(v["verify"]["lost"], 0) << v.dump();
     EXPECT_EQ(v["verify"]["unexpected"], 0) << v.dump();
 
+    stop_proxy();
     stop_serve();
     auto truth = read_store(db());
     EXPECT_EQ(truth.ids_of("dup-send"), ids_per_message);
     EXPECT_EQ(truth.ids_of("dup-send-verified"), ids_per_message);
     EXPECT_EQ(audit(truth), want.audit);
+
+    // The capture shows one SEND and two SENDACKs per message: both answer
+    // that SEND (the audit said "SENDACK without its SEND" and, with dedup
+    // on, `unverified` over a clean store).
+    json c;
+    EXPECT_EQ(audit_capture(truth, &c), want.audit_capture) << c.dump();
+    EXPECT_EQ(c["inputs"][0]["capture"]["sends"], 2) << c.dump();
+    EXPECT_EQ(c["inputs"][0]["capture"]["sendacks"], 4) << c.dump();
+    EXPECT_EQ(c["inputs"][0]["capture"]["unmatched_sendacks"], 0) << c.dump();
+
+    json p;
+    EXPECT_EQ(replay(truth, &p), want.replay) << p.dump();
+    EXPECT_EQ(p["sends"], 2) << p.dump();
+    EXPECT_EQ(p["sendacks"], 4) << p.dump();  // the fresh server handled each SEND twice too
   }
 };
 
