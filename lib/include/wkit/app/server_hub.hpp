@@ -118,7 +118,7 @@ class ServerHub final : public session::ServerHooks {
   DedupWindow dedup_;
   std::vector<store::Op> outbox_;
   std::vector<std::vector<store::Op>> returned_;  // committed batches whose ops are reused
-  size_t returned_ops_ = 0;
+  size_t returned_capacity_ = 0;  // of the vectors in returned_, in ops
   std::vector<std::vector<store::Op>> buffers_;   // emptied vectors, reused as outbox_
   std::vector<std::string> recipients_;      // reused per SEND
   bool flush_scheduled_ = false;
