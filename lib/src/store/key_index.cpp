@@ -48,10 +48,17 @@ rocksdb::Options index_options() {
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.whole_key_filtering = false;
   // Bounded memory whatever the index's size: blocks, indexes and filters
-  // all live in one 32 MiB cache.
+  // all live in one 32 MiB cache. They are partitioned (4 KiB pieces under
+  // a small pinned top level), so a lookup reads a few small blocks; a full
+  // filter per file meant reading and checksumming megabytes per lookup
+  // once the index outgrew the cache (42% of the server's CPU with 8M keys).
   t.block_cache = rocksdb::NewLRUCache(32 << 20);
   t.cache_index_and_filter_blocks = true;
-  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.cache_index_and_filter_blocks_with_high_priority = true;
+  t.pin_top_level_index_and_filter = true;
+  t.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  t.partition_filters = true;
+  t.metadata_block_size = 4096;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 16 << 20;
   o.max_write_buffer_number = 2;
