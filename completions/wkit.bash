@@ -140,6 +140,8 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--dedup')
       COMPREPLY=($(compgen -W 'on off' -- "$cur")); return ;;
+    'wkit serve|--dedup-window')
+      COMPREPLY=(); return ;;
     'wkit serve|--tokens')
       COMPREPLY=(); return ;;
     'wkit serve|--group')
@@ -285,7 +287,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --tokens --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --dedup-window --tokens --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
     'wkit decode')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))

@@ -124,6 +124,7 @@ complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l listen -r -d 'Address
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l data -r -F -d 'Directory of the SQLite store (file wkit.db)'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l in-memory -d 'Keep the store in memory (nothing on disk)'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l dedup -r -a 'on off' -d 'Idempotent SEND by (channel, from_uid, client_msg_no); off reproduces WuKongIM 2.x (resends stored again)'
+complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l dedup-window -r -d 'Idempotency keys kept in memory (the latest; older resends are looked up in DIR/wkit.keys, so memory does not grow with the store)'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l tokens -r -d 'File of uid:token lines; without it any token is accepted'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l group -r -d 'Group channel ID=UID,UID,... (repeatable)'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l redeliver-interval -r -d 'Resend an unacked RECV after this long'
