@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "key_index.hpp"
+#include "wal_checkpointer.hpp"
 #include "wkit/store/message_store.hpp"
 
 namespace wkit::store {
@@ -47,6 +48,7 @@ class SqliteStore final : public MessageStore {
   void* delete_pending_ = nullptr;
   void* select_pending_ = nullptr;
   std::unique_ptr<KeyIndex> keys_;  // dedup on
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   // find_dedup()'s own read-only connection (WAL: reads what is committed
   // without waiting for the store thread) and its statement.
   void* reader_ = nullptr;

@@ -32,7 +32,7 @@ pid=$!
 for _ in $(seq 1 6000); do grep -q "^listening" "$tmp/out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/^listening tcp:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/out")
 [ -n "$port" ] || { cat "$tmp/err" >&2; exit 1; }
-echo "{\"startup_seconds\":$(echo "$(date +%s.%N) - $start_s" | bc),\"stored\":$stored}"
+printf '{"startup_seconds":%.2f,"stored":%s}\n' "$(echo "$(date +%s.%N) - $start_s" | bc)" "$stored"
 
 status_kib() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/"$pid"/status; }
 
