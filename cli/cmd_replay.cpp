@@ -96,20 +96,20 @@ int run(const ReplayFlags& f) {
     std::cout << wkit::util::json_text(r.to_json(), 2) << "\n";
   } else {
     std::printf("%6s %4s %-14s %6s %6s %8s %6s %8s %8s %s\n", "CONN", "LOOP", "UID", "FRAMES", "SENDS", "SENDACKS",
-                "RECVS", "MISMATCH", "RESENT", "SAME_ID/NEW_ID");
+                "RECVS", "MISMATCH", "RESENT", "SAME_ID/NEW_ID/UNVERIFIED");
     for (const auto& c : r.connections)
-      std::printf("%6llu %4d %-14s %6llu %6llu %8llu %6llu %8llu %8llu %llu/%llu %s\n",
+      std::printf("%6llu %4d %-14s %6llu %6llu %8llu %6llu %8llu %8llu %llu/%llu/%llu %s\n",
                   (unsigned long long)c.connection_id, c.loop, c.uid.c_str(), (unsigned long long)c.frames_sent,
                   (unsigned long long)c.sends, (unsigned long long)c.sendacks, (unsigned long long)c.recvs,
                   (unsigned long long)(c.reason_mismatches + c.missing_sendacks),
                   (unsigned long long)c.resent_messages, (unsigned long long)c.resent_same_id,
-                  (unsigned long long)c.resent_new_id, c.error.c_str());
+                  (unsigned long long)c.resent_new_id, (unsigned long long)c.resent_unverified, c.error.c_str());
     std::printf("total: %llu frames, %llu SENDs, %llu SENDACKs, %llu RECVs in %.3f s; resent messages %llu "
-                "(same message_id %llu, new message_id %llu; recording: new %llu)\n",
+                "(same message_id %llu, new message_id %llu, unverified %llu; recording: new %llu)\n",
                 (unsigned long long)r.frames_sent, (unsigned long long)r.sends, (unsigned long long)r.sendacks,
                 (unsigned long long)r.recvs, r.elapsed_s, (unsigned long long)r.resent_messages,
                 (unsigned long long)r.resent_same_id, (unsigned long long)r.resent_new_id,
-                (unsigned long long)r.recorded_resent_new_id);
+                (unsigned long long)r.resent_unverified, (unsigned long long)r.recorded_resent_new_id);
     if (r.drift_count)
       std::printf("timing drift from the schedule: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%llu frames)\n",
                   r.drift_p50_ns / 1e6, r.drift_p99_ns / 1e6, r.drift_max_ns / 1e6, (unsigned long long)r.drift_count);

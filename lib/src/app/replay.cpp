@@ -330,6 +330,7 @@ Result<ReplayReport> replay(const ReplayOptions& o) {
       report.resent_messages += r.resent_messages;
       report.resent_same_id += r.resent_same_id;
       report.resent_new_id += r.resent_new_id;
+      report.resent_unverified += r.resent_unverified;
       report.recorded_resent_new_id += r.recorded_resent_new_id;
       report.connections.push_back(std::move(r));
     }

@@ -38,13 +38,19 @@ void compare_with_recording(const Plan& plan, ReplayConnectionReport& rep, std::
   }
   for (auto& [key, m] : by_msg) {
     std::set<int64_t> ids;
-    for (auto* s : m.sends)
+    bool all_answered = true;
+    for (auto* s : m.sends) {
       if (s->message_id) ids.insert(*s->message_id);
+      if (!s->reason) all_answered = false;
+    }
     size_t rec_n = m.recorded_ids.size();
     if (m.sends.size() > 1) {
       ++rep.resent_messages;
-      if (ids.size() == 1) ++rep.resent_same_id;
+      // One message_id is "same" only if every attempt was answered: an
+      // unanswered one may be stored under an id no SENDACK named.
       if (ids.size() > 1) ++rep.resent_new_id;
+      else if (ids.size() == 1 && all_answered) ++rep.resent_same_id;
+      else ++rep.resent_unverified;
       if (rec_n > 1) ++rep.recorded_resent_new_id;
     }
     if (rec_n && ids.size() != rec_n && !m.cut_short)

@@ -23,7 +23,7 @@ nlohmann::ordered_json ReplayReport::to_json() const {
                      {"sendacks", c.sendacks}, {"recvs", c.recvs}, {"reason_mismatches", c.reason_mismatches},
                      {"missing_sendacks", c.missing_sendacks}, {"sends_not_compared", c.sends_not_compared},
                      {"resent_messages", c.resent_messages}, {"resent_same_message_id", c.resent_same_id},
-                     {"resent_new_message_id", c.resent_new_id},
+                     {"resent_new_message_id", c.resent_new_id}, {"resent_unverified", c.resent_unverified},
                      {"recorded_resent_new_message_id", c.recorded_resent_new_id}, {"send_log", sends}});
   }
   return J{{"connections", conns.size()},
@@ -41,6 +41,7 @@ nlohmann::ordered_json ReplayReport::to_json() const {
            {"resent_messages", resent_messages},
            {"resent_same_message_id", resent_same_id},
            {"resent_new_message_id", resent_new_id},
+           {"resent_unverified", resent_unverified},
            {"recorded_resent_new_message_id", recorded_resent_new_id},
            {"raw_encrypted_sends", raw_encrypted_sends},
            {"drift", {{"count", drift_count}, {"p50_ms", drift_p50_ns / 1e6}, {"p99_ms", drift_p99_ns / 1e6},

@@ -75,8 +75,9 @@ struct ReplayConnectionReport {
   uint64_t reason_mismatches = 0, missing_sendacks = 0;
   uint64_t sends_not_compared = 0;     // sent, then left unanswered by the connection's failure
   // Messages (client_msg_no) sent more than once: whether the resends got the
-  // first send's message_id.
-  uint64_t resent_messages = 0, resent_same_id = 0, resent_new_id = 0;
+  // first send's message_id; unverified: an attempt went unanswered, so the
+  // server may hold a copy no SENDACK named (the send verdict's rule).
+  uint64_t resent_messages = 0, resent_same_id = 0, resent_new_id = 0, resent_unverified = 0;
   uint64_t recorded_resent_new_id = 0;
 };
 
@@ -84,7 +85,7 @@ struct ReplayReport {
   std::vector<ReplayConnectionReport> connections;
   uint64_t frames_sent = 0, sends = 0, sendacks = 0, recvs = 0;
   uint64_t reason_mismatches = 0, missing_sendacks = 0, resent_messages = 0, resent_same_id = 0,
-           resent_new_id = 0, recorded_resent_new_id = 0, failed_connections = 0;
+           resent_new_id = 0, resent_unverified = 0, recorded_resent_new_id = 0, failed_connections = 0;
   uint64_t frames_not_sent = 0, sends_not_compared = 0;  // by failed connections
   uint64_t drift_p50_ns = 0, drift_p99_ns = 0, drift_max_ns = 0, drift_count = 0;
   // --raw: recorded SENDs whose payload is encrypted with the recorded
