@@ -37,9 +37,18 @@ void KeyFilter::reset(uint64_t capacity) {
   count_ = 0;
 }
 
+uint64_t KeyFilter::bytes() const {
+  uint64_t n = 0;
+  for (const Segment& s : segments_) n += s.blocks.size() * sizeof(Block);
+  return n;
+}
+
 void KeyFilter::add(uint64_t hash) {
   if (segments_.empty()) segments_.emplace_back(1024);
-  if (segments_.back().count >= segments_.back().capacity) segments_.emplace_back(2 * segments_.back().capacity);
+  if (segments_.back().count >= segments_.back().capacity) {
+    const uint64_t next = 2 * segments_.back().capacity;
+    if (bytes() + (next * kBitsPerKey + 511) / 512 * sizeof(Block) <= max_bytes_) segments_.emplace_back(next);
+  }
   Segment& s = segments_.back();
   Block& b = s.block_of(hash);
   uint64_t bits = remix(hash);

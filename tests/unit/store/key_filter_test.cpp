@@ -47,3 +47,19 @@ TEST(KeyFilter, EmptyOrResetHoldsNothingAndUnsizedSaysMaybe) {
   EXPECT_FALSE(f.may_contain(h("x")));
   EXPECT_EQ(f.count(), 0u);
 }
+
+// Past max_bytes no segment is added: memory stays put, no key is forgotten,
+// only the share of false "maybe"s grows.
+TEST(KeyFilter, StopsGrowingAtMaxBytesAndForgetsNothing) {
+  KeyFilter f;
+  f.reset(1000);
+  f.set_max_bytes(4096);  // the first segment (1,280 bytes) and the second (2,560)
+  for (int i = 0; i < 20000; ++i) f.add(h("key-" + std::to_string(i)));
+  EXPECT_EQ(f.segments(), 2u);
+  EXPECT_LE(f.bytes(), 4096u);
+  EXPECT_EQ(f.count(), 20000u);
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(f.may_contain(h("key-" + std::to_string(i)))) << i;
+  int false_positives = 0;
+  for (int i = 0; i < 20000; ++i) false_positives += f.may_contain(h("other-" + std::to_string(i)));
+  EXPECT_GT(false_positives, 20000 / 10);  // overfull: far above the designed 1 %
+}

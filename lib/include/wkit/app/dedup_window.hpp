@@ -12,6 +12,7 @@
 // neither generation is new unless older_may_hold(): then the store's
 // on-disk index decides (MessageStore::find_dedup). With capacity 0 nothing
 // is dropped (the in-memory store has no index on disk).
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 
@@ -23,10 +24,15 @@ namespace wkit::app {
 class DedupWindow {
  public:
   using Entry = DedupIndex::Entry;
-  explicit DedupWindow(uint64_t capacity = 0) : capacity_(capacity) {}
+  // The filter of older keys stops growing at 64 MiB (about 50M keys at its
+  // designed rate of false "maybe"s; beyond, more SENDs look on disk).
+  static constexpr uint64_t kOlderFilterMaxBytes = 64ull << 20;
+  explicit DedupWindow(uint64_t capacity = 0) : capacity_(capacity) { older_.set_max_bytes(kOlderFilterMaxBytes); }
   void set_capacity(uint64_t capacity) { capacity_ = capacity; }
   // Sizes the filter for about `keys` older keys (grows beyond if needed).
-  void reserve_older(uint64_t keys) { older_.reset(keys); }
+  void reserve_older(uint64_t keys) {
+    older_.reset(std::min<uint64_t>(keys, kOlderFilterMaxBytes * 8 / 10 / 2));
+  }
 
   // The entry of `key`, or nullptr; valid until the next insert().
   Entry* find(std::string_view key, uint64_t hash);

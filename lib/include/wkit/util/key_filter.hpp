@@ -1,10 +1,12 @@
 #pragma once
-// A Bloom filter over the hashes of the idempotency keys the SQLite file has
-// indexed, so appending a new key (nearly every SEND) skips the B-tree probe
-// that would find nothing. A "maybe" still probes, so the answer stays
-// exact. About 10 bits per key; when it is full a segment of twice the size
-// is added (a scalable Bloom filter), so it never has to be refilled from
-// the file while the server runs.
+// A Bloom filter over 64-bit key hashes (`wkit serve`: the idempotency keys
+// older than its in-memory window), so a new key (nearly every SEND) skips
+// the disk lookup that would find nothing. A "maybe" still looks, so answers
+// stay exact. About 10 bits per key; when it is full a segment of twice the
+// size is added (a scalable Bloom filter), so it never has to be refilled
+// while the server runs, until the segments reach `max_bytes`: then keys go
+// into the last segment, which fills up, so memory stays bounded and only
+// the share of "maybe"s (disk lookups) grows.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,6 +17,8 @@ class KeyFilter {
  public:
   // Empties the filter and sizes its first segment for `capacity` keys.
   void reset(uint64_t capacity);
+  void set_max_bytes(uint64_t max_bytes) { max_bytes_ = max_bytes; }
+  uint64_t bytes() const;
   void add(uint64_t hash);
   bool may_contain(uint64_t hash) const;
   uint64_t count() const { return count_; }
@@ -34,6 +38,7 @@ class KeyFilter {
   };
   std::vector<Segment> segments_;
   uint64_t count_ = 0;
+  uint64_t max_bytes_ = UINT64_MAX;
 };
 
 }  // namespace wkit::util
