@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "command_registry.hpp"
+#include "did_you_mean.hpp"
+#include "git_commit.hpp"
 
 namespace wkit::cli {
 std::vector<CommandSpec>& command_registry() {
@@ -17,7 +19,7 @@ CLI::App& wkit_build_app(CLI::App& app);
 
 CLI::App& wkit_build_app(CLI::App& app) {
   using namespace wkit::cli;
-  app.set_version_flag("--version", std::string("wkit ") + WKIT_VERSION);
+  app.set_version_flag("-V,--version", std::string("wkit ") + WKIT_VERSION + " (commit " + WKIT_GIT_COMMIT + ")");
   app.require_subcommand(1);
   app.fallthrough(false);
   auto specs = command_registry();
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);  // prints help/version or the error
+    if (rc != 0)
+      if (auto hint = wkit::cli::did_you_mean(app, argc, argv); !hint.empty()) std::cerr << hint << "\n";
     return rc == 0 ? 0 : 2;
   } catch (const wkit::cli::Exit& e) {
     return e.code;

@@ -262,7 +262,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'demo send recv serve decode capture audit proxy replay completion --help -h --version' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'demo send recv serve decode capture audit proxy replay completion --help -h --version -V' -- "$cur")) ;;
     'wkit demo')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
