@@ -1,13 +1,15 @@
 // `wkit serve`: a minimal WuKongIM-compatible server (docs/cli.md, docs/serve.md).
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "command_registry.hpp"
 #include "wkit/app/server.hpp"
+#include "wkit/util/output_file.hpp"
 #include "wkit/util/units.hpp"
 
 namespace {
@@ -30,6 +32,7 @@ struct ServeFlags {
   std::vector<std::string> faults;
   uint64_t seed = 0;
   std::string events;
+  std::string ready_file;
   unsigned node_id = 1;
   bool no_fsync = false;
   std::string output = "text";
@@ -66,6 +69,23 @@ void raise_fd_limit() {
     rl.rlim_cur = 1 << 20;  // Linux refuses "unlimited" for open files
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+
+// --ready-file: every listener's URL once all are bound, written to a
+// temporary file and renamed, so a script polling for it never reads half
+// of it. A stale one (a server that was killed) is replaced.
+void write_ready_file(const std::string& path, const std::vector<wkit::net::Url>& urls) {
+  nlohmann::json j{{"pid", static_cast<long>(::getpid())}, {"listening", nlohmann::json::array()}};
+  for (const auto& u : urls) {
+    j["listening"].push_back(u.to_string());
+    const std::string scheme = u.to_string().substr(0, u.to_string().find(':'));
+    if (!j.contains(scheme)) j[scheme] = u.to_string();  // the first of each: "tcp", "ws"
+  }
+  wkit::util::OutputPolicy policy;
+  policy.force = true;
+  if (auto e = wkit::util::write_output_file(path, j.dump() + "\n", policy, /*sync=*/false))
+    fail(5, "--ready-file: " + e->message);  // cannot write there: the environment, like an unwritable --data
 }
 
 int run(const ServeFlags& f) {
@@ -120,8 +140,11 @@ int run(const ServeFlags& f) {
     else std::cout << nlohmann::json{{"event", "listening"}, {"url", u.to_string()}}.dump() << "\n";
   }
   std::cout.flush();
+  if (!f.ready_file.empty()) write_ready_file(f.ready_file, (*server)->local_urls());
   std::cerr << "wkit serve: " << (*server)->describe() << "; Ctrl-C stops\n";
   int rc = (*server)->run();
+  // A ready file outliving the server would tell the next script to go ahead.
+  if (!f.ready_file.empty()) std::remove(f.ready_file.c_str());
   std::cerr << "wkit serve: stopped\n";
   return rc;
 }
@@ -172,6 +195,9 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
   sub->add_option("--fault", f->faults, "Inject a fault: ACTION:FRAME[:PARAM] (repeatable), e.g. drop:sendack:nth=1");
   sub->add_option("--seed", f->seed, "Seed for probabilistic faults (p=)")->capture_default_str();
   sub->add_option("--events", f->events, "Write server events as JSON lines to FILE (- = stdout)");
+  sub->add_option("--ready-file", f->ready_file,
+                  "Once every listener is bound, write PATH (atomically): JSON with pid, listening URLs, and "
+                  "the first tcp and ws URL; removed when the server stops");
   sub->add_option("--node-id", f->node_id, "Node id in message_ids (0..1023) and CONNACK")
       ->check(CLI::Range(0, 1023))
       ->capture_default_str();

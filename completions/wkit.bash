@@ -166,6 +166,8 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit serve|--events')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--ready-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--node-id')
       COMPREPLY=(); return ;;
     'wkit serve|--output'|'wkit serve|-o')
@@ -287,7 +289,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --dedup-window --tokens --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --node-id --no-fsync --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --dedup-window --tokens --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --ready-file --node-id --no-fsync --output -o' -- "$cur")) ;;
     'wkit decode')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))

@@ -137,6 +137,7 @@ complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l handshake-timeout -r 
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l fault -r -d 'Inject a fault: ACTION:FRAME[:PARAM] (repeatable), e.g. drop:sendack:nth=1'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l seed -r -d 'Seed for probabilistic faults (p=)'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l events -r -F -d 'Write server events as JSON lines to FILE (- = stdout)'
+complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l ready-file -r -F -d 'Once every listener is bound, write PATH (atomically): JSON with pid, listening URLs, and the first tcp and ws URL; removed when the server stops'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l node-id -r -d 'Node id in message_ids (0..1023) and CONNACK'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l no-fsync -d 'Do not fsync each group commit (SQLite synchronous=NORMAL)'
 complete -c wkit -n "test (__wkit_path) = 'wkit serve'" -l output -s o -r -a 'text json jsonl' -d 'Listening lines as text or JSON (json and jsonl are the same here)'
