@@ -51,6 +51,7 @@ class ServeProcess {
   const std::string& tcp() const { return tcp_; }
   const std::string& ws() const { return ws_; }
   const std::string& data_dir() const { return data_dir_; }
+  const std::string& events_path() const { return events_; }
   Process& process() { return *proc_; }
 
   // SIGTERM and wait: the exit code (nullopt if it hung).
