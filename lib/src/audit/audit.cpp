@@ -82,7 +82,12 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
   if (options.shards == 0 || options.shard >= options.shards)
     return Error{ErrorKind::usage, "--shard K/N needs 1 <= K <= N", std::nullopt};
   for (auto& f : options.fail_on)
-    if (!is_finding_name(f)) return Error{ErrorKind::usage, "--fail-on: unknown finding '" + f + "'", std::nullopt};
+    if (!is_finding_name(f)) {
+      std::string names;
+      for (const char* n : kFindingNames) names += std::string(names.empty() ? "" : ", ") + n;
+      return Error{ErrorKind::usage, "--fail-on: unknown finding '" + f + "' (one of: " + names + "; or all, none)",
+                   std::nullopt};
+    }
 
   AuditContext ctx(options);
   ctx.inputs.resize(options.inputs.size());
