@@ -4,6 +4,7 @@
 // `durable`).
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "key_index.hpp"
 #include "wal_checkpointer.hpp"
@@ -60,6 +61,7 @@ class SqliteStore final : public MessageStore {
   std::string index_error_;
   std::string candidate_key_;
   std::vector<Op*> ops_;  // apply()'s flat list, reused
+  std::optional<uint64_t> count_at_start_;  // counted by load_heads(), before start()
 };
 
 }  // namespace wkit::store
