@@ -401,7 +401,9 @@ TEST_P(StoreContract, KeysDifferInAnyPartAndEmptyClientMsgNoIsNotAKey) {
   auto got = run_ops(*s, std::move(ops));
   ASSERT_EQ(got.size(), memory ? 3006u : 3005u);
   for (size_t i = 0; i < 3005; ++i) ASSERT_FALSE(got[i].failed) << i << " " << got[i].error;
-  if (memory) EXPECT_TRUE(got.back().failed);
+  if (memory) {
+    EXPECT_TRUE(got.back().failed);
+  }
   EXPECT_EQ(s->message_count().value(), 3005u);
   EXPECT_EQ(s->max_message_id().value(), 3005);
   if (memory) return;
