@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "command_registry.hpp"
+#include "stop_signals.hpp"
 #include "wkit/capture/source.hpp"
 #include "wkit/capture/summary.hpp"
 #include "wkit/capture/writer.hpp"
@@ -60,11 +61,31 @@ int run_import(const ImportArgs& a) {
     writer = std::move(w.value());
     return std::nullopt;
   };
+  // SIGINT/SIGTERM: stop at the next record; the temporary output is removed
+  // (nothing half-imported is renamed into place).
+  const auto& stop = wkit::cli::catch_stop_signals("capture import", "stopping; " + a.out + " is not written");
+  uint64_t records = 0;
   auto stats = import_pcap(a.in, opts, [&](const pb::Record& r) -> wkit::Status {
+    if (stop.load()) return wkit::Error{wkit::ErrorKind::internal, "interrupted", std::nullopt};
     if (!writer)
       if (auto err = open_writer(r.timestamp_ns())) return err;
+    ++records;
     return writer->write(r);
   });
+  if (int sig = stop.load()) {
+    writer.reset();  // removes the temporary file
+    const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (a.output == "json")
+      std::cout << wkit::util::json_text(nlohmann::ordered_json{{"output", nullptr},
+                                                                {"interrupted", name},
+                                                                {"records_read", records}},
+                                         2)
+                << "\n";
+    else
+      std::printf("%s: interrupted (%s) after %" PRIu64 " record(s); %s not written\n", a.in.c_str(), name, records,
+                  a.out.c_str());
+    return 128 + sig;
+  }
   if (!stats) {
     std::cerr << "wkit capture import: " << stats.error().describe() << "\n";
     return exit_code(stats.error());
