@@ -18,7 +18,7 @@ struct ReplayFlags {
   std::vector<std::string> map_uid;
   std::vector<uint64_t> conns;
   bool fresh = false, raw = false, expect_same = false, no_ack = false;
-  std::string ack_timeout = "5s", from, to;
+  std::string ack_timeout = "5s", connect_timeout = "5s", from, to;
 };
 
 int usage(const std::string& msg) {
@@ -71,6 +71,10 @@ int run(const ReplayFlags& f) {
   auto d = wkit::util::parse_duration(f.ack_timeout);
   if (!d) return usage("--ack-timeout: " + d.error().message);
   o.ack_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  auto ct = wkit::util::parse_duration(f.connect_timeout);
+  if (!ct) return usage("--connect-timeout: " + ct.error().message);
+  if (ct->count() <= 0) return usage("--connect-timeout must be above 0");
+  o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*ct);
   if (!f.from.empty()) {
     auto x = wkit::util::parse_duration(f.from);
     if (!x) return usage("--from: " + x.error().message);
@@ -156,6 +160,10 @@ wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--from", f->from, "Only frames at or after this offset from the capture start (e.g. 2s)");
   sub->add_option("--to", f->to, "Only frames up to this offset from the capture start");
+  sub->add_option("--connect-timeout", f->connect_timeout,
+                  "Per connection: DNS, TCP connect, WebSocket upgrade and CONNECT/CONNACK within this long, or the "
+                  "connection fails")
+      ->capture_default_str();
   sub->add_option("--ack-timeout", f->ack_timeout, "Wait this long for outstanding SENDACKs at the end")
       ->capture_default_str();
   sub->add_flag("--no-ack", f->no_ack, "Do not RECVACK the RECVs the server sends");

@@ -254,6 +254,8 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit replay|--to')
       COMPREPLY=(); return ;;
+    'wkit replay|--connect-timeout')
+      COMPREPLY=(); return ;;
     'wkit replay|--ack-timeout')
       COMPREPLY=(); return ;;
     'wkit replay|--output'|'wkit replay|-o')
@@ -329,7 +331,7 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --server -s --speed --loop --map-uid --token -t --tokens --fresh-client-msg-no --conn --types --from --to --ack-timeout --no-ack --raw --expect-same --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --server -s --speed --loop --map-uid --token -t --tokens --fresh-client-msg-no --conn --types --from --to --connect-timeout --ack-timeout --no-ack --raw --expect-same --output -o' -- "$cur")) ;;
     'wkit completion')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))

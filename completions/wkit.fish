@@ -209,6 +209,7 @@ complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l conn -r -d 'Only the
 complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l types -r -d 'Client frame types to replay, comma-separated (send,ping,recvack,...)'
 complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l from -r -d 'Only frames at or after this offset from the capture start (e.g. 2s)'
 complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l to -r -d 'Only frames up to this offset from the capture start'
+complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l connect-timeout -r -d 'Per connection: DNS, TCP connect, WebSocket upgrade and CONNECT/CONNACK within this long, or the connection fails'
 complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l ack-timeout -r -d 'Wait this long for outstanding SENDACKs at the end'
 complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l no-ack -d 'Do not RECVACK the RECVs the server sends'
 complete -c wkit -n "test (__wkit_path) = 'wkit replay'" -l raw -d 'Resend the recorded frame bytes after a fresh handshake (captures with encrypted payloads; only for servers that accept them as NoEncrypt)'
