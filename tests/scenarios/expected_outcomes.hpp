@@ -43,6 +43,8 @@ inline const std::vector<ScenarioExpectation> kScenarios = {
     {"ResendInNewRunDedupOff", "idempotent / 0", "duplicated / 1", "duplicated / 1", "findings / 1", "-", "-"},
     {"ResendInNewRunDedupOn", "idempotent / 0", "idempotent / 0", "clean / 0", "clean / 0", "-", "-"},
     {"ServerRestartedMidSend", "-", "idempotent / 0", "-", "clean / 0", "-", "-"},
+    {"ReconnectBeforeRetryDedupOff", "unverified / 1", "duplicated / 1", "duplicated / 1", "findings / 1", "-", "-"},
+    {"ReconnectBeforeRetryDedupOn", "unverified / 1", "idempotent / 0", "clean / 0", "clean / 0", "-", "-"},
 };
 
 }  // namespace wkit::scenarios
