@@ -45,6 +45,7 @@ inline const std::vector<ScenarioExpectation> kScenarios = {
     {"ServerRestartedMidSend", "-", "idempotent / 0", "-", "clean / 0", "-", "-"},
     {"ReconnectBeforeRetryDedupOff", "unverified / 1", "duplicated / 1", "duplicated / 1", "findings / 1", "-", "-"},
     {"ReconnectBeforeRetryDedupOn", "unverified / 1", "idempotent / 0", "clean / 0", "clean / 0", "-", "-"},
+    {"SlowReceiverCutAndCaughtUp", "idempotent / 0", "-", "clean / 0", "clean / 0", "-", "-"},
 };
 
 }  // namespace wkit::scenarios
