@@ -3,11 +3,7 @@
 // replays at --speed max without the server kicking the earlier connections.
 // A connection the server refuses or kicks is a failed connection with its
 // reason, never a list of false differences.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -15,6 +11,7 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/silent_peer.hpp"
 #include "support/wkit_commands.hpp"
 
 using nlohmann::json;
@@ -204,33 +201,6 @@ TEST(ReplayOrder, SigintEndsTheReplayWithItsReport) {
   EXPECT_NE(rj["failures"][0].get<std::string>().find("interrupted"), std::string::npos) << rj["failures"].dump();
 }
 
-namespace {
-
-// A TCP listener that completes the handshake (kernel backlog) and never
-// answers: a hung server.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0)
-      throw std::runtime_error("silent listener: bind/listen failed");
-    socklen_t n = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &n);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
-
-}  // namespace
-
 // A server that accepts and never answers the CONNECT: every replayed
 // connection fails after --connect-timeout, and the replay ends with its
 // report (exit 3: no connection could be replayed), never hangs.
@@ -239,7 +209,7 @@ TEST(ReplayOrder, SilentServerFailsEachConnectionAfterTheConnectTimeout) {
   std::string capture = (dir.path / "two.wkcap").string();
   record(capture, {{"-u", "alice", "--count", "2"}, {"-u", "dave", "--count", "2"}});
   if (HasFatalFailure()) return;
-  SilentListener silent;
+  wkit::testing::SilentPeer silent;
   // Without the timeout it would wait forever: run_wkit's 30 s limit would
   // kill it (code -1).
   auto r = run_wkit({"replay", capture, "-s", silent.url(), "--speed", "max", "--connect-timeout", "500ms",

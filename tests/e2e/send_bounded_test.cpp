@@ -15,6 +15,7 @@
 #include "../support/temp_dir.hpp"
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/silent_peer.hpp"
 #include "support/wkit_commands.hpp"
 
 using nlohmann::json;
@@ -29,29 +30,6 @@ json summary_of(const std::vector<std::string>& lines) {
   for (auto& l : lines) t += l;
   return json::parse(t, nullptr, false);
 }
-
-// A TCP listener that completes the handshake (kernel backlog) and then
-// never answers: what a hung server or a black-holed load balancer looks like.
-class SilentPeer {
- public:
-  SilentPeer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0)
-      throw std::runtime_error("silent peer: bind/listen failed");
-    socklen_t n = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &n);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentPeer() { ::close(fd_); }
-  std::string url(const char* scheme) const { return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
 
 TEST(SendBoundedE2E, ServerKilledMidRunEndsWithExit3AndTheSummary) {
   auto srv = std::make_unique<ServeProcess>(std::vector<std::string>{"--in-memory"});
@@ -90,7 +68,7 @@ TEST(SendBoundedE2E, ServerKilledDuringVerifyRunEndsToo) {
 }
 
 TEST(SendBoundedE2E, ConnectTimeoutCoversTcpAndWebSocketUpgrade) {
-  SilentPeer peer;
+  wkit::testing::SilentPeer peer;
   for (const char* scheme : {"tcp", "ws"}) {
     const auto t0 = Clock::now();
     auto r = wkit::testing::run_wkit({"send", "-s", peer.url(scheme), "-u", "a", "--to", "b", "--text", "x",
@@ -103,7 +81,7 @@ TEST(SendBoundedE2E, ConnectTimeoutCoversTcpAndWebSocketUpgrade) {
 }
 
 TEST(SendBoundedE2E, RecvTimeoutCoversConnectingAndSigintEndsIt) {
-  SilentPeer peer;
+  wkit::testing::SilentPeer peer;
   auto r = wkit::testing::run_wkit({"recv", "-s", peer.url("ws"), "-u", "bob", "--timeout", "1s"},
                                    std::chrono::seconds(20));
   EXPECT_EQ(r.code, 3) << r.err;

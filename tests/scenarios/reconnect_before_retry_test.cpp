@@ -13,11 +13,6 @@ namespace {
 const std::vector<std::string> kTwoMessagesOneAtATime = {"--count",      "2",    "--window", "1", "--retry-mode",
                                                          "on-timeout",   "--retries", "3",   "--ack-timeout", "1s"};
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 class ReconnectBeforeRetry : public Scenario {
  protected:
   void run(bool dedup, const ScenarioExpectation& want) {

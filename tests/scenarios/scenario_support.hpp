@@ -26,6 +26,12 @@ using nlohmann::json;
 using testing::Done;
 using testing::ServeProcess;
 
+// `a` followed by `b`: a scenario's flags plus a variant's.
+inline std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // One tool's conclusion, as the table cell "verdict / exit".
 inline std::string cell(const std::string& verdict, int exit_code) {
   return verdict + " / " + std::to_string(exit_code);

@@ -16,11 +16,6 @@ namespace {
 const std::vector<std::string> kLostAckSend = {"--retry-mode", "on-timeout", "--retries", "3",
                                               "--ack-timeout", "1s"};
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 class SendackLost : public Scenario {
  protected:
   // Plants one lost SENDACK per send run; returns the observed cells.
