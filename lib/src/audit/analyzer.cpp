@@ -384,7 +384,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
         std::string_view base;
         if (!suffix_base(s1_, base)) continue;
         const Record* orig = nullptr;
-        auto [lo, hi] = by_cmn.equal_range(hash_bytes(base, 0xc3));
+        auto [lo, hi] = by_cmn.equal_range(client_msg_no_hash(base));
         for (auto it = lo; it != hi; ++it) {
           ctx_.strings.read_into(it->second->cmn_ref, s2_);
           if (s2_ == base && (!orig || before(*it->second, *orig))) orig = it->second;

@@ -139,12 +139,12 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
   r.input = input_;
   r.timestamp = f.timestamp;
   r.channel = channel_key(f.channel_id, f.channel_type);
-  r.from = hash_bytes(f.from_uid);
+  r.from = sender_hash(f.from_uid);
   // The name sets outgrow the cache that the parsed text streams through:
   // their slots are loaded while the other fields are hashed.
   seen_channels_.prefetch(r.channel);
   seen_senders_.prefetch(r.from);
-  r.payload = hash_bytes(f.payload, 0x70);
+  r.payload = payload_hash(f.payload);
   if (f.message_id && *f.message_id != 0) {
     r.message_id = *f.message_id;
     r.flags |= kHasMessageId;
@@ -152,7 +152,7 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
     ++without_mid_;
   }
   if (f.client_msg_no && !f.client_msg_no->empty()) {
-    r.cmn_hash = hash_bytes(*f.client_msg_no, 0xc3);
+    r.cmn_hash = client_msg_no_hash(*f.client_msg_no);
     std::optional<uint64_t> ref;
     if (f.client_msg_no_at >= 0 && string_source_)
       ref = StringLog::source_ref(*string_source_, static_cast<uint64_t>(f.client_msg_no_at), f.client_msg_no->size());
@@ -171,7 +171,7 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
   const auto& o = ctx_.options;
   if (o.shards > 1) {
     for (Grouping g : {kByClientMsgNo, kByMessageId, kByChannel})
-      if (grouping_hash(r, g, static_cast<int>(o.scope)) % o.shards != o.shard) r.kinds &= ~g;
+      if (shard_of(r, g, static_cast<int>(o.scope), o.shards) != o.shard) r.kinds &= ~g;
     if (r.kinds == 0) return;
   }
   if (seen_channels_.insert(r.channel))

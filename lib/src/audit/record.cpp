@@ -1,16 +1,14 @@
 #include "wkit/audit/record.hpp"
 
-#include <functional>
-
 #include "wkit/audit/options.hpp"
+
+// Header-only: the short keys (ids, uids, client_msg_nos) hash without a call.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace wkit::audit {
 
-uint64_t hash_bytes(std::string_view s, uint64_t seed) {
-  // libstdc++'s string hash is a 64-bit Murmur variant; stable for a given
-  // build, which is all spill files and shard reports of one wkit need.
-  return mix64(std::hash<std::string_view>{}(s) ^ seed);
-}
+uint64_t hash_bytes(std::string_view s, uint64_t seed) { return XXH3_64bits_withSeed(s.data(), s.size(), seed); }
 
 uint64_t channel_key(std::string_view channel_id, int64_t channel_type) {
   return hash_bytes(channel_id, mix64(static_cast<uint64_t>(channel_type) + 0x5157));

@@ -66,8 +66,8 @@ struct UnansweredSend {
 // its stored copies share.
 uint64_t message_key(std::string_view client_msg_no, std::string_view channel_id, int64_t channel_type,
                      std::string_view from_uid) {
-  return hash_combine(hash_bytes(client_msg_no, 0xc3),
-                      hash_combine(channel_key(channel_id, channel_type), hash_bytes(from_uid)));
+  return hash_combine(client_msg_no_hash(client_msg_no),
+                      hash_combine(channel_key(channel_id, channel_type), sender_hash(from_uid)));
 }
 
 // Where the server stores a conversation: person channels under `a@b`
@@ -264,8 +264,8 @@ class WkcapSource final : public RecordSource {
   // was recorded before: a resend answered with the original id, a RECV of
   // a message whose SENDACK we saw, a redelivery, a group fan-out.
   bool record_once(const RawFields& f, RecordBuilder& out) {
-    const uint64_t id = hash_combine(hash_combine(*f.message_id, hash_bytes(*f.client_msg_no, 0xc3)),
-                                     hash_combine(channel_key(f.channel_id, f.channel_type), hash_bytes(f.from_uid)));
+    const uint64_t id = hash_combine(hash_combine(*f.message_id, client_msg_no_hash(*f.client_msg_no)),
+                                     hash_combine(channel_key(f.channel_id, f.channel_type), sender_hash(f.from_uid)));
     if (!seen_.insert(id)) return false;
     out.add(f, records_);
     return true;

@@ -62,7 +62,15 @@ struct RawFields {
   int is_deleted = -1;  // -1: the input has no such column
 };
 
-uint64_t hash_bytes(std::string_view s, uint64_t seed = 0);
+// Every hash here is defined by the bytes alone (XXH3-64 of the string, then
+// fixed arithmetic), never by std::hash or anything else a build may choose:
+// spill partitions and the shards of `--shard K/N` come out the same on every
+// machine and build, so partial reports made anywhere merge
+// (tests/unit/audit/shard_hash_test.cpp pins the values).
+uint64_t hash_bytes(std::string_view s, uint64_t seed = 0);  // XXH3_64bits_withSeed
+inline uint64_t client_msg_no_hash(std::string_view s) { return hash_bytes(s, 0xc3); }
+inline uint64_t sender_hash(std::string_view from_uid) { return hash_bytes(from_uid); }
+inline uint64_t payload_hash(std::string_view payload) { return hash_bytes(payload, 0x70); }
 inline uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -76,5 +84,9 @@ uint64_t channel_key(std::string_view channel_id, int64_t channel_type);
 
 // Hash that decides the shard and spill partition of a record in a grouping.
 uint64_t grouping_hash(const Record& r, Grouping g, int scope);
+// The shard (0-based) of `shards` that audits the record in grouping g.
+inline uint32_t shard_of(const Record& r, Grouping g, int scope, uint32_t shards) {
+  return static_cast<uint32_t>(grouping_hash(r, g, scope) % shards);
+}
 
 }  // namespace wkit::audit
