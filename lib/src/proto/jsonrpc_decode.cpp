@@ -317,7 +317,10 @@ bool Reader::payload(std::string_view parent, std::string_view name, Bytes& b) {
 
 bool Reader::params(const Member& m) {
   const Method method = out_.method;
-  if (method == Method::ping || method == Method::pong) return true;  // any params
+  if (method == Method::ping || method == Method::pong) {  // any params
+    out_.frame = method == Method::ping ? Frame{Ping{}} : Frame{Pong{}};
+    return true;
+  }
   constexpr std::string_view P = "params";
   auto run = [&](auto& f, auto&& member) {
     return object(m, P, [&](std::string_view k) { return member(k, f); });
