@@ -8,6 +8,7 @@ const std::vector<SourceKind>& source_kinds() {
   static const std::vector<SourceKind> kinds = {
       {"sqlite", detect_sqlite, open_sqlite},
       {"wkcap", detect_wkcap, open_wkcap},
+      {"pcap", detect_pcap, open_pcap},  // pcap and pcapng, imported on the fly
       {"json", detect_json, open_json},  // before jsonl: both start with '{'
       {"jsonl", detect_jsonl, open_jsonl},
       {"csv", detect_csv, open_csv},
@@ -33,9 +34,9 @@ Result<std::unique_ptr<RecordSource>> open_source(const std::string& path, const
   if (!kind) {
     if (o.input_format != "auto")
       return Error{ErrorKind::usage, "--input-format " + o.input_format + ": not supported (formats: auto, jsonl, "
-                                     "json, csv, sqlite, wkcap)", std::nullopt};
+                                     "json, csv, sqlite, wkcap, pcap)", std::nullopt};
     if (head->empty()) return Error::input(info.name + ": empty input");
-    return Error::input(info.name + ": cannot tell the input format (not JSON, CSV, SQLite or a .wkcap capture; use --input-format)");
+    return Error::input(info.name + ": cannot tell the input format (not JSON, CSV, SQLite, a .wkcap capture or a pcap; use --input-format)");
   }
   auto src = kind->open(std::move(*in), o);
   if (!src) return src.error();

@@ -288,6 +288,10 @@ class WkcapSource final : public RecordSource {
 
 bool detect_wkcap(std::string_view head) { return capture::looks_like_wkcap(head); }
 
+std::unique_ptr<RecordSource> wkcap_file_source(std::string name, std::string path, bool remove) {
+  return std::make_unique<WkcapSource>(std::move(name), std::move(path), remove);
+}
+
 Result<std::unique_ptr<RecordSource>> open_wkcap(std::unique_ptr<PeekableInput> in, const AuditOptions& o) {
   if (in->compression() == Compression::none && in->name() != "<stdin>")
     return std::unique_ptr<RecordSource>(std::make_unique<WkcapSource>(in->name(), in->name(), false));

@@ -53,10 +53,14 @@ bool detect_json(std::string_view head);
 bool detect_csv(std::string_view head);
 bool detect_sqlite(std::string_view head);
 bool detect_wkcap(std::string_view head);
+bool detect_pcap(std::string_view head);
 Result<std::unique_ptr<RecordSource>> open_jsonl(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 Result<std::unique_ptr<RecordSource>> open_json(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 Result<std::unique_ptr<RecordSource>> open_csv(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 Result<std::unique_ptr<RecordSource>> open_sqlite(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
 Result<std::unique_ptr<RecordSource>> open_wkcap(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+Result<std::unique_ptr<RecordSource>> open_pcap(std::unique_ptr<PeekableInput> in, const AuditOptions& o);
+// A .wkcap file read as input `name` (its locations); `remove` deletes `path` when done.
+std::unique_ptr<RecordSource> wkcap_file_source(std::string name, std::string path, bool remove);
 
 }  // namespace wkit::audit
