@@ -22,6 +22,7 @@ struct AuditCli {
   std::string scope = "sender", window = "30s", memory_limit = "1GiB", fail_on, shard, output = "text";
   std::vector<std::string> partials;
   bool no_progress = false;
+  int64_t max_listed = -1;  // -1: the format's default (text 10, md 20); 0: all
 };
 
 int fail(const wkit::Error& e) {
@@ -39,17 +40,24 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-int emit(const json& report, const std::string& output) {
+bool known_output(const std::string& output) {
+  return output == "text" || output == "json" || output == "md" || output == "jsonl";
+}
+
+int emit(const json& report, const AuditCli& c) {
+  const std::string& output = c.output;
+  const auto top = [&](size_t dflt) { return c.max_listed < 0 ? dflt : static_cast<size_t>(c.max_listed); };
   if (output == "json") std::cout << wkit::util::json_text(report, 2) << "\n";
-  else if (output == "md") std::cout << wkit::audit::render_markdown(report);
-  else std::cout << wkit::audit::render_text(report, wkit::util::use_color(1));
+  else if (output == "jsonl") std::cout << wkit::audit::render_jsonl(report);
+  else if (output == "md") std::cout << wkit::audit::render_markdown(report, top(20));
+  else std::cout << wkit::audit::render_text(report, wkit::util::use_color(1), top(10));
   std::cout.flush();
   return wkit::audit::report_exit_code(report);
 }
 
 int run_audit(AuditCli& c) {
   auto& o = c.opts;
-  if (c.output != "text" && c.output != "json" && c.output != "md") return usage("-o " + c.output + ": not one of text, json, md");
+  if (!known_output(c.output)) return usage("-o " + c.output + ": not one of text, json, md, jsonl");
   if (!wkit::audit::scope_from_name(c.scope, o.scope)) return usage("--scope " + c.scope + ": not one of sender, channel, global");
   auto window = wkit::util::parse_duration(c.window);
   if (!window) return usage("--window: " + window.error().message);
@@ -81,11 +89,11 @@ int run_audit(AuditCli& c) {
   o.stop = &wkit::cli::catch_stop_signals("audit", "stopping, reporting what was read");
   auto report = wkit::audit::run_audit(o);
   if (!report) return fail(report.error());
-  return emit(report.value(), c.output);
+  return emit(report.value(), c);
 }
 
 int run_merge(AuditCli& c) {
-  if (c.output != "text" && c.output != "json" && c.output != "md") return usage("-o " + c.output + ": not one of text, json, md");
+  if (!known_output(c.output)) return usage("-o " + c.output + ": not one of text, json, md, jsonl");
   std::vector<json> parts;
   for (auto& p : c.partials) {
     std::ifstream in(p);
@@ -97,7 +105,7 @@ int run_merge(AuditCli& c) {
   auto merged = wkit::audit::merge_reports(parts);
   if (!merged) return fail(merged.error());
   if (c.opts.allow_unreadable) merged.value()["options"]["allow_unreadable"] = true;
-  return emit(merged.value(), c.output);
+  return emit(merged.value(), c);
 }
 
 }  // namespace
@@ -107,8 +115,8 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   auto* sub = app.add_subcommand("audit", "Offline audit of message stores: duplicate client_msg_no, message_id "
                                           "collisions, seq anomalies (JSON lines, JSON, CSV, SQLite, .wkcap captures; gzip/zstd)");
   sub->add_option("inputs", c->opts.inputs, "Message stores to audit as one (- = stdin)");
-  sub->add_option("--input-format", c->opts.input_format, "Input format")
-      ->check(CLI::IsMember({"auto", "jsonl", "json", "csv", "sqlite", "wkcap"}))
+  sub->add_option("--input-format", c->opts.input_format, "Input format (pcap/pcapng: imported on the fly)")
+      ->check(CLI::IsMember({"auto", "jsonl", "json", "csv", "sqlite", "wkcap", "pcap"}))
       ->default_str("auto");
   // One value per --map: `--map a=b FILE` must not take FILE as a second mapping.
   sub->add_option("--map", c->maps, "Read FIELD from COLUMN (or JSON key), e.g. client_msg_no=cmn")
@@ -125,9 +133,12 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
                   "Findings that make the exit code 1 (comma list, 'all' or 'none'; default: "
                   "duplicate_client_msg_no,message_id_collision)");
   sub->add_option("--shard", c->shard, "Audit only hash partition K of N (1-based) and write a partial report");
-  sub->add_option("-o,--output", c->output, "Report format")
-      ->check(CLI::IsMember({"text", "json", "md"}))
+  sub->add_option("-o,--output", c->output, "Report format (jsonl: one finding per line)")
+      ->check(CLI::IsMember({"text", "json", "md", "jsonl"}))
       ->default_str("text");
+  sub->add_option("--max-listed", c->max_listed,
+                  "Items listed per finding in text and md reports (default 10 and 20; 0 = all, with every message)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--strict", c->opts.strict, "A malformed record stops the audit (exit 4)");
   sub->add_flag("--allow-unreadable", c->opts.allow_unreadable,
                 "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
@@ -136,9 +147,12 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
 
   auto* merge = sub->add_subcommand("merge", "Combine the partial reports of `wkit audit --shard K/N` into one");
   merge->add_option("partials", c->partials, "Partial reports (JSON)")->required();
-  merge->add_option("-o,--output", c->output, "Report format")
-      ->check(CLI::IsMember({"text", "json", "md"}))
+  merge->add_option("-o,--output", c->output, "Report format (jsonl: one finding per line)")
+      ->check(CLI::IsMember({"text", "json", "md", "jsonl"}))
       ->default_str("text");
+  merge->add_option("--max-listed", c->max_listed,
+                    "Items listed per finding in text and md reports (default 10 and 20; 0 = all, with every message)")
+      ->check(CLI::NonNegativeNumber);
   merge->add_flag("--allow-unreadable", c->opts.allow_unreadable,
                   "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   merge->final_callback([c] { throw wkit::cli::Exit{run_merge(*c)}; });
@@ -146,7 +160,8 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   sub->footer(
       "Examples:\n"
       "  wkit audit wkit-data/wkit.db -o md                  # a serve store, report for the incident ticket\n"
-      "  wkit audit export.jsonl.zst --map client_msg_no=clientMsgNo --fail-on duplicate_client_msg_no");
+      "  wkit audit export.jsonl.zst --map client_msg_no=clientMsgNo --fail-on duplicate_client_msg_no\n"
+      "  wkit audit -o jsonl export.jsonl | jq -r 'select(.kind == \"duplicate_client_msg_no\") | .message_idstrs[]'");
   sub->final_callback([c, merge] {
     if (merge->parsed()) return;
     if (c->opts.inputs.empty()) throw wkit::cli::Exit{usage("no INPUT given (a file, or - for stdin)")};

@@ -140,7 +140,40 @@ std::string unverified_reason(const json& r) {
   return s;
 }
 
+// Messages listed per item when the lists are cut (top > 0).
+constexpr size_t kMessagesShown = 5;
+
+// "10 of 200 shown; every item: -o json or -o jsonl, or --max-listed 0".
+std::string cut_note(size_t shown, size_t total, const char* what) {
+  return std::to_string(shown) + " of " + std::to_string(total) + " " + what +
+         " shown; all of them: -o json or -o jsonl, or --max-listed 0";
+}
+
 }  // namespace
+
+const char* finding_explanation(std::string_view name) {
+  if (name == "duplicate_client_msg_no")
+    return "one client_msg_no became several messages (message_ids): the server stored a resend again, so "
+           "receivers see it twice";
+  if (name == "message_id_collision")
+    return "one message_id names different messages (channel or client_msg_no differ): clients keyed by "
+           "message_id show one and lose the other";
+  if (name == "duplicate_row")
+    return "the same message stored more than once (same channel and client_msg_no): overlapping exports or a "
+           "double insert, not a new message";
+  if (name == "seq_anomaly")
+    return "a message_seq with several message_ids (conflict) or seqs missing from a channel (gap, "
+           "--check-gaps): sync by seq skips or repeats messages";
+  if (name == "suspected_regenerated_client_msg_no")
+    return "the same sender, channel and payload within --window under new client_msg_nos: a client made a new "
+           "client_msg_no for a resend, which defeats idempotency (or the user sent it twice)";
+  if (name == "absorbed_duplicate")
+    return "rows the client SDK marked deleted as copies of another row: the duplicate reached the device and "
+           "was hidden there";
+  if (name == "missing_client_msg_no")
+    return "rows without a client_msg_no: the server cannot recognise their resends";
+  return "";
+}
 
 std::string render_text(const json& r, bool color, size_t top) {
   util::Palette p(color);
@@ -175,18 +208,17 @@ std::string render_text(const json& r, bool color, size_t top) {
   for (const char* name : kFindingNames) {
     const json& items = r["findings"][name]["items"];
     if (items.empty()) continue;
-    o << p.bold(std::string(name)) << " (" << std::min(top, items.size()) << " of " << items.size() << "):\n";
-    for (size_t i = 0; i < items.size() && i < top; ++i) {
+    const size_t listed = top ? std::min(top, items.size()) : items.size();
+    o << p.bold(std::string(name)) << " (" << listed << " of " << items.size() << "):\n";
+    o << "  " << p.dim(finding_explanation(name)) << "\n";
+    for (size_t i = 0; i < listed; ++i) {
       o << "  " << item_title(name, items[i]) << "\n";
-      size_t shown = 0;
-      for (const auto& m : items[i]["messages"]) {
-        if (++shown > 5) {
-          o << "      ...\n";
-          break;
-        }
-        o << "      " << message_line(m) << "\n";
-      }
+      const json& msgs = items[i]["messages"];
+      const size_t shown = top ? std::min(kMessagesShown, msgs.size()) : msgs.size();
+      for (size_t k = 0; k < shown; ++k) o << "      " << message_line(msgs[k]) << "\n";
+      if (shown < msgs.size()) o << "      ... " << cut_note(shown, msgs.size(), "messages") << "\n";
     }
+    if (listed < items.size()) o << "  ... " << cut_note(listed, items.size(), "items") << "\n";
     o << "\n";
   }
   for (const auto& m : r["malformed"]["examples"])
@@ -247,15 +279,17 @@ std::string render_markdown(const json& r, size_t top) {
   for (const char* name : kFindingNames) {
     const json& items = r["findings"][name]["items"];
     if (items.empty()) continue;
-    o << "\n### " << name << " (" << std::min(top, items.size()) << " of " << items.size() << ")\n\n";
-    for (size_t i = 0; i < items.size() && i < top; ++i) {
+    const size_t listed = top ? std::min(top, items.size()) : items.size();
+    o << "\n### " << name << " (" << listed << " of " << items.size() << ")\n\n";
+    o << "_" << finding_explanation(name) << "._\n\n";
+    for (size_t i = 0; i < listed; ++i) {
       o << "- " << item_title(name, items[i]) << "\n";
-      size_t shown = 0;
-      for (const auto& m : items[i]["messages"]) {
-        if (++shown > 5) break;
-        o << "  - `" << message_line(m) << "`\n";
-      }
+      const json& msgs = items[i]["messages"];
+      const size_t shown = top ? std::min(kMessagesShown, msgs.size()) : msgs.size();
+      for (size_t k = 0; k < shown; ++k) o << "  - `" << message_line(msgs[k]) << "`\n";
+      if (shown < msgs.size()) o << "  - ... " << cut_note(shown, msgs.size(), "messages") << "\n";
     }
+    if (listed < items.size()) o << "\n_" << cut_note(listed, items.size(), "items") << "._\n";
   }
   if (!r["malformed"]["examples"].empty()) {
     o << "\n### Malformed input\n\n";

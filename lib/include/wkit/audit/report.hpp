@@ -5,6 +5,7 @@
 // Markdown work from the JSON.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wkit/audit/analyzer.hpp"
@@ -29,7 +30,15 @@ int report_exit_code(const nlohmann::json& report);
 // run over the same inputs gives. Errors: ErrorKind::bad_input.
 Result<nlohmann::json> merge_reports(const std::vector<nlohmann::json>& partials);
 
+// `top`: items listed per finding (0 = every item, and every message of each;
+// otherwise 5 messages per item). A cut list says how many it shows of how
+// many and how to get all of them.
 std::string render_text(const nlohmann::json& report, bool color, size_t top = 10);
 std::string render_markdown(const nlohmann::json& report, size_t top = 20);
+// One line per finding item, for jq: {"kind": NAME, the item's fields,
+// "message_idstrs": its distinct message_ids as strings}.
+std::string render_jsonl(const nlohmann::json& report);
+// What a finding means and why it matters, in one line (text and md reports).
+const char* finding_explanation(std::string_view name);
 
 }  // namespace wkit::audit
