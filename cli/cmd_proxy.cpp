@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_registry.hpp"
+#include "tls_flags.hpp"
 #include "wkit/app/proxy.hpp"
 
 namespace {
@@ -19,6 +20,8 @@ struct ProxyFlags {
   std::string events;
   std::string output = "text";
   int timeout_ms = 5000;
+  wkit::net::ClientTlsOptions upstream_tls;
+  wkit::net::ServerTlsOptions listen_tls;
 };
 
 int code_of(wkit::ErrorKind k) { return static_cast<int>(k); }
@@ -43,6 +46,18 @@ int run(const ProxyFlags& f) {
     return 2;
   }
   o.upstream = *u;
+  auto up_tls = wkit::cli::client_tls_for(*u, f.upstream_tls, "--upstream");
+  if (!up_tls) {
+    std::cerr << "wkit proxy: " << up_tls.error().message << "\n";
+    return code_of(up_tls.error().kind);
+  }
+  o.upstream_tls = *up_tls;
+  auto listen_tls = wkit::cli::server_tls_for(o.listen, f.listen_tls);
+  if (!listen_tls) {
+    std::cerr << "wkit proxy: " << listen_tls.error().message << "\n";
+    return code_of(listen_tls.error().kind);
+  }
+  o.listen_tls = *listen_tls;
   for (const auto& spec : f.faults) {
     auto r = wkit::fault::parse_rule(spec);
     if (!r) {
@@ -84,9 +99,12 @@ wkit::cli::Registration reg{"proxy", 80, [](CLI::App& app) {
   auto* sub = app.add_subcommand("proxy", "Man-in-the-middle: terminate the session on both sides, record plaintext, "
                                           "inject faults");
   sub->add_option("--listen", f->listen,
-                  "Address to listen on, tcp:// or ws:// (repeatable; port 0 = any free port; default "
-                  "tcp://127.0.0.1:5110)");
-  sub->add_option("--upstream", f->upstream, "Server to relay to (default $WKIT_SERVER or tcp://127.0.0.1:5100)");
+                  "Address to listen on, tcp://, ws:// or wss:// (TLS terminated here: --tls-cert, --tls-key) "
+                  "(repeatable; port 0 = any free port; default tcp://127.0.0.1:5110)");
+  wkit::cli::add_server_tls_flags(sub, f->listen_tls);
+  sub->add_option("--upstream", f->upstream, "Server to relay to, tcp://, ws:// or wss:// (default $WKIT_SERVER or "
+                                             "tcp://127.0.0.1:5100)");
+  wkit::cli::add_client_tls_flags(sub, f->upstream_tls, "the upstream");
   sub->add_option("--capture", f->capture, "Record every frame, with plaintext, to this .wkcap file (written under a "
                                           "temporary name beside it until the proxy stops)");
   sub->add_flag("--force", f->force, "Replace the --capture file if it exists");

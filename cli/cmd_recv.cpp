@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "tls_flags.hpp"
 #include "wkit/app/client_cli.hpp"
 #include "wkit/app/client_receiver.hpp"
 #include "wkit/app/verdict.hpp"
@@ -65,6 +66,9 @@ int run(const RecvFlags& f) {
   auto url = wkit::app::resolve_server(f.client);
   if (!url) fail(2, url.error().message);
   o.url = *url;
+  auto tls = wkit::cli::client_tls_for(*url, f.client.tls, "--server");
+  if (!tls) fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
+  o.tls = *tls;
   if (f.client.uid.empty()) fail(2, "-u/--uid is required");
   if (auto e = wkit::app::apply_client_flags(f.client, "wkit-recv", o.cfg)) fail(2, e->message);
   auto ack = wkit::app::AckPolicy::parse(f.ack);
@@ -169,6 +173,7 @@ wkit::cli::Registration recv_reg{"recv", 30, [](CLI::App& app) {
   sub->add_option("--device-id", f->client.device_id, "Device id (default wkit-recv-PID)");
   sub->add_option("-s,--server", f->client.server, "Server URL (env WKIT_SERVER; default tcp://127.0.0.1:5100)");
   sub->add_option("--proto-version", f->client.proto_version, "Protocol version to ask for")->check(CLI::Range(0, 255))->capture_default_str();
+  wkit::cli::add_client_tls_flags(sub, f->client.tls);
   sub->add_flag("--no-encrypt", f->client.no_encrypt, "Do not require session encryption");
   sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per RECV, then the summary)")
       ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "tls_flags.hpp"
 #include "wkit/app/replay.hpp"
 #include "wkit/app/server_options.hpp"
 #include "wkit/util/units.hpp"
@@ -19,6 +20,7 @@ struct ReplayFlags {
   std::vector<uint64_t> conns;
   bool fresh = false, raw = false, expect_same = false, no_ack = false;
   std::string ack_timeout = "5s", connect_timeout = "5s", from, to;
+  wkit::net::ClientTlsOptions tls;
 };
 
 int usage(const std::string& msg) {
@@ -34,6 +36,12 @@ int run(const ReplayFlags& f) {
   auto url = wkit::net::Url::parse(s);
   if (!url) return usage("bad -s '" + s + "': " + url.error().message);
   o.server = *url;
+  auto tls = wkit::cli::client_tls_for(*url, f.tls, "-s");
+  if (!tls) {
+    std::cerr << "wkit replay: " << tls.error().message << "\n";
+    return static_cast<int>(tls.error().kind);
+  }
+  o.tls = *tls;
   if (f.speed == "max") {
     o.speed = 0;
   } else {
@@ -148,6 +156,7 @@ wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {
                                            "and compare the server's answers with the recording");
   sub->add_option("file", f->file, ".wkcap capture (from wkit proxy) or pcap")->required();
   sub->add_option("-s,--server", f->server, "Server URL (env WKIT_SERVER; default tcp://127.0.0.1:5100)");
+  wkit::cli::add_client_tls_flags(sub, f->tls);
   sub->add_option("--speed", f->speed, "Timing: 1 = as recorded, 2 = twice as fast, 0.5, or max")->capture_default_str();
   sub->add_option("--loop", f->loop, "Replay the whole capture N times")->check(CLI::Range(1, 1000000));
   sub->add_option("--map-uid", f->map_uid, "Replace a recorded uid: OLD=NEW (repeatable)");

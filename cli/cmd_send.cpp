@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "tls_flags.hpp"
 #include "wkit/app/client_cli.hpp"
 #include "wkit/app/client_deliveries.hpp"
 #include "wkit/app/client_payload.hpp"
@@ -196,6 +197,9 @@ int run(const SendFlags& f) {
   auto url = wkit::app::resolve_server(f.client);
   if (!url) fail(2, url.error().message);
   o.url = *url;
+  auto tls = wkit::cli::client_tls_for(*url, f.client.tls, "--server");
+  if (!tls) fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
+  o.tls = *tls;
   if (auto e = wkit::app::apply_client_flags(f.client, "wkit-send", o.base)) fail(2, e->message);
   if (!f.users_file.empty()) {
     auto users = wkit::app::read_users_file(f.users_file);
@@ -360,6 +364,7 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
                                             "default tcp://127.0.0.1:5100)");
   sub->add_option("--proto-version", f->client.proto_version, "Protocol version to ask for (the CONNACK decides)")
       ->check(CLI::Range(0, 255))->capture_default_str();
+  wkit::cli::add_client_tls_flags(sub, f->client.tls);
   sub->add_flag("--no-encrypt", f->client.no_encrypt, "Send plaintext payloads with the NoEncrypt setting bit");
   sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per message, then the summary)")
       ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();

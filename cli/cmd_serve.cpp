@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_registry.hpp"
+#include "tls_flags.hpp"
 #include "wkit/app/server.hpp"
 #include "wkit/util/output_file.hpp"
 #include "wkit/util/units.hpp"
@@ -16,6 +17,7 @@ namespace {
 
 struct ServeFlags {
   std::vector<std::string> listen;
+  wkit::net::ServerTlsOptions tls;
   std::string data = "wkit-data";
   bool in_memory = false;
   std::string dedup = "on";
@@ -98,6 +100,9 @@ int run(const ServeFlags& f) {
     if (!u) fail(2, "bad --listen '" + l + "': " + u.error().message);
     o.listen.push_back(*u);
   }
+  auto tls = wkit::cli::server_tls_for(o.listen, f.tls);
+  if (!tls) fail(exit_code_of(tls.error().kind), tls.error().message);
+  o.tls = *tls;
   o.data_dir = f.data;
   o.in_memory = f.in_memory;
   o.dedup = f.dedup == "on";
@@ -154,8 +159,9 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
   auto* sub = app.add_subcommand("serve", "Run a minimal WuKongIM-compatible server (TCP + WebSocket, SQLite store, "
                                           "idempotent SEND, redelivery, fault injection)");
   sub->add_option("--listen", f->listen,
-                  "Address to listen on, tcp://HOST:PORT or ws://HOST:PORT (repeatable; port 0 = any free port; "
-                  "default tcp://127.0.0.1:5100 and ws://127.0.0.1:5200)");
+                  "Address to listen on, tcp://HOST:PORT, ws://HOST:PORT or wss://HOST:PORT (TLS: --tls-cert, "
+                  "--tls-key) (repeatable; port 0 = any free port; default tcp://127.0.0.1:5100 and ws://127.0.0.1:5200)");
+  wkit::cli::add_server_tls_flags(sub, f->tls);
   auto* data = sub->add_option("--data", f->data, "Directory of the SQLite store (file wkit.db)")
                    ->capture_default_str();
   sub->add_flag("--in-memory", f->in_memory, "Keep the store in memory (nothing on disk)")->excludes(data);

@@ -24,6 +24,13 @@ Error conn_error(const net::Url& url, std::string what) {
   return Error{ErrorKind::connection, url.to_string() + ": " + std::move(what), std::nullopt};
 }
 
+// A TLS record header of an alert (content type 21, version 3.x): what a TLS
+// listener sends back to a plain CONNECT. No CONNACK starts with it.
+bool looks_like_tls_alert(std::string_view first_bytes) {
+  return first_bytes.size() >= 3 && first_bytes[0] == 0x15 && first_bytes[1] == 0x03 &&
+         static_cast<unsigned char>(first_bytes[2]) <= 0x04;
+}
+
 }  // namespace
 
 ClientConnection::ClientConnection(net::Url url, std::unique_ptr<net::Connection> conn,
@@ -40,7 +47,7 @@ ClientConnection::~ClientConnection() {
 }
 
 asio::awaitable<Result<std::unique_ptr<ClientConnection>>> ClientConnection::open(
-    const net::Url& url, session::ClientConfig cfg, std::chrono::milliseconds timeout) {
+    const net::Url& url, session::ClientConfig cfg, std::chrono::milliseconds timeout, const net::ClientTls* tls) {
   auto ex = co_await asio::this_coro::executor;
   // One deadline for resolve + connect + WebSocket upgrade + CONNECT +
   // CONNACK. net::connect honours it itself; after that, expiry closes the
@@ -49,11 +56,13 @@ asio::awaitable<Result<std::unique_ptr<ClientConnection>>> ClientConnection::ope
   const std::string timed_out_text =
       "connect timed out after " + std::to_string(timeout.count()) + "ms (no CONNACK)";
   error_code ec;
-  auto raw = co_await net::connect(url, until, ec);
+  std::string failure;
+  auto raw = co_await net::connect(url, until, tls, ec, failure);
   if (ec == asio::error::timed_out)
-    co_return conn_error(url, "connect timed out after " + std::to_string(timeout.count()) +
-                                  "ms (no answer to the TCP connect or WebSocket upgrade)");
-  if (ec || !raw) co_return conn_error(url, "cannot connect: " + ec.message());
+    co_return conn_error(url, "connect timed out after " + std::to_string(timeout.count()) + "ms (no answer to the " +
+                                  (url.tls() ? "TCP connect, TLS handshake or WebSocket upgrade)"
+                                             : "TCP connect or WebSocket upgrade)"));
+  if (ec || !raw) co_return conn_error(url, failure.empty() ? "cannot connect: " + ec.message() : failure);
   auto timed_out = std::make_shared<bool>(false);
   auto victim = std::make_shared<net::Connection*>(nullptr);
   asio::steady_timer deadline(ex, until);
@@ -75,6 +84,11 @@ asio::awaitable<Result<std::unique_ptr<ClientConnection>>> ClientConnection::ope
   while (!ec) {
     size_t n = co_await c->conn_->read_some(std::span<char>(c->readbuf_.data(), c->readbuf_.size()), ec);
     if (ec) break;
+    if (looks_like_tls_alert(std::string_view(c->readbuf_.data(), n))) {
+      deadline.cancel();
+      *victim = nullptr;
+      co_return conn_error(url, "the server answered with a TLS alert: it expects TLS (use wss://)");
+    }
     c->session_.feed(std::string_view(c->readbuf_.data(), n));
     auto ev = c->session_.poll();
     if (!ev) continue;

@@ -58,7 +58,7 @@ asio::awaitable<Status> Receiver::open() {
 }
 
 asio::awaitable<Status> Receiver::connect_once() {
-  auto c = co_await ClientConnection::open(opts_.url, opts_.cfg, opts_.connect_timeout);
+  auto c = co_await ClientConnection::open(opts_.url, opts_.cfg, opts_.connect_timeout, opts_.tls.get());
   if (!c.ok()) co_return c.error();
   conn_ = std::move(c.value());
   conn_->start([this](const session::ClientEvent& ev) { on_event(ev); },

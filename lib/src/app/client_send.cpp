@@ -246,7 +246,7 @@ class Engine {
   asio::awaitable<Status> open_lane(Lane& L) {
     while (handshakes_ >= std::max(1, o_.max_handshakes)) co_await hs_.wait();
     ++handshakes_;
-    auto c = co_await ClientConnection::open(o_.url, L.cfg, o_.connect_timeout);
+    auto c = co_await ClientConnection::open(o_.url, L.cfg, o_.connect_timeout, o_.tls.get());
     --handshakes_;
     hs_.notify();
     if (!c.ok()) co_return c.error();

@@ -470,7 +470,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     asio::co_spawn(ex, cw.run(), asio::detached);
     info.set_client_address(client->remote_address());
     info.set_server_address(px.opts.upstream.to_string());
-    info.set_transport(client->scheme() == net::Url::Scheme::ws ? "ws" : "tcp");
+    info.set_transport(std::string(net::scheme_name(client->scheme())));
     *px.rec.mutable_connection() = info;
     px.record(id, pb::DIRECTION_UNSPECIFIED);
 
@@ -503,7 +503,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     info.set_uid(std::string(c.uid));
     info.set_device_id(std::string(c.device_id));
     info.set_device_flag(c.device_flag);
-    auto opened = co_await ClientConnection::open(px.opts.upstream, ucfg, px.opts.upstream_timeout);
+    auto opened = co_await ClientConnection::open(px.opts.upstream, ucfg, px.opts.upstream_timeout, px.opts.upstream_tls.get());
     if (opened) {
       up = std::move(opened.value());
       cfg.max_version = up->connack().version;
@@ -595,7 +595,7 @@ Result<std::unique_ptr<Proxy>> Proxy::create(ProxyOptions opts) {
   auto impl = std::make_unique<Impl>();
   impl->opts = std::move(opts);
   for (const auto& u : impl->opts.listen) {
-    auto l = net::listen(impl->io.get_executor(), u);
+    auto l = net::listen(impl->io.get_executor(), u, impl->opts.listen_tls);
     if (!l) return l.error();
     impl->listeners.push_back(std::move(l.value()));
   }

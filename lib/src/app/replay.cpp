@@ -147,7 +147,7 @@ struct Runner {
     asio::steady_timer timer(io);
     co_await wait_until(timer, at(plan.start_ns));
     if (prev >= 0) co_await wait_finished(size_t(prev));
-    auto opened = co_await ClientConnection::open(o.server, config(plan, rep.uid), o.connect_timeout);
+    auto opened = co_await ClientConnection::open(o.server, config(plan, rep.uid), o.connect_timeout, o.tls.get());
     if (!opened) {
       rep.error = opened.error().message;
       rep.refused = true;

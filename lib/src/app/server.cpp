@@ -361,7 +361,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
   if (auto n = impl->store->message_count()) impl->stored_at_start = *n;
 
   for (const auto& url : o.listen) {
-    auto l = net::listen(impl->io.get_executor(), url);
+    auto l = net::listen(impl->io.get_executor(), url, o.tls);
     if (!l) return l.error();
     impl->listeners.push_back(std::move(*l));
   }

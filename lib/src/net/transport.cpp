@@ -1,5 +1,9 @@
-// TCP and WebSocket connections and listeners (docs/protocol.md section 6).
+// TCP, WebSocket and WebSocket-over-TLS connections and listeners
+// (docs/protocol.md section 6, docs/tls.md).
 #include "wkit/net/transport.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,15 +11,21 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <vector>
 
 namespace wkit::net {
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using asio::redirect_error;
 using asio::use_awaitable;
 
@@ -73,9 +83,11 @@ class TcpConnection final : public Connection {
   std::vector<asio::const_buffer> bufs_;  // reused: no allocation once warm
 };
 
+// Over a plain TCP stream (ws://) or a TLS stream (wss://).
+template <class NextLayer>
 class WsConnection final : public Connection {
  public:
-  explicit WsConnection(websocket::stream<beast::tcp_stream> ws) : ws_(std::move(ws)) {
+  explicit WsConnection(websocket::stream<NextLayer> ws) : ws_(std::move(ws)) {
     ws_.binary(true);
     ws_.auto_fragment(false);  // one frame = one WS message = one WS frame
     ws_.read_message_max(64u << 20);
@@ -111,44 +123,89 @@ class WsConnection final : public Connection {
   }
   asio::any_io_executor get_executor() override { return ws_.get_executor(); }
   std::string remote_address() const override { return remote_; }
-  Url::Scheme scheme() const override { return Url::Scheme::ws; }
+  Url::Scheme scheme() const override {
+    return std::is_same_v<NextLayer, TlsStream> ? Url::Scheme::wss : Url::Scheme::ws;
+  }
 
  private:
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<NextLayer> ws_;
   std::string remote_;
 };
 
 class AcceptedSocket final : public Accepted {
  public:
-  AcceptedSocket(tcp::socket s, Url::Scheme scheme) : sock_(std::move(s)), scheme_(scheme), remote_(remote_of(sock_)) {}
+  AcceptedSocket(tcp::socket s, Url::Scheme scheme, std::shared_ptr<const ServerTls> tls)
+      : sock_(std::move(s)), scheme_(scheme), tls_(std::move(tls)), remote_(remote_of(sock_)) {}
   asio::awaitable<std::unique_ptr<Connection>> establish(std::chrono::milliseconds limit, error_code& ec) override {
     ec = {};
     if (scheme_ == Url::Scheme::tcp) co_return std::make_unique<TcpConnection>(std::move(sock_));
-    websocket::stream<beast::tcp_stream> ws(beast::tcp_stream(std::move(sock_)));
-    if (limit.count() > 0) beast::get_lowest_layer(ws).expires_after(limit);
-    co_await ws.async_accept(redirect_error(use_awaitable, ec));
+    beast::tcp_stream stream(std::move(sock_));
+    if (limit.count() > 0) stream.expires_after(limit);
+    if (scheme_ == Url::Scheme::ws) co_return co_await upgrade(websocket::stream<beast::tcp_stream>(std::move(stream)), ec);
+    if (!co_await starts_with_tls(stream, limit, ec)) co_return nullptr;
+    websocket::stream<TlsStream> ws(std::move(stream), tls_->context());
+    co_await ws.next_layer().async_handshake(ssl::stream_base::server, redirect_error(use_awaitable, ec));
     if (ec == beast::error::timeout) ec = asio::error::timed_out;
     if (ec) co_return nullptr;  // `ws` and its socket close here
-    beast::get_lowest_layer(ws).expires_never();
-    co_return std::make_unique<WsConnection>(std::move(ws));
+    co_return co_await upgrade(std::move(ws), ec);
   }
   std::string remote_address() const override { return remote_; }
   Url::Scheme scheme() const override { return scheme_; }
 
  private:
+  // A plain client on a TLS port gets a TLS alert record (fatal,
+  // protocol_version) instead of silence, so that it can say what is wrong.
+  static asio::awaitable<bool> starts_with_tls(beast::tcp_stream& stream, std::chrono::milliseconds limit,
+                                               error_code& ec) {
+    // A peek is not one of tcp_stream's timed operations: a timer of its own.
+    asio::steady_timer timer(stream.get_executor());
+    bool expired = false;
+    if (limit.count() > 0) {
+      timer.expires_after(limit);
+      timer.async_wait([&stream, &expired](error_code e) {
+        if (e) return;
+        expired = true;
+        stream.socket().cancel(e);
+      });
+    }
+    unsigned char first = 0;
+    co_await stream.socket().async_receive(asio::buffer(&first, 1), tcp::socket::message_peek,
+                                           redirect_error(use_awaitable, ec));
+    timer.cancel();
+    if (expired) ec = asio::error::timed_out;
+    if (ec) co_return false;
+    if (first == 0x16) co_return true;  // a TLS handshake record
+    static constexpr unsigned char kAlert[] = {0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46};
+    error_code ignored;
+    co_await asio::async_write(stream, asio::buffer(kAlert), redirect_error(use_awaitable, ignored));
+    ec = asio::error::no_protocol_option;
+    co_return false;
+  }
+
+  template <class NextLayer>
+  static asio::awaitable<std::unique_ptr<Connection>> upgrade(websocket::stream<NextLayer> ws, error_code& ec) {
+    co_await ws.async_accept(redirect_error(use_awaitable, ec));
+    if (ec == beast::error::timeout) ec = asio::error::timed_out;
+    if (ec) co_return nullptr;
+    beast::get_lowest_layer(ws).expires_never();
+    co_return std::make_unique<WsConnection<NextLayer>>(std::move(ws));
+  }
+
   tcp::socket sock_;
   Url::Scheme scheme_;
+  std::shared_ptr<const ServerTls> tls_;
   std::string remote_;
 };
 
 class TcpListener final : public Listener {
  public:
-  TcpListener(tcp::acceptor a, Url url) : acc_(std::move(a)), url_(std::move(url)) {}
+  TcpListener(tcp::acceptor a, Url url, std::shared_ptr<const ServerTls> tls)
+      : acc_(std::move(a)), url_(std::move(url)), tls_(std::move(tls)) {}
   asio::awaitable<std::unique_ptr<Accepted>> accept_raw(error_code& ec) override {
     ec = {};
     tcp::socket s = co_await acc_.async_accept(redirect_error(use_awaitable, ec));
     if (ec) co_return nullptr;
-    co_return std::make_unique<AcceptedSocket>(std::move(s), url_.scheme);
+    co_return std::make_unique<AcceptedSocket>(std::move(s), url_.scheme, tls_);
   }
   Url local_url() const override {
     Url u = url_;
@@ -165,6 +222,7 @@ class TcpListener final : public Listener {
  private:
   tcp::acceptor acc_;
   Url url_;
+  std::shared_ptr<const ServerTls> tls_;
 };
 
 Error conn_error(std::string msg) { return Error{ErrorKind::connection, std::move(msg), std::nullopt}; }
@@ -182,13 +240,45 @@ asio::awaitable<std::unique_ptr<Connection>> Listener::accept(error_code& ec) {
   }
 }
 
+namespace {
+
+bool is_ip_literal(const std::string& host) {
+  error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// SNI and the name the certificate must carry: a DNS name, or an IP address
+// checked against the certificate's IP entries (no SNI for IPs, RFC 6066).
+bool set_peer_name(SSL* ssl, const ClientTls& tls, const std::string& url_host) {
+  const std::string& name = tls.options().server_name.empty() ? url_host : tls.options().server_name;
+  if (is_ip_literal(name)) {
+    if (tls.options().insecure) return true;
+    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
+  }
+  if (SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) return false;
+  return tls.options().insecure || SSL_set1_host(ssl, name.c_str()) == 1;
+}
+
+// A WebSocket upgrade answered with bytes that are not HTTP: most often a
+// TLS listener answering a plain ws:// client with an alert.
+bool not_http_answer(const error_code& ec) {
+  return ec.category() == beast::http::make_error_code(beast::http::error::bad_version).category() ||
+         ec == beast::http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset;
+}
+
+}  // namespace
+
 asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono::steady_clock::time_point deadline,
-                                                     error_code& ec) {
+                                                     const ClientTls* tls, error_code& ec, std::string& failure) {
   ec = {};
+  failure.clear();
   auto ex = co_await asio::this_coro::executor;
-  // The deadline covers name resolution, the TCP connect and the WebSocket
-  // upgrade: on expiry the pending operation is cancelled. The state is
-  // shared with the timer's handler, which may run after this frame is gone.
+  // The deadline covers name resolution, the TCP connect, the TLS handshake
+  // and the WebSocket upgrade: on expiry the pending operation is cancelled.
+  // The state is shared with the timer's handler, which may run after this
+  // frame is gone.
   struct Attempt {
     explicit Attempt(asio::any_io_executor ex) : resolver(ex), stream(ex) {}
     tcp::resolver resolver;
@@ -203,36 +293,74 @@ asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono
     at->resolver.cancel();
     at->stream.socket().close(e);
   });
-  auto finish = [&](std::unique_ptr<Connection> c) {
+  auto finish = [&](std::unique_ptr<Connection> c, std::string why = {}) {
     at->done = true;
     timer.cancel();
-    if (at->expired) {
+    if (at->expired || ec == beast::error::timeout) {
       ec = asio::error::timed_out;
       c.reset();
+    } else if (!c) {
+      failure = std::move(why);
+      if (failure.empty()) failure = ec.message();
     }
     return c;
   };
   auto results = co_await at->resolver.async_resolve(url.host, std::to_string(url.port),
                                                      redirect_error(use_awaitable, ec));
-  if (ec || at->expired) co_return finish(nullptr);
+  if (ec || at->expired) co_return finish(nullptr, ec ? "cannot resolve '" + url.host + "': " + ec.message() : "");
   at->stream.expires_at(deadline);
   co_await at->stream.async_connect(results, redirect_error(use_awaitable, ec));
-  if (ec == beast::error::timeout) ec = asio::error::timed_out;
-  if (ec || at->expired) co_return finish(nullptr);
+  if (ec || at->expired) co_return finish(nullptr, ec ? "cannot connect: " + ec.message() : "");
   if (url.scheme == Url::Scheme::tcp) {
     at->stream.expires_never();
     co_return finish(std::make_unique<TcpConnection>(at->stream.release_socket()));
   }
-  websocket::stream<beast::tcp_stream> ws(std::move(at->stream));
-  std::string host_header = url.host + ":" + std::to_string(url.port);
+  const std::string host_header = url.host + ":" + std::to_string(url.port);
+  auto upgrade_failed = [&](std::string_view hint) {
+    std::string why = "WebSocket upgrade failed: " + ec.message();
+    if (not_http_answer(ec)) why += hint;
+    return why;
+  };
+  if (url.scheme == Url::Scheme::ws) {
+    websocket::stream<beast::tcp_stream> ws(std::move(at->stream));
+    co_await ws.async_handshake(host_header, url.path, redirect_error(use_awaitable, ec));
+    if (ec || at->expired) co_return finish(nullptr, upgrade_failed(" (a TLS port? use wss://)"));
+    beast::get_lowest_layer(ws).expires_never();
+    co_return finish(std::make_unique<WsConnection<beast::tcp_stream>>(std::move(ws)));
+  }
+  std::shared_ptr<const ClientTls> system_default;
+  if (!tls) {
+    auto made = ClientTls::create({});
+    if (!made) co_return finish(nullptr, made.error().message);
+    system_default = *made;
+    tls = system_default.get();
+  }
+  websocket::stream<TlsStream> ws(std::move(at->stream), tls->context());
+  if (!set_peer_name(ws.next_layer().native_handle(), *tls, url.host))
+    co_return finish(nullptr, "cannot set the TLS server name '" + url.host + "'");
+  co_await ws.next_layer().async_handshake(ssl::stream_base::client, redirect_error(use_awaitable, ec));
+  if (ec || at->expired) {
+    std::string why;
+    if (ec && ec != beast::error::timeout) {
+      why = tls_failure_text(ec.message(), SSL_get_verify_result(ws.next_layer().native_handle()));
+      if (auto p = why.find(" (SSL routines)"); p != std::string::npos) why.erase(p, 15);
+      if (ec == ssl::error::stream_truncated || ec == asio::error::eof || ec == asio::error::connection_reset ||
+          why.find("wrong version number") != std::string::npos || why.find("packet length too long") != std::string::npos)
+        why += " (not a TLS port? use ws:// or tcp://)";
+    }
+    co_return finish(nullptr, why);
+  }
   co_await ws.async_handshake(host_header, url.path, redirect_error(use_awaitable, ec));
-  if (ec == beast::error::timeout) ec = asio::error::timed_out;
-  if (ec || at->expired) co_return finish(nullptr);
+  if (ec || at->expired) co_return finish(nullptr, upgrade_failed(""));
   beast::get_lowest_layer(ws).expires_never();
-  co_return finish(std::make_unique<WsConnection>(std::move(ws)));
+  co_return finish(std::make_unique<WsConnection<TlsStream>>(std::move(ws)));
 }
 
-Result<std::unique_ptr<Listener>> listen(asio::any_io_executor ex, const Url& url) {
+Result<std::unique_ptr<Listener>> listen(asio::any_io_executor ex, const Url& url,
+                                         std::shared_ptr<const ServerTls> tls) {
+  if (url.tls() && !tls)
+    return Error{ErrorKind::usage, "cannot listen on " + url.to_string() + ": a TLS listener needs --tls-cert and --tls-key",
+                 std::nullopt};
   error_code ec;
   tcp::endpoint ep;
   auto addr = asio::ip::make_address(url.host, ec);
@@ -260,7 +388,7 @@ Result<std::unique_ptr<Listener>> listen(asio::any_io_executor ex, const Url& ur
   if (ec) return fail("bind");
   acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen");
-  return std::unique_ptr<Listener>(std::make_unique<TcpListener>(std::move(acc), url));
+  return std::unique_ptr<Listener>(std::make_unique<TcpListener>(std::move(acc), url, url.tls() ? std::move(tls) : nullptr));
 }
 
 }  // namespace wkit::net

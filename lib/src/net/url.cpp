@@ -1,4 +1,4 @@
-// URL parsing for `tcp://HOST:PORT` and `ws://HOST:PORT[/PATH]` (docs/cli.md).
+// URL parsing for `tcp://HOST:PORT` and `ws[s]://HOST:PORT[/PATH]` (docs/cli.md).
 #include <charconv>
 
 #include "wkit/net/transport.hpp"
@@ -10,7 +10,7 @@ namespace {
 Error bad_url(std::string_view text, std::string_view why) {
   return Error{ErrorKind::usage,
                "bad address '" + std::string(text) + "': " + std::string(why) +
-                   " (expected tcp://HOST:PORT or ws://HOST:PORT[/PATH])",
+                   " (expected tcp://HOST:PORT, ws://HOST:PORT[/PATH] or wss://HOST:PORT[/PATH])",
                std::nullopt};
 }
 
@@ -25,6 +25,9 @@ Result<Url> Url::parse(std::string_view text) {
   } else if (text.starts_with("ws://")) {
     url.scheme = Scheme::ws;
     rest = text.substr(5);
+  } else if (text.starts_with("wss://")) {
+    url.scheme = Scheme::wss;
+    rest = text.substr(6);
   } else {
     return bad_url(text, "unknown scheme");
   }
@@ -68,12 +71,21 @@ Result<Url> Url::parse(std::string_view text) {
 }
 
 std::string Url::to_string() const {
-  std::string out = scheme == Scheme::tcp ? "tcp://" : "ws://";
+  std::string out = std::string(scheme_name(scheme)) + "://";
   if (host.find(':') != std::string::npos) out += "[" + host + "]";
   else out += host;
   out += ":" + std::to_string(port);
-  if (scheme == Scheme::ws && path != "/") out += path;
+  if (websocket() && path != "/") out += path;
   return out;
+}
+
+std::string_view scheme_name(Url::Scheme s) {
+  switch (s) {
+    case Url::Scheme::tcp: return "tcp";
+    case Url::Scheme::ws: return "ws";
+    case Url::Scheme::wss: return "wss";
+  }
+  return "tcp";
 }
 
 }  // namespace wkit::net

@@ -16,6 +16,7 @@ struct ClientFlags {
   std::string uid, token, device_flag = "app", device_id;
   int proto_version = 6;
   bool no_encrypt = false;
+  net::ClientTlsOptions tls;  // wss:// only
 };
 // Resolves --server with its defaults. Errors are usage errors.
 Result<net::Url> resolve_server(const ClientFlags& f);

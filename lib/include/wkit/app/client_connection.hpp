@@ -30,8 +30,10 @@ class ClientConnection {
   // Connects, sends CONNECT and waits for the CONNACK, all within `timeout`.
   // Errors have kind connection and read like
   //   "tcp://127.0.0.1:5100: CONNACK reason auth_fail (2)".
+  // `tls` applies to wss:// (null: the system's trusted certificates).
   static asio::awaitable<Result<std::unique_ptr<ClientConnection>>> open(
-      const net::Url& url, session::ClientConfig cfg, std::chrono::milliseconds timeout);
+      const net::Url& url, session::ClientConfig cfg, std::chrono::milliseconds timeout,
+      const net::ClientTls* tls = nullptr);
 
   ~ClientConnection();
   ClientConnection(const ClientConnection&) = delete;

@@ -26,6 +26,7 @@ struct AckPolicy {
 
 struct ReceiverOptions {
   net::Url url;
+  std::shared_ptr<const net::ClientTls> tls;  // wss:// (null: system trust)
   session::ClientConfig cfg;
   AckPolicy ack;
   std::chrono::nanoseconds dedup_window{0};

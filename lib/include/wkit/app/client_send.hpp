@@ -42,6 +42,7 @@ struct Target {
 
 struct SendOptions {
   net::Url url;
+  std::shared_ptr<const net::ClientTls> tls;  // wss:// (null: system trust)
   session::ClientConfig base;   // identity, version, encryption
   std::vector<Identity> users;  // --users-file: connection i uses users[i % n]
   std::vector<Target> targets;  // message g goes to targets[g % n]

@@ -18,6 +18,8 @@ namespace wkit::app {
 struct ProxyOptions {
   std::vector<net::Url> listen;           // port 0 = any free port
   net::Url upstream;
+  std::shared_ptr<const net::ClientTls> upstream_tls;  // wss:// upstream (null: system trust)
+  std::shared_ptr<const net::ServerTls> listen_tls;    // wss:// listeners
   std::string capture_path;               // "" = no capture
   bool capture_force = false;             // replace an existing capture_path
   std::vector<fault::Rule> faults;        // toward the client (and inbound with dir=in)

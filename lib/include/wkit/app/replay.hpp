@@ -30,6 +30,7 @@ namespace wkit::app {
 struct ReplayOptions {
   std::string capture_path;
   net::Url server;
+  std::shared_ptr<const net::ClientTls> tls;  // wss:// (null: system trust)
   double speed = 1.0;  // 0 = as fast as possible (--speed max)
   int loop = 1;
   std::map<std::string, std::string> map_uid;          // OLD=NEW

@@ -14,6 +14,7 @@ namespace wkit::app {
 
 struct ServerOptions {
   std::vector<net::Url> listen;  // default tcp://127.0.0.1:5100 and ws://127.0.0.1:5200
+  std::shared_ptr<const net::ServerTls> tls;  // for wss:// listeners
   std::string data_dir = "wkit-data";
   bool in_memory = false;
   bool dedup = true;

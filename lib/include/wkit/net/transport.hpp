@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "wkit/net/tls.hpp"
 #include "wkit/util/error.hpp"
 
 namespace wkit::net {
@@ -22,16 +23,21 @@ namespace wkit::net {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-// `tcp://HOST:PORT` or `ws://HOST:PORT[/PATH]` (docs/cli.md). Port 0 = any free port.
+// `tcp://HOST:PORT`, `ws://HOST:PORT[/PATH]` or `wss://HOST:PORT[/PATH]`
+// (WebSocket over TLS, docs/tls.md). Port 0 = any free port.
 struct Url {
-  enum class Scheme { tcp, ws };
+  enum class Scheme { tcp, ws, wss };
   Scheme scheme = Scheme::tcp;
   std::string host = "127.0.0.1";
   uint16_t port = 5100;
-  std::string path = "/";  // ws only
+  std::string path = "/";  // ws and wss only
   static Result<Url> parse(std::string_view text);
   std::string to_string() const;
+  bool websocket() const { return scheme != Scheme::tcp; }
+  bool tls() const { return scheme == Scheme::wss; }
 };
+
+std::string_view scheme_name(Url::Scheme s);  // "tcp", "ws", "wss"
 
 class Connection {
  public:
@@ -53,10 +59,13 @@ class Connection {
   virtual Url::Scheme scheme() const = 0;
 };
 
-// Resolves, connects and for ws:// performs the WebSocket handshake on
-// url.path, all before `deadline` (else ec = asio::error::timed_out).
+// Resolves, connects, for wss:// performs the TLS handshake (with `tls`, or
+// the system's trusted certificates when null) and for ws:// and wss:// the
+// WebSocket handshake on url.path, all before `deadline` (else ec =
+// asio::error::timed_out). On failure `failure` says what failed in one line
+// ("TLS handshake failed: certificate verify failed: certificate has expired").
 asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono::steady_clock::time_point deadline,
-                                                     error_code& ec);
+                                                     const ClientTls* tls, error_code& ec, std::string& failure);
 
 // A TCP connection just accepted, before any byte was read from it. On a
 // ws:// listener the WebSocket upgrade is still to come: establish() does it
@@ -66,7 +75,8 @@ class Accepted {
   virtual ~Accepted() = default;
   // tcp: the Connection at once. ws: reads the HTTP upgrade request and
   // answers it within `limit` (0 = no limit), else nullptr with
-  // ec = asio::error::timed_out; the socket is closed on failure.
+  // ec = asio::error::timed_out; the socket is closed on failure. wss: the
+  // TLS handshake first, within the same limit.
   virtual asio::awaitable<std::unique_ptr<Connection>> establish(std::chrono::milliseconds limit,
                                                                  error_code& ec) = 0;
   virtual std::string remote_address() const = 0;
@@ -88,7 +98,9 @@ class Listener {
 };
 
 // Binds and listens (SO_REUSEADDR). Errors (port in use, bad address) are
-// returned as an Error with kind connection and a one-line message.
-Result<std::unique_ptr<Listener>> listen(asio::any_io_executor ex, const Url& url);
+// returned as an Error with kind connection and a one-line message. A wss://
+// listener needs `tls` (usage error without).
+Result<std::unique_ptr<Listener>> listen(asio::any_io_executor ex, const Url& url,
+                                         std::shared_ptr<const ServerTls> tls = nullptr);
 
 }  // namespace wkit::net
