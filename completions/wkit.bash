@@ -195,7 +195,7 @@ _wkit() {
     'wkit capture info|--output'|'wkit capture info|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
     'wkit audit|--input-format')
-      COMPREPLY=($(compgen -W 'auto jsonl json csv sqlite wkcap' -- "$cur")); return ;;
+      COMPREPLY=($(compgen -W 'auto jsonl json csv sqlite wkcap pcap' -- "$cur")); return ;;
     'wkit audit|--map')
       COMPREPLY=(); return ;;
     'wkit audit|--table')
@@ -213,11 +213,15 @@ _wkit() {
     'wkit audit|--shard')
       COMPREPLY=(); return ;;
     'wkit audit|--output'|'wkit audit|-o')
-      COMPREPLY=($(compgen -W 'text json md' -- "$cur")); return ;;
+      COMPREPLY=($(compgen -W 'text json md jsonl' -- "$cur")); return ;;
+    'wkit audit|--max-listed')
+      COMPREPLY=(); return ;;
     'wkit audit|--temp-dir')
       COMPREPLY=(); return ;;
     'wkit audit merge|--output'|'wkit audit merge|-o')
-      COMPREPLY=($(compgen -W 'text json md' -- "$cur")); return ;;
+      COMPREPLY=($(compgen -W 'text json md jsonl' -- "$cur")); return ;;
+    'wkit audit merge|--max-listed')
+      COMPREPLY=(); return ;;
     'wkit proxy|--listen')
       COMPREPLY=(); return ;;
     'wkit proxy|--upstream')
@@ -316,12 +320,12 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --strict --allow-unreadable --temp-dir --no-progress' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --max-listed --strict --allow-unreadable --temp-dir --no-progress' -- "$cur")) ;;
     'wkit audit merge')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --output -o --allow-unreadable' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --output -o --max-listed --allow-unreadable' -- "$cur")) ;;
     'wkit proxy')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
