@@ -108,6 +108,9 @@ int run_import(const ImportArgs& a) {
     if (s.bad_records > s.bad_record_notes.size())
       std::cerr << "  (" << s.bad_records - s.bad_record_notes.size() << " more not listed)\n";
   }
+  if (s.tls_connections)
+    std::cerr << "wkit capture import: warning: skipped " << s.tls_connections << " TLS connection(s) (first to "
+              << s.first_tls_server << "): ciphertext; record wss:// sessions at the proxy (docs/tls.md)\n";
   if (s.gaps)
     std::cerr << "wkit capture import: warning: " << s.gaps << " gap(s), " << s.gap_bytes
               << " bytes never captured; frames after a gap are not decoded (see `wkit capture info`)\n";
@@ -123,6 +126,7 @@ int run_import(const ImportArgs& a) {
                              {"snapped_packets", s.snapped_packets},
                              {"connections", s.connections},
                              {"skipped_connections", s.skipped_connections},
+                             {"tls_connections", s.tls_connections},
                              {"frames", s.frames},
                              {"records", writer->records_written()},
                              {"gaps", s.gaps},

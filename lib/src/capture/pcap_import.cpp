@@ -147,6 +147,14 @@ std::string link_type_name(int dlt) {
   return name ? name : "DLT_" + std::to_string(dlt);
 }
 
+// A TLS record header of a handshake (content type 22, version 3.x): a
+// client opening TLS. A WKProto CONNECT could start with 0x16, but its
+// remaining length is never 3 (the body has uid, token, key...), and no HTTP
+// upgrade starts with it.
+bool starts_tls_handshake(std::string_view first) {
+  return first.size() >= 3 && first[0] == 0x16 && first[1] == 0x03 && static_cast<unsigned char>(first[2]) <= 0x04;
+}
+
 class Importer {
  public:
   Importer(const ImportOptions& opts, const RecordSink& sink, ImportStats& stats)
@@ -345,6 +353,12 @@ class Importer {
   bool decide_transport(Conn& c, bool force) {
     const std::string& first = c.side[0].hold;
     if (!force && first.size() < 4 && (first.empty() || std::string_view("GET ").starts_with(first))) return false;
+    if (starts_tls_handshake(first)) {
+      c.transport = Transport::tcp;
+      if (!stats_.tls_connections++) stats_.first_tls_server = c.server.to_string();
+      skip(c);
+      return true;
+    }
     c.transport = WsHandshake::looks_like_request(first) ? Transport::ws : Transport::tcp;
     if (c.transport == Transport::ws)
       for (int k = 0; k < 2; ++k)
@@ -740,6 +754,12 @@ Result<ImportStats> run(pcap_t* p, const std::string& name, const ImportOptions&
     if (auto err = imp.on_packet(ts, seg)) return *err;
   }
   if (auto err = imp.finish_all()) return *err;
+  if (stats.connections == 0 && stats.tls_connections > 0)
+    return Error::input(name + ": " + std::to_string(stats.tls_connections) + " TLS connection(s) (first to " +
+                        stats.first_tls_server +
+                        ") and no WKProto: a capture of wss:// holds only ciphertext; record the plaintext at the "
+                        "proxy instead (wkit proxy --listen wss://... --tls-cert F --tls-key F --upstream wss://... "
+                        "--capture FILE)");
   return stats;
 }
 

@@ -517,3 +517,63 @@ TEST(PcapImport, WebSocketWkprotoErrorCountsUndecodedMessageBytes) {
   EXPECT_EQ(an[1].anomaly().stream_offset(), connect.size());
   EXPECT_EQ(an[1].anomaly().length(), junk.size() + later.size());  // message bytes, not TCP bytes
 }
+
+namespace {
+
+// The first bytes of a TLS 1.2/1.3 ClientHello and the server's answer: what
+// a packet capture of a wss:// session holds (ciphertext after it).
+const std::string kClientHello = std::string("\x16\x03\x01\x00\x2a\x01\x00\x00\x26\x03\x03", 11) + std::string(38, '\x5a');
+const std::string kServerHello = std::string("\x16\x03\x03\x00\x10\x02\x00\x00\x0c\x03\x03", 11) + std::string(10, '\x33');
+
+void tls_flow(PcapBuilder& b, const PcapBuilder::Flow& f, uint64_t t_us) {
+  b.syn(f, t_us);
+  b.synack(f, t_us + 100);
+  b.data(f, true, 0, kClientHello, t_us + 200);
+  b.data(f, false, 0, kServerHello, t_us + 300);
+  b.fin(f, true, kClientHello.size(), t_us + 400);
+  b.fin(f, false, kServerHello.size(), t_us + 500);
+}
+
+}  // namespace
+
+TEST(PcapImport, OnlyTlsConnectionsIsRefusedWithTheProxyHint) {
+  for (bool with_port : {false, true}) {
+    PcapBuilder b;
+    PcapBuilder::Flow f;
+    f.server_port = 5210;
+    tls_flow(b, f, 1'000'000);
+    ImportOptions opts;
+    if (with_port) opts.port = 5210;  // even when told it is the IM port
+    size_t records = 0;
+    auto r = import_pcap_memory(b.bytes(), opts, [&](const pb::Record&) -> Status {
+      ++records;
+      return std::nullopt;
+    });
+    ASSERT_FALSE(r.ok()) << with_port;
+    EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
+    EXPECT_NE(r.error().message.find("1 TLS connection(s) (first to 127.0.0.1:5210)"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find("wkit proxy --listen wss://"), std::string::npos) << r.error().message;
+    EXPECT_EQ(records, 0u);
+  }
+}
+
+TEST(PcapImport, TlsConnectionsBesidePlainOnesAreSkippedAndCounted) {
+  Session s;
+  PcapBuilder b;
+  PcapBuilder::Flow plain;
+  b.syn(plain, 1'000'000);
+  b.synack(plain, 1'000'100);
+  b.data(plain, true, 0, s.c2s, 1'000'200);
+  b.data(plain, false, 0, s.s2c, 1'000'300);
+  PcapBuilder::Flow tls;
+  tls.client_port = 40001;
+  tls.server_port = 5210;
+  tls_flow(b, tls, 1'000'400);
+  auto im = import(b.bytes());
+  EXPECT_EQ(im.stats.connections, 1u);
+  EXPECT_EQ(im.stats.frames, 6u);
+  EXPECT_EQ(im.stats.tls_connections, 1u);
+  EXPECT_EQ(im.stats.skipped_connections, 1u);
+  EXPECT_EQ(im.stats.first_tls_server, "127.0.0.1:5210");
+}

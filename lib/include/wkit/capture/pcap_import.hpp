@@ -40,6 +40,10 @@ struct ImportStats {
   uint64_t snapped_packets = 0;   // captured shorter than on the wire (snaplen)
   uint64_t connections = 0;       // WKProto connections written
   uint64_t skipped_connections = 0;  // TCP connections that are not WKProto
+  // Of those, connections that start with a TLS handshake (wss://): their
+  // frames are ciphertext. A capture with nothing else is refused (docs/tls.md).
+  uint64_t tls_connections = 0;
+  std::string first_tls_server;   // "10.0.0.5:5200"
   uint64_t frames = 0;
   uint64_t gaps = 0, gap_bytes = 0;
   uint64_t retransmitted_segments = 0, out_of_order_segments = 0;
