@@ -31,6 +31,7 @@ struct DecodeOptions {
   std::string bytes = "base64";
   bool all_fields = false;
   std::string aes_key, aes_iv;
+  std::string jsonrpc_compat;  // "" = lenient 2.2.3
 };
 
 class Printer {
@@ -47,6 +48,7 @@ class Printer {
     rec["offset"] = f.offset;
     if (f.line) rec["line"] = f.line;
     rec["size"] = f.result.consumed;
+    if (f.rpc) return rpc_frame(std::move(rec), f);
     rec["remaining_length"] = f.result.remaining_length;
     if (f.result.extra_body_bytes) rec["extra_body_bytes"] = f.result.extra_body_bytes;
     if (f.result.layout != wkit::proto::DecodeLayout::standard)
@@ -54,6 +56,19 @@ class Printer {
     rec["proto_version"] = f.version;
     wkit::proto::append_frame_json(f.result.frame, f.version, rec, jopts_);
     if (check) wkit::proto::append_payload_check(*check, rec);
+    emit(std::move(rec));
+  }
+
+  // A JSON-RPC message: the frame (none for an error response) and what
+  // JSON-RPC adds under "jsonrpc"; no proto_version (JSON has none).
+  void rpc_frame(Json rec, const wkit::proto::InputFrame& f) {
+    rec["format"] = "jsonrpc";
+    if (f.rpc->has_frame) wkit::proto::append_frame_json(f.result.frame, f.version, rec, jopts_);
+    rec["jsonrpc"] = wkit::proto::jsonrpc_json(*f.rpc);
+    emit(std::move(rec));
+  }
+
+  void emit(Json rec) {
     if (mode_ == "jsonl")
       std::cout << wkit::util::json_text(rec) << '\n';
     else
@@ -97,9 +112,11 @@ class Printer {
                   "[HEADER FLAGS] FIELDS");
       header_done_ = true;
     }
-    std::string summary = wkit::proto::frame_summary(f.result.frame, f.version);
-    if (const std::string flags = wkit::proto::header_flags_text(f.result.frame); flags != "-")
+    const bool has_frame = !f.rpc || f.rpc->has_frame;
+    std::string summary = has_frame ? wkit::proto::frame_summary(f.result.frame, f.version) : "";
+    if (const std::string flags = wkit::proto::header_flags_text(f.result.frame); has_frame && flags != "-")
       summary = "[" + flags + "] " + summary;
+    if (f.rpc) summary = "(" + wkit::proto::jsonrpc_summary(*f.rpc) + ")" + (summary.empty() ? "" : " ") + summary;
     if (f.result.extra_body_bytes)
       summary += " extra_body_bytes=" + std::to_string(f.result.extra_body_bytes);
     if (check) {
@@ -117,7 +134,7 @@ class Printer {
     }
     for (char& c : summary)
       if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    const std::string type(wkit::proto::frame_type_name(wkit::proto::type_of(f.result.frame)));
+    const std::string type(has_frame ? wkit::proto::frame_type_name(wkit::proto::type_of(f.result.frame)) : "ERROR");
     const std::string line = f.line ? std::to_string(f.line) : "-";
     std::printf("%10llu %6s %6zu  %s%*s %s\n", static_cast<unsigned long long>(f.offset),
                 line.c_str(), f.result.consumed, palette_.paint(type, wkit::util::ansi::bold).c_str(),
@@ -158,11 +175,16 @@ bool decode_one(const std::string& path, const DecodeOptions& o, wkit::proto::In
   ro.format = fmt;
   ro.version = o.proto_version.value_or(wkit::proto::kMaxProtoVersion);
   ro.adopt_connack_version = !o.proto_version.has_value();
+  if (!o.jsonrpc_compat.empty()) {  // a generation given: read strictly as it
+    wkit::proto::jsonrpc::compat_from_name(o.jsonrpc_compat, ro.jsonrpc.compat);
+    ro.jsonrpc.lenient = false;
+  }
   wkit::proto::InputFrameReader reader(ro);
   wkit::proto::PayloadCheck check;
   bool announced = false;
   auto sink = [&](const wkit::proto::InputFrame& f) {
-    const bool checked = cipher && wkit::proto::check_payload(*cipher, f.result.frame, check);
+    // JSON-RPC payloads are never encrypted.
+    const bool checked = cipher && !f.rpc && wkit::proto::check_payload(*cipher, f.result.frame, check);
     out.frame(name, f, checked ? &check : nullptr);
   };
   auto announce = [&] {
@@ -251,7 +273,7 @@ int run(const DecodeOptions& o) {
   wkit::proto::InputFormat fmt = wkit::proto::InputFormat::auto_detect;
   const bool capture_input = o.input == "wkcap" || o.input == "pcap";
   if (!capture_input && !wkit::proto::input_format_from_name(o.input, fmt)) {
-    std::cerr << "wkit decode: --input " << o.input << ": not one of auto, hex, base64, raw, wkcap, pcap\n";
+    std::cerr << "wkit decode: --input " << o.input << ": not one of auto, hex, base64, raw, jsonrpc, wkcap, pcap\n";
     return 2;
   }
   wkit::proto::JsonOptions jopts;
@@ -293,11 +315,19 @@ wkit::cli::Registration reg{"decode", 60, [](CLI::App& app) {
   auto o = std::make_shared<DecodeOptions>();
   auto* sub = app.add_subcommand(
       "decode",
-      "Decode WKProto frames from hex, base64 or raw bytes (files or stdin) to JSON or a table");
+      "Decode WKProto frames from hex, base64 or raw bytes, or JSON-RPC messages (files or "
+      "stdin), to JSON or a table");
   sub->add_option("FILE", o->files, "Input files; '-' or none reads stdin")->type_name("FILE");
-  sub->add_option("--input", o->input, "Input form: auto guesses and says so on stderr")
-      ->check(CLI::IsMember({"auto", "hex", "base64", "raw", "wkcap", "pcap"}))
+  sub->add_option("--input", o->input,
+                  "Input form: auto guesses and says so on stderr; jsonrpc reads JSON-RPC "
+                  "objects (JSON lines or back to back)")
+      ->check(CLI::IsMember({"auto", "hex", "base64", "raw", "jsonrpc", "wkcap", "pcap"}))
       ->capture_default_str();
+  sub->add_option("--jsonrpc-compat", o->jsonrpc_compat,
+                  "Read JSON-RPC strictly as this WuKongIM generation: 2.1 (recvack a request, "
+                  "embedded JSON payload), 2.2, 2.2.3 or 3 (base64 payload). Default: 2.2.3 "
+                  "accepting every payload form and both recvack forms")
+      ->check(CLI::IsMember({"2.1", "2.2", "2.2.3", "3"}));
   sub->add_option("--proto-version", o->proto_version,
                   "Protocol version to read frames at (default 6; a CONNACK's server "
                   "version is adopted unless this is given)")

@@ -24,6 +24,7 @@ void InputFrameReader::decide(std::string_view head) {
     guessed_ = true;
   }
   if (format_ == InputFormat::hex || format_ == InputFormat::base64) text_.emplace(format_);
+  if (format_ == InputFormat::jsonrpc) rpc_.emplace(opts_.jsonrpc);
 }
 
 uint64_t InputFrameReader::line_of(uint64_t off) const { return text_ ? text_->line_of(off) : 0; }
@@ -42,6 +43,7 @@ std::optional<InputError> InputFrameReader::feed(std::string_view chunk, const S
 }
 
 std::optional<InputError> InputFrameReader::process(std::string_view chunk, const Sink& sink) {
+  if (rpc_) return error_ = rpc_->feed(chunk, sink);
   if (text_) {
     scratch_.clear();
     Status st = text_->feed(chunk, scratch_);
@@ -82,6 +84,7 @@ std::optional<InputError> InputFrameReader::finish(const Sink& sink) {
     head.swap(head_);
     if (auto e = process(head, sink)) return e;
   }
+  if (rpc_) return error_ = rpc_->finish(sink);
   if (text_) {
     scratch_.clear();
     Status st = text_->finish(scratch_);

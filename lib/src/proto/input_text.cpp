@@ -36,12 +36,14 @@ std::string_view input_format_name(InputFormat f) {
     case InputFormat::hex: return "hex";
     case InputFormat::base64: return "base64";
     case InputFormat::raw: return "raw";
+    case InputFormat::jsonrpc: return "jsonrpc";
   }
   return "?";
 }
 
 bool input_format_from_name(std::string_view name, InputFormat& out) {
-  for (auto f : {InputFormat::auto_detect, InputFormat::hex, InputFormat::base64, InputFormat::raw})
+  for (auto f : {InputFormat::auto_detect, InputFormat::hex, InputFormat::base64, InputFormat::raw,
+                 InputFormat::jsonrpc})
     if (input_format_name(f) == name) {
       out = f;
       return true;
@@ -49,7 +51,21 @@ bool input_format_from_name(std::string_view name, InputFormat& out) {
   return false;
 }
 
+// '{' first, then a "jsonrpc" or "method" member name (with any whitespace before its ':').
+bool looks_like_jsonrpc(std::string_view head) {
+  const size_t first = head.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || head[first] != '{') return false;
+  for (std::string_view key : {std::string_view("\"jsonrpc\""), std::string_view("\"method\"")}) {
+    for (size_t at = head.find(key); at != std::string_view::npos; at = head.find(key, at + 1)) {
+      const size_t colon = head.find_first_not_of(" \t\r\n", at + key.size());
+      if (colon != std::string_view::npos && head[colon] == ':') return true;
+    }
+  }
+  return false;
+}
+
 InputFormat detect_input_format(std::string_view head) {
+  if (looks_like_jsonrpc(head)) return InputFormat::jsonrpc;
   bool hex = true, b64 = true;
   bool in_comment = false;
   for (size_t i = 0; i < head.size(); ++i) {

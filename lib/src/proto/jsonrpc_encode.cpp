@@ -281,6 +281,7 @@ Status Encoder::frame(const Sendack& f, std::string_view id) {
   id64("messageId", f.message_id);
   WKIT_TRY(seq("result", f.message_seq));
   num("reasonCode", f.reason_code);
+  WKIT_TRY(opt_str("result", "clientMsgNo", f.client_msg_no));  // 2.x never has one; a 3.x SENDACK may
   end();
   return std::nullopt;
 }

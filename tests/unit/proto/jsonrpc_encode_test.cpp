@@ -197,7 +197,6 @@ struct RandomRpc {
           });
           // What JSON-RPC does not carry.
           if constexpr (std::is_same_v<F, Send> || std::is_same_v<F, Sendack>) x.client_seq = 0;
-          if constexpr (std::is_same_v<F, Sendack>) x.client_msg_no = {};
           if constexpr (std::is_same_v<F, Sub>) {
             x.setting = {};
             x.action = static_cast<uint8_t>(u(2));

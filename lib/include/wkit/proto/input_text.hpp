@@ -20,13 +20,16 @@
 
 namespace wkit::proto {
 
-enum class InputFormat : uint8_t { auto_detect, hex, base64, raw };
-std::string_view input_format_name(InputFormat f);  // "auto", "hex", "base64", "raw"
+// jsonrpc: WuKongIM's JSON-RPC text messages (input_jsonrpc.hpp), not bytes.
+enum class InputFormat : uint8_t { auto_detect, hex, base64, raw, jsonrpc };
+std::string_view input_format_name(InputFormat f);  // "auto", "hex", "base64", "raw", "jsonrpc"
 bool input_format_from_name(std::string_view name, InputFormat& out);
 
-// Guesses from the first bytes of an input: hex if every character outside
-// comments is a hex digit, whitespace or part of "0x"; else base64 if every
-// one is base64 alphabet, '=' or whitespace; else raw. Empty -> hex.
+// Guesses from the first bytes of an input: jsonrpc if the first non-blank
+// byte is '{' and a "jsonrpc" or "method" member name follows; hex if every
+// character outside comments is a hex digit, whitespace or part of "0x";
+// else base64 if every one is base64 alphabet, '=' or whitespace; else raw.
+// Empty -> hex.
 InputFormat detect_input_format(std::string_view head);
 
 // Hex/base64 text -> bytes, incrementally (feed any chunking of the text).
