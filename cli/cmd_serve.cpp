@@ -37,6 +37,8 @@ struct ServeFlags {
   std::string ready_file;
   unsigned node_id = 1;
   bool no_fsync = false;
+  bool check_tokens = false;
+  std::string api_compat = "3";
   std::string output = "text";
 };
 
@@ -133,6 +135,8 @@ int run(const ServeFlags& f) {
     o.faults.push_back(std::move(*r));
   }
   o.seed = f.seed;
+  if (f.check_tokens) o.tokens_required = true;
+  o.api_compat = f.api_compat == "2" ? wkit::app::ApiCompat::v2 : wkit::app::ApiCompat::v3;
   o.events_path = f.events;
   o.node_id = static_cast<uint16_t>(f.node_id);
   o.json_output = f.output != "text";
@@ -160,7 +164,8 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
                                           "idempotent SEND, redelivery, fault injection)");
   sub->add_option("--listen", f->listen,
                   "Address to listen on, tcp://HOST:PORT, ws://HOST:PORT or wss://HOST:PORT (TLS: --tls-cert, "
-                  "--tls-key) (repeatable; port 0 = any free port; default tcp://127.0.0.1:5100 and ws://127.0.0.1:5200)");
+                  "--tls-key), or http(s)://HOST:PORT for the HTTP API (repeatable; port 0 = any free port; default "
+                  "tcp://127.0.0.1:5100 and ws://127.0.0.1:5200)");
   wkit::cli::add_server_tls_flags(sub, f->tls);
   auto* data = sub->add_option("--data", f->data, "Directory of the SQLite store (file wkit.db)")
                    ->capture_default_str();
@@ -175,6 +180,13 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
       ->check(CLI::Range(uint64_t{2}, uint64_t{1} << 32))
       ->capture_default_str();
   sub->add_option("--tokens", f->tokens, "File of uid:token lines; without it any token is accepted");
+  sub->add_flag("--check-tokens", f->check_tokens,
+                "Check tokens at CONNECT even without --tokens: those registered with POST /user/token");
+  sub->add_option("--api-compat", f->api_compat,
+                  "Shapes of the HTTP API on http:// and https:// listeners: 3 (WuKongIM 3.x: send answered after "
+                  "the commit, deduplicated) or 2 (2.x: {status,data}, never deduplicated)")
+      ->check(CLI::IsMember({"2", "3"}))
+      ->capture_default_str();
   sub->add_option("--group", f->groups, "Group channel ID=UID,UID,... (repeatable)");
   sub->add_option("--redeliver-interval", f->redeliver_interval, "Resend an unacked RECV after this long")
       ->capture_default_str();

@@ -51,7 +51,7 @@ inline Result<std::shared_ptr<const net::ServerTls>> server_tls_for(const std::v
   for (const auto& u : listeners) any_tls |= u.tls();
   if (!any_tls) {
     if (!o.cert_file.empty() || !o.key_file.empty())
-      return Error{ErrorKind::usage, "--tls-cert and --tls-key need a wss:// --listen", std::nullopt};
+      return Error{ErrorKind::usage, "--tls-cert and --tls-key need a wss:// or https:// --listen", std::nullopt};
     return std::shared_ptr<const net::ServerTls>();
   }
   return net::ServerTls::create(o);

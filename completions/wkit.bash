@@ -44,6 +44,10 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit send|--proto-version')
       COMPREPLY=(); return ;;
+    'wkit send|--ca-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--tls-server-name')
+      COMPREPLY=(); return ;;
     'wkit send|--output'|'wkit send|-o')
       COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
     'wkit send|--to')
@@ -120,6 +124,10 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit recv|--proto-version')
       COMPREPLY=(); return ;;
+    'wkit recv|--ca-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit recv|--tls-server-name')
+      COMPREPLY=(); return ;;
     'wkit recv|--output'|'wkit recv|-o')
       COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
     'wkit recv|--count')
@@ -136,6 +144,10 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit serve|--listen')
       COMPREPLY=(); return ;;
+    'wkit serve|--tls-cert')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit serve|--tls-key')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--data')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--dedup')
@@ -144,6 +156,8 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit serve|--tokens')
       COMPREPLY=(); return ;;
+    'wkit serve|--api-compat')
+      COMPREPLY=($(compgen -W '2 3' -- "$cur")); return ;;
     'wkit serve|--group')
       COMPREPLY=(); return ;;
     'wkit serve|--redeliver-interval')
@@ -173,7 +187,9 @@ _wkit() {
     'wkit serve|--output'|'wkit serve|-o')
       COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
     'wkit decode|--input')
-      COMPREPLY=($(compgen -W 'auto hex base64 raw wkcap pcap' -- "$cur")); return ;;
+      COMPREPLY=($(compgen -W 'auto hex base64 raw jsonrpc wkcap pcap' -- "$cur")); return ;;
+    'wkit decode|--jsonrpc-compat')
+      COMPREPLY=($(compgen -W '2.1 2.2 2.2.3 3' -- "$cur")); return ;;
     'wkit decode|--proto-version')
       COMPREPLY=(); return ;;
     'wkit decode|--output'|'wkit decode|-o')
@@ -224,7 +240,15 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit proxy|--listen')
       COMPREPLY=(); return ;;
+    'wkit proxy|--tls-cert')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit proxy|--tls-key')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit proxy|--upstream')
+      COMPREPLY=(); return ;;
+    'wkit proxy|--ca-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit proxy|--tls-server-name')
       COMPREPLY=(); return ;;
     'wkit proxy|--capture')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -239,6 +263,10 @@ _wkit() {
     'wkit proxy|--output'|'wkit proxy|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
     'wkit replay|--server'|'wkit replay|-s')
+      COMPREPLY=(); return ;;
+    'wkit replay|--ca-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit replay|--tls-server-name')
       COMPREPLY=(); return ;;
     'wkit replay|--speed')
       COMPREPLY=(); return ;;
@@ -280,7 +308,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --hist-out --force' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --hist-out --force' -- "$cur")) ;;
     'wkit send merge-hist')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -290,17 +318,17 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --no-encrypt --output -o --count --timeout --ack --dedup-window --seed --connect-timeout --fail-on-duplicate' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --count --timeout --ack --dedup-window --seed --connect-timeout --fail-on-duplicate' -- "$cur")) ;;
     'wkit serve')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --data --in-memory --dedup --dedup-window --tokens --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --ready-file --node-id --no-fsync --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --tls-cert --tls-key --data --in-memory --dedup --dedup-window --tokens --check-tokens --api-compat --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --ready-file --node-id --no-fsync --output -o' -- "$cur")) ;;
     'wkit decode')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --input --proto-version --output -o --bytes --all-fields --aes-key --aes-iv' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --input --jsonrpc-compat --proto-version --output -o --bytes --all-fields --aes-key --aes-iv' -- "$cur")) ;;
     'wkit capture')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -330,12 +358,12 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --upstream --capture --force --fault --seed --events --upstream-timeout-ms --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --tls-cert --tls-key --upstream --ca-file --insecure -k --tls-server-name --capture --force --fault --seed --events --upstream-timeout-ms --output -o' -- "$cur")) ;;
     'wkit replay')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --server -s --speed --loop --map-uid --token -t --tokens --fresh-client-msg-no --conn --types --from --to --connect-timeout --ack-timeout --no-ack --raw --expect-same --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --server -s --ca-file --insecure -k --tls-server-name --speed --loop --map-uid --token -t --tokens --fresh-client-msg-no --conn --types --from --to --connect-timeout --ack-timeout --no-ack --raw --expect-same --output -o' -- "$cur")) ;;
     'wkit completion')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))

@@ -422,7 +422,7 @@ TEST(ServeStartup, PortInUseIsExit3) {
 
 TEST(ServeStartup, BadFlagsAreExit2) {
   for (std::vector<std::string> args :
-       {std::vector<std::string>{"--fault", "explode:sendack"}, {"--dedup", "maybe"}, {"--listen", "http://x:1"},
+       {std::vector<std::string>{"--fault", "explode:sendack"}, {"--dedup", "maybe"}, {"--listen", "ftp://x:1"}, {"--listen", "http://x:1/api"},
         {"--group", "g1="}, {"--redeliver-interval", "soon"}, {"--node-id", "5000"}}) {
     std::vector<std::string> argv = {WKIT_BINARY, "serve", "--in-memory"};
     argv.insert(argv.end(), args.begin(), args.end());

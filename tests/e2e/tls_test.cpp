@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../support/temp_dir.hpp"
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/silent_peer.hpp"
 #include "support/test_certs.hpp"
@@ -181,6 +182,22 @@ TEST_F(Tls, FlagMistakesAreUsageErrors) {
   EXPECT_NE(d.err.find("does not match"), std::string::npos) << d.err;
   d = run_wkit({"serve", "--in-memory", "--listen", "tcp://127.0.0.1:0", "--tls-cert", certs.cert_file()}, 20s);
   EXPECT_EQ(d.code, 2) << d.err;
+}
+
+TEST_F(Tls, HttpsApiListener) {
+  Process srv({WKIT_BINARY, "serve", "--in-memory", "--listen", "https://127.0.0.1:0", "--tls-cert", certs.cert_file(),
+               "--tls-key", certs.key_file()});
+  auto line = srv.wait_stdout([](const std::string& l) { return l.rfind("listening https://", 0) == 0; });
+  ASSERT_TRUE(line) << srv.stderr_text();
+  const std::string base = line->substr(10);
+  auto r = https_get(base, "/health", certs.ca_file());
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["status"], "ok") << r.body;
+  EXPECT_THROW(https_get(base, "/health", certs.other_ca_file()), std::exception);
+  // Plain HTTP on the TLS port gets nothing it could mistake for an answer, and the server goes on.
+  EXPECT_THROW(http_get("http://" + base.substr(8), "/health"), std::exception);
+  EXPECT_EQ(https_get(base, "/healthz", certs.ca_file()).status, 200);
+  EXPECT_EQ(srv.signal_and_wait(SIGTERM), std::optional<int>(0)) << srv.stderr_text();
 }
 
 // A production wss session debugged through the proxy: TLS terminated on

@@ -12,6 +12,7 @@
 #include <climits>
 #include <unordered_map>
 
+#include "wkit/app/http_api.hpp"
 #include "wkit/app/server_hub.hpp"
 #include "wkit/net/frame_writer.hpp"
 
@@ -65,6 +66,8 @@ class Conn final : public Peer, public session::FrameSink, public std::enable_sh
 
   awaitable<void> run();
   void begin_close();
+  std::string_view transport() const { return net::scheme_name(conn_->scheme()); }
+  uint64_t queued_bytes() const { return writer_.pending_bytes(); }
 
  private:
   awaitable<void> timer_loop();
@@ -103,6 +106,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<net::Listener>> listeners;
   std::unordered_map<uint64_t, std::shared_ptr<Conn>> conns;
   uint64_t next_conn = 1;
+  std::unique_ptr<HttpApi> api;
+  std::unordered_map<uint64_t, net::Accepted*> http_conns;  // open HTTP API connections, closed at shutdown
+  uint64_t http_requests = 0;
   bool stopping = false;
   asio::signal_set signals{io, SIGINT, SIGTERM};
 
@@ -124,8 +130,23 @@ struct Server::Impl {
         co_await t.async_wait(redirect_error(use_awaitable, ec));
         continue;
       }
-      asio::co_spawn(io, open_connection(std::move(a), now()), asio::detached);
+      if (l.local_url().http()) asio::co_spawn(io, serve_http(std::move(a)), asio::detached);
+      else asio::co_spawn(io, open_connection(std::move(a), now()), asio::detached);
     }
+  }
+
+  awaitable<void> serve_http(std::unique_ptr<net::Accepted> a) {
+    const uint64_t id = next_conn++;
+    http_conns.emplace(id, a.get());
+    net::HttpLimits limits;
+    if (opts.idle_timeout_ms > 0) limits.timeout = std::chrono::milliseconds(std::min<int64_t>(opts.idle_timeout_ms, 30000));
+    co_await a->serve_http(
+        [this](const net::HttpRequest& req) -> awaitable<net::HttpResponse> {
+          ++http_requests;
+          co_return co_await api->handle(req);
+        },
+        limits);
+    http_conns.erase(id);
   }
 
   awaitable<void> open_connection(std::unique_ptr<net::Accepted> a, Now accepted) {
@@ -160,6 +181,9 @@ struct Server::Impl {
       t.expires_after(std::chrono::milliseconds(5));
       co_await t.async_wait(redirect_error(use_awaitable, ec));
     }
+    std::vector<net::Accepted*> http_open;
+    for (auto& [id, a] : http_conns) http_open.push_back(a);
+    for (auto* a : http_open) a->close();
     std::vector<std::shared_ptr<Conn>> all;
     for (auto& [id, c] : conns) all.push_back(c);
     for (auto& c : all) {
@@ -359,6 +383,27 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
                                           [raw] { asio::post(raw->io, [raw] { raw->hub->flush(); }); });
   if (auto e = impl->hub->load()) return *e;
   if (auto n = impl->store->message_count()) impl->stored_at_start = *n;
+  ServerView view;
+  view.listeners = [raw] {
+    std::vector<net::Url> out;
+    for (auto& l : raw->listeners) out.push_back(l->local_url());
+    return out;
+  };
+  view.connections_by_transport = [raw] {
+    std::vector<std::pair<std::string, uint64_t>> out = {{"tcp", 0}, {"ws", 0}, {"wss", 0}};
+    for (auto& [id, c] : raw->conns)
+      for (auto& [name, n] : out)
+        if (name == c->transport()) ++n;
+    return out;
+  };
+  view.queued_outbound_bytes = [raw] {
+    uint64_t n = 0;
+    for (auto& [id, c] : raw->conns) n += c->queued_bytes();
+    return n;
+  };
+  view.stored_messages = [raw] { return raw->stored_at_start + raw->hub->stats().stored; };
+  view.http_requests = [raw] { return raw->http_requests; };
+  impl->api = std::make_unique<HttpApi>(*impl->hub, o.api_compat, std::move(view));
 
   for (const auto& url : o.listen) {
     auto l = net::listen(impl->io.get_executor(), url, o.tls);

@@ -113,8 +113,18 @@ uint8_t ServerHub::authenticate(const session::ConnectInfo& c) {
   if (!opts_.tokens_required) return 1;
   auto it = opts_.tokens.find(std::string(c.uid));
   if (it != opts_.tokens.end() && it->second == c.token) return 1;
-  refusal_why_ = it == opts_.tokens.end() ? "uid not in --tokens" : "wrong token";
+  auto api = api_tokens_.find(std::string(c.uid) + '\x1f' + char(c.device_flag));
+  if (api != api_tokens_.end() && api->second == c.token) return 1;
+  refusal_why_ = it == opts_.tokens.end() && api == api_tokens_.end() ? "uid has no token (--tokens, POST /user/token)"
+                                                                     : "wrong token";
   return 2;
+}
+
+uint64_t ServerHub::max_seq(uint8_t channel_type, std::string_view channel_id) const {
+  std::string key(1, static_cast<char>(channel_type));
+  key.append(channel_id);
+  auto it = heads_.find(key);
+  return it == heads_.end() ? 0 : it->second;
 }
 
 void ServerHub::on_open(ServerSession& s) {
@@ -206,17 +216,42 @@ void ServerHub::flush() {
 
 void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   const proto::Send& f = *r.frame;
-  auto now = clock_();
+  const auto now = clock_();
+  submit_send(s.id(), s.uid(), f, r.plaintext, r.header_bits, opts_.dedup, now,
+              [&](int64_t id, uint64_t seq, uint8_t reason) { s.sendack(id, f.client_seq, seq, reason, f.client_msg_no, now); });
+}
+
+void ServerHub::api_send(const ApiSend& a, std::function<void(const ApiSendResult&)> done) {
+  const uint64_t conn = kApiConnBit | ++api_sends_;
+  proto::Send f;
+  f.channel_id = a.channel_id;
+  f.channel_type = a.channel_type;
+  f.client_msg_no = a.client_msg_no;
+  f.setting.bits = a.setting;
+  f.expire = a.expire;
+  bool answered = false;
+  submit_send(conn, a.from_uid, f, a.payload, 0, a.dedup, clock_(), [&](int64_t id, uint64_t seq, uint8_t reason) {
+    answered = true;
+    done({id, seq, reason, refusal_why_});
+  });
+  if (!answered) api_waiting_.emplace(conn, std::move(done));
+}
+
+template <class Reply>
+void ServerHub::submit_send(uint64_t conn, std::string_view uid, const proto::Send& f, std::string_view plaintext,
+                            uint8_t header_bits, bool dedup, session::Now now, Reply&& reply) {
   ++stats_.sends;
+  refusal_why_.clear();
   if (events_)
-    note("send", {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
+    note("send", {{"conn", conn}, {"uid", uid}, {"client_seq", f.client_seq},
                   {"client_msg_no", f.client_msg_no}, {"channel_id", f.channel_id},
-                  {"channel_type", f.channel_type}, {"payload_size", r.plaintext.size()},
+                  {"channel_type", f.channel_type}, {"payload_size", plaintext.size()},
                   {"dup_flag", f.header.dup}});
   auto refuse = [&](uint8_t reason, std::string why) {
-    note("send_refused", {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
+    note("send_refused", {{"conn", conn}, {"uid", uid}, {"client_seq", f.client_seq},
                           {"client_msg_no", f.client_msg_no}, {"reason", reason}, {"why", why}});
-    s.sendack(0, f.client_seq, 0, reason, f.client_msg_no, now);
+    refusal_why_ = std::move(why);
+    reply(0, 0, reason);
   };
   if (f.channel_id.empty()) return refuse(16, "empty channel_id");
   std::vector<std::string>& recipients = recipients_;
@@ -224,43 +259,44 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   if (f.channel_type == ct::person) {
     if (auto problem = util::uid_problem(f.channel_id); !problem.empty())
       return refuse(16, "target uid " + std::string(problem));
-    util::person_channel_id_to(s.uid(), f.channel_id, channel_);
+    util::person_channel_id_to(uid, f.channel_id, channel_);
     recipients.emplace_back(f.channel_id);
   } else if (f.channel_type == ct::group) {
     auto g = opts_.groups.find(std::string(f.channel_id));
     if (g == opts_.groups.end()) return refuse(5, "no such group (see --group)");
-    if (std::find(g->second.begin(), g->second.end(), s.uid()) == g->second.end())
+    if (std::find(g->second.begin(), g->second.end(), uid) == g->second.end())
       return refuse(11, "sender is not a member of the group");
     channel_.assign(f.channel_id);
     for (const auto& m : g->second)
-      if (m != s.uid()) recipients.push_back(m);
+      if (m != uid) recipients.push_back(m);
   } else {
     return refuse(23, "only person (1) and group (2) channels are served");
   }
 
-  auto hash = store::sha256(r.plaintext);
-  const bool idempotent = opts_.dedup && !f.client_msg_no.empty();
+  auto hash = store::sha256(plaintext);
+  const bool idempotent = dedup && !f.client_msg_no.empty();
   DedupEntry* entry = nullptr;  // valid until the next insert: filled in below
   if (idempotent) {
-    store::idempotency_key(key_, f.channel_type, channel_, s.uid(), f.client_msg_no);
+    store::idempotency_key(key_, f.channel_type, channel_, uid, f.client_msg_no);
     key_hash_ = store::idempotency_hash(key_);
-    if (DedupEntry* found = find_dedup(s.id())) {
+    if (DedupEntry* found = find_dedup(conn)) {
       DedupEntry& d = *found;
       nlohmann::json info;
       if (events_)
-        info = {{"conn", s.id()}, {"uid", s.uid()}, {"client_seq", f.client_seq},
+        info = {{"conn", conn}, {"uid", uid}, {"client_seq", f.client_seq},
                 {"client_msg_no", f.client_msg_no}, {"channel", channel_}, {"channel_type", f.channel_type},
                 {"message_id", d.message_id}, {"message_seq", d.message_seq}, {"committed", d.committed}};
       if (d.hash != hash) {
         ++stats_.dedup_conflicts;
         note("dedup_conflict", std::move(info));
-        s.sendack(0, f.client_seq, 0, 15, f.client_msg_no, now);
+        refusal_why_ = "client_msg_no already used with another payload";
+        reply(0, 0, 15);
         return;
       }
       ++stats_.dedup_hits;
       note("dedup_hit", std::move(info));
-      if (d.committed) s.sendack(d.message_id, f.client_seq, d.message_seq, 1, f.client_msg_no, now);
-      else d.waiters.push_back({s.id(), f.client_seq});
+      if (d.committed) reply(d.message_id, d.message_seq, 1);
+      else d.waiters.push_back({conn, f.client_seq});
       return;
     }
     // Whether the key was stored before is unknown: storing it again could
@@ -275,13 +311,13 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   int64_t id = ids_.next_at(std::max(now.wall_ms, id_floor_ms_));
 
   store::Op& op = next_op(store::Op::Kind::append);
-  op.tag = s.id();
+  op.tag = conn;
   store::Message& m = op.message;
   m.channel_id = channel_;
   m.channel_type = f.channel_type;
   m.message_seq = seq;
   m.message_id = id;
-  m.framer_flags = r.header_bits;
+  m.framer_flags = header_bits;
   m.setting = f.setting.bits;
   m.msg_key.assign(f.msg_key);
   m.expire = f.expire;
@@ -290,9 +326,9 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   m.stream_no.assign(f.stream_no);
   m.timestamp = static_cast<int32_t>(now.wall_ms / 1000);
   m.topic.assign(f.topic);
-  m.from_uid = s.uid();
+  m.from_uid = uid;
   m.payload_hash = hash;
-  m.payload.assign(r.plaintext);
+  m.payload.assign(plaintext);
   m.server_timestamp_ms = now.wall_ms;
   op.recipients.swap(recipients);
   if (entry) {
@@ -305,6 +341,14 @@ void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
 
 void ServerHub::answer(uint64_t conn, int64_t id, uint32_t client_seq, uint64_t seq, uint8_t reason,
                        std::string_view client_msg_no) {
+  if (conn & kApiConnBit) {
+    auto it = api_waiting_.find(conn);
+    if (it == api_waiting_.end()) return;
+    auto done = std::move(it->second);
+    api_waiting_.erase(it);
+    done({id, seq, reason, reason == 1 ? std::string() : "the store could not take the message"});
+    return;
+  }
   Peer* p = peer(conn);
   if (!p) return;
   p->session().sendack(id, client_seq, seq, reason, client_msg_no, clock_());

@@ -13,7 +13,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -139,6 +141,10 @@ class AcceptedSocket final : public Accepted {
   asio::awaitable<std::unique_ptr<Connection>> establish(std::chrono::milliseconds limit, error_code& ec) override {
     ec = {};
     if (scheme_ == Url::Scheme::tcp) co_return std::make_unique<TcpConnection>(std::move(sock_));
+    if (scheme_ == Url::Scheme::http || scheme_ == Url::Scheme::https) {
+      ec = asio::error::invalid_argument;  // an HTTP listener: serve_http()
+      co_return nullptr;
+    }
     beast::tcp_stream stream(std::move(sock_));
     if (limit.count() > 0) stream.expires_after(limit);
     if (scheme_ == Url::Scheme::ws) co_return co_await upgrade(websocket::stream<beast::tcp_stream>(std::move(stream)), ec);
@@ -149,10 +155,73 @@ class AcceptedSocket final : public Accepted {
     if (ec) co_return nullptr;  // `ws` and its socket close here
     co_return co_await upgrade(std::move(ws), ec);
   }
+  asio::awaitable<void> serve_http(const HttpHandler& handler, const HttpLimits& limits) override {
+    beast::tcp_stream stream(std::move(sock_));
+    if (scheme_ == Url::Scheme::http) {
+      co_await http_exchanges(stream, stream, handler, limits);
+      closer_ = nullptr;
+      co_return;
+    }
+    error_code ec;
+    stream.expires_after(limits.timeout);
+    if (!co_await starts_with_tls(stream, limits.timeout, ec)) co_return;
+    TlsStream tls(std::move(stream), tls_->context());
+    closer_ = &beast::get_lowest_layer(tls).socket();
+    co_await tls.async_handshake(ssl::stream_base::server, redirect_error(use_awaitable, ec));
+    if (!ec) co_await http_exchanges(tls, beast::get_lowest_layer(tls), handler, limits);
+    closer_ = nullptr;
+  }
+  void close() override {
+    error_code ignored;
+    tcp::socket& s = closer_ ? *closer_ : sock_;
+    s.shutdown(tcp::socket::shutdown_both, ignored);
+    s.close(ignored);
+  }
   std::string remote_address() const override { return remote_; }
   Url::Scheme scheme() const override { return scheme_; }
 
  private:
+  // Request, answer, and again while the peer keeps the connection alive.
+  template <class Stream>
+  asio::awaitable<void> http_exchanges(Stream& stream, beast::tcp_stream& lowest, const HttpHandler& handler,
+                                       const HttpLimits& limits) {
+    namespace http = beast::http;
+    closer_ = &lowest.socket();
+    beast::flat_buffer buf;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(limits.max_body);
+      parser.header_limit(16 * 1024);
+      lowest.expires_after(limits.timeout);
+      error_code ec;
+      co_await http::async_read(stream, buf, parser, redirect_error(use_awaitable, ec));
+      HttpResponse r;
+      bool keep_alive = false;
+      if (ec == http::error::body_limit) {
+        r = {413, "{\"msg\":\"request body over " + std::to_string(limits.max_body) + " bytes\",\"status\":413}"};
+      } else if (ec) {
+        if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+            buf.size() == 0)
+          co_return;  // closed or quiet between requests
+        r = {400, "{\"msg\":\"malformed HTTP request: " + ec.message() + "\",\"status\":400}"};
+      } else {
+        auto& m = parser.get();
+        HttpRequest req{std::string(m.method_string()), std::string(m.target()), std::move(m.body()), remote_};
+        keep_alive = m.keep_alive();
+        r = co_await handler(req);
+      }
+      http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
+      res.set(http::field::server, "wkit");
+      res.set(http::field::content_type, r.content_type);
+      res.keep_alive(keep_alive);
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+      lowest.expires_after(limits.timeout);
+      co_await http::async_write(stream, res, redirect_error(use_awaitable, ec));
+      if (ec || !keep_alive) co_return;
+    }
+  }
+
   // A plain client on a TLS port gets a TLS alert record (fatal,
   // protocol_version) instead of silence, so that it can say what is wrong.
   static asio::awaitable<bool> starts_with_tls(beast::tcp_stream& stream, std::chrono::milliseconds limit,
@@ -192,6 +261,7 @@ class AcceptedSocket final : public Accepted {
   }
 
   tcp::socket sock_;
+  tcp::socket* closer_ = nullptr;  // the socket once serve_http() moved it into a stream
   Url::Scheme scheme_;
   std::shared_ptr<const ServerTls> tls_;
   std::string remote_;
@@ -274,6 +344,11 @@ asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono
                                                      const ClientTls* tls, error_code& ec, std::string& failure) {
   ec = {};
   failure.clear();
+  if (url.http()) {
+    ec = asio::error::invalid_argument;
+    failure = "an HTTP API address: WKProto clients connect to tcp://, ws:// or wss://";
+    co_return nullptr;
+  }
   auto ex = co_await asio::this_coro::executor;
   // The deadline covers name resolution, the TCP connect, the TLS handshake
   // and the WebSocket upgrade: on expiry the pending operation is cancelled.

@@ -10,7 +10,7 @@ namespace {
 Error bad_url(std::string_view text, std::string_view why) {
   return Error{ErrorKind::usage,
                "bad address '" + std::string(text) + "': " + std::string(why) +
-                   " (expected tcp://HOST:PORT, ws://HOST:PORT[/PATH] or wss://HOST:PORT[/PATH])",
+                   " (expected tcp://HOST:PORT, ws[s]://HOST:PORT[/PATH] or, for serve's HTTP API, http[s]://HOST:PORT)",
                std::nullopt};
 }
 
@@ -28,6 +28,12 @@ Result<Url> Url::parse(std::string_view text) {
   } else if (text.starts_with("wss://")) {
     url.scheme = Scheme::wss;
     rest = text.substr(6);
+  } else if (text.starts_with("http://")) {
+    url.scheme = Scheme::http;
+    rest = text.substr(7);
+  } else if (text.starts_with("https://")) {
+    url.scheme = Scheme::https;
+    rest = text.substr(8);
   } else {
     return bad_url(text, "unknown scheme");
   }
@@ -36,6 +42,7 @@ Result<Url> Url::parse(std::string_view text) {
   auto slash = rest.find('/');
   if (slash != std::string_view::npos) {
     if (url.scheme == Scheme::tcp) return bad_url(text, "tcp:// takes no path");
+    if (url.http() && rest.substr(slash) != "/") return bad_url(text, "an HTTP API address takes no path");
     authority = rest.substr(0, slash);
     url.path = std::string(rest.substr(slash));
   }
@@ -84,6 +91,8 @@ std::string_view scheme_name(Url::Scheme s) {
     case Url::Scheme::tcp: return "tcp";
     case Url::Scheme::ws: return "ws";
     case Url::Scheme::wss: return "wss";
+    case Url::Scheme::http: return "http";
+    case Url::Scheme::https: return "https";
   }
   return "tcp";
 }

@@ -34,8 +34,29 @@ TEST(Url, ParsesIpv6AndPortZero) {
   EXPECT_EQ(u->to_string(), "tcp://[::1]:0");
 }
 
+TEST(Url, ParsesTlsAndHttpSchemes) {
+  auto wss = Url::parse("wss://im.example.com:5210/ws");
+  ASSERT_TRUE(wss.ok());
+  EXPECT_EQ(wss->scheme, Url::Scheme::wss);
+  EXPECT_TRUE(wss->tls());
+  EXPECT_TRUE(wss->websocket());
+  EXPECT_EQ(wss->path, "/ws");
+  EXPECT_EQ(wss->to_string(), "wss://im.example.com:5210/ws");
+  auto http = Url::parse("http://127.0.0.1:0");
+  ASSERT_TRUE(http.ok());
+  EXPECT_TRUE(http->http());
+  EXPECT_FALSE(http->tls());
+  EXPECT_FALSE(http->websocket());
+  EXPECT_EQ(http->to_string(), "http://127.0.0.1:0");
+  auto https = Url::parse("https://[::1]:5001/");
+  ASSERT_TRUE(https.ok());
+  EXPECT_TRUE(https->http());
+  EXPECT_TRUE(https->tls());
+  EXPECT_EQ(https->to_string(), "https://[::1]:5001");
+}
+
 TEST(Url, ErrorsNameTheBadText) {
-  for (const char* bad : {"http://x:1", "tcp://x", "tcp://:5", "tcp://x:65536", "tcp://x:5a",
+  for (const char* bad : {"ftp://x:1", "http://x:1/api", "tcp://x", "tcp://:5", "tcp://x:65536", "tcp://x:5a",
                           "tcp://x:1/p", "ws://[::1:5", "tcp://::1:5", "127.0.0.1:5100", ""}) {
     auto u = Url::parse(bad);
     ASSERT_FALSE(u.ok()) << bad;

@@ -39,6 +39,22 @@ struct HubStats {
            dedup_disk_lookups = 0, dedup_disk_hits = 0;  // keys older than the window
 };
 
+// A message sent through the HTTP API (POST /message/send), as the hub takes it.
+struct ApiSend {
+  std::string from_uid, channel_id, client_msg_no;
+  uint8_t channel_type = 1;
+  std::string payload;  // plaintext
+  uint8_t setting = 0;
+  uint32_t expire = 0;
+  bool dedup = true;  // idempotent on (channel, from_uid, client_msg_no) like a SEND (3.x); false: 2.x
+};
+struct ApiSendResult {
+  int64_t message_id = 0;
+  uint64_t message_seq = 0;
+  uint8_t reason = 0;  // WKProto reason code: 1 = stored (or the earlier copy of a resend)
+  std::string why;     // for a refusal
+};
+
 class ServerHub final : public session::ServerHooks {
  public:
   using Clock = std::function<session::Now()>;
@@ -65,6 +81,17 @@ class ServerHub final : public session::ServerHooks {
   // --write-timeout); its messages stay pending in the store.
   void slow_consumer(Peer& p, std::string_view why, uint64_t queued_bytes);
 
+  // The HTTP API's send: the same checks, idempotency and delivery as a
+  // SEND from a connection of `from_uid`; `done` runs once the message is
+  // committed (or refused, or found to be a resend), maybe before api_send returns.
+  void api_send(const ApiSend& a, std::function<void(const ApiSendResult&)> done);
+  // POST /user/token: checked at CONNECT when tokens are required.
+  void set_token(const std::string& uid, uint8_t device_flag, const std::string& token) {
+    api_tokens_[uid + '\x1f' + char(device_flag)] = token;
+  }
+  // The last message_seq of a channel (canonical id), 0 when it has none.
+  uint64_t max_seq(uint8_t channel_type, std::string_view channel_id) const;
+
   // session::ServerHooks
   uint8_t authenticate(const session::ConnectInfo& c) override;
   void on_open(session::ServerSession& s) override;
@@ -88,6 +115,14 @@ class ServerHub final : public session::ServerHooks {
   // key, from the store's index (then kept in the window). nullptr: a new
   // key. Sets lookup_failed_ when the store could not answer.
   DedupEntry* find_dedup(uint64_t conn);
+  // Checks, dedups and queues one message from `uid` (connection `conn`, or
+  // an HTTP API send); reply(message_id, message_seq, reason) at once for a
+  // refusal or the copy of a committed resend, else at commit via answer().
+  template <class Reply>
+  void submit_send(uint64_t conn, std::string_view uid, const proto::Send& f, std::string_view plaintext,
+                   uint8_t header_bits, bool dedup, session::Now now, Reply&& reply);
+  // Connection ids of HTTP API sends (no Peer): answered through api_waiting_.
+  static constexpr uint64_t kApiConnBit = uint64_t{1} << 62;
 
   // A cleared op at the end of outbox_, flushed to the store soon. Ops
   // circulate in whole vectors (outbox_ -> store -> on_committed ->
@@ -128,7 +163,10 @@ class ServerHub final : public session::ServerHooks {
   bool lookup_failed_ = false;
   HubStats stats_;
   TroubleLog trouble_;
-  std::string refusal_why_;  // why authenticate() refused the CONNECT being handled
+  std::string refusal_why_;  // why authenticate() refused the CONNECT, or submit_send() the message
+  uint64_t api_sends_ = 0;
+  std::unordered_map<uint64_t, std::function<void(const ApiSendResult&)>> api_waiting_;
+  std::unordered_map<std::string, std::string> api_tokens_;  // uid \x1f device_flag -> token
 };
 
 }  // namespace wkit::app

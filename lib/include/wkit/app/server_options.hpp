@@ -12,9 +12,13 @@
 
 namespace wkit::app {
 
+// The shapes of the HTTP API (docs/serve.md "HTTP API"): WuKongIM 3.x or 2.x.
+enum class ApiCompat { v2, v3 };
+
 struct ServerOptions {
   std::vector<net::Url> listen;  // default tcp://127.0.0.1:5100 and ws://127.0.0.1:5200
-  std::shared_ptr<const net::ServerTls> tls;  // for wss:// listeners
+  std::shared_ptr<const net::ServerTls> tls;  // for wss:// and https:// listeners
+  ApiCompat api_compat = ApiCompat::v3;       // http:// listeners
   std::string data_dir = "wkit-data";
   bool in_memory = false;
   bool dedup = true;

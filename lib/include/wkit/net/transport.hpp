@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "wkit/net/http.hpp"
 #include "wkit/net/tls.hpp"
 #include "wkit/util/error.hpp"
 
@@ -26,18 +27,19 @@ using boost::system::error_code;
 // `tcp://HOST:PORT`, `ws://HOST:PORT[/PATH]` or `wss://HOST:PORT[/PATH]`
 // (WebSocket over TLS, docs/tls.md). Port 0 = any free port.
 struct Url {
-  enum class Scheme { tcp, ws, wss };
+  enum class Scheme { tcp, ws, wss, http, https };
   Scheme scheme = Scheme::tcp;
   std::string host = "127.0.0.1";
   uint16_t port = 5100;
   std::string path = "/";  // ws and wss only
   static Result<Url> parse(std::string_view text);
   std::string to_string() const;
-  bool websocket() const { return scheme != Scheme::tcp; }
-  bool tls() const { return scheme == Scheme::wss; }
+  bool websocket() const { return scheme == Scheme::ws || scheme == Scheme::wss; }
+  bool http() const { return scheme == Scheme::http || scheme == Scheme::https; }
+  bool tls() const { return scheme == Scheme::wss || scheme == Scheme::https; }
 };
 
-std::string_view scheme_name(Url::Scheme s);  // "tcp", "ws", "wss"
+std::string_view scheme_name(Url::Scheme s);  // "tcp", "ws", "wss", "http", "https"
 
 class Connection {
  public:
@@ -79,6 +81,11 @@ class Accepted {
   // TLS handshake first, within the same limit.
   virtual asio::awaitable<std::unique_ptr<Connection>> establish(std::chrono::milliseconds limit,
                                                                  error_code& ec) = 0;
+  // http:// and https:// listeners: answers requests with `handler` until
+  // the peer closes, goes quiet past the limits, or close() is called.
+  virtual asio::awaitable<void> serve_http(const HttpHandler& handler, const HttpLimits& limits) = 0;
+  // Closes the socket (ends a pending establish() or serve_http()).
+  virtual void close() = 0;
   virtual std::string remote_address() const = 0;
   virtual Url::Scheme scheme() const = 0;
 };

@@ -1,0 +1,188 @@
+// The HTTP API of `wkit serve` (docs/serve.md "HTTP API").
+#include "wkit/app/http_api.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "wkit/crypto/crypto.hpp"
+#include "wkit/util/channel.hpp"
+#include "wkit/util/ids.hpp"
+
+namespace wkit::app {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using net::HttpResponse;
+
+namespace {
+
+HttpResponse reply(int status, const json& body) { return {status, body.dump()}; }
+
+// 400 in the shape both lines use for most routes.
+HttpResponse bad_request(const std::string& msg) { return reply(400, {{"msg", msg}, {"status", 400}}); }
+
+// The request body as a JSON object, or the 400 that says why not.
+std::optional<HttpResponse> parse_object(const std::string& body, json& out) {
+  out = json::parse(body, nullptr, false);
+  if (out.is_discarded()) return bad_request("request body is not JSON");
+  if (!out.is_object()) return bad_request("request body must be a JSON object");
+  return std::nullopt;
+}
+
+// A string field: absent -> "" (or the 400 when required), not a string -> 400.
+std::optional<HttpResponse> string_field(const json& j, const char* name, bool required, std::string& out) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    if (required) return bad_request(std::string(name) + " is required");
+    return std::nullopt;
+  }
+  if (!it->is_string()) return bad_request(std::string(name) + " must be a string");
+  out = it->get<std::string>();
+  if (required && out.empty()) return bad_request(std::string(name) + " must not be empty");
+  return std::nullopt;
+}
+
+// An integer field in [0, max]: absent -> `out` unchanged.
+std::optional<HttpResponse> int_field(const json& j, const char* name, uint64_t max, uint64_t& out) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer() || (it->is_number_integer() && !it->is_number_unsigned() && it->get<int64_t>() < 0) ||
+      it->get<uint64_t>() > max)
+    return bad_request(std::string(name) + " must be an integer 0.." + std::to_string(max));
+  out = it->get<uint64_t>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> HttpApi::handle(const net::HttpRequest& req) {
+  const std::string path = req.path();
+  auto only = [&](const char* method) { return req.method == method; };
+  if (path == "/health" || path == "/healthz") {
+    if (!only("GET")) co_return reply(405, {{"msg", "use GET"}, {"status", 405}});
+    co_return reply(200, {{"status", "ok"}});
+  }
+  if (path == "/readyz") co_return reply(200, {{"ready", true}});
+  if (path == "/route") co_return route();
+  if (path == "/metrics") co_return metrics();
+  if (path == "/channel/max_message_seq") co_return max_message_seq(req);
+  if (path == "/user/token") {
+    if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
+    co_return user_token(req);
+  }
+  if (path == "/message/send") {
+    if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
+    co_return co_await message_send(req);
+  }
+  co_return reply(404, {{"msg", "no such endpoint: " + path + " (docs/serve.md lists what wkit serve answers)"},
+                        {"status", 404}});
+}
+
+HttpResponse HttpApi::user_token(const net::HttpRequest& req) {
+  json j;
+  if (auto bad = parse_object(req.body, j)) return *bad;
+  std::string uid, token;
+  uint64_t device_flag = 0, device_level = 0;
+  if (auto bad = string_field(j, "uid", true, uid)) return *bad;
+  if (auto bad = string_field(j, "token", true, token)) return *bad;
+  if (auto bad = int_field(j, "device_flag", 255, device_flag)) return *bad;
+  if (auto bad = int_field(j, "device_level", 1, device_level)) return *bad;
+  if (auto problem = util::uid_problem(uid); !problem.empty()) return bad_request("uid " + std::string(problem));
+  hub_.set_token(uid, static_cast<uint8_t>(device_flag), token);
+  return reply(200, {{"status", 200}});
+}
+
+asio::awaitable<HttpResponse> HttpApi::message_send(const net::HttpRequest& req) {
+  // 3.x answers errors as {"error": ...} on this route; 2.x as {"msg","status"}.
+  auto error = [&](int status, const std::string& msg) {
+    return compat_ == ApiCompat::v3 ? reply(status, {{"error", msg}}) : bad_request(msg);
+  };
+  json j;
+  if (auto bad = parse_object(req.body, j)) co_return compat_ == ApiCompat::v3 ? error(400, "invalid request") : *bad;
+  ApiSend a;
+  std::string payload_b64;
+  uint64_t channel_type = 1, setting = 0, expire = 0;
+  for (auto check : {string_field(j, "from_uid", false, a.from_uid), string_field(j, "channel_id", false, a.channel_id),
+                     string_field(j, "client_msg_no", false, a.client_msg_no),
+                     string_field(j, "payload", true, payload_b64), int_field(j, "channel_type", 255, channel_type),
+                     int_field(j, "setting", 255, setting), int_field(j, "expire", UINT32_MAX, expire)})
+    if (check) co_return error(400, json::parse(check->body).value("msg", "invalid request"));
+  if (a.from_uid.empty() && j.contains("sender_uid") && j["sender_uid"].is_string())
+    a.from_uid = j["sender_uid"].get<std::string>();  // 3.x's legacy alias
+  if (a.from_uid.empty()) {
+    if (compat_ == ApiCompat::v3) co_return error(400, "from_uid is required");
+    a.from_uid = "____system";  // 2.x sends as the system uid
+  }
+  if (auto problem = util::uid_problem(a.from_uid); !problem.empty())
+    co_return error(400, "from_uid " + std::string(problem));
+  if (a.channel_id.empty()) co_return error(400, "invalid channel id");
+  if (j.contains("subscribers") && j["subscribers"].is_array() && !j["subscribers"].empty())
+    co_return error(400, "subscribers (command messages) are not served by wkit serve");
+  auto payload = crypto::base64_decode(payload_b64);
+  if (!payload || payload->empty()) co_return error(400, "invalid payload");
+  a.payload = std::move(*payload);
+  a.channel_type = static_cast<uint8_t>(channel_type);
+  a.setting = static_cast<uint8_t>(setting);
+  a.expire = static_cast<uint32_t>(expire);
+  a.dedup = compat_ == ApiCompat::v3;
+  if (compat_ == ApiCompat::v2 && a.client_msg_no.empty()) a.client_msg_no = util::random_client_msg_no() + "0";
+
+  // Answered once committed (or refused): wait for the hub on this thread.
+  auto ex = co_await asio::this_coro::executor;
+  struct Wait {
+    explicit Wait(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    std::optional<ApiSendResult> result;
+  };
+  auto w = std::make_shared<Wait>(ex);
+  hub_.api_send(a, [w](const ApiSendResult& r) {
+    w->result = r;
+    w->timer.cancel();
+  });
+  if (!w->result) {
+    w->timer.expires_after(std::chrono::seconds(30));
+    boost::system::error_code ec;
+    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!w->result) co_return error(503, "retry required");
+  const ApiSendResult& r = *w->result;
+  if (compat_ == ApiCompat::v3)
+    co_return reply(200, {{"message_id", r.message_id}, {"message_idstr", std::to_string(r.message_id)},
+                          {"message_seq", r.message_seq}, {"reason", r.reason}});
+  if (r.reason != 1) co_return reply(200, {{"status", r.reason}, {"msg", r.why}});
+  co_return reply(200, {{"status", 200},
+                        {"data", {{"message_id", r.message_id}, {"message_idstr", std::to_string(r.message_id)},
+                                  {"client_msg_no", a.client_msg_no}}}});
+}
+
+HttpResponse HttpApi::max_message_seq(const net::HttpRequest& req) {
+  std::string channel_id = req.query("channel_id"), type_text = req.query("channel_type"),
+              login_uid = req.query("login_uid");
+  if (channel_id.empty()) return bad_request("channel_id is required");
+  unsigned type = 0;
+  auto [p, ec] = std::from_chars(type_text.data(), type_text.data() + type_text.size(), type);
+  if (type_text.empty() || ec != std::errc{} || p != type_text.data() + type_text.size() || type == 0 || type > 255)
+    return bad_request("channel_type must be 1..255");
+  std::string canonical = channel_id;
+  if (type == util::channel_type::person && channel_id.find('@') == std::string::npos) {
+    if (login_uid.empty()) return bad_request("login_uid is required for a person channel (or give the a@b id)");
+    util::person_channel_id_to(login_uid, channel_id, canonical);
+  }
+  return reply(200, {{"message_seq", hub_.max_seq(static_cast<uint8_t>(type), canonical)}});
+}
+
+HttpResponse HttpApi::route() const {
+  std::string tcp, ws, wss;
+  for (const auto& u : view_.listeners()) {
+    const std::string text = u.to_string();
+    if (u.scheme == net::Url::Scheme::tcp && tcp.empty()) tcp = text.substr(6);  // host:port, no scheme
+    if (u.scheme == net::Url::Scheme::ws && ws.empty()) ws = text;
+    if (u.scheme == net::Url::Scheme::wss && wss.empty()) wss = text;
+  }
+  return reply(200, {{"tcp_addr", tcp}, {"ws_addr", ws}, {"wss_addr", wss}});
+}
+
+}  // namespace wkit::app
