@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/wkit_commands.hpp"
@@ -22,9 +23,12 @@ namespace {
 // `wkit serve --in-memory` with a tcp:// and an http:// listener.
 class ApiServe {
  public:
-  explicit ApiServe(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {WKIT_BINARY, "serve", "--in-memory", "--listen", "tcp://127.0.0.1:0",
+  // `data_dir` empty: --in-memory; else a SQLite store there.
+  explicit ApiServe(std::vector<std::string> extra = {}, const std::string& data_dir = "") {
+    std::vector<std::string> argv = {WKIT_BINARY, "serve", "--listen", "tcp://127.0.0.1:0",
                                      "--listen", "http://127.0.0.1:0"};
+    if (data_dir.empty()) argv.push_back("--in-memory");
+    else argv.insert(argv.end(), {"--data", data_dir});
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<Process>(argv);
     for (int i = 0; i < 2; ++i) {
@@ -218,3 +222,82 @@ TEST(ServeHttpApi, HealthRouteAndReadyFile) {
 }
 
 }  // namespace
+
+namespace {
+
+struct Page {
+  int more = -1;
+  std::vector<uint64_t> seqs;
+  std::vector<json> messages;
+};
+
+Page sync_page(const std::string& http, const json& request) {
+  auto r = http_post(http, "/channel/messagesync", request.dump());
+  if (r.status != 200) throw std::runtime_error("messagesync " + std::to_string(r.status) + ": " + r.body);
+  auto j = r.json();
+  Page p;
+  p.more = j["more"];
+  for (auto& m : j["messages"]) {
+    p.seqs.push_back(m["message_seq"]);
+    p.messages.push_back(m);
+  }
+  return p;
+}
+
+}  // namespace
+
+// messagesync over both stores: the range table of docs/serve.md, `more`,
+// the peer as channel_id, and duplicates planted with --dedup off visible.
+TEST(ServeHttpApi, MessageSyncPagesAChannelInBothStores) {
+  TempDir dir;
+  for (bool in_memory : {true, false}) {
+    auto srv = std::make_unique<ApiServe>(std::vector<std::string>{"--dedup", "off"},
+                                          in_memory ? std::string() : (dir.path / "store").string());
+    for (int i = 1; i <= 5; ++i)
+      ASSERT_EQ(http_post(srv->http(), "/message/send", send_body("m" + std::to_string(i), "aGk=")).json()["reason"], 1);
+    // A resend stored again (dedup off): the duplicate an audit looks for.
+    ASSERT_EQ(http_post(srv->http(), "/message/send", send_body("m3", "aGk=")).json()["reason"], 1);
+    const json base = {{"login_uid", "bob"}, {"channel_id", "alice"}, {"channel_type", 1}};
+    auto up = [&](uint64_t start, uint64_t end, int limit) {
+      json r = base;
+      r.update({{"start_message_seq", start}, {"end_message_seq", end}, {"limit", limit}, {"pull_mode", 1}});
+      return sync_page(srv->http(), r);
+    };
+    auto p = up(1, 0, 4);
+    EXPECT_EQ(p.seqs, (std::vector<uint64_t>{1, 2, 3, 4}));
+    EXPECT_EQ(p.more, 1);
+    EXPECT_EQ(p.messages[0]["channel_id"], "alice") << "the peer of login_uid";
+    EXPECT_EQ(p.messages[0]["from_uid"], "alice");
+    EXPECT_EQ(p.messages[0]["payload"], "aGk=");
+    EXPECT_EQ(p.messages[0]["message_idstr"], std::to_string(p.messages[0]["message_id"].get<int64_t>()));
+    EXPECT_GT(p.messages[0]["timestamp"].get<int64_t>(), 1700000000);
+    p = up(5, 0, 4);
+    EXPECT_EQ(p.seqs, (std::vector<uint64_t>{5, 6}));
+    EXPECT_EQ(p.more, 0);
+    EXPECT_EQ(p.messages[1]["client_msg_no"], "m3");
+    EXPECT_NE(p.messages[1]["message_id"], up(3, 4, 1).messages.at(0)["message_id"]) << "two ids for m3";
+    EXPECT_EQ(up(2, 4, 10).seqs, (std::vector<uint64_t>{2, 3}));  // [start, end)
+    json newest = base;
+    newest.update({{"start_message_seq", 0}, {"end_message_seq", 0}, {"limit", 2}});
+    p = sync_page(srv->http(), newest);
+    EXPECT_EQ(p.seqs, (std::vector<uint64_t>{5, 6}));
+    EXPECT_EQ(p.more, 1);
+    json down = base;
+    down.update({{"start_message_seq", 5}, {"end_message_seq", 1}, {"limit", 3}, {"pull_mode", 0}});
+    EXPECT_EQ(sync_page(srv->http(), down).seqs, (std::vector<uint64_t>{3, 4, 5}));  // (end, start], newest
+    down["end_message_seq"] = 9;
+    EXPECT_TRUE(sync_page(srv->http(), down).seqs.empty());
+    // Another uid is not a member of alice and bob's channel (3.x).
+    json other = base;
+    other.update({{"login_uid", "carol"}, {"channel_id", wkit::util::person_channel_id("alice", "bob")},
+                  {"start_message_seq", 1}, {"limit", 10}, {"pull_mode", 1}});
+    auto refused = http_post(srv->http(), "/channel/messagesync", other.dump());
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_NE(refused.body.find("membership"), std::string::npos) << refused.body;
+    auto no_uid = http_post(srv->http(), "/channel/messagesync", R"({"channel_id":"alice","channel_type":1})");
+    EXPECT_EQ(no_uid.status, 400);
+    EXPECT_NE(no_uid.body.find("login_uid"), std::string::npos) << no_uid.body;
+    EXPECT_TRUE(up(1, 0, 10).more == 0);
+    EXPECT_EQ(srv->stop(), std::optional<int>(0));
+  }
+}

@@ -73,6 +73,10 @@ asio::awaitable<HttpResponse> HttpApi::handle(const net::HttpRequest& req) {
     if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
     co_return user_token(req);
   }
+  if (path == "/channel/messagesync") {
+    if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
+    co_return co_await message_sync(req);
+  }
   if (path == "/message/send") {
     if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
     co_return co_await message_send(req);
@@ -156,6 +160,134 @@ asio::awaitable<HttpResponse> HttpApi::message_send(const net::HttpRequest& req)
   co_return reply(200, {{"status", 200},
                         {"data", {{"message_id", r.message_id}, {"message_idstr", std::to_string(r.message_id)},
                                   {"client_msg_no", a.client_msg_no}}}});
+}
+
+namespace {
+
+// The message object of messagesync (docs/serve.md "HTTP API").
+json message_object(const store::Message& m, std::string_view login_uid, ApiCompat compat) {
+  std::string channel = m.channel_id;
+  if (m.channel_type == util::channel_type::person) {
+    // The peer: 3.x the uid that is not login_uid; 2.x the uid that is not the sender.
+    const std::string_view me = compat == ApiCompat::v3 ? login_uid : std::string_view(m.from_uid);
+    auto at = m.channel_id.find('@');
+    if (at != std::string::npos) {
+      std::string a = m.channel_id.substr(0, at), b = m.channel_id.substr(at + 1);
+      channel = a == me ? b : a;
+    }
+  }
+  std::string from = m.from_uid;
+  if (compat == ApiCompat::v2 && from == "____system") from.clear();
+  json o = {{"message_id", m.message_id},
+            {"message_idstr", std::to_string(m.message_id)},
+            {"client_msg_no", m.client_msg_no},
+            {"message_seq", m.message_seq},
+            {"from_uid", from},
+            {"channel_id", channel},
+            {"channel_type", m.channel_type},
+            {"timestamp", m.timestamp},
+            {"payload", crypto::base64_encode(m.payload)},
+            {"header",
+             {{"no_persist", (m.framer_flags & 0x01) ? 1 : 0},
+              {"red_dot", (m.framer_flags & 0x02) ? 1 : 0},
+              {"sync_once", (m.framer_flags & 0x04) ? 1 : 0}}},
+            {"setting", m.setting},
+            {"expire", m.expire}};
+  if (!m.topic.empty()) o["topic"] = m.topic;
+  return o;
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> HttpApi::message_sync(const net::HttpRequest& req) {
+  json j;
+  if (auto bad = parse_object(req.body, j)) co_return *bad;
+  std::string login_uid, channel_id;
+  uint64_t channel_type = 0, start = 0, end = 0, limit = 0, pull_mode = 0;
+  for (auto check : {string_field(j, "login_uid", true, login_uid), string_field(j, "channel_id", true, channel_id),
+                     int_field(j, "channel_type", 255, channel_type), int_field(j, "start_message_seq", UINT32_MAX * 65536ull, start),
+                     int_field(j, "end_message_seq", UINT32_MAX * 65536ull, end), int_field(j, "limit", UINT32_MAX, limit),
+                     int_field(j, "pull_mode", 1, pull_mode)})
+    if (check) co_return *check;
+  if (channel_type == 0) co_return bad_request("channel_type is required (1 person, 2 group)");
+  // The canonical channel id and, in 3.x, the membership WuKongIM requires.
+  std::string canonical = channel_id;
+  if (channel_type == util::channel_type::person) {
+    auto at = channel_id.find('@');
+    if (at != std::string::npos && compat_ == ApiCompat::v3) {
+      if (channel_id.substr(0, at) != login_uid && channel_id.substr(at + 1) != login_uid)
+        co_return bad_request("valid channel membership required: " + login_uid + " is not in " + channel_id);
+    } else {
+      util::person_channel_id_to(login_uid, channel_id, canonical);
+    }
+  } else if (compat_ == ApiCompat::v3) {
+    const auto* members = channel_type == util::channel_type::group ? hub_.group_members(channel_id) : nullptr;
+    if (members && std::find(members->begin(), members->end(), login_uid) == members->end())
+      co_return bad_request("valid channel membership required: " + login_uid + " is not a member of " + channel_id);
+  }
+  json answer = {{"start_message_seq", start}, {"end_message_seq", end}, {"more", 0}, {"messages", json::array()}};
+  if (compat_ == ApiCompat::v2 && limit == 0) {  // 2.x has no default: an empty page that says "more"
+    answer["more"] = 1;
+    co_return reply(200, answer);
+  }
+  if (limit == 0) limit = 100;
+  limit = std::min<uint64_t>(limit, 10000);
+  // The range of the request (docs/serve.md): [from, to], first or last `limit`.
+  uint64_t from = 1, to = UINT64_MAX / 2;
+  bool newest = false;
+  if (start == 0 && end == 0) {
+    newest = true;
+  } else if (pull_mode == 1) {
+    from = std::max<uint64_t>(start, 1);
+    if (end != 0) {
+      if (end <= from) co_return reply(200, answer);
+      to = end - 1;
+    }
+  } else {
+    if (start == 0 || (end != 0 && end > start)) co_return reply(200, answer);
+    from = end + 1;
+    to = start;
+    newest = true;
+  }
+  // 3.x reads one more to know whether more exist; 2.x says "more" when the page is full.
+  const uint32_t read = static_cast<uint32_t>(compat_ == ApiCompat::v3 ? limit + 1 : limit);
+  auto ex = co_await asio::this_coro::executor;
+  struct Wait {
+    explicit Wait(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool done = false;
+    std::vector<store::Message> messages;
+    std::string error;
+  };
+  auto w = std::make_shared<Wait>(ex);
+  hub_.load_range(static_cast<uint8_t>(channel_type), canonical, from, to, read, newest,
+                  [w](std::vector<store::Message>&& m, const std::string& error) {
+                    w->messages = std::move(m);
+                    w->error = error;
+                    w->done = true;
+                    w->timer.cancel();
+                  });
+  if (!w->done) {
+    w->timer.expires_after(std::chrono::seconds(30));
+    boost::system::error_code ec;
+    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!w->done) co_return reply(503, {{"msg", "retry required"}, {"status", 503}});
+  if (!w->error.empty()) co_return reply(500, {{"msg", w->error}, {"status", 500}});
+  auto& got = w->messages;
+  bool more = false;
+  if (compat_ == ApiCompat::v3) {
+    more = got.size() > limit;
+    if (more) {
+      if (newest) got.erase(got.begin());  // the extra one is the oldest
+      else got.pop_back();
+    }
+  } else {
+    more = got.size() == limit;
+  }
+  answer["more"] = more ? 1 : 0;
+  for (const auto& m : got) answer["messages"].push_back(message_object(m, login_uid, compat_));
+  co_return reply(200, answer);
 }
 
 HttpResponse HttpApi::max_message_seq(const net::HttpRequest& req) {

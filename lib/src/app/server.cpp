@@ -374,6 +374,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
   so.in_memory = o.in_memory;
   so.dedup = o.dedup;
   so.durable = o.durable;
+  for (const auto& u : o.listen) so.channel_index |= u.http();  // messagesync reads channel ranges
   so.created_by = "wkit serve " + o.version;
   auto st = store::MessageStore::open(so);
   if (!st) return st.error();

@@ -120,6 +120,20 @@ uint8_t ServerHub::authenticate(const session::ConnectInfo& c) {
   return 2;
 }
 
+void ServerHub::load_range(uint8_t channel_type, std::string_view channel_id, uint64_t seq_from, uint64_t seq_to,
+                           uint32_t limit, bool newest, RangeDone done) {
+  store::Op& op = next_op(store::Op::Kind::load_range);
+  op.tag = kApiConnBit | ++api_sends_;
+  op.message.channel_type = channel_type;
+  op.message.channel_id.assign(channel_id);
+  op.seq_from = seq_from;
+  op.seq_to = seq_to;
+  op.limit = limit;
+  op.newest = newest;
+  op.loaded.clear();
+  ranges_waiting_.emplace(op.tag, std::move(done));
+}
+
 uint64_t ServerHub::max_seq(uint8_t channel_type, std::string_view channel_id) const {
   std::string key(1, static_cast<char>(channel_type));
   key.append(channel_id);
@@ -230,7 +244,8 @@ void ServerHub::api_send(const ApiSend& a, std::function<void(const ApiSendResul
   f.setting.bits = a.setting;
   f.expire = a.expire;
   bool answered = false;
-  submit_send(conn, a.from_uid, f, a.payload, 0, a.dedup, clock_(), [&](int64_t id, uint64_t seq, uint8_t reason) {
+  submit_send(conn, a.from_uid, f, a.payload, 0, a.dedup && opts_.dedup, clock_(),
+              [&](int64_t id, uint64_t seq, uint8_t reason) {
     answered = true;
     done({id, seq, reason, refusal_why_});
   });
@@ -331,6 +346,7 @@ void ServerHub::submit_send(uint64_t conn, std::string_view uid, const proto::Se
   m.payload.assign(plaintext);
   m.server_timestamp_ms = now.wall_ms;
   op.recipients.swap(recipients);
+  op.ref = entry ? kIdempotentOp : 0;
   if (entry) {
     entry->message_id = id;
     entry->message_seq = seq;
@@ -364,7 +380,7 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
         // The idempotency entry on_send made for this op (the window keeps
         // uncommitted entries); entries are only erased here, for their own op.
         DedupEntry* d = nullptr;
-        if (opts_.dedup && !m.client_msg_no.empty()) {
+        if (op.ref == kIdempotentOp) {
           store::idempotency_key(key_, m.channel_type, m.channel_id, m.from_uid, m.client_msg_no);
           key_hash_ = store::idempotency_hash(key_);
           d = dedup_.find(key_, key_hash_);
@@ -393,6 +409,15 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
           d->waiters.shrink_to_fit();
         }
         deliver_stored(m, op.recipients, op.tag);
+        break;
+      }
+      case store::Op::Kind::load_range: {
+        auto it = ranges_waiting_.find(op.tag);
+        if (it == ranges_waiting_.end()) break;
+        auto done = std::move(it->second);
+        ranges_waiting_.erase(it);
+        done(std::move(op.loaded), op.failed ? op.error : std::string());
+        op.loaded.clear();
         break;
       }
       case store::Op::Kind::load_pending: {

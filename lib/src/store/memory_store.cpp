@@ -50,7 +50,7 @@ void copy_fields(const From& f, To& t, const Text& text) {
 
 }  // namespace
 
-MemoryStore::MemoryStore(const Options& opts) : dedup_(opts.dedup) {
+MemoryStore::MemoryStore(const Options& opts) : dedup_(opts.dedup), channel_index_(opts.channel_index) {
   path_ = ":memory:";
 }
 
@@ -139,6 +139,11 @@ void MemoryStore::append(Op& op) {
   copy_fields(m, r, [&](std::string_view v) { return keep(v); });
   records_.push_back(r);
   by_id_.find_or_insert(id_hash(m.message_id), index, [](uint32_t) { return false; });
+  if (channel_index_) {
+    std::string key(1, static_cast<char>(m.channel_type));
+    key.append(m.channel_id);
+    by_channel_[key].push_back(index);
+  }
   for (const auto& uid : op.recipients) {
     auto it = pending_.find(std::string_view(uid));
     if (it == pending_.end()) it = pending_.emplace(uid, Pending{}).first;
@@ -204,6 +209,26 @@ void MemoryStore::load_pending(Op& op) {
   for (uint32_t i : order) op.loaded.push_back(to_message(records_[i]));
 }
 
+void MemoryStore::load_range(Op& op) {
+  if (!channel_index_) {
+    op.failed = true;
+    op.error = "load a channel range: the store was opened without the channel index";
+    return;
+  }
+  std::string key(1, static_cast<char>(op.message.channel_type));
+  key.append(op.message.channel_id);
+  auto it = by_channel_.find(key);
+  if (it == by_channel_.end()) return;
+  const auto& v = it->second;
+  auto seq_of = [&](uint32_t i) { return records_[i].message_seq; };
+  auto lo = std::lower_bound(v.begin(), v.end(), op.seq_from, [&](uint32_t i, uint64_t s) { return seq_of(i) < s; });
+  auto hi = std::upper_bound(lo, v.end(), op.seq_to, [&](uint64_t s, uint32_t i) { return s < seq_of(i); });
+  const size_t n = static_cast<size_t>(hi - lo);
+  const size_t take = op.limit == 0 ? n : std::min<size_t>(n, op.limit);
+  auto first = op.newest ? hi - static_cast<ptrdiff_t>(take) : lo;
+  for (auto e = first; e != first + static_cast<ptrdiff_t>(take); ++e) op.loaded.push_back(to_message(records_[*e]));
+}
+
 void MemoryStore::apply(std::vector<std::vector<Op>>& batches) {
   for (auto& batch : batches) {
     for (Op& op : batch) {
@@ -211,6 +236,7 @@ void MemoryStore::apply(std::vector<std::vector<Op>>& batches) {
         case Op::Kind::append: append(op); break;
         case Op::Kind::ack: ack(op); break;
         case Op::Kind::load_pending: load_pending(op); break;
+        case Op::Kind::load_range: load_range(op); break;
       }
     }
   }

@@ -88,6 +88,7 @@ class MemoryStore final : public MessageStore {
   void append(Op& op);
   void ack(const Op& op);
   void load_pending(Op& op);
+  void load_range(Op& op);
   std::string_view keep(std::string_view s);
   Message to_message(const Record& r) const;
   static uint64_t key_hash(uint8_t type, std::string_view channel, std::string_view from, std::string_view cmn);
@@ -96,6 +97,10 @@ class MemoryStore final : public MessageStore {
   int64_t find_id(int64_t message_id);
 
   bool dedup_;
+  // Options::channel_index: record indices per channel (type byte + id), in
+  // message_seq order (the server appends a channel's messages in order).
+  bool channel_index_;
+  std::unordered_map<std::string, std::vector<uint32_t>> by_channel_;
   std::deque<Record> records_;
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t block_used_ = 0, block_size_ = 0;

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 
@@ -200,6 +201,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
                     " FROM pending_delivery p JOIN message m ON m.message_id = p.message_id "
                     "WHERE p.uid = ? AND p.message_id > ? ORDER BY p.message_id LIMIT ?";
   if (auto e = prep(sel.c_str(), s->select_pending_)) return *e;
+  if (opts.channel_index) {
+    // Built once for a store that has none (an open of a large store takes a
+    // while then); kept by SQLite on every append from then on.
+    if (auto e = s->exec("CREATE INDEX IF NOT EXISTS message_channel_seq ON message(channel_type, channel_id, message_seq)"))
+      return env_error("store '" + s->path_ + "': cannot create the channel index: " + e->message);
+    std::string range = std::string("SELECT ") + kSelectColumns +
+                        " FROM message m WHERE m.channel_type = ? AND m.channel_id = ? AND m.message_seq BETWEEN ? AND ? "
+                        "ORDER BY m.message_seq ";
+    if (auto e = prep((range + "ASC LIMIT ?").c_str(), s->select_range_asc_)) return *e;
+    if (auto e = prep((range + "DESC LIMIT ?").c_str(), s->select_range_desc_)) return *e;
+  }
   return s;
 }
 
@@ -208,7 +220,7 @@ SqliteStore::~SqliteStore() {
   checkpointer_.reset();  // before the writer closes: it checkpoints and removes the WAL last
   keys_.reset();
   for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_, insert_msg_many_,
-                   insert_pending_many_, read_message_key_})
+                   insert_pending_many_, read_message_key_, select_range_asc_, select_range_desc_})
     sqlite3_finalize(ST(st));
   if (reader_) sqlite3_close(DB(reader_));
   if (db_) sqlite3_close(DB(db_));
@@ -362,6 +374,25 @@ void SqliteStore::execute(Op& op) {
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) op.loaded.push_back(read_message(s));
       sqlite3_reset(s);
       if (rc != SQLITE_DONE) fail("load pending deliveries");
+      return;
+    }
+    case Op::Kind::load_range: {
+      if (!select_range_asc_) {
+        op.failed = true;
+        op.error = "load a channel range: the store was opened without the channel index";
+        return;
+      }
+      sqlite3_stmt* s = ST(op.newest ? select_range_desc_ : select_range_asc_);
+      sqlite3_bind_int(s, 1, op.message.channel_type);
+      bind_text(s, 2, op.message.channel_id);
+      sqlite3_bind_int64(s, 3, static_cast<int64_t>(std::min<uint64_t>(op.seq_from, INT64_MAX)));
+      sqlite3_bind_int64(s, 4, static_cast<int64_t>(std::min<uint64_t>(op.seq_to, INT64_MAX)));
+      sqlite3_bind_int64(s, 5, op.limit == 0 ? -1 : static_cast<int64_t>(op.limit));
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) op.loaded.push_back(read_message(s));
+      sqlite3_reset(s);
+      if (rc != SQLITE_DONE) return fail("load a channel range");
+      if (op.newest) std::reverse(op.loaded.begin(), op.loaded.end());
       return;
     }
   }

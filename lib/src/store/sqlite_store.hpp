@@ -48,6 +48,8 @@ class SqliteStore final : public MessageStore {
   void* insert_pending_many_ = nullptr;
   void* delete_pending_ = nullptr;
   void* select_pending_ = nullptr;
+  void* select_range_asc_ = nullptr;   // Options::channel_index only
+  void* select_range_desc_ = nullptr;
   std::unique_ptr<KeyIndex> keys_;  // dedup on
   std::unique_ptr<WalCheckpointer> checkpointer_;
   // find_dedup()'s own read-only connection (WAL: reads what is committed

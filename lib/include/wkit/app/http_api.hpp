@@ -33,6 +33,7 @@ class HttpApi {
   boost::asio::awaitable<net::HttpResponse> message_send(const net::HttpRequest& req);
   net::HttpResponse user_token(const net::HttpRequest& req);
   net::HttpResponse max_message_seq(const net::HttpRequest& req);
+  boost::asio::awaitable<net::HttpResponse> message_sync(const net::HttpRequest& req);
   net::HttpResponse route() const;
   net::HttpResponse metrics() const;
 

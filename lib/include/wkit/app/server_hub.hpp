@@ -89,6 +89,17 @@ class ServerHub final : public session::ServerHooks {
   void set_token(const std::string& uid, uint8_t device_flag, const std::string& token) {
     api_tokens_[uid + '\x1f' + char(device_flag)] = token;
   }
+  // Messages of a channel (canonical id) with seq_from <= message_seq <=
+  // seq_to, ascending: the first `limit` or, with `newest`, the last. Read by
+  // the store thread (Options::channel_index); `done` gets them, or an error.
+  using RangeDone = std::function<void(std::vector<store::Message>&& messages, const std::string& error)>;
+  void load_range(uint8_t channel_type, std::string_view channel_id, uint64_t seq_from, uint64_t seq_to,
+                  uint32_t limit, bool newest, RangeDone done);
+  // The members of a --group, or nullptr.
+  const std::vector<std::string>* group_members(std::string_view group) const {
+    auto g = opts_.groups.find(std::string(group));
+    return g == opts_.groups.end() ? nullptr : &g->second;
+  }
   // The last message_seq of a channel (canonical id), 0 when it has none.
   uint64_t max_seq(uint8_t channel_type, std::string_view channel_id) const;
 
@@ -123,6 +134,9 @@ class ServerHub final : public session::ServerHooks {
                    uint8_t header_bits, bool dedup, session::Now now, Reply&& reply);
   // Connection ids of HTTP API sends (no Peer): answered through api_waiting_.
   static constexpr uint64_t kApiConnBit = uint64_t{1} << 62;
+  // Op::ref of an append that made an idempotency entry (a 2.x HTTP send
+  // with the key of a pending SEND must not settle that SEND's entry).
+  static constexpr uint64_t kIdempotentOp = 1;
 
   // A cleared op at the end of outbox_, flushed to the store soon. Ops
   // circulate in whole vectors (outbox_ -> store -> on_committed ->
@@ -166,7 +180,8 @@ class ServerHub final : public session::ServerHooks {
   std::string refusal_why_;  // why authenticate() refused the CONNECT, or submit_send() the message
   uint64_t api_sends_ = 0;
   std::unordered_map<uint64_t, std::function<void(const ApiSendResult&)>> api_waiting_;
-  std::unordered_map<std::string, std::string> api_tokens_;  // uid \x1f device_flag -> token
+  std::unordered_map<std::string, std::string> api_tokens_;
+  std::unordered_map<uint64_t, RangeDone> ranges_waiting_;  // by op tag  // uid \x1f device_flag -> token
 };
 
 }  // namespace wkit::app

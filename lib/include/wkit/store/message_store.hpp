@@ -55,13 +55,19 @@ struct Op {
     ack,           // delete pending_delivery (uid, message_id)
     load_pending,  // read the messages pending for `uid` with message_id > `message_id`
                    // (up to `limit`, 0 = all) into `loaded`, in message_id order
+    load_range,    // read the messages of channel (message.channel_type, message.channel_id)
+                   // with seq_from <= message_seq <= seq_to into `loaded`, ascending:
+                   // the first `limit` (0 = all), or the last `limit` when `newest`.
+                   // Needs Options::channel_index (else fails).
   };
   Kind kind = Kind::append;
   Message message;                   // append
   std::vector<std::string> recipients;  // append: uids that must ack
   std::string uid;                   // ack, load_pending
   int64_t message_id = 0;            // ack; load_pending: the cursor (0 = from the start)
-  uint32_t limit = 0;                // load_pending: at most this many (0 = all)
+  uint32_t limit = 0;                // load_pending, load_range: at most this many (0 = all)
+  uint64_t seq_from = 0, seq_to = 0;  // load_range, inclusive
+  bool newest = false;               // load_range
   std::vector<Message> loaded;       // load_pending result (message_id order)
   uint64_t tag = 0;                  // caller's, untouched
   uint64_t ref = 0;                  // caller's, untouched
@@ -74,6 +80,10 @@ struct Options {
   bool in_memory = false;   // the in-process store instead of a file (nothing kept)
   bool dedup = true;        // keep the on-disk idempotency index (DIR/wkit.keys)
   bool durable = true;      // synchronous=FULL (fsync per commit) vs NORMAL
+  // An index of messages by (channel, message_seq) for load_range (the HTTP
+  // API's messagesync). Off, appends skip its upkeep; on, it is built at
+  // open if missing.
+  bool channel_index = false;
   std::string created_by;   // written to wkit_meta
 };
 
