@@ -284,6 +284,24 @@ TEST(SendE2E, RateRunReportsSchedule) {
   EXPECT_EQ(s["acknowledged"], 200);
 }
 
+// A rate has a period, like a duration has a unit: a bare number is refused
+// before anything is sent (exit 2, not 3 for the closed port), with the fix.
+TEST(SendE2E, RateNeedsAPeriod) {
+  auto bare = wkit({"send", "-s", "tcp://127.0.0.1:1", "-u", "alice", "--to", "bob", "--count", "2", "--rate", "500"});
+  EXPECT_EQ(bare.code, 2);
+  EXPECT_EQ(bare.err, "wkit send: bad --rate '500': invalid rate \"500\": missing period; write 500/s\n");
+  EXPECT_TRUE(bare.out.empty());
+
+  ServeProcess srv({"--in-memory"});
+  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "2", "--rate", "50/10s", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string t;
+  for (auto& l : r.out) t += l;
+  auto s = json::parse(t);
+  EXPECT_EQ(s["schedule"]["rate_per_s"], 5.0);
+  EXPECT_EQ(s["acknowledged"], 2);
+}
+
 TEST(SendE2E, MergeHistRejectsBadFile) {
   wkit::testing::TempDir dir;
   auto bad = (dir.path / "bad.json").string();

@@ -84,7 +84,9 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
 }
 
 Result<uint64_t> parse_size(std::string_view text) {
-  constexpr const char* help = "expected bytes or a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB (e.g. 64KiB)";
+  constexpr const char* help =
+      "expected bytes or a number with B, K, M, G, T (= KiB, MiB, GiB, TiB), KiB, MiB, GiB, TiB or KB, MB, GB, TB "
+      "(e.g. 64K, 256M, 1G)";
   double v = 0;
   size_t n = read_number(text, v);
   if (n == 0) return usage("invalid size " + quoted(text) + ": " + help);
@@ -93,9 +95,12 @@ Result<uint64_t> parse_size(std::string_view text) {
     const char* name;
     double scale;
   };
-  static constexpr U units[] = {{"", 1},       {"B", 1},         {"KB", 1e3},      {"MB", 1e6},
-                                {"GB", 1e9},   {"TB", 1e12},     {"KiB", 1024.0},  {"MiB", 1048576.0},
-                                {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+  // A bare K/M/G/T is binary, as in `ulimit`, `dd` and Kubernetes' Ki/Mi/Gi:
+  // the same as KiB/MiB/GiB/TiB. Only the spelled-out KB/MB/GB/TB are decimal.
+  static constexpr U units[] = {{"", 1},         {"B", 1},
+                                {"KB", 1e3},     {"MB", 1e6},           {"GB", 1e9},           {"TB", 1e12},
+                                {"K", 1024.0},   {"M", 1048576.0},      {"G", 1073741824.0},   {"T", 1099511627776.0},
+                                {"KiB", 1024.0}, {"MiB", 1048576.0},    {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
   for (const auto& u : units) {
     if (!iequals(unit, u.name)) continue;
     double bytes = v * u.scale;
@@ -107,12 +112,14 @@ Result<uint64_t> parse_size(std::string_view text) {
 }
 
 Result<double> parse_rate(std::string_view text) {
-  constexpr const char* help = "expected COUNT/UNIT such as 5000/s, 100/ms, 30000/m or 50/10s";
+  constexpr const char* help = "expected COUNT/PERIOD such as 5000/s, 100/ms, 30000/m or 50/10s";
   double count = 0;
   size_t n = read_number(text, count);
   if (n == 0) return usage("invalid rate " + quoted(text) + ": " + help);
   std::string_view rest = text.substr(n);
-  if (rest.empty()) return count;  // a bare number is per second
+  // A bare number is refused like a duration without a unit: "500" could mean
+  // per second or per run.
+  if (rest.empty()) return usage("invalid rate " + quoted(text) + ": missing period; write " + std::string(text) + "/s");
   if (rest[0] != '/') return usage("invalid rate " + quoted(text) + ": " + help);
   rest.remove_prefix(1);
   // "/s" means "/1s"; "/10s" is a duration.

@@ -42,6 +42,16 @@ TEST(ParseSize, AcceptsDocumentedForms) {
   EXPECT_EQ(wu::parse_size("1TB").value(), 1000000000000u);
 }
 
+TEST(ParseSize, BareKMGTSuffixesAreBinary) {
+  EXPECT_EQ(wu::parse_size("64K").value(), 65536u);
+  EXPECT_EQ(wu::parse_size("256M").value(), 268435456u);
+  EXPECT_EQ(wu::parse_size("1G").value(), 1073741824u);
+  EXPECT_EQ(wu::parse_size("2T").value(), uint64_t{2} << 40);
+  EXPECT_EQ(wu::parse_size("1.5k").value(), 1536u);  // case-insensitive, fractions
+  EXPECT_EQ(wu::parse_size("512m").value(), wu::parse_size("512MiB").value());
+  EXPECT_NE(wu::parse_size("1G").value(), wu::parse_size("1GB").value());  // GB stays decimal
+}
+
 TEST(ParseSize, ErrorsNameTheBadText) {
   for (const char* bad : {"", "KiB", "10XB", "-5", "1.5", "10 KiB", "99999999EiB"}) {
     auto r = wu::parse_size(bad);
@@ -56,12 +66,20 @@ TEST(ParseRate, AcceptsDocumentedForms) {
   EXPECT_DOUBLE_EQ(wu::parse_rate("100/ms").value(), 100000);
   EXPECT_DOUBLE_EQ(wu::parse_rate("30000/m").value(), 500);
   EXPECT_DOUBLE_EQ(wu::parse_rate("50/10s").value(), 5);
-  EXPECT_DOUBLE_EQ(wu::parse_rate("250").value(), 250);
   EXPECT_DOUBLE_EQ(wu::parse_rate("0.5/s").value(), 0.5);
 }
 
+TEST(ParseRate, ABareNumberNeedsAPeriod) {
+  for (const char* bare : {"500", "0.5", "0"}) {
+    auto r = wu::parse_rate(bare);
+    ASSERT_FALSE(r.ok()) << bare;
+    EXPECT_EQ(r.error().kind, wkit::ErrorKind::usage);
+    EXPECT_NE(r.error().message.find(std::string("write ") + bare + "/s"), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(ParseRate, ErrorsNameTheBadText) {
-  for (const char* bad : {"", "/s", "5000/", "5000/x", "5000s", "fast", "5/0s"}) {
+  for (const char* bad : {"", "/s", "5000/", "5000/x", "5000s", "fast", "5/0s", "500"}) {
     auto r = wu::parse_rate(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos) << r.error().message;

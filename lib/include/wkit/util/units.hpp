@@ -1,9 +1,11 @@
 #pragma once
 // Flag value parsing shared by every command (docs/cli.md conventions):
 // durations `250ms`, `3s`, `2m`, `1h`, `1.5s`, `1m30s` (units ns us ms s m h);
-// sizes `64KiB`, `1GiB`, `100` (bytes), `10MB` (KB/MB/GB/TB are powers of
-// 1000, KiB/MiB/GiB/TiB powers of 1024, unit letters case-insensitive);
-// rates `5000/s`, `100/ms`, `30000/m`, `50/10s`, or a bare number (per second).
+// sizes `64KiB`, `256M`, `1G`, `100` (bytes), `10MB` (K/M/G/T and
+// KiB/MiB/GiB/TiB are powers of 1024, KB/MB/GB/TB powers of 1000, unit
+// letters case-insensitive);
+// rates `5000/s`, `100/ms`, `30000/m`, `50/10s` (a bare number is refused
+// with the hint `write N/s`).
 // Errors are ErrorKind::usage and quote the bad text.
 #include <chrono>
 #include <cstdint>
