@@ -3,10 +3,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "command_registry.hpp"
 #include "tls_flags.hpp"
 #include "wkit/app/proxy.hpp"
+#include "wkit/util/units.hpp"
 
 namespace {
 
@@ -19,12 +21,44 @@ struct ProxyFlags {
   uint64_t seed = 0;
   std::string events;
   std::string output = "text";
-  int timeout_ms = 5000;
+  std::string upstream_timeout = "5s";
+  bool upstream_timeout_given = false;
+  std::optional<int> upstream_timeout_ms;  // deprecated spelling, kept one release
   wkit::net::ClientTlsOptions upstream_tls;
   wkit::net::ServerTlsOptions listen_tls;
 };
 
 int code_of(wkit::ErrorKind k) { return static_cast<int>(k); }
+
+// --upstream-timeout D, or the deprecated --upstream-timeout-ms MS (with a
+// warning); nullopt after printing a usage error.
+std::optional<std::chrono::milliseconds> upstream_timeout(const ProxyFlags& f) {
+  if (f.upstream_timeout_ms) {
+    if (f.upstream_timeout_given) {
+      std::cerr << "wkit proxy: give --upstream-timeout only (--upstream-timeout-ms is its deprecated spelling)\n";
+      return std::nullopt;
+    }
+    std::cerr << "wkit proxy: warning: --upstream-timeout-ms is deprecated and goes in the next release; write "
+                 "--upstream-timeout "
+              << *f.upstream_timeout_ms << "ms\n";
+    if (*f.upstream_timeout_ms <= 0) {
+      std::cerr << "wkit proxy: --upstream-timeout-ms must be above 0\n";
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(*f.upstream_timeout_ms);
+  }
+  auto d = wkit::util::parse_duration(f.upstream_timeout);
+  if (!d) {
+    std::cerr << "wkit proxy: bad --upstream-timeout '" << f.upstream_timeout << "': " << d.error().message << "\n";
+    return std::nullopt;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  if (ms.count() <= 0) {
+    std::cerr << "wkit proxy: --upstream-timeout must be at least 1ms\n";
+    return std::nullopt;
+  }
+  return ms;
+}
 
 int run(const ProxyFlags& f) {
   wkit::app::ProxyOptions o;
@@ -70,7 +104,8 @@ int run(const ProxyFlags& f) {
   o.capture_path = f.capture;
   o.capture_force = f.force;
   o.events_path = f.events;
-  o.upstream_timeout = std::chrono::milliseconds(f.timeout_ms);
+  if (auto t = upstream_timeout(f)) o.upstream_timeout = *t;
+  else return 2;
   o.creator = std::string("wkit ") + WKIT_VERSION + " proxy";
   auto proxy = wkit::app::Proxy::create(std::move(o));
   if (!proxy) {
@@ -111,7 +146,12 @@ wkit::cli::Registration reg{"proxy", 80, [](CLI::App& app) {
   sub->add_option("--fault", f->faults, "Fault spec ACTION:FRAME[:PARAM] applied to each client connection (repeatable)");
   sub->add_option("--seed", f->seed, "Seed for probabilistic faults");
   sub->add_option("--events", f->events, "JSON line per forwarded or injected frame to FILE, or - for stdout");
-  sub->add_option("--upstream-timeout-ms", f->timeout_ms, "Connect + handshake timeout toward the upstream");
+  sub->add_option("--upstream-timeout", f->upstream_timeout, "Deadline for DNS, TCP connect, WebSocket upgrade and "
+                                                             "CONNECT/CONNACK toward the upstream")
+      ->capture_default_str()
+      ->each([f](const std::string&) { f->upstream_timeout_given = true; });
+  // Hidden (no group): the old integer spelling, accepted with a warning.
+  sub->add_option("--upstream-timeout-ms", f->upstream_timeout_ms, "Deprecated: --upstream-timeout D")->group("");
   sub->add_option("-o,--output", f->output, "Format of the 'listening' lines")->check(CLI::IsMember({"text", "json"}));
   sub->final_callback([f] { throw wkit::cli::Exit{run(*f)}; });
 }};
