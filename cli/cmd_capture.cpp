@@ -1,10 +1,11 @@
-// `wkit capture import IN.pcap -o OUT.wkcap [--port N] [--force] [--skip-bad]` and
+// `wkit capture import IN.pcap --out OUT.wkcap [--port N] [--force] [--skip-bad] [-o text|json]` and
 // `wkit capture info FILE` (docs/cli.md; docs/capture.md).
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "command_registry.hpp"
 #include "stop_signals.hpp"
@@ -25,10 +26,44 @@ struct ImportArgs {
   std::string in, out;
   int port = 0;
   bool force = false, skip_bad = false;
-  std::string output = "text";
+  std::vector<std::string> output_values;  // every -o/--output given (a file among them: the old spelling)
+  std::string output = "text";             // the summary format they settle on
 };
 
-int run_import(const ImportArgs& a) {
+bool is_format(const std::string& v) { return v == "text" || v == "json"; }
+
+// Until this release `-o` named the output file; a value that is no format but
+// a path ("out.wkcap", "dir/x") is still taken as --out, with a warning.
+bool looks_like_file(const std::string& v) { return v.find('/') != std::string::npos || v.find('.') != std::string::npos; }
+
+// Settles --out and the format from the old and new spellings; false after a
+// usage error is printed.
+// `-o OLD.wkcap --output json` (the old spelling of both) still works.
+bool resolve_import_spelling(ImportArgs& a) {
+  std::vector<std::string> files;
+  for (const auto& v : a.output_values)
+    if (is_format(v)) a.output = v;
+    else files.push_back(v);
+  if (files.size() > 1 || (!files.empty() && !a.out.empty())) {
+    std::cerr << "wkit capture import: -o/--output is the summary format (text or json), not '" << files.back()
+              << "'; give the output file once, as --out FILE\n";
+    return false;
+  }
+  if (!files.empty()) {
+    std::cerr << "wkit capture import: warning: -o FILE for the output file is deprecated and goes in the next "
+                 "release; write --out "
+              << files[0] << " (-o is the summary format, text or json)\n";
+    a.out = files[0];
+  }
+  if (a.out.empty()) {
+    std::cerr << "wkit capture import: --out FILE is required (the .wkcap to write; -o is the summary format)\n";
+    return false;
+  }
+  return true;
+}
+
+int run_import(ImportArgs a) {
+  if (!resolve_import_spelling(a)) return 2;
   wkit::util::OutputPolicy out_policy;
   out_policy.force = a.force;
   out_policy.inputs = {a.in};
@@ -267,10 +302,23 @@ wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
   auto ia = std::make_shared<ImportArgs>();
   auto* imp = cap->add_subcommand("import", "Turn a pcap/pcapng file (WKProto over TCP or WebSocket) into a .wkcap capture");
   imp->add_option("input", ia->in, "pcap or pcapng file (tcpdump -w)")->required();
-  imp->add_option("-o,--out", ia->out, "output .wkcap file")->required();
+  imp->add_option("--out", ia->out, "output .wkcap file (required)")->type_name("FILE");
   imp->add_option("--port", ia->port, "server port: only connections to it (default: every TCP connection that starts with CONNECT or a WebSocket upgrade)")
       ->check(CLI::Range(1, 65535));
-  imp->add_option("--output", ia->output, "summary format")->check(CLI::IsMember({"text", "json"}));
+  // The description "{text,json}" is what help and the completion scripts
+  // show; a path is let through for the deprecated `-o FILE` (run_import).
+  const CLI::Validator format_or_old_file(
+      [](std::string& v) {
+        if (is_format(v) || looks_like_file(v)) return std::string();
+        return "'" + v + "' is not a format (text or json); the output file is --out FILE";
+      },
+      "{text,json}");
+  imp->add_option("-o,--output", ia->output_values, "summary format, default text (-o FILE, the old spelling of "
+                                                    "--out, still works this release with a warning)")
+      ->expected(1)
+      ->allow_extra_args(false)  // one value per -o: `-o OUT.wkcap IN.pcap` keeps IN.pcap positional
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->check(format_or_old_file);
   imp->add_flag("--force", ia->force, "replace OUT if it exists");
   imp->add_flag("--skip-bad", ia->skip_bad, "skip corrupt pcap records (resynchronising on the next believable one) "
                                             "instead of stopping with exit 4");

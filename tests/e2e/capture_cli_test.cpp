@@ -116,7 +116,7 @@ TEST(CaptureCli, ImportInfoDecode) {
   auto pcap = dir.path / "in.pcap";
   std::ofstream(pcap, std::ios::binary) << build_pcap();
   auto wk = dir.path / "out.wkcap";
-  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --output json");
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string() + " -o json");
   ASSERT_EQ(imp.code, 0) << imp.err;
   auto ij = nlohmann::json::parse(imp.out);
   EXPECT_EQ(ij["connections"], 1);
@@ -165,7 +165,7 @@ TEST(CaptureCli, TruncatedCaptureWarnsWithOffsetAndKeepsRecords) {
   auto pcap = dir.path / "in.pcap";
   std::ofstream(pcap, std::ios::binary) << build_pcap();
   auto wk = dir.path / "out.wkcap";
-  ASSERT_EQ(wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string()).code, 0);
+  ASSERT_EQ(wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string()).code, 0);
   std::string full = slurp(wk);
   auto cut = dir.path / "cut.wkcap";
   std::ofstream(cut, std::ios::binary).write(full.data(), full.size() - 3);
@@ -182,7 +182,7 @@ TEST(CaptureCli, BadInputExits4WithoutOutputFile) {
   auto junk = dir.path / "junk.pcap";
   std::ofstream(junk) << "definitely not a capture\n";
   auto out = dir.path / "o.wkcap";
-  auto imp = wkit_run(dir, "capture import " + junk.string() + " -o " + out.string());
+  auto imp = wkit_run(dir, "capture import " + junk.string() + " --out " + out.string());
   EXPECT_EQ(imp.code, 4);
   EXPECT_NE(imp.err.find("byte 0"), std::string::npos) << imp.err;
   EXPECT_EQ(std::count(imp.err.begin(), imp.err.end(), '\n'), 1);
@@ -194,7 +194,7 @@ TEST(CaptureCli, BadInputExits4WithoutOutputFile) {
   auto pcap = dir.path / "in.pcap";
   std::ofstream(pcap, std::ios::binary) << build_pcap();
   auto wk = dir.path / "good.wkcap";
-  ASSERT_EQ(wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string()).code, 0);
+  ASSERT_EQ(wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string()).code, 0);
   std::string bytes = slurp(wk);
   size_t hdr_len = static_cast<uint8_t>(bytes[8]);
   size_t rec1 = 8 + 1 + hdr_len;
@@ -213,17 +213,60 @@ TEST(CaptureCli, ImportRefusesAnExistingOutputUnlessForced) {
   std::ofstream(pcap, std::ios::binary) << build_pcap();
   auto wk = dir.path / "out.wkcap";
   std::ofstream(wk) << "keep me";
-  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string());
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string());
   EXPECT_EQ(imp.code, 2);
   EXPECT_EQ(imp.err, "wkit capture import: " + wk.string() + " exists (use --force to replace it)\n");
   EXPECT_EQ(slurp(wk), "keep me");
   EXPECT_EQ(files_in(dir.path), 4u);  // in, out, stdout, stderr: no temporary file
-  auto forced = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --force");
+  auto forced = wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string() + " --force");
   ASSERT_EQ(forced.code, 0) << forced.err;
   auto info = wkit_run(dir, "capture info " + wk.string() + " -o json");
   ASSERT_EQ(info.code, 0) << info.err;
   EXPECT_EQ(nlohmann::json::parse(info.out)["frames"], 7);
   EXPECT_EQ(files_in(dir.path), 4u);
+}
+
+// `-o` is the summary format, as everywhere; `-o FILE` (the spelling before
+// --out) still writes FILE for one release, with one warning line.
+TEST(CaptureCli, DashOIsTheFormatAndTheOldFileSpellingWarns) {
+  TempDir dir;
+  auto pcap = dir.path / "in.pcap";
+  std::ofstream(pcap, std::ios::binary) << build_pcap();
+  const std::string warning_start = "wkit capture import: warning: -o FILE for the output file is deprecated";
+
+  // The old spelling of both flags at once: file through -o, format through --output.
+  auto old_wk = dir.path / "old.wkcap";
+  auto old = wkit_run(dir, "capture import -o " + old_wk.string() + " " + pcap.string() + " --output json");
+  ASSERT_EQ(old.code, 0) << old.err;
+  EXPECT_EQ(nlohmann::json::parse(old.out)["frames"], 7);
+  EXPECT_EQ(old.err.rfind(warning_start, 0), 0u) << old.err;
+  EXPECT_NE(old.err.find("write --out " + old_wk.string()), std::string::npos) << old.err;
+  EXPECT_EQ(std::count(old.err.begin(), old.err.end(), '\n'), 1) << old.err;
+  ASSERT_TRUE(fs::exists(old_wk));
+
+  // The new spelling: no warning, and `-o json` is never a file named json.
+  auto new_wk = dir.path / "new.wkcap";
+  auto now = wkit_run(dir, "capture import " + pcap.string() + " -o json --out " + new_wk.string());
+  ASSERT_EQ(now.code, 0) << now.err;
+  EXPECT_EQ(now.err, "");
+  EXPECT_EQ(nlohmann::json::parse(now.out)["output"], new_wk.string());
+  EXPECT_EQ(slurp(new_wk), slurp(old_wk));
+  EXPECT_FALSE(fs::exists(dir.path / "json"));
+
+  // Refused (exit 2, nothing written): a format without --out, a value that
+  // is neither a format nor a path, and two output files.
+  const size_t files_before = files_in(dir.path);
+  auto no_out = wkit_run(dir, "capture import " + pcap.string() + " -o json");
+  EXPECT_EQ(no_out.code, 2);
+  EXPECT_NE(no_out.err.find("--out FILE is required"), std::string::npos) << no_out.err;
+  auto yaml = wkit_run(dir, "capture import " + pcap.string() + " -o yaml --out " + (dir.path / "y.wkcap").string());
+  EXPECT_EQ(yaml.code, 2);
+  EXPECT_NE(yaml.err.find("'yaml' is not a format (text or json)"), std::string::npos) << yaml.err;
+  auto both = wkit_run(dir, "capture import " + pcap.string() + " -o " + (dir.path / "a.wkcap").string() + " --out " +
+                                (dir.path / "b.wkcap").string());
+  EXPECT_EQ(both.code, 2);
+  EXPECT_NE(both.err.find("give the output file once, as --out FILE"), std::string::npos) << both.err;
+  EXPECT_EQ(files_in(dir.path), files_before);
 }
 
 TEST(CaptureCli, ImportNeverWritesOverItsInput) {
@@ -234,7 +277,7 @@ TEST(CaptureCli, ImportNeverWritesOverItsInput) {
   fs::create_symlink(pcap, dir.path / "link.pcap");
   for (const auto& out : {pcap, dir.path / "." / "in.pcap", dir.path / "link.pcap"}) {
     for (std::string force : {"", " --force"}) {
-      auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + out.string() + force);
+      auto imp = wkit_run(dir, "capture import " + pcap.string() + " --out " + out.string() + force);
       EXPECT_EQ(imp.code, 2) << out;
       EXPECT_EQ(imp.err.rfind("wkit capture import: " + out.string() + " is also an input (" + pcap.string() + ")", 0),
                 0u)
@@ -256,7 +299,7 @@ TEST(CaptureCli, CorruptPcapExits4NamingPacketAndOffsetOrIsSkipped) {
   auto pcap = dir.path / "bad.pcap";
   std::ofstream(pcap, std::ios::binary) << bytes;
   auto wk = dir.path / "out.wkcap";
-  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string());
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string());
   EXPECT_EQ(imp.code, 4);
   EXPECT_NE(imp.err.find("packet 6 at byte " + std::to_string(offsets[5]) + ": corrupt record"), std::string::npos)
       << imp.err;
@@ -264,7 +307,7 @@ TEST(CaptureCli, CorruptPcapExits4NamingPacketAndOffsetOrIsSkipped) {
   EXPECT_FALSE(fs::exists(wk));
   EXPECT_EQ(files_in(dir.path), 3u);  // bad.pcap, stdout, stderr: nothing half written
 
-  auto skipped = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --skip-bad --output json");
+  auto skipped = wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string() + " --skip-bad -o json");
   ASSERT_EQ(skipped.code, 0) << skipped.err;
   auto j = nlohmann::json::parse(skipped.out);
   EXPECT_EQ(j["packets"], 8);
@@ -278,7 +321,7 @@ TEST(CaptureCli, CorruptPcapExits4NamingPacketAndOffsetOrIsSkipped) {
   EXPECT_EQ(j["connections"], 1);
   EXPECT_EQ(j["gaps"], 1);
 
-  auto text = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --skip-bad --force");
+  auto text = wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string() + " --skip-bad --force");
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_NE(text.out.find("corrupt records skipped 1 (" + std::to_string(offsets[6] - offsets[5]) + " bytes)"),
             std::string::npos)
@@ -292,7 +335,7 @@ TEST(CaptureCli, CutOffPcapImportsWhatIsThereAndSaysWhere) {
   auto pcap = dir.path / "cut.pcap";
   std::ofstream(pcap, std::ios::binary) << bytes.substr(0, offsets.back() + 20);
   auto wk = dir.path / "out.wkcap";
-  auto imp = wkit_run(dir, "capture import " + pcap.string() + " -o " + wk.string() + " --output json");
+  auto imp = wkit_run(dir, "capture import " + pcap.string() + " --out " + wk.string() + " -o json");
   ASSERT_EQ(imp.code, 0) << imp.err;
   EXPECT_NE(imp.err.find("is cut off at byte " + std::to_string(offsets.back()) + ", inside packet 9"),
             std::string::npos)
@@ -395,7 +438,7 @@ TEST(CaptureCli, SigintStopsTheImportAndWritesNothing) {
   auto pcap = dir.path / "big.pcap";
   std::ofstream(pcap, std::ios::binary) << build_big_pcap(1'500'000);
   auto wk = dir.path / "out.wkcap";
-  wkit::testing::Process imp({WKIT_BINARY, "capture", "import", pcap.string(), "-o", wk.string(), "--output", "json"});
+  wkit::testing::Process imp({WKIT_BINARY, "capture", "import", pcap.string(), "--out", wk.string(), "-o", "json"});
   // The temporary output appears with the first record: the import is under way.
   bool started = false;
   for (int i = 0; i < 400 && !started; ++i) {

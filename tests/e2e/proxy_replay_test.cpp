@@ -120,7 +120,7 @@ TEST(ProxyReplay, DroppedSendackResendAndReplayWithAndWithoutDedup) {
   // tcpdump's view of the upstream leg: the same SENDs and SENDACKs.
   if (!rec.have_pcap) GTEST_SKIP() << "pcap part skipped: " << rec.pcap_skip_reason;
   std::string wk2 = (rec.dir.path / "imported.wkcap").string();
-  auto imp = run_wkit({"capture", "import", rec.pcap, "-o", wk2});
+  auto imp = run_wkit({"capture", "import", rec.pcap, "--out", wk2});
   ASSERT_EQ(imp.code, 0) << imp.err;
   auto from_pcap = run_wkit({"decode", rec.pcap, "-o", "jsonl"});
   auto from_import = run_wkit({"decode", wk2, "-o", "jsonl"});

@@ -153,7 +153,7 @@ TEST(CaptureWs, SendToServeOverWebSocketImportsTheSameFrames) {
   for (auto& e : serve.events())
     if (e["event"] == "send") server_cmns.insert(e["client_msg_no"].get<std::string>());
 
-  auto imp = run_wkit({"capture", "import", pcap, "-o", wk, "--port", port_of(serve.ws()), "--output", "json"});
+  auto imp = run_wkit({"capture", "import", pcap, "--out", wk, "--port", port_of(serve.ws()), "-o", "json"});
   ASSERT_EQ(imp.code, 0) << imp.err;
   auto ij = json::parse(imp.out);
   EXPECT_EQ(ij["connections"], 1);
@@ -299,7 +299,7 @@ TEST(ReplayRaw, NoEncryptPcapReplaysRawEncryptedIsRefused) {
     tcpdump.stop();
   }
   ASSERT_EQ(clear_cmns.size(), 2u);
-  auto imp = run_wkit({"capture", "import", pcap, "-o", wk});
+  auto imp = run_wkit({"capture", "import", pcap, "--out", wk});
   ASSERT_EQ(imp.code, 0) << imp.err;
 
   ServeProcess target({"--in-memory"});
