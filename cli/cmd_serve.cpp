@@ -154,7 +154,12 @@ int run(const ServeFlags& f) {
   int rc = (*server)->run();
   // A ready file outliving the server would tell the next script to go ahead.
   if (!f.ready_file.empty()) std::remove(f.ready_file.c_str());
-  std::cerr << "wkit serve: stopped\n";
+  const auto c = (*server)->counters();
+  if (f.output != "text") std::cout << nlohmann::json{{"event", "stopped"}, {"counters", c}}.dump() << std::endl;
+  std::cerr << "wkit serve: stopped after " << c.value("sends_total", 0) << " SEND(s): " << c.value("messages_stored_total", 0)
+            << " stored, " << c.value("dedup_hits_total", 0) << " dedup hit(s), " << c.value("dedup_conflicts_total", 0)
+            << " conflict(s); " << c.value("recvs_total", 0) << " RECV(s), " << c.value("redeliveries_total", 0)
+            << " redelivered, " << c.value("slow_consumer_disconnects_total", 0) << " slow consumer(s) cut\n";
   return rc;
 }
 

@@ -301,3 +301,32 @@ TEST(ServeHttpApi, MessageSyncPagesAChannelInBothStores) {
     EXPECT_EQ(srv->stop(), std::optional<int>(0));
   }
 }
+
+// `serve -o json` ends with the same counters as /metrics; text mode with a summary line.
+TEST(ServeHttpApi, StopReportsTheCounters) {
+  for (bool json_mode : {true, false}) {
+    std::vector<std::string> argv = {WKIT_BINARY, "serve", "--in-memory", "--listen", "tcp://127.0.0.1:0"};
+    if (json_mode) argv.insert(argv.end(), {"-o", "json"});
+    Process srv(argv);
+    auto line = srv.wait_stdout([](const std::string& l) { return l.find("tcp://") != std::string::npos; });
+    ASSERT_TRUE(line) << srv.stderr_text();
+    const std::string url = json_mode ? json::parse(*line)["url"].get<std::string>() : line->substr(10);
+    auto d = run_wkit({"send", "-s", url, "-u", "alice", "--to", "bob", "--count", "3", "--retries", "1",
+                       "--retry-interval", "20ms"},
+                      30s);
+    ASSERT_EQ(d.code, 0) << d.err;
+    ASSERT_EQ(srv.signal_and_wait(SIGINT), std::optional<int>(0));
+    auto out = srv.stdout_lines();
+    if (json_mode) {
+      auto last = json::parse(out.back());
+      EXPECT_EQ(last["event"], "stopped");
+      EXPECT_EQ(last["counters"]["sends_total"], 6) << out.back();
+      EXPECT_EQ(last["counters"]["messages_stored_total"], 3);
+      EXPECT_EQ(last["counters"]["dedup_hits_total"], 3);
+      EXPECT_EQ(last["counters"]["stored_messages"], 3);
+    } else {
+      EXPECT_NE(srv.stderr_text().find("stopped after 6 SEND(s): 3 stored, 3 dedup hit(s)"), std::string::npos)
+          << srv.stderr_text();
+    }
+  }
+}

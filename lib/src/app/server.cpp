@@ -423,6 +423,8 @@ std::vector<net::Url> Server::local_urls() const {
   return out;
 }
 
+nlohmann::json Server::counters() const { return metrics_json(*impl_->hub, impl_->api->view()); }
+
 std::string Server::describe() const {
   const auto& o = impl_->opts;
   return "store " + impl_->store->path() + " (" + std::to_string(impl_->stored_at_start) + " messages), dedup " +

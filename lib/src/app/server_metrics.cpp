@@ -8,58 +8,81 @@ namespace wkit::app {
 
 namespace {
 
-class PromText {
- public:
-  void family(const char* name, const char* type, const char* help) {
-    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-  }
-  void sample(const char* name, uint64_t value, const std::string& labels = {}) {
-    out_ << name;
-    if (!labels.empty()) out_ << '{' << labels << '}';
-    out_ << ' ' << value << '\n';
-  }
-  void one(const char* name, const char* type, const char* help, uint64_t value) {
-    family(name, type, help);
-    sample(name, value);
-  }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
+struct Metric {
+  const char* name;
+  const char* type;
+  const char* help;
+  std::vector<std::pair<std::string, uint64_t>> values;  // label text ("" = none) -> value
 };
+
+std::vector<Metric> collect(const ServerHub& hub, const ServerView& view) {
+  const HubStats& s = hub.stats();
+  std::vector<Metric> m;
+  Metric conns{"wkit_connections", "gauge", "Open WKProto connections by transport.", {}};
+  for (const auto& [transport, n] : view.connections_by_transport())
+    conns.values.emplace_back("transport=\"" + transport + "\"", n);
+  m.push_back(std::move(conns));
+  auto one = [&](const char* name, const char* type, const char* help, uint64_t v) {
+    m.push_back({name, type, help, {{"", v}}});
+  };
+  one("wkit_connections_accepted_total", "counter", "WKProto connections accepted since start.", s.connections);
+  one("wkit_sends_total", "counter", "SENDs received, HTTP API sends included.", s.sends);
+  one("wkit_messages_stored_total", "counter", "Messages committed to the store since start.", s.stored);
+  one("wkit_stored_messages", "gauge", "Messages in the store.", view.stored_messages());
+  one("wkit_dedup_hits_total", "counter", "Resends answered with the message_id of the first copy.", s.dedup_hits);
+  one("wkit_dedup_conflicts_total", "counter", "Resends of a client_msg_no with another payload (reason 15).",
+      s.dedup_conflicts);
+  one("wkit_dedup_disk_lookups_total", "counter", "Idempotency keys looked up in the on-disk index.",
+      s.dedup_disk_lookups);
+  one("wkit_dedup_disk_hits_total", "counter", "On-disk index lookups that found the key.", s.dedup_disk_hits);
+  one("wkit_recvs_total", "counter", "RECVs sent (first deliveries).", s.delivered);
+  one("wkit_redeliveries_total", "counter", "RECVs sent again for want of a RECVACK.", s.redelivered);
+  one("wkit_recvacks_total", "counter", "RECVACKs received.", s.recvacks);
+  one("wkit_slow_consumer_disconnects_total", "counter", "Connections cut over --max-outbound or --write-timeout.",
+      s.slow_consumers);
+  one("wkit_store_failures_total", "counter", "Store writes that failed (answered with reason 15).", s.store_failures);
+  one("wkit_offline_pages_total", "counter", "Pages of pending messages loaded for a connection.", s.pages);
+  one("wkit_queued_outbound_bytes", "gauge", "Bytes queued for connections and not yet written.",
+      view.queued_outbound_bytes());
+  one("wkit_inflight_store_writes", "gauge", "Messages handed to the store and not yet committed.", hub.inflight());
+  one("wkit_http_requests_total", "counter", "HTTP API requests answered.", view.http_requests());
+  return m;
+}
 
 }  // namespace
 
+std::string metrics_text(const ServerHub& hub, const ServerView& view) {
+  std::ostringstream out;
+  for (const auto& m : collect(hub, view)) {
+    out << "# HELP " << m.name << ' ' << m.help << "\n# TYPE " << m.name << ' ' << m.type << '\n';
+    for (const auto& [labels, v] : m.values) {
+      out << m.name;
+      if (!labels.empty()) out << '{' << labels << '}';
+      out << ' ' << v << '\n';
+    }
+  }
+  return out.str();
+}
+
+nlohmann::json metrics_json(const ServerHub& hub, const ServerView& view) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& m : collect(hub, view)) {
+    std::string name = m.name;
+    name.erase(0, 5);  // "wkit_"
+    if (m.values.size() == 1 && m.values[0].first.empty()) {
+      j[name] = m.values[0].second;
+      continue;
+    }
+    for (const auto& [labels, v] : m.values) {  // transport="tcp" -> {"tcp": n}
+      auto q = labels.find('"');
+      j[name][labels.substr(q + 1, labels.size() - q - 2)] = v;
+    }
+  }
+  return j;
+}
+
 net::HttpResponse HttpApi::metrics() const {
-  const HubStats& s = hub_.stats();
-  PromText p;
-  p.family("wkit_connections", "gauge", "Open WKProto connections by transport.");
-  for (const auto& [transport, n] : view_.connections_by_transport())
-    p.sample("wkit_connections", n, "transport=\"" + transport + "\"");
-  p.one("wkit_connections_accepted_total", "counter", "WKProto connections accepted since start.", s.connections);
-  p.one("wkit_sends_total", "counter", "SENDs received, HTTP API sends included.", s.sends);
-  p.one("wkit_messages_stored_total", "counter", "Messages committed to the store since start.", s.stored);
-  p.one("wkit_stored_messages", "gauge", "Messages in the store.", view_.stored_messages());
-  p.one("wkit_dedup_hits_total", "counter", "Resends answered with the message_id of the first copy.", s.dedup_hits);
-  p.one("wkit_dedup_conflicts_total", "counter", "Resends of a client_msg_no with another payload (reason 15).",
-        s.dedup_conflicts);
-  p.one("wkit_dedup_disk_lookups_total", "counter", "Idempotency keys looked up in the on-disk index.",
-        s.dedup_disk_lookups);
-  p.one("wkit_dedup_disk_hits_total", "counter", "On-disk index lookups that found the key.", s.dedup_disk_hits);
-  p.one("wkit_recvs_total", "counter", "RECVs sent (first deliveries).", s.delivered);
-  p.one("wkit_redeliveries_total", "counter", "RECVs sent again for want of a RECVACK.", s.redelivered);
-  p.one("wkit_recvacks_total", "counter", "RECVACKs received.", s.recvacks);
-  p.one("wkit_slow_consumer_disconnects_total", "counter",
-        "Connections cut over --max-outbound or --write-timeout.", s.slow_consumers);
-  p.one("wkit_store_failures_total", "counter", "Store writes that failed (answered with reason 15).",
-        s.store_failures);
-  p.one("wkit_offline_pages_total", "counter", "Pages of pending messages loaded for a connection.", s.pages);
-  p.one("wkit_queued_outbound_bytes", "gauge", "Bytes queued for connections and not yet written.",
-        view_.queued_outbound_bytes());
-  p.one("wkit_inflight_store_writes", "gauge", "Messages handed to the store and not yet committed.",
-        hub_.inflight());
-  p.one("wkit_http_requests_total", "counter", "HTTP API requests answered.", view_.http_requests());
-  return {200, p.text(), "text/plain; version=0.0.4; charset=utf-8"};
+  return {200, metrics_text(hub_, view_), "text/plain; version=0.0.4; charset=utf-8"};
 }
 
 }  // namespace wkit::app

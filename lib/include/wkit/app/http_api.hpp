@@ -4,6 +4,7 @@
 // routes, health and Prometheus metrics. 3.x shapes by default, 2.x with
 // --api-compat 2.
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,16 @@ struct ServerView {
   std::function<uint64_t()> http_requests;
 };
 
+// The server's counters and gauges (docs/serve.md "Metrics"): as Prometheus
+// text for GET /metrics, and as one JSON object (names without "wkit_",
+// labelled ones as {label: value}) for `serve -o json` at exit.
+std::string metrics_text(const ServerHub& hub, const ServerView& view);
+nlohmann::json metrics_json(const ServerHub& hub, const ServerView& view);
+
 class HttpApi {
  public:
   HttpApi(ServerHub& hub, ApiCompat compat, ServerView view) : hub_(hub), compat_(compat), view_(std::move(view)) {}
+  const ServerView& view() const { return view_; }
   boost::asio::awaitable<net::HttpResponse> handle(const net::HttpRequest& req);
 
  private:

@@ -3,6 +3,7 @@
 // on a single I/O thread (no thread per connection), the ServerHub, and the
 // store's group-commit thread. See docs/serve.md.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "wkit/app/server_options.hpp"
@@ -29,6 +30,8 @@ class Server {
   void stop();
   // One line for stderr describing the store ("store ./wkit-data/wkit.db: 12 messages, dedup on").
   std::string describe() const;
+  // The counters of GET /metrics as one JSON object (after run(): the totals).
+  nlohmann::json counters() const;
 
   struct Impl;
 
