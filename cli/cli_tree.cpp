@@ -32,7 +32,7 @@ bool looks_like_path(const std::string& type_name, const std::vector<std::string
     while (start != std::string::npos && start < n.size()) {
       size_t end = n.find('-', start);
       std::string word = n.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      for (const char* k : {"file", "data", "out", "capture", "events"})
+      for (const char* k : {"file", "data", "out", "capture", "events", "tokens", "dir"})
         if (word == k) return true;
       start = end == std::string::npos ? end : end + 1;
     }

@@ -188,7 +188,8 @@ wkit::cli::Registration demo_reg{"demo", 5, [](CLI::App& app) {
       ->check(CLI::Range(1, 1000));
   sub->add_option("--retries", f->retries, "Forced resends per message (same client_msg_no)")
       ->capture_default_str()->check(CLI::Range(1, 20));
-  sub->add_option("--keep", f->keep, "Keep the two stores in this directory (default: a temporary one, removed)");
+  sub->add_option("--keep", f->keep, "Keep the two stores in this directory (default: a temporary one, removed)")
+      ->type_name("DIR");
   sub->add_option("-o,--output", f->output, "Output: text or json")->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
   sub->final_callback([f] { throw Exit{run(*f)}; });

@@ -29,7 +29,7 @@ _wkit() {
     'wkit demo|--retries')
       COMPREPLY=(); return ;;
     'wkit demo|--keep')
-      COMPREPLY=(); return ;;
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit demo|--output'|'wkit demo|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
     'wkit send|--uid'|'wkit send|-u')
@@ -155,7 +155,7 @@ _wkit() {
     'wkit serve|--dedup-window')
       COMPREPLY=(); return ;;
     'wkit serve|--tokens')
-      COMPREPLY=(); return ;;
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--api-compat')
       COMPREPLY=($(compgen -W '2 3' -- "$cur")); return ;;
     'wkit serve|--group')
@@ -200,11 +200,11 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit decode|--aes-iv')
       COMPREPLY=(); return ;;
-    'wkit capture import|--out'|'wkit capture import|-o')
+    'wkit capture import|--out')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit capture import|--port')
       COMPREPLY=(); return ;;
-    'wkit capture import|--output')
+    'wkit capture import|--output'|'wkit capture import|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
     'wkit capture info|--port')
       COMPREPLY=(); return ;;
@@ -233,7 +233,7 @@ _wkit() {
     'wkit audit|--max-listed')
       COMPREPLY=(); return ;;
     'wkit audit|--temp-dir')
-      COMPREPLY=(); return ;;
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit audit merge|--output'|'wkit audit merge|-o')
       COMPREPLY=($(compgen -W 'text json md jsonl' -- "$cur")); return ;;
     'wkit audit merge|--max-listed')
@@ -258,7 +258,7 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit proxy|--events')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    'wkit proxy|--upstream-timeout-ms')
+    'wkit proxy|--upstream-timeout')
       COMPREPLY=(); return ;;
     'wkit proxy|--output'|'wkit proxy|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
@@ -277,7 +277,7 @@ _wkit() {
     'wkit replay|--token'|'wkit replay|-t')
       COMPREPLY=(); return ;;
     'wkit replay|--tokens')
-      COMPREPLY=(); return ;;
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit replay|--conn')
       COMPREPLY=(); return ;;
     'wkit replay|--types')
@@ -338,7 +338,7 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --out -o --port --output --force --skip-bad' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --out --port --output -o --force --skip-bad' -- "$cur")) ;;
     'wkit capture info')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -358,7 +358,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --tls-cert --tls-key --upstream --ca-file --insecure -k --tls-server-name --capture --force --fault --seed --events --upstream-timeout-ms --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --tls-cert --tls-key --upstream --ca-file --insecure -k --tls-server-name --capture --force --fault --seed --events --upstream-timeout --output -o' -- "$cur")) ;;
     'wkit replay')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
