@@ -1,12 +1,16 @@
 // `wkit audit INPUT...` and `wkit audit merge PARTIAL...` (docs/cli.md, docs/audit.md).
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "command_registry.hpp"
 #include "stop_signals.hpp"
+#include "tls_flags.hpp"
 #include "wkit/audit/audit.hpp"
 #include "wkit/audit/field_map.hpp"
+#include "wkit/audit/live.hpp"
+#include "wkit/net/http_client.hpp"
 #include "wkit/audit/report.hpp"
 #include "wkit/util/tty.hpp"
 #include "wkit/util/units.hpp"
@@ -23,7 +27,17 @@ struct AuditCli {
   std::vector<std::string> partials;
   bool no_progress = false;
   int64_t max_listed = -1;  // -1: the format's default (text 10, md 20); 0: all
+  // Live audit (http:// or https:// input)
+  std::string login_uid, channels_file, rate = "20/s", timeout = "10s";
+  std::vector<std::string> channels;
+  uint32_t page_size = 1000;
+  uint64_t since_seq = 0;
+  int api_compat = 3;
+  wkit::net::ClientTlsOptions tls;
+  CLI::App* sub = nullptr;
 };
+
+bool is_live_url(const std::string& s) { return s.starts_with("http://") || s.starts_with("https://"); }
 
 int fail(const wkit::Error& e) {
   std::cerr << "wkit audit: " << e.describe() << "\n";
@@ -53,6 +67,64 @@ int emit(const json& report, const AuditCli& c) {
   else std::cout << wkit::audit::render_text(report, wkit::util::use_color(1), top(10));
   std::cout.flush();
   return wkit::audit::report_exit_code(report);
+}
+
+// `wkit audit http(s)://HOST:PORT`: the live flags into opts.live, and the
+// HTTP client that answers its requests (docs/audit.md "Live audit").
+wkit::Status setup_live(AuditCli& c, std::shared_ptr<wkit::net::HttpClient>& client) {
+  auto usage_error = [](std::string m) { return wkit::Error{wkit::ErrorKind::usage, std::move(m), std::nullopt}; };
+  const bool live = std::any_of(c.opts.inputs.begin(), c.opts.inputs.end(), is_live_url);
+  static const char* live_flags[] = {"--login-uid", "--channel", "--channels", "--rate", "--page-size", "--since-seq",
+                                     "--api-compat", "--timeout", "--ca-file", "--insecure", "--tls-server-name"};
+  if (!live) {
+    for (const char* f : live_flags)
+      if (c.sub->count(f)) return usage_error(std::string(f) + " applies to a live audit only (INPUT http://HOST:PORT)");
+    return std::nullopt;
+  }
+  if (c.opts.inputs.size() != 1)
+    return usage_error("a live audit takes one http:// or https:// address and no files");
+  for (const char* f : {"--map", "--table", "--input-format"})
+    if (c.sub->count(f)) return usage_error(std::string(f) + " does not apply to a live audit");
+  auto url = wkit::net::Url::parse(c.opts.inputs[0]);
+  if (!url) return url.error();
+  if (c.login_uid.empty()) return usage_error("a live audit needs --login-uid U (the uid messagesync reads as)");
+  wkit::audit::LiveOptions live_opts;
+  live_opts.url = url->to_string();
+  live_opts.login_uid = c.login_uid;
+  for (auto& spec : c.channels) {
+    auto ch = wkit::audit::parse_live_channel(spec);
+    if (!ch) return ch.error();
+    live_opts.channels.push_back(std::move(*ch));
+  }
+  if (!c.channels_file.empty()) {
+    auto more = wkit::audit::read_live_channels(c.channels_file);
+    if (!more) return more.error();
+    for (auto& ch : *more) live_opts.channels.push_back(std::move(ch));
+  }
+  if (live_opts.channels.empty())
+    return usage_error("a live audit needs --channel ID:TYPE or --channels FILE (discovery through conversations "
+                       "is not supported yet)");
+  auto rate = wkit::audit::parse_live_rate(c.rate);
+  if (!rate) return rate.error();
+  live_opts.rate = *rate;
+  live_opts.page_size = c.page_size;
+  live_opts.since_seq = c.since_seq;
+  live_opts.api_compat = c.api_compat;
+  auto timeout = wkit::util::parse_duration(c.timeout);
+  if (!timeout || timeout.value().count() <= 0) return usage_error("--timeout " + c.timeout + ": expected a duration such as 10s");
+  auto tls = wkit::cli::client_tls_for(*url, c.tls, "the audit address");
+  if (!tls) return tls.error();
+  client = std::make_shared<wkit::net::HttpClient>(
+      *url, *tls, std::chrono::duration_cast<std::chrono::milliseconds>(timeout.value()));
+  const std::atomic<int>* stop = c.opts.stop;
+  live_opts.fetch = [client = client.get(), stop](const std::string& body) -> wkit::Result<wkit::audit::LiveReply> {
+    auto r = client->post_json("/channel/messagesync", body, stop);
+    if (!r) return r.error();
+    return wkit::audit::LiveReply{r->status, std::move(r->body)};
+  };
+  c.opts.live = std::move(live_opts);
+  c.opts.inputs.clear();  // the channels are the inputs
+  return std::nullopt;
 }
 
 int run_audit(AuditCli& c) {
@@ -87,6 +159,8 @@ int run_audit(AuditCli& c) {
   o.progress = !c.no_progress;
   // SIGINT/SIGTERM: stop reading at the next record boundary and report what was read (docs/audit.md).
   o.stop = &wkit::cli::catch_stop_signals("audit", "stopping, reporting what was read");
+  std::shared_ptr<wkit::net::HttpClient> client;  // a live audit's connection, alive until the report
+  if (auto err = setup_live(c, client)) return fail(*err);
   auto report = wkit::audit::run_audit(o);
   if (!report) return fail(report.error());
   return emit(report.value(), c);
@@ -112,9 +186,12 @@ int run_merge(AuditCli& c) {
 
 static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   auto c = std::make_shared<AuditCli>();
-  auto* sub = app.add_subcommand("audit", "Offline audit of message stores: duplicate client_msg_no, message_id "
-                                          "collisions, seq anomalies (JSON lines, JSON, CSV, SQLite, .wkcap captures; gzip/zstd)");
-  sub->add_option("inputs", c->opts.inputs, "Message stores to audit as one (- = stdin)");
+  auto* sub = app.add_subcommand("audit", "Audit message stores: duplicate client_msg_no, message_id collisions, seq "
+                                          "anomalies (JSON lines, JSON, CSV, SQLite, .wkcap captures; gzip/zstd; or "
+                                          "live through a server's HTTP API)");
+  c->sub = sub;
+  sub->add_option("inputs", c->opts.inputs,
+                  "Message stores to audit as one (- = stdin), or one http(s)://HOST:PORT for a live audit");
   sub->add_option("--input-format", c->opts.input_format, "Input format (pcap/pcapng: imported on the fly)")
       ->check(CLI::IsMember({"auto", "jsonl", "json", "csv", "sqlite", "wkcap", "pcap"}))
       ->default_str("auto");
@@ -144,6 +221,26 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
                 "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   sub->add_option("--temp-dir", c->opts.temp_dir, "Where spill and string files go (default: $TMPDIR or /tmp)");
   sub->add_flag("--no-progress", c->no_progress, "Never draw progress on stderr");
+  // Live audit: POST /channel/messagesync (docs/audit.md "Live audit").
+  sub->add_option("--login-uid", c->login_uid, "Live audit: the uid messagesync reads as (3.x: a member of each channel)")
+      ->type_name("UID");
+  sub->add_option("--channel", c->channels, "Live audit: a channel to page through, ID:TYPE (e.g. g1:2, bob:1; repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("ID:TYPE");
+  sub->add_option("--channels", c->channels_file, "Live audit: a file of channels, one ID:TYPE per line (# comments)")
+      ->type_name("FILE");
+  sub->add_option("--rate", c->rate, "Live audit: requests per second at most (e.g. 20/s, 0.5/s)")->default_str("20/s");
+  sub->add_option("--page-size", c->page_size, "Live audit: messages per request (limit)")
+      ->check(CLI::Range(1, 10000))
+      ->default_str("1000");
+  sub->add_option("--since-seq", c->since_seq, "Live audit: start at this message_seq in every channel (resume)")
+      ->type_name("SEQ");
+  sub->add_option("--api-compat", c->api_compat, "Live audit: the server's API generation, WuKongIM 3 or 2")
+      ->check(CLI::IsMember({3, 2}))
+      ->default_str("3");
+  sub->add_option("--timeout", c->timeout, "Live audit: time limit of one request, connecting included")
+      ->default_str("10s");
+  wkit::cli::add_client_tls_flags(sub, c->tls, "the https:// server");
 
   auto* merge = sub->add_subcommand("merge", "Combine the partial reports of `wkit audit --shard K/N` into one");
   merge->add_option("partials", c->partials, "Partial reports (JSON)")->required();
@@ -161,10 +258,12 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
       "Examples:\n"
       "  wkit audit wkit-data/wkit.db -o md                  # a serve store, report for the incident ticket\n"
       "  wkit audit export.jsonl.zst --map client_msg_no=clientMsgNo --fail-on duplicate_client_msg_no\n"
-      "  wkit audit -o jsonl export.jsonl | jq -r 'select(.kind == \"duplicate_client_msg_no\") | .message_idstrs[]'");
+      "  wkit audit -o jsonl export.jsonl | jq -r 'select(.kind == \"duplicate_client_msg_no\") | .message_idstrs[]'\n"
+      "  wkit audit http://127.0.0.1:5001 --login-uid alice --channel g1:2 --channel bob:1   # live, via messagesync");
   sub->final_callback([c, merge] {
     if (merge->parsed()) return;
-    if (c->opts.inputs.empty()) throw wkit::cli::Exit{usage("no INPUT given (a file, or - for stdin)")};
+    if (c->opts.inputs.empty())
+      throw wkit::cli::Exit{usage("no INPUT given (a file, - for stdin, or http://HOST:PORT for a live audit)")};
     throw wkit::cli::Exit{run_audit(*c)};
   });
 }};

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "wkit/audit/analyzer.hpp"
+#include "wkit/audit/live.hpp"
 #include "wkit/audit/report.hpp"
 #include "wkit/audit/source.hpp"
 #include "wkit/util/progress.hpp"
@@ -74,7 +75,9 @@ void mark_not_read(InputInfo& in, const std::string& path) {
 
 Result<nlohmann::json> run_audit(const AuditOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  if (options.inputs.empty()) return Error{ErrorKind::usage, "no input given", std::nullopt};
+  if (options.inputs.empty() && !options.live) return Error{ErrorKind::usage, "no input given", std::nullopt};
+  if (options.live && !options.inputs.empty())
+    return Error{ErrorKind::usage, "a live audit (http://) takes no file inputs", std::nullopt};
   if (options.inputs.size() > 60000) return Error{ErrorKind::usage, "too many inputs", std::nullopt};
   int stdin_count = 0;
   for (auto& p : options.inputs) stdin_count += p == "-";
@@ -98,7 +101,10 @@ Result<nlohmann::json> run_audit(const AuditOptions& options) {
     sizes.push_back(p != "-" && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0);
     total += sizes.back();
   }
-  {
+  if (options.live) {
+    ProgressThread progress(ctx, 0);
+    if (auto err = read_live(ctx)) return *err;
+  } else {
     ProgressThread progress(ctx, total);
     uint64_t done = 0;
     for (size_t i = 0; i < options.inputs.size(); ++i) {

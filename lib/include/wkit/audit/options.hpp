@@ -2,9 +2,13 @@
 // Everything `wkit audit` can be asked (docs/cli.md `audit`, docs/audit.md).
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "wkit/util/error.hpp"
 
 namespace wkit::audit {
 
@@ -16,6 +20,33 @@ inline constexpr const char* kFindingNames[] = {
     "duplicate_client_msg_no", "message_id_collision", "duplicate_row", "seq_anomaly",
     "suspected_regenerated_client_msg_no", "absorbed_duplicate", "missing_client_msg_no"};
 bool is_finding_name(std::string_view name);
+
+// A live audit: the history of channels paged through a server's
+// POST /channel/messagesync (docs/audit.md "Live audit").
+struct LiveChannel {
+  std::string id;     // as asked (a person channel: the peer's uid, or a@b)
+  int64_t type = 0;
+};
+// One answer of POST /channel/messagesync, whatever its HTTP status.
+struct LiveReply {
+  int status = 0;
+  std::string body;
+};
+// Sends one messagesync request body and returns the answer; errors are the
+// connection's (kind connection; message "interrupted" after a stop). The
+// HTTP client lives in the net layer: the caller (cli/cmd_audit.cpp) wires it.
+using LiveFetch = std::function<Result<LiveReply>(const std::string& request_body)>;
+
+struct LiveOptions {
+  std::string url;                  // http://HOST:PORT or https://HOST:PORT (names the inputs)
+  std::string login_uid;
+  std::vector<LiveChannel> channels;
+  double rate = 20;                 // requests per second at most
+  uint32_t page_size = 1000;        // 1..10000
+  uint64_t since_seq = 0;           // first message_seq asked (0 = from 1)
+  int api_compat = 3;               // 3 or 2: how answers are read
+  LiveFetch fetch;
+};
 
 struct AuditOptions {
   std::vector<std::string> inputs;           // paths, "-" = stdin
@@ -39,6 +70,8 @@ struct AuditOptions {
   // stops at the next record boundary and the report covers what was read,
   // marked "interrupted" (status never "clean"). Not owned.
   const std::atomic<int>* stop = nullptr;
+  // Set: audit these channels of a running server instead of `inputs`.
+  std::optional<LiveOptions> live;
 };
 
 }  // namespace wkit::audit
