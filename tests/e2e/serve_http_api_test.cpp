@@ -124,6 +124,11 @@ TEST(ServeHttpApi, Send3xIsIdempotentSharedWithBinaryAndDelivered) {
   EXPECT_EQ(metric(m.body, "wkit_dedup_hits_total"), 2u);  // the HTTP resend and the binary SEND
   EXPECT_EQ(metric(m.body, "wkit_dedup_conflicts_total"), 1u);
   EXPECT_EQ(metric(m.body, "wkit_recvs_total"), 2u);
+  // At least one commit per stored message's batch; the +Inf bucket holds them all.
+  const uint64_t commits = metric(m.body, "wkit_store_commit_seconds_count");
+  EXPECT_GE(commits, 1u);
+  EXPECT_EQ(metric(m.body, "wkit_store_commit_seconds_bucket{le=\"+Inf\"}"), commits);
+  EXPECT_LE(metric(m.body, "wkit_store_commit_seconds_bucket{le=\"0.0001\"}"), commits);
   EXPECT_EQ(srv.stop(), std::optional<int>(0));
 }
 

@@ -404,6 +404,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
   };
   view.stored_messages = [raw] { return raw->stored_at_start + raw->hub->stats().stored; };
   view.http_requests = [raw] { return raw->http_requests; };
+  view.commit_latency = [raw] { return raw->store->commit_latency().snapshot(); };
   impl->api = std::make_unique<HttpApi>(*impl->hub, o.api_compat, std::move(view));
 
   for (const auto& url : o.listen) {

@@ -1,5 +1,6 @@
 // GET /metrics: the server's counters in the Prometheus text format
 // (version 0.0.4), docs/serve.md "Metrics".
+#include <optional>
 #include <sstream>
 
 #include "wkit/app/http_api.hpp"
@@ -13,7 +14,14 @@ struct Metric {
   const char* type;
   const char* help;
   std::vector<std::pair<std::string, uint64_t>> values;  // label text ("" = none) -> value
+  std::optional<store::CommitLatency::Snapshot> histogram;  // type "histogram" instead of values
 };
+
+std::string bound_text(double b) {
+  std::ostringstream o;
+  o << b;
+  return o.str();
+}
 
 std::vector<Metric> collect(const ServerHub& hub, const ServerView& view) {
   const HubStats& s = hub.stats();
@@ -46,6 +54,10 @@ std::vector<Metric> collect(const ServerHub& hub, const ServerView& view) {
       view.queued_outbound_bytes());
   one("wkit_inflight_store_writes", "gauge", "Messages handed to the store and not yet committed.", hub.inflight());
   one("wkit_http_requests_total", "counter", "HTTP API requests answered.", view.http_requests());
+  m.push_back({"wkit_store_commit_seconds", "histogram",
+               "Time the store thread took to apply and commit one transaction (group commit).",
+               {},
+               view.commit_latency()});
   return m;
 }
 
@@ -55,6 +67,16 @@ std::string metrics_text(const ServerHub& hub, const ServerView& view) {
   std::ostringstream out;
   for (const auto& m : collect(hub, view)) {
     out << "# HELP " << m.name << ' ' << m.help << "\n# TYPE " << m.name << ' ' << m.type << '\n';
+    if (m.histogram) {
+      const auto& h = *m.histogram;
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < h.buckets.size(); ++i) {
+        cumulative += h.buckets[i];
+        const std::string le = i < store::CommitLatency::kBounds.size() ? bound_text(store::CommitLatency::kBounds[i]) : "+Inf";
+        out << m.name << "_bucket{le=\"" << le << "\"} " << cumulative << '\n';
+      }
+      out << m.name << "_sum " << h.sum_seconds << '\n' << m.name << "_count " << h.count << '\n';
+    }
     for (const auto& [labels, v] : m.values) {
       out << m.name;
       if (!labels.empty()) out << '{' << labels << '}';
@@ -69,6 +91,14 @@ nlohmann::json metrics_json(const ServerHub& hub, const ServerView& view) {
   for (const auto& m : collect(hub, view)) {
     std::string name = m.name;
     name.erase(0, 5);  // "wkit_"
+    if (m.histogram) {
+      nlohmann::json buckets = nlohmann::json::object();
+      for (size_t i = 0; i < m.histogram->buckets.size(); ++i)
+        buckets[i < store::CommitLatency::kBounds.size() ? bound_text(store::CommitLatency::kBounds[i]) : "+Inf"] =
+            m.histogram->buckets[i];
+      j[name] = {{"count", m.histogram->count}, {"sum_seconds", m.histogram->sum_seconds}, {"buckets", buckets}};
+      continue;
+    }
     if (m.values.size() == 1 && m.values[0].first.empty()) {
       j[name] = m.values[0].second;
       continue;

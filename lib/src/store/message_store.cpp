@@ -3,6 +3,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED  // SHA256_Init and friends, see sha256()
 #include <openssl/sha.h>
 
+#include <chrono>
+
 #include "memory_store.hpp"
 #include "sqlite_store.hpp"
 
@@ -86,7 +88,9 @@ void MessageStore::run() {
       if (queue_.empty() && stopping_) return;
       batches.swap(queue_);
     }
+    const auto t0 = std::chrono::steady_clock::now();
     apply(batches);
+    commit_latency_.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     ++transactions_;
     for (auto& b : batches)
       if (done_) done_(std::move(b));

@@ -23,6 +23,7 @@ struct ServerView {
   std::function<uint64_t()> queued_outbound_bytes;
   std::function<uint64_t()> stored_messages;
   std::function<uint64_t()> http_requests;
+  std::function<store::CommitLatency::Snapshot()> commit_latency;
 };
 
 // The server's counters and gauges (docs/serve.md "Metrics"): as Prometheus

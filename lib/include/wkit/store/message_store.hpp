@@ -11,6 +11,7 @@
 // the documented input of `wkit audit`), and for `--in-memory` a plain
 // in-process store (memory_store.cpp) that keeps nothing after exit.
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -105,6 +106,40 @@ struct DedupRow {
   std::array<uint8_t, 32> payload_hash{};
 };
 
+// How long the store thread took to apply and commit each transaction
+// (every submitted vector since the last one), counted per bucket: the
+// histogram of GET /metrics. Updated by the store thread, read by any.
+class CommitLatency {
+ public:
+  // Upper bounds in seconds (Prometheus `le`); one more bucket is +Inf.
+  static constexpr std::array<double, 14> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                     0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+  struct Snapshot {
+    std::array<uint64_t, kBounds.size() + 1> buckets{};  // not cumulative
+    uint64_t count = 0;
+    double sum_seconds = 0;
+  };
+  void add(double seconds) {
+    size_t i = 0;
+    while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+    buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    sum_ns_.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
+  }
+  Snapshot snapshot() const {
+    Snapshot s;
+    for (size_t i = 0; i < buckets_.size(); ++i) {
+      s.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
+      s.count += s.buckets[i];
+    }
+    s.sum_seconds = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+    return s;
+  }
+
+ private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
+  std::atomic<uint64_t> sum_ns_{0};
+};
+
 class MessageStore {
  public:
   using BatchDone = std::function<void(std::vector<Op>&&)>;
@@ -146,6 +181,7 @@ class MessageStore {
 
   const std::string& path() const { return path_; }
   uint64_t transactions() const { return transactions_; }
+  const CommitLatency& commit_latency() const { return commit_latency_; }
 
  protected:
   MessageStore() = default;
@@ -168,6 +204,7 @@ class MessageStore {
   bool stopping_ = false;
   std::thread thread_;
   uint64_t transactions_ = 0;
+  CommitLatency commit_latency_;
 };
 
 }  // namespace wkit::store
