@@ -234,6 +234,26 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit audit|--temp-dir')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit audit|--login-uid')
+      COMPREPLY=(); return ;;
+    'wkit audit|--channel')
+      COMPREPLY=(); return ;;
+    'wkit audit|--channels')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit audit|--rate')
+      COMPREPLY=(); return ;;
+    'wkit audit|--page-size')
+      COMPREPLY=(); return ;;
+    'wkit audit|--since-seq')
+      COMPREPLY=(); return ;;
+    'wkit audit|--api-compat')
+      COMPREPLY=($(compgen -W '3 2' -- "$cur")); return ;;
+    'wkit audit|--timeout')
+      COMPREPLY=(); return ;;
+    'wkit audit|--ca-file')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit audit|--tls-server-name')
+      COMPREPLY=(); return ;;
     'wkit audit merge|--output'|'wkit audit merge|-o')
       COMPREPLY=($(compgen -W 'text json md jsonl' -- "$cur")); return ;;
     'wkit audit merge|--max-listed')
@@ -348,7 +368,7 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --max-listed --strict --allow-unreadable --temp-dir --no-progress' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --max-listed --strict --allow-unreadable --temp-dir --no-progress --login-uid --channel --channels --rate --page-size --since-seq --api-compat --timeout --ca-file --insecure -k --tls-server-name' -- "$cur")) ;;
     'wkit audit merge')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
