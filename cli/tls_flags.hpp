@@ -12,12 +12,13 @@ namespace wkit::cli {
 
 inline void add_client_tls_flags(CLI::App* sub, net::ClientTlsOptions& o, const std::string& which = "") {
   const std::string of = which.empty() ? "the server" : which;
-  sub->add_option("--ca-file", o.ca_file, "PEM certificates to trust for wss:// instead of the system's (" + of + ")")
+  sub->add_option("--ca-file", o.ca_file,
+                  "PEM certificates to trust for wss:// and https:// instead of the system's (" + of + ")")
       ->type_name("FILE");
   sub->add_flag("-k,--insecure", o.insecure,
-                "wss://: do not check " + of + "'s certificate or name (labs and self-signed setups only)");
+                "wss://, https://: do not check " + of + "'s certificate or name (labs and self-signed setups only)");
   sub->add_option("--tls-server-name", o.server_name,
-                  "wss://: the name sent as SNI and checked in the certificate (default: the URL's host)")
+                  "wss://, https://: the name sent as SNI and checked in the certificate (default: the URL's host)")
       ->type_name("NAME");
 }
 
@@ -35,7 +36,7 @@ inline Result<std::shared_ptr<const net::ClientTls>> client_tls_for(const net::U
   if (!url.tls()) {
     if (any_flag)
       return Error{ErrorKind::usage,
-                   "--ca-file, --insecure and --tls-server-name apply to wss:// only; " + url_flag + " is " +
+                   "--ca-file, --insecure and --tls-server-name apply to wss:// and https:// only; " + url_flag + " is " +
                        url.to_string(),
                    std::nullopt};
     return std::shared_ptr<const net::ClientTls>();

@@ -144,7 +144,7 @@ TEST_F(AuditReport, PcapIsImportedOnTheFly) {
   const std::string pcap = std::string(WKIT_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_pcap_import/session.pcap";
   const CliRun direct = wkit("audit --no-progress -o json '" + pcap + "'");
   ASSERT_EQ(direct.code, 0) << direct.err;
-  ASSERT_EQ(wkit("capture import '" + pcap + "' -o '" + file("s.wkcap") + "'").code, 0);
+  ASSERT_EQ(wkit("capture import '" + pcap + "' --out '" + file("s.wkcap") + "'").code, 0);
   const CliRun imported = wkit("audit --no-progress -o json '" + file("s.wkcap") + "'");
   ASSERT_EQ(imported.code, 0) << imported.err;
   const json a = json::parse(direct.out), b = json::parse(imported.out);

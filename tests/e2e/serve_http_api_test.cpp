@@ -133,7 +133,7 @@ TEST(ServeHttpApi, Send3xIsIdempotentSharedWithBinaryAndDelivered) {
 }
 
 TEST(ServeHttpApi, Send2xNeverDedupsAndInventsClientMsgNo) {
-  ApiServe srv({"--api-compat", "2"});
+  ApiServe srv({"--api-compat", "2", "--group", "g1=bob,carol"});
   auto one = http_post(srv.http(), "/message/send", send_body("same", "aGk="));
   ASSERT_EQ(one.status, 200) << one.body;
   auto two = http_post(srv.http(), "/message/send", send_body("same", "aGk="));
@@ -149,6 +149,15 @@ TEST(ServeHttpApi, Send2xNeverDedupsAndInventsClientMsgNo) {
   const std::string cmn = invented["data"]["client_msg_no"];
   EXPECT_EQ(cmn.size(), 33u) << cmn;
   EXPECT_EQ(cmn.back(), '0');
+  // 2.x sends as the system device: no membership check, from_uid defaults to the system uid.
+  auto system = http_post(srv.http(), "/message/send",
+                          R"({"channel_id":"g1","channel_type":2,"payload":"aGk="})");
+  EXPECT_EQ(system.json()["status"], 200) << system.body;
+  auto alice = http_post(srv.http(), "/message/send",
+                         R"({"from_uid":"alice","channel_id":"g1","channel_type":2,"payload":"aGk="})");
+  EXPECT_EQ(alice.json()["status"], 200) << alice.body;
+  auto head_g1 = http_get(srv.http(), "/channel/max_message_seq?channel_id=g1&channel_type=2");
+  EXPECT_EQ(head_g1.json()["message_seq"], 2) << head_g1.body;
   auto head = http_get(srv.http(), "/channel/max_message_seq?channel_id=bob&channel_type=1&login_uid=alice");
   EXPECT_EQ(head.json()["message_seq"], 3);
 }

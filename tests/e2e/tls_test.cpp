@@ -165,7 +165,7 @@ TEST_F(Tls, SilentPeersHoldUpNobody) {
 TEST_F(Tls, FlagMistakesAreUsageErrors) {
   auto d = send_to("tcp://127.0.0.1:1", {"--ca-file", certs.ca_file()});
   EXPECT_EQ(d.code, 2) << d.err;
-  EXPECT_NE(d.err.find("wss:// only"), std::string::npos) << d.err;
+  EXPECT_NE(d.err.find("apply to wss:// and https:// only"), std::string::npos) << d.err;
   d = send_to("wss://127.0.0.1:1", {"--ca-file", (dir.path / "missing.pem").string()});
   EXPECT_EQ(d.code, 2) << d.err;
   EXPECT_NE(d.err.find("missing.pem"), std::string::npos) << d.err;

@@ -132,6 +132,7 @@ asio::awaitable<HttpResponse> HttpApi::message_send(const net::HttpRequest& req)
   a.setting = static_cast<uint8_t>(setting);
   a.expire = static_cast<uint32_t>(expire);
   a.dedup = compat_ == ApiCompat::v3;
+  a.check_membership = compat_ == ApiCompat::v3;
   if (compat_ == ApiCompat::v2 && a.client_msg_no.empty()) a.client_msg_no = util::random_client_msg_no() + "0";
 
   // Answered once committed (or refused): wait for the hub on this thread.

@@ -231,7 +231,7 @@ void ServerHub::flush() {
 void ServerHub::on_send(ServerSession& s, const session::SendRequest& r) {
   const proto::Send& f = *r.frame;
   const auto now = clock_();
-  submit_send(s.id(), s.uid(), f, r.plaintext, r.header_bits, opts_.dedup, now,
+  submit_send(s.id(), s.uid(), f, r.plaintext, r.header_bits, opts_.dedup, true, now,
               [&](int64_t id, uint64_t seq, uint8_t reason) { s.sendack(id, f.client_seq, seq, reason, f.client_msg_no, now); });
 }
 
@@ -244,7 +244,7 @@ void ServerHub::api_send(const ApiSend& a, std::function<void(const ApiSendResul
   f.setting.bits = a.setting;
   f.expire = a.expire;
   bool answered = false;
-  submit_send(conn, a.from_uid, f, a.payload, 0, a.dedup && opts_.dedup, clock_(),
+  submit_send(conn, a.from_uid, f, a.payload, 0, a.dedup && opts_.dedup, a.check_membership, clock_(),
               [&](int64_t id, uint64_t seq, uint8_t reason) {
     answered = true;
     done({id, seq, reason, refusal_why_});
@@ -254,7 +254,8 @@ void ServerHub::api_send(const ApiSend& a, std::function<void(const ApiSendResul
 
 template <class Reply>
 void ServerHub::submit_send(uint64_t conn, std::string_view uid, const proto::Send& f, std::string_view plaintext,
-                            uint8_t header_bits, bool dedup, session::Now now, Reply&& reply) {
+                            uint8_t header_bits, bool dedup, bool check_membership, session::Now now,
+                            Reply&& reply) {
   ++stats_.sends;
   refusal_why_.clear();
   if (events_)
@@ -279,7 +280,7 @@ void ServerHub::submit_send(uint64_t conn, std::string_view uid, const proto::Se
   } else if (f.channel_type == ct::group) {
     auto g = opts_.groups.find(std::string(f.channel_id));
     if (g == opts_.groups.end()) return refuse(5, "no such group (see --group)");
-    if (std::find(g->second.begin(), g->second.end(), uid) == g->second.end())
+    if (check_membership && std::find(g->second.begin(), g->second.end(), uid) == g->second.end())
       return refuse(11, "sender is not a member of the group");
     channel_.assign(f.channel_id);
     for (const auto& m : g->second)

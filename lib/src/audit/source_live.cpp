@@ -14,6 +14,7 @@
 #include "wkit/audit/json_message.hpp"
 #include "wkit/audit/live.hpp"
 #include "wkit/util/channel.hpp"
+#include "wkit/util/units.hpp"
 #include "wkit/util/ids.hpp"
 
 namespace wkit::audit {
@@ -192,14 +193,13 @@ Result<std::vector<LiveChannel>> read_live_channels(const std::string& path) {
 }
 
 Result<double> parse_live_rate(std::string_view text) {
-  std::string_view s = text;
-  if (s.ends_with("/s")) s.remove_suffix(2);
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !(v >= 0.01 && v <= 10000))
-    return Error{ErrorKind::usage, "--rate " + std::string(text) + ": expected requests per second, 0.01 to 10000 (e.g. 20/s)",
+  // The one rate syntax of every command (docs/cli.md): a count and a period.
+  auto v = util::parse_rate(text);
+  if (!v) return Error{ErrorKind::usage, "--rate: " + v.error().message, std::nullopt};
+  if (!(*v >= 0.01 && *v <= 10000))
+    return Error{ErrorKind::usage, "--rate " + std::string(text) + ": expected 0.01 to 10000 requests per second (e.g. 20/s, 30/m)",
                  std::nullopt};
-  return v;
+  return *v;
 }
 
 LiveChannelView live_channel_view(const LiveOptions& o, const LiveChannel& c) {

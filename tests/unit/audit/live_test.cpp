@@ -134,8 +134,10 @@ TEST(AuditLiveFlags, ChannelsRatesAndFiles) {
   EXPECT_EQ(named->type, 2);
   for (const char* bad : {"g1", ":2", "g1:0", "g1:x", "g1:300"}) EXPECT_FALSE(parse_live_channel(bad)) << bad;
   EXPECT_DOUBLE_EQ(parse_live_rate("20/s").value(), 20);
-  EXPECT_DOUBLE_EQ(parse_live_rate("0.5").value(), 0.5);
-  for (const char* bad : {"", "0", "x/s", "20/m", "100000"}) EXPECT_FALSE(parse_live_rate(bad)) << bad;
+  EXPECT_DOUBLE_EQ(parse_live_rate("0.5/s").value(), 0.5);
+  EXPECT_DOUBLE_EQ(parse_live_rate("30/m").value(), 0.5);
+  for (const char* bad : {"", "0", "0.5", "20", "x/s", "0/s", "100000/s"}) EXPECT_FALSE(parse_live_rate(bad)) << bad;
+  EXPECT_NE(parse_live_rate("20").error().message.find("write 20/s"), std::string::npos);
 
   TempDir dir;
   write_file(dir.file("ch.txt"), "# channels\ng1:2\n\n  bob:1   # a person\n");

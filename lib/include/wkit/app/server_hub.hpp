@@ -47,6 +47,9 @@ struct ApiSend {
   uint8_t setting = 0;
   uint32_t expire = 0;
   bool dedup = true;  // idempotent on (channel, from_uid, client_msg_no) like a SEND (3.x); false: 2.x
+  // from_uid must be a member of a group (3.x); 2.x sends as the system
+  // device and skips the check whatever from_uid is.
+  bool check_membership = true;
 };
 struct ApiSendResult {
   int64_t message_id = 0;
@@ -131,7 +134,7 @@ class ServerHub final : public session::ServerHooks {
   // refusal or the copy of a committed resend, else at commit via answer().
   template <class Reply>
   void submit_send(uint64_t conn, std::string_view uid, const proto::Send& f, std::string_view plaintext,
-                   uint8_t header_bits, bool dedup, session::Now now, Reply&& reply);
+                   uint8_t header_bits, bool dedup, bool check_membership, session::Now now, Reply&& reply);
   // Connection ids of HTTP API sends (no Peer): answered through api_waiting_.
   static constexpr uint64_t kApiConnBit = uint64_t{1} << 62;
   // Op::ref of an append that made an idempotency entry (a 2.x HTTP send
