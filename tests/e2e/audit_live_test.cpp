@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../support/temp_dir.hpp"
+#include "support/api_serve.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/wkit_commands.hpp"
@@ -27,41 +28,27 @@ using nlohmann::json;
 
 namespace {
 
-// `wkit serve` with a tcp:// and an http:// listener and the group g1.
-class LiveServe {
+// `wkit serve` with the HTTP API and the group g1, and sends through it.
+class LiveServe : public ApiServe {
  public:
-  LiveServe(std::vector<std::string> extra, const std::string& data_dir = "") {
-    std::vector<std::string> argv = {WKIT_BINARY, "serve", "--listen", "tcp://127.0.0.1:0", "--listen",
-                                     "http://127.0.0.1:0", "--group", "g1=alice,bob,carol"};
-    if (data_dir.empty()) argv.push_back("--in-memory");
-    else argv.insert(argv.end(), {"--data", data_dir});
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Process>(argv);
-    for (int i = 0; i < 2; ++i) {
-      auto line = proc_->wait_stdout([&](const std::string& l) {
-        return l.rfind("listening ", 0) == 0 && l.substr(10) != tcp_ && l.substr(10) != http_;
-      });
-      if (!line) throw std::runtime_error("wkit serve did not report listening: " + proc_->stderr_text());
-      const std::string url = line->substr(10);
-      (url.rfind("http://", 0) == 0 ? http_ : tcp_) = url;
-    }
-  }
-  const std::string& http() const { return http_; }
-  std::optional<int> stop() { return proc_->signal_and_wait(SIGTERM); }
+  LiveServe(std::vector<std::string> extra, const std::string& data_dir = "")
+      : ApiServe(with_group(std::move(extra)), data_dir) {}
 
   // POST /message/send; the answer's message_idstr (3.x) or data.message_idstr (2.x).
   std::string send(const std::string& from, const std::string& to, int type, const std::string& cmn) {
     json body = {{"channel_id", to}, {"channel_type", type}, {"client_msg_no", cmn}, {"payload", "aGk="}};
     if (!from.empty()) body["from_uid"] = from;
-    auto r = http_post(http_, "/message/send", body.dump());
+    auto r = http_post(http(), "/message/send", body.dump());
     if (r.status != 200) throw std::runtime_error("send failed: " + r.body);
     auto j = r.json();
     return j.contains("data") ? j["data"]["message_idstr"].get<std::string>() : j["message_idstr"].get<std::string>();
   }
 
  private:
-  std::unique_ptr<Process> proc_;
-  std::string tcp_, http_;
+  static std::vector<std::string> with_group(std::vector<std::string> extra) {
+    extra.insert(extra.begin(), {"--group", "g1=alice,bob,carol"});
+    return extra;
+  }
 };
 
 // The duplicate_client_msg_no items as (client_msg_no, channel, from, {message_ids}).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../support/temp_dir.hpp"
+#include "support/api_serve.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/wkit_commands.hpp"
@@ -19,35 +20,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-// `wkit serve --in-memory` with a tcp:// and an http:// listener.
-class ApiServe {
- public:
-  // `data_dir` empty: --in-memory; else a SQLite store there.
-  explicit ApiServe(std::vector<std::string> extra = {}, const std::string& data_dir = "") {
-    std::vector<std::string> argv = {WKIT_BINARY, "serve", "--listen", "tcp://127.0.0.1:0",
-                                     "--listen", "http://127.0.0.1:0"};
-    if (data_dir.empty()) argv.push_back("--in-memory");
-    else argv.insert(argv.end(), {"--data", data_dir});
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Process>(argv);
-    for (int i = 0; i < 2; ++i) {
-      auto line = proc_->wait_stdout([&](const std::string& l) {
-        return l.rfind("listening ", 0) == 0 && l.substr(10) != tcp_ && l.substr(10) != http_;
-      });
-      if (!line) throw std::runtime_error("wkit serve did not report listening: " + proc_->stderr_text());
-      const std::string url = line->substr(10);
-      (url.rfind("http://", 0) == 0 ? http_ : tcp_) = url;
-    }
-  }
-  const std::string& tcp() const { return tcp_; }
-  const std::string& http() const { return http_; }
-  std::optional<int> stop() { return proc_->signal_and_wait(SIGTERM); }
-
- private:
-  std::unique_ptr<Process> proc_;
-  std::string tcp_, http_;
-};
 
 std::string send_body(const std::string& cmn, const std::string& payload_b64, const std::string& to = "bob") {
   return json{{"from_uid", "alice"}, {"channel_id", to},     {"channel_type", 1},

@@ -56,6 +56,29 @@ std::optional<HttpResponse> int_field(const json& j, const char* name, uint64_t 
   return std::nullopt;
 }
 
+// Runs `start(done)`, a hub call that answers through `done` (maybe before
+// it returns), and waits for the answer on this thread: nullopt if none
+// comes within 30 s (a stalled store).
+template <class T, class Start>
+asio::awaitable<std::optional<T>> hub_answer(Start start) {
+  struct Wait {
+    explicit Wait(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    std::optional<T> answer;
+  };
+  auto w = std::make_shared<Wait>(co_await asio::this_coro::executor);
+  start([w](T answer) {
+    w->answer = std::move(answer);
+    w->timer.cancel();
+  });
+  if (!w->answer) {
+    w->timer.expires_after(std::chrono::seconds(30));
+    boost::system::error_code ec;
+    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return std::move(w->answer);
+}
+
 }  // namespace
 
 asio::awaitable<HttpResponse> HttpApi::handle(const net::HttpRequest& req) {
@@ -135,25 +158,11 @@ asio::awaitable<HttpResponse> HttpApi::message_send(const net::HttpRequest& req)
   a.check_membership = compat_ == ApiCompat::v3;
   if (compat_ == ApiCompat::v2 && a.client_msg_no.empty()) a.client_msg_no = util::random_client_msg_no() + "0";
 
-  // Answered once committed (or refused): wait for the hub on this thread.
-  auto ex = co_await asio::this_coro::executor;
-  struct Wait {
-    explicit Wait(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer timer;
-    std::optional<ApiSendResult> result;
-  };
-  auto w = std::make_shared<Wait>(ex);
-  hub_.api_send(a, [w](const ApiSendResult& r) {
-    w->result = r;
-    w->timer.cancel();
-  });
-  if (!w->result) {
-    w->timer.expires_after(std::chrono::seconds(30));
-    boost::system::error_code ec;
-    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  if (!w->result) co_return error(503, "retry required");
-  const ApiSendResult& r = *w->result;
+  // Answered once committed (or refused).
+  auto result = co_await hub_answer<ApiSendResult>(
+      [&](auto done) { hub_.api_send(a, [done](const ApiSendResult& r) { done(r); }); });
+  if (!result) co_return error(503, "retry required");
+  const ApiSendResult& r = *result;
   if (compat_ == ApiCompat::v3)
     co_return reply(200, {{"message_id", r.message_id}, {"message_idstr", std::to_string(r.message_id)},
                           {"message_seq", r.message_seq}, {"reason", r.reason}});
@@ -252,30 +261,17 @@ asio::awaitable<HttpResponse> HttpApi::message_sync(const net::HttpRequest& req)
   }
   // 3.x reads one more to know whether more exist; 2.x says "more" when the page is full.
   const uint32_t read = static_cast<uint32_t>(compat_ == ApiCompat::v3 ? limit + 1 : limit);
-  auto ex = co_await asio::this_coro::executor;
-  struct Wait {
-    explicit Wait(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer timer;
-    bool done = false;
+  struct Range {
     std::vector<store::Message> messages;
     std::string error;
   };
-  auto w = std::make_shared<Wait>(ex);
-  hub_.load_range(static_cast<uint8_t>(channel_type), canonical, from, to, read, newest,
-                  [w](std::vector<store::Message>&& m, const std::string& error) {
-                    w->messages = std::move(m);
-                    w->error = error;
-                    w->done = true;
-                    w->timer.cancel();
-                  });
-  if (!w->done) {
-    w->timer.expires_after(std::chrono::seconds(30));
-    boost::system::error_code ec;
-    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  if (!w->done) co_return reply(503, {{"msg", "retry required"}, {"status", 503}});
-  if (!w->error.empty()) co_return reply(500, {{"msg", w->error}, {"status", 500}});
-  auto& got = w->messages;
+  auto range = co_await hub_answer<Range>([&](auto done) {
+    hub_.load_range(static_cast<uint8_t>(channel_type), canonical, from, to, read, newest,
+                    [done](std::vector<store::Message>&& m, const std::string& error) { done({std::move(m), error}); });
+  });
+  if (!range) co_return reply(503, {{"msg", "retry required"}, {"status", 503}});
+  if (!range->error.empty()) co_return reply(500, {{"msg", range->error}, {"status", 500}});
+  auto& got = range->messages;
   bool more = false;
   if (compat_ == ApiCompat::v3) {
     more = got.size() > limit;

@@ -31,23 +31,6 @@ using asio::use_awaitable;
 // Answer bodies can be large (a messagesync page of 10,000 messages).
 constexpr uint64_t kMaxBody = 256ull << 20;
 
-bool is_ip_literal(const std::string& host) {
-  error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
-// SNI and the name the certificate must carry, as for wss:// (transport.cpp).
-bool set_peer_name(SSL* ssl, const ClientTls& tls, const std::string& url_host) {
-  const std::string& name = tls.options().server_name.empty() ? url_host : tls.options().server_name;
-  if (is_ip_literal(name)) {
-    if (tls.options().insecure) return true;
-    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
-  }
-  if (SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) return false;
-  return tls.options().insecure || SSL_set1_host(ssl, name.c_str()) == 1;
-}
-
 // A kept-alive connection the server closed while it was idle.
 bool closed_while_idle(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||

@@ -5,6 +5,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <openssl/x509v3.h>
+
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <cerrno>
 #include <cstring>
@@ -80,6 +83,26 @@ Result<std::shared_ptr<const ServerTls>> ServerTls::create(const ServerTlsOption
     return usage("--tls-key '" + options.key_file + "' does not match the certificate in '" + options.cert_file + "'");
   }
   return std::shared_ptr<const ServerTls>(new ServerTls(std::move(ctx)));
+}
+
+namespace {
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+}  // namespace
+
+bool set_peer_name(SSL* ssl, const ClientTls& tls, const std::string& url_host) {
+  const std::string& name = tls.options().server_name.empty() ? url_host : tls.options().server_name;
+  if (is_ip_literal(name)) {
+    if (tls.options().insecure) return true;
+    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
+  }
+  if (SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) return false;
+  return tls.options().insecure || SSL_set1_host(ssl, name.c_str()) == 1;
 }
 
 std::string tls_failure_text(const std::string& reason, long verify_result) {

@@ -312,24 +312,6 @@ asio::awaitable<std::unique_ptr<Connection>> Listener::accept(error_code& ec) {
 
 namespace {
 
-bool is_ip_literal(const std::string& host) {
-  error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
-// SNI and the name the certificate must carry: a DNS name, or an IP address
-// checked against the certificate's IP entries (no SNI for IPs, RFC 6066).
-bool set_peer_name(SSL* ssl, const ClientTls& tls, const std::string& url_host) {
-  const std::string& name = tls.options().server_name.empty() ? url_host : tls.options().server_name;
-  if (is_ip_literal(name)) {
-    if (tls.options().insecure) return true;
-    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1;
-  }
-  if (SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) return false;
-  return tls.options().insecure || SSL_set1_host(ssl, name.c_str()) == 1;
-}
-
 // A WebSocket upgrade answered with bytes that are not HTTP: most often a
 // TLS listener answering a plain ws:// client with an alert.
 bool not_http_answer(const error_code& ec) {

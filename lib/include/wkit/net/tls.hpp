@@ -9,6 +9,7 @@
 namespace boost::asio::ssl {
 class context;
 }
+struct ssl_st;  // OpenSSL's SSL
 
 namespace wkit::net {
 
@@ -48,6 +49,12 @@ class ServerTls {
   explicit ServerTls(std::unique_ptr<boost::asio::ssl::context> ctx);
   std::unique_ptr<boost::asio::ssl::context> ctx_;
 };
+
+// Sets, on a client connection before its handshake, the name sent as SNI
+// and the one its certificate must carry: `tls`'s server_name, else
+// `url_host`. A DNS name, or an IP address checked against the certificate's
+// IP entries (no SNI for an IP, RFC 6066). False if OpenSSL refused it.
+bool set_peer_name(ssl_st* ssl, const ClientTls& tls, const std::string& url_host);
 
 // One line for a failed TLS handshake: OpenSSL's reason, plus the certificate
 // check's own reason when that is what failed ("certificate has expired").
