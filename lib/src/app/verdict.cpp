@@ -13,10 +13,14 @@ const char* verdict_name(MessageVerdict v) {
 }
 
 MessageVerdict decide(const MessageEvidence& e) {
-  if (e.distinct_ids > 1) return MessageVerdict::duplicated;
+  if (e.distinct_ids > 1 || (e.store_checked && e.store_ids > 1)) return MessageVerdict::duplicated;
   if (e.receivers_saw) return MessageVerdict::idempotent;
   if (e.attempts == 0) return MessageVerdict::failed;
-  if (e.answered < e.attempts) return MessageVerdict::unverified;
+  if (e.answered < e.attempts) {
+    // What became of the unanswered attempt: only the store can say.
+    if (!e.store_checked) return MessageVerdict::unverified;
+    return e.store_ids == 1 ? MessageVerdict::idempotent : MessageVerdict::failed;
+  }
   if (e.accepted == 0) return MessageVerdict::failed;
   return MessageVerdict::idempotent;
 }
@@ -27,6 +31,7 @@ int exit_code(const RunFindings& f) {
   if (f.duplicated || f.bad_deliveries) return 1;
   if (f.connection_failed) return 3;
   if (f.duplicated || f.unverified || f.failed || f.lost || f.unexpected || f.bad_deliveries || f.missing ||
+      f.store_check_failed ||
       (f.fail_on_repeat && f.repeat_deliveries) || !f.failed_thresholds.empty())
     return 1;
   return 0;
@@ -47,6 +52,10 @@ std::string describe(const RunFindings& f) {
   add(f.bad_deliveries, "deliveries failing msg_key or payload checks");
   add(f.missing, "expected messages not received");
   if (f.fail_on_repeat) add(f.repeat_deliveries, "repeated deliveries");
+  if (f.store_check_failed) {
+    if (!out.empty()) out += "; ";
+    out += "the server's store could not be checked (--check-via)";
+  }
   for (auto& t : f.failed_thresholds) {
     if (!out.empty()) out += "; ";
     out += "threshold " + t + " failed";

@@ -40,6 +40,37 @@ TEST(Verdict, NotSentOrRefusedIsFailed) {
   EXPECT_EQ(decide(ev(2, 2, 0, 0)), MessageVerdict::failed);
 }
 
+MessageEvidence checked(MessageEvidence e, uint32_t store_ids) {
+  e.store_checked = true;
+  e.store_ids = store_ids;
+  return e;
+}
+
+TEST(Verdict, TheStoreSettlesAnUnansweredAttempt) {
+  // SENDACK lost, no resend: one stored copy is idempotent, none is failed.
+  EXPECT_EQ(decide(checked(ev(1, 0, 0, 1), 1)), MessageVerdict::idempotent);
+  EXPECT_EQ(decide(checked(ev(1, 0, 0, 0), 0)), MessageVerdict::failed);
+  // Attempt 1 unanswered, attempt 2 answered: the store holds both copies.
+  EXPECT_EQ(decide(checked(ev(2, 1, 1, 2), 2)), MessageVerdict::duplicated);
+  EXPECT_EQ(decide(checked(ev(2, 1, 1, 1), 1)), MessageVerdict::idempotent);
+  // Answered once, but nothing of it stored: not an idempotent message.
+  EXPECT_EQ(decide(checked(ev(2, 1, 1, 1), 0)), MessageVerdict::failed);
+}
+
+TEST(Verdict, TheStoreNeverUndoesADuplicate) {
+  EXPECT_EQ(decide(checked(ev(2, 2, 2, 2), 1)), MessageVerdict::duplicated);
+  EXPECT_EQ(decide(checked(ev(2, 2, 2, 2), 0)), MessageVerdict::duplicated);
+  // Answered with one id, stored twice (store_ids counts even when
+  // distinct_ids was not given the union).
+  EXPECT_EQ(decide(checked(ev(1, 1, 1, 1), 2)), MessageVerdict::duplicated);
+}
+
+TEST(Verdict, WithoutAStoreCheckStoreIdsAreIgnored) {
+  MessageEvidence e = ev(1, 0, 0, 0);
+  e.store_ids = 1;  // not checked: no evidence
+  EXPECT_EQ(decide(e), MessageVerdict::unverified);
+}
+
 TEST(Verdict, ExitCodes) {
   RunFindings f;
   EXPECT_EQ(exit_code(f), 0);

@@ -19,11 +19,18 @@ struct MessageEvidence {
   uint32_t accepted = 0;      // SENDACKs with reason success
   uint32_t distinct_ids = 0;  // distinct message_ids, SENDACKs and receivers together
   bool receivers_saw = false; // --verify: every receiver got it (the receivers' view decides)
+  // --check-via: the server's store was read (messagesync) for this sender,
+  // channel and client_msg_no; store_ids is how many distinct message_ids it
+  // holds (they are counted in distinct_ids too).
+  bool store_checked = false;
+  uint32_t store_ids = 0;
 };
 
-// duplicated: more than one message_id. With receivers that saw it, their
-// view decides. Otherwise unverified when an attempt went unanswered, failed
-// when nothing was sent or every answer was a refusal, else idempotent.
+// duplicated: more than one message_id (SENDACKs, receivers or the store).
+// With receivers that saw it, their view decides. An unanswered attempt is
+// settled by the store when it was read (one id: idempotent; none: failed,
+// never stored), else unverified. Failed when nothing was sent or every
+// answer was a refusal, else idempotent.
 MessageVerdict decide(const MessageEvidence& e);
 
 // Findings of one run, whatever command saw them. Each non-zero count (and
@@ -39,6 +46,7 @@ struct RunFindings {
   uint64_t repeat_deliveries = 0; // same message delivered again (only fails with fail_on_repeat)
   bool fail_on_repeat = false;
   std::vector<std::string> failed_thresholds;
+  bool store_check_failed = false; // --check-via could not read the server's store
   bool connection_failed = false; // the run could not complete: exit 3
   bool interrupted = false;       // SIGINT/SIGTERM: the summary covers what was measured so far
 };
