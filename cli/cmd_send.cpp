@@ -49,6 +49,7 @@ struct SendFlags {
   std::vector<std::string> receivers;
   std::string verify_wait = "10s", hist_out;
   bool force = false;  // --hist-out may replace an existing file
+  std::string check_via;  // http(s):// API whose store settles each message
 };
 
 [[noreturn]] void fail(int code, const std::string& msg) {
@@ -99,25 +100,41 @@ std::string fmt_ms(const json& v) {
 
 // What would settle an unverified message, for the text output.
 constexpr const char* kSettleHint =
-    "to settle it: --verify --receiver UID (the receivers' view decides), or `wkit audit` of the server's store";
+    "to settle it: --check-via http://HOST:PORT (the server's store decides), --verify --receiver UID (the "
+    "receivers' view decides), or `wkit audit` of the server's store";
 
-void print_single(const json& r) {
+// "checked via URL" when the store settled the message, else "".
+std::string store_note(const json& summary) {
+  if (!summary.contains("checked_via") || !summary["checked_via"]["checked"].get<bool>()) return "";
+  return " (checked via " + summary["checked_via"]["url"].get<std::string>() + ")";
+}
+
+void print_single(const json& r, const json& summary) {
   auto& o = std::cout;
   o << "client_msg_no " << r["client_msg_no"].get<std::string>() << "  client_seq " << r["client_seq"]
     << "  to " << r["channel_id"].get<std::string>() << " (type " << r["channel_type"] << ")\n";
   o << "attempts " << r["attempts"] << "  sendacks " << r["sendacks"] << "  reason "
     << r["reason"].get<std::string>() << "  latency " << fmt_ms(r["latency_ms"]) << "\n";
   o << "message_ids " << r["message_idstrs"].dump() << "  message_seq " << r["message_seq"] << "\n";
+  const bool stored = r.contains("store_message_idstrs");
+  if (stored) o << "store holds " << r["store_message_idstrs"].dump() << store_note(summary) << "\n";
   const std::string v = r["verdict"].get<std::string>();
   const size_t n = r["message_ids"].size();
+  const bool all_answered = r["sendacks"].get<uint64_t>() >= r["attempts"].get<uint64_t>();
   if (v == "duplicated")
     o << "verdict: duplicated: the server stored this message " << n << " times (" << n
       << " distinct message_ids for one client_msg_no)\n";
+  else if (v == "idempotent" && stored && !all_answered)
+    o << "verdict: idempotent: the server's store holds it once (one message_id) for " << r["attempts"]
+      << " attempt(s), " << r["sendacks"] << " SENDACK(s)\n";
   else if (v == "idempotent")
     o << "verdict: idempotent: one message_id for " << r["attempts"] << " attempt(s), every attempt answered\n";
   else if (v == "unverified")
     o << "verdict: unverified: " << r["attempts"] << " attempt(s), " << r["sendacks"]
       << " SENDACK(s): the server may hold a copy this sender never saw; " << kSettleHint << "\n";
+  else if (stored && r["attempts"] != 0 && r["store_message_ids"].empty())
+    o << "verdict: failed: not stored: the server's store holds no message with this client_msg_no from this "
+         "sender\n";
   else
     o << "verdict: failed: " << (r["attempts"] == 0 ? "never sent" : "refused by the server (" + r["reason"].get<std::string>() + ")")
       << "\n";
@@ -132,6 +149,19 @@ void print_summary(const json& s) {
   const auto& v = s["verdicts"];
   o << "verdicts: idempotent " << v["idempotent"] << ", duplicated " << v["duplicated"] << ", unverified "
     << v["unverified"] << ", failed " << v["failed"] << "\n";
+  if (s.contains("checked_via")) {
+    const auto& c = s["checked_via"];
+    o << "checked via " << c["url"].get<std::string>() << ": ";
+    if (c["checked"].get<bool>()) {
+      const auto& st = c["settled"];
+      o << c["channels"] << " channel(s), " << c["messages_read"] << " stored message(s) read; unverified settled: "
+        << "idempotent " << st["idempotent"] << ", duplicated " << st["duplicated"] << ", failed (not stored) "
+        << st["failed"] << "; duplicates found only in the store " << c["store_duplicates"]
+        << "; acknowledged but not stored " << c["acknowledged_not_stored"] << "\n";
+    } else {
+      o << "not checked: " << c["error"].get<std::string>() << "\n";
+    }
+  }
   if (v["unverified"].get<uint64_t>() > 0) o << "unverified: " << kSettleHint << "\n";
   std::ostringstream tp;
   tp.precision(0);
@@ -162,8 +192,14 @@ void print_thresholds(const json& s) {
 
 void print_text(const json& s, const json& single_record) {
   auto& o = std::cout;
-  if (!single_record.is_null()) print_single(single_record);
-  else print_summary(s);
+  if (!single_record.is_null()) {
+    print_single(single_record, s);
+    if (s.contains("checked_via") && !s["checked_via"]["checked"].get<bool>())
+      o << "checked via " << s["checked_via"]["url"].get<std::string>() << ": not checked: "
+        << s["checked_via"]["error"].get<std::string>() << "\n";
+  } else {
+    print_summary(s);
+  }
   if (s.contains("verify")) {
     const auto& v = s["verify"];
     o << "verify (" << v["receivers"] << " receiver(s)): attempted " << v["attempted"] << ", acknowledged "
@@ -197,9 +233,24 @@ int run(const SendFlags& f) {
   auto url = wkit::app::resolve_server(f.client);
   if (!url) fail(2, url.error().message);
   o.url = *url;
-  auto tls = wkit::cli::client_tls_for(*url, f.client.tls, "--server");
-  if (!tls) fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
-  o.tls = *tls;
+  if (!f.check_via.empty()) {
+    auto api = wkit::net::Url::parse(f.check_via);
+    if (!api) fail(2, "bad --check-via '" + f.check_via + "': " + api.error().message);
+    if (!api->http()) fail(2, "--check-via takes http://HOST:PORT or https://HOST:PORT, got '" + f.check_via + "'");
+    o.check_via = *api;
+  }
+  // The TLS flags serve whichever of --server and --check-via is TLS.
+  const bool api_tls = o.check_via && o.check_via->tls();
+  if (api_tls) {
+    auto t = wkit::net::ClientTls::create(f.client.tls);
+    if (!t) fail(wkit::app::exit_code_of(t.error().kind), t.error().message);
+    o.check_via_tls = *t;
+  }
+  if (!(api_tls && !url->tls())) {
+    auto tls = wkit::cli::client_tls_for(*url, f.client.tls, "--server");
+    if (!tls) fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
+    o.tls = *tls;
+  }
   if (auto e = wkit::app::apply_client_flags(f.client, "wkit-send", o.base)) fail(2, e->message);
   if (!f.users_file.empty()) {
     auto users = wkit::app::read_users_file(f.users_file);
@@ -413,6 +464,10 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "With --verify: exit 1 on repeated deliveries of one "
                                                             "message_id too (server-created duplicates always fail)");
+  sub->add_option("--check-via", f->check_via, "After the run, ask the server's HTTP API (POST /channel/messagesync) "
+                                               "which message_ids its store holds for each sent message: settles "
+                                               "unverified ones (docs/send.md)")
+      ->type_name("URL");
   sub->add_option("--hist-out", f->hist_out, "Write the latency histogram (docs/histogram-format.md)");
   sub->add_flag("--force", f->force, "Replace the --hist-out file if it exists");
 

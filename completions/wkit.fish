@@ -98,6 +98,7 @@ complete -c wkit -n "test (__wkit_path) = 'wkit send'" -l verify -d 'Open --rece
 complete -c wkit -n "test (__wkit_path) = 'wkit send'" -l receiver -r -d 'Receiver UID[:TOKEN] for --verify (repeatable)'
 complete -c wkit -n "test (__wkit_path) = 'wkit send'" -l verify-wait -r -d 'How long to wait for deliveries after the last SENDACK'
 complete -c wkit -n "test (__wkit_path) = 'wkit send'" -l fail-on-duplicate -d 'With --verify: exit 1 on repeated deliveries of one message_id too (server-created duplicates always fail)'
+complete -c wkit -n "test (__wkit_path) = 'wkit send'" -l check-via -r -d 'After the run, ask the server'\''s HTTP API (POST /channel/messagesync) which message_ids its store holds for each sent message: settles unverified ones (docs/send.md)'
 complete -c wkit -n "test (__wkit_path) = 'wkit send'" -l hist-out -r -F -d 'Write the latency histogram (docs/histogram-format.md)'
 complete -c wkit -n "test (__wkit_path) = 'wkit send'" -l force -d 'Replace the --hist-out file if it exists'
 complete -c wkit -n "test (__wkit_path) = 'wkit send merge-hist'" -F

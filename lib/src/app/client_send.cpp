@@ -18,6 +18,7 @@
 #include "wkit/app/client_deliveries.hpp"
 #include "wkit/app/client_payload.hpp"
 #include "wkit/app/client_receiver.hpp"
+#include "wkit/app/send_check_via.hpp"
 #include "wkit/proto/frame.hpp"
 #include "wkit/util/ids.hpp"
 #include "wkit/util/units.hpp"
@@ -118,6 +119,7 @@ class Engine {
       if (n > 1) L->cfg.device_id = o_.base.device_id + "-" + std::to_string(i);
       lanes_.push_back(std::move(L));
     }
+    if (o_.check_via) plan_store_channels();
   }
 
   asio::awaitable<void> main() {
@@ -171,7 +173,55 @@ class Engine {
 
   SendOutcome outcome();
 
+  // --check-via, before the run: where each channel's history ends now, so
+  // that the check reads only what this run could have stored (from seq 1
+  // when that cannot be learnt).
+  void mark_store_heads(const ApiPost& post) {
+    for (auto& k : store_keys_) {
+      auto head = store_head_seq(post, k.channel);
+      if (!head) {  // the check after the run says why, if it fails too
+        heads_unknown_ = true;
+        break;
+      }
+      k.start_seq = *head + 1;
+    }
+  }
+
+  // --check-via, after the run: the message_ids the store holds for each
+  // sent (sender, channel, client_msg_no). All or nothing: a channel that
+  // cannot be read leaves every message as the SENDACKs left it.
+  void check_store(const ApiPost& post);
+
  private:
+  // One channel to read per (sender, person channel) and per other channel.
+  struct StoreKey {
+    StoreChannel channel;
+    uint64_t start_seq = 1;
+  };
+
+  void plan_store_channels() {
+    for (uint32_t t = 0; t < o_.targets.size(); ++t) {
+      const Target& target = o_.targets[t];
+      for (auto& L : lanes_) {
+        const std::string& uid = L->cfg.uid;
+        auto key = std::make_pair(target.channel_type == 1 ? uid : std::string(), t);
+        if (store_key_index_.count(key)) continue;
+        store_key_index_.emplace(key, store_keys_.size());
+        store_keys_.push_back({StoreChannel{uid, target.channel_id, target.channel_type}, 1});
+      }
+    }
+  }
+
+  size_t store_key_of(const Record& r) const {
+    const Target& t = o_.targets[r.target];
+    return store_key_index_.at({t.channel_type == 1 ? sender_of(r) : std::string(), r.target});
+  }
+
+  const std::string& sender_of(const Record& r) const { return lanes_[r.lane]->cfg.uid; }
+
+  // Per-message lines wait for the end when the receivers or the store decide.
+  bool lines_at_end() const { return !receivers_.empty() || o_.check_via.has_value(); }
+
   void watch_signals() {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
@@ -378,17 +428,20 @@ class Engine {
       *it = inf.back();
       inf.pop_back();
     }
-    // With receivers, their view decides the verdict: reported at the end.
-    if (h_.on_message && receivers_.empty()) h_.on_message(record_json(r));
+    // With receivers or a store check, they decide the verdict: reported at the end.
+    if (h_.on_message && !lines_at_end()) h_.on_message(record_json(r));
     slot_.notify();
   }
 
   // Distinct message_ids of a message: its SENDACKs', then (after the
-  // deliveries were awaited) every receiver's.
-  std::vector<int64_t> ids_of(const Record& r) const {
+  // deliveries were awaited) every receiver's, then the store's.
+  std::vector<int64_t> ids_of(const Record& r, bool with_store = true) const {
     std::vector<int64_t> ids;
     if (r.acked_ok) ids.push_back(r.message_id);
     ids.insert(ids.end(), r.extra_ids.begin(), r.extra_ids.end());
+    if (with_store && store_checked_)
+      for (int64_t id : store_ids_[index_of(r)])
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
     if (!deliveries_awaited_) return ids;
     const std::string cmn(cmn_of(r));
     for (auto& rc : receivers_) {
@@ -408,13 +461,20 @@ class Engine {
     return true;
   }
 
-  MessageVerdict verdict_of(const Record& r, const std::vector<int64_t>& ids) const {
+  size_t index_of(const Record& r) const { return size_t(&r - records_.data()); }
+
+  // `ids` from ids_of(r, with_store).
+  MessageVerdict verdict_of(const Record& r, const std::vector<int64_t>& ids, bool with_store = true) const {
     MessageEvidence e;
     e.attempts = r.attempts;
     e.answered = r.acks;
     e.accepted = r.accepted;
     e.distinct_ids = uint32_t(ids.size());
     e.receivers_saw = every_receiver_saw(r);
+    if (with_store && store_checked_) {
+      e.store_checked = true;
+      e.store_ids = uint32_t(store_ids_[index_of(r)].size());
+    }
     return decide(e);
   }
 
@@ -440,6 +500,15 @@ class Engine {
                         {"verdict", verdict_name(verdict_of(r, ids))},
                         {"duplicate", ids.size() > 1}};
     j["latency_ms"] = r.latency_ns >= 0 ? nlohmann::json(ns_to_ms(uint64_t(r.latency_ns))) : nlohmann::json();
+    if (store_checked_) {
+      nlohmann::json sid = nlohmann::json::array(), sidstr = nlohmann::json::array();
+      for (int64_t id : store_ids_[index_of(r)]) {
+        sid.push_back(id);
+        sidstr.push_back(std::to_string(id));
+      }
+      j["store_message_ids"] = std::move(sid);
+      j["store_message_idstrs"] = std::move(sidstr);
+    }
     return j;
   }
 
@@ -638,7 +707,56 @@ class Engine {
            reconnects_ = 0, late_ = 0, missed_sends_ = 0;
   int64_t t0_ = 0, dispatch_end_ns_ = 0, send_end_ns_ = 0, max_lag_ = 0, last_lag_ = 0;
   util::Histogram latency_;
+  // --check-via
+  std::vector<StoreKey> store_keys_;
+  std::map<std::pair<std::string, uint32_t>, size_t> store_key_index_;  // (uid for person channels, target)
+  bool heads_unknown_ = false, store_checked_ = false;
+  std::vector<std::vector<int64_t>> store_ids_;  // per record, when store_checked_
+  std::string store_error_;
+  uint64_t store_pages_ = 0, store_read_ = 0, store_matched_ = 0, store_channels_ = 0;
 };
+
+void Engine::check_store(const ApiPost& post) {
+  // What to look for, per channel: "from_uid\nclient_msg_no" -> record.
+  std::vector<std::unordered_map<std::string, uint32_t>> wanted(store_keys_.size());
+  for (uint32_t i = 0; i < records_.size(); ++i) {
+    const Record& r = records_[i];
+    wanted[store_key_of(r)].emplace(sender_of(r) + '\n' + std::string(cmn_of(r)), i);
+  }
+  std::vector<std::vector<int64_t>> ids(records_.size());
+  std::string key;
+  for (size_t k = 0; k < store_keys_.size(); ++k) {
+    if (wanted[k].empty()) continue;
+    const StoreKey& sk = store_keys_[k];
+    ++store_channels_;
+    auto got = read_store_channel(post, sk.channel, sk.start_seq, o_.check_via_page_size, [&](const StoredMessage& m) {
+      key.assign(m.from_uid);
+      key += '\n';
+      key.append(m.client_msg_no);
+      auto it = wanted[k].find(key);
+      if (it == wanted[k].end()) return;
+      ++store_matched_;
+      auto& v = ids[it->second];
+      if (std::find(v.begin(), v.end(), m.message_id) == v.end()) v.push_back(m.message_id);
+    });
+    if (!got) {
+      store_error_ = "channel " + sk.channel.channel_id + ":" + std::to_string(sk.channel.channel_type) + " (as " +
+                     sk.channel.login_uid + "): " + got.error().message;
+      break;
+    }
+    store_pages_ += got->pages;
+    store_read_ += got->messages;
+  }
+  if (!store_error_.empty()) {
+    uint64_t unverified = 0;
+    for (auto& r : records_) unverified += verdict_of(r, ids_of(r)) == MessageVerdict::unverified;
+    notice("--check-via " + o_.check_via->to_string() + ": " + store_error_ + "; not checked, " +
+           std::to_string(unverified) + " unverified message(s) stay unverified");
+    return;
+  }
+  store_ids_ = std::move(ids);
+  store_checked_ = true;
+}
 
 nlohmann::json Engine::verify_json(RunFindings& f) const {
   std::unordered_map<std::string_view, const Record*> sent;
@@ -719,13 +837,22 @@ SendOutcome Engine::outcome() {
   if (!receivers_.empty()) deliveries_awaited_ = true;  // the receivers' view so far decides
   std::map<std::string, uint64_t> reasons;
   std::map<std::string, uint64_t> verdicts{{"idempotent", 0}, {"duplicated", 0}, {"unverified", 0}, {"failed", 0}};
-  uint64_t dup_extra = 0, missing_acks = 0, not_acked = 0;
+  std::map<std::string, uint64_t> settled{{"idempotent", 0}, {"duplicated", 0}, {"failed", 0}};
+  uint64_t dup_extra = 0, missing_acks = 0, not_acked = 0, store_duplicates = 0, acked_not_stored = 0;
   nlohmann::json samples = nlohmann::json::object();
   for (auto& r : records_) {
     reasons[r.acks ? std::string(proto::reason_code_name(r.reason)) : "no_ack"]++;
     const auto ids = ids_of(r);
     const MessageVerdict v = verdict_of(r, ids);
     ++verdicts[verdict_name(v)];
+    if (store_checked_) {
+      // What the store changed: unverified messages settled, and answered
+      // ones it holds more than once.
+      const MessageVerdict before = verdict_of(r, ids_of(r, false), false);
+      if (before == MessageVerdict::unverified && v != before) ++settled[verdict_name(v)];
+      if (before == MessageVerdict::idempotent && v == MessageVerdict::duplicated) ++store_duplicates;
+      if (r.acked_ok && store_ids_[index_of(r)].empty()) ++acked_not_stored;
+    }
     if (v != MessageVerdict::idempotent) {
       auto& list = samples[verdict_name(v)];
       if (list.size() < 10) list.push_back(record_json(r));
@@ -733,8 +860,8 @@ SendOutcome Engine::outcome() {
     if (ids.size() > 1) dup_extra += ids.size() - 1;
     if (r.acks < r.attempts) ++missing_acks;
     if (!r.acked_ok) ++not_acked;
-    // With receivers, per-message lines come now that their view is known.
-    if (h_.on_message && !receivers_.empty()) h_.on_message(record_json(r));
+    // With receivers or a store check, per-message lines come now that their view is known.
+    if (h_.on_message && lines_at_end()) h_.on_message(record_json(r));
   }
   f.duplicated = verdicts["duplicated"];
   f.unverified = verdicts["unverified"];
@@ -767,6 +894,24 @@ SendOutcome Engine::outcome() {
       {"interrupted", stopping_},
   };
   if (!samples.empty()) j["samples"] = samples;
+  if (o_.check_via) {
+    f.store_check_failed = !store_checked_;
+    nlohmann::json c = {{"url", o_.check_via->to_string()},
+                        {"checked", store_checked_},
+                        {"channels", store_channels_},
+                        {"pages", store_pages_},
+                        {"messages_read", store_read_},
+                        {"matched", store_matched_},
+                        {"from_seq_unknown", heads_unknown_}};
+    if (store_checked_) {
+      c["settled"] = settled;
+      c["store_duplicates"] = store_duplicates;
+      c["acknowledged_not_stored"] = acked_not_stored;
+    } else {
+      c["error"] = store_error_;
+    }
+    j["checked_via"] = std::move(c);
+  }
   if (!lanes_.empty() && lanes_[0]->conn) j["proto_version"] = lanes_[0]->conn->connack().version;
   Metrics metrics;
   add_latency_metrics(latency_, metrics);
@@ -814,9 +959,17 @@ SendOutcome run_send(const SendOptions& opts, const SendHooks& hooks) {
   asio::io_context ctx(1);
   Engine engine(opts, hooks, ctx);
   std::exception_ptr crashed;
+  std::unique_ptr<net::HttpClient> api;
+  ApiPost post;
+  if (opts.check_via) {
+    api = std::make_unique<net::HttpClient>(*opts.check_via, opts.check_via_tls, opts.connect_timeout);
+    post = api_post_over(*api);
+    engine.mark_store_heads(post);
+  }
   asio::co_spawn(ctx, engine.main(), [&](std::exception_ptr e) { crashed = e; });
   ctx.run();
   if (crashed) std::rethrow_exception(crashed);
+  if (opts.check_via) engine.check_store(post);
   return engine.outcome();
 }
 

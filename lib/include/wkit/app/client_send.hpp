@@ -14,6 +14,7 @@
 // SIGTERM when handle_signals is set) ends it with its summary.
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,14 @@ struct SendOptions {
   // at most baseline_max.
   std::chrono::nanoseconds baseline_quiet = std::chrono::milliseconds(300);
   std::chrono::nanoseconds baseline_max = std::chrono::seconds(5);
+
+  // --check-via: the server's HTTP API (http:// or https://). Before the
+  // run, the head seq of each target channel; after it, messagesync from
+  // there settles each message with the message_ids its store holds
+  // (docs/send.md "Settling with the server's store").
+  std::optional<net::Url> check_via;
+  std::shared_ptr<const net::ClientTls> check_via_tls;  // https:// (null: system trust)
+  uint32_t check_via_page_size = 1000;
 };
 
 struct SendOutcome {
