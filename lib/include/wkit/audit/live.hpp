@@ -17,7 +17,7 @@ namespace wkit::audit {
 Result<LiveChannel> parse_live_channel(std::string_view spec);
 // One ID:TYPE per line; blank lines and # comments skipped. Errors name FILE:LINE.
 Result<std::vector<LiveChannel>> read_live_channels(const std::string& path);
-// "20", "20/s", "0.5/s": requests per second, 0.01..10000.
+// "20/s", "0.5/s", "30/m" (util::parse_rate: a period is required): 0.01..10000 per second.
 Result<double> parse_live_rate(std::string_view text);
 
 // What one messagesync answer held.
