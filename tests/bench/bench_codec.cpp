@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "wkit/proto/jsonrpc.hpp"
 #include "wkit/proto/owned_frame.hpp"
 #include "wkit/proto/stream_decoder.hpp"
 
@@ -216,6 +217,47 @@ void BM_MemcpySendBytes(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_MemcpySendBytes);
+
+// The JSON-RPC dialect (docs/protocol.md section 10), generation 2.2.3
+// (base64 payloads), same frames: what the JSON costs per message against
+// BM_EncodeSendV5 / BM_DecodeRecvV5 in the same run. A server encodes RECVs
+// and decodes SEND requests.
+void BM_JsonRpcEncodeRecv(benchmark::State& state) {
+  const auto& c = corpus();
+  std::string out;
+  run(state, 0, [&] {
+    out.clear();
+    for (const auto& r : c.recvs)
+      if (jsonrpc::encode(r, {}, out)) std::abort();
+    benchmark::DoNotOptimize(out.data());
+  });
+  state.counters["message_bytes"] = static_cast<double>(out.size()) / kFrames;
+}
+BENCHMARK(BM_JsonRpcEncodeRecv);
+
+void BM_JsonRpcDecodeSend(benchmark::State& state) {
+  const auto& c = corpus();
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < c.sends.size(); ++i) {
+    std::string t;
+    if (jsonrpc::encode(c.sends[i], std::to_string(i + 1), t)) std::abort();
+    texts.push_back(std::move(t));
+  }
+  jsonrpc::Message msg;
+  std::string scratch;
+  size_t bytes = 0;
+  for (const auto& t : texts) bytes += t.size();
+  run(state, bytes, [&] {
+    uint64_t sum = 0;
+    for (const auto& t : texts) {
+      if (jsonrpc::decode(t, msg, scratch)) std::abort();
+      sum += std::get<Send>(msg.frame).client_seq;
+    }
+    benchmark::DoNotOptimize(sum);
+  });
+  state.counters["message_bytes"] = static_cast<double>(bytes) / kFrames;
+}
+BENCHMARK(BM_JsonRpcDecodeSend);
 
 }  // namespace
 
