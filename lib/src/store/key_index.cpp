@@ -167,12 +167,6 @@ Status KeyIndex::for_each_hash(const std::function<void(uint64_t)>& each) const 
   return std::nullopt;
 }
 
-uint64_t KeyIndex::size_estimate() const {
-  uint64_t n = 0;
-  db_->GetIntProperty("rocksdb.estimate-num-keys", &n);
-  return n;
-}
-
 Status KeyIndex::catch_up(sqlite3* db, int64_t through) {
   // The keyed messages after the mark, in id order. A key already indexed
   // under another message_id means the file holds it twice.

@@ -52,7 +52,6 @@ class KeyIndex {
   Status candidates(uint64_t hash, std::vector<int64_t>& out) const;
   // Every indexed hash, in no particular order.
   Status for_each_hash(const std::function<void(uint64_t)>& each) const;
-  uint64_t size_estimate() const;
 
  private:
   KeyIndex() = default;

@@ -46,7 +46,6 @@ class DedupWindow {
   void add_older(uint64_t hash) { older_.add(hash); }
 
   size_t size() const { return newer_.size() + older_gen_.size(); }
-  uint64_t older_keys() const { return older_.count(); }
   uint64_t rotations() const { return rotations_; }
 
  private:
