@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/api_serve.hpp"
 #include "support/process.hpp"
 #include "support/wkit_commands.hpp"
 
@@ -17,32 +18,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-// `wkit serve --in-memory` with a tcp:// and an http:// listener.
-class ApiServe {
- public:
-  explicit ApiServe(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {WKIT_BINARY, "serve",    "--listen",   "tcp://127.0.0.1:0",
-                                     "--listen",  "http://127.0.0.1:0", "--in-memory"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Process>(argv);
-    for (int i = 0; i < 2; ++i) {
-      auto line = proc_->wait_stdout([&](const std::string& l) {
-        return l.rfind("listening ", 0) == 0 && l.substr(10) != tcp_ && l.substr(10) != http_;
-      });
-      if (!line) throw std::runtime_error("wkit serve did not report listening: " + proc_->stderr_text());
-      const std::string url = line->substr(10);
-      (url.rfind("http://", 0) == 0 ? http_ : tcp_) = url;
-    }
-  }
-  const std::string& tcp() const { return tcp_; }
-  const std::string& http() const { return http_; }
-  std::optional<int> stop() { return proc_->signal_and_wait(SIGTERM); }
-
- private:
-  std::unique_ptr<Process> proc_;
-  std::string tcp_, http_;
-};
 
 struct SendRun {
   Done done;
