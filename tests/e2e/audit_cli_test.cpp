@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "../tools/audit_store_gen.hpp"
+#include "support/audit_dir_test.hpp"
 
 namespace {
 
@@ -19,46 +20,15 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace wkit::audit;
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
+using wkit::testing::CliRun;
 
-class AuditCli : public testing::Test {
+class AuditCli : public wkit::testing::AuditDirTest {
  protected:
-  void SetUp() override {
-    std::string t = (fs::temp_directory_path() / "wkit-audit-e2e-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(t.data()), nullptr);
-    dir_ = t;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& n) const { return (dir_ / n).string(); }
-
-  // Runs `wkit audit ARGS` through sh (for redirects) and collects the result.
-  CliRun wkit(const std::string& args, const std::string& stdin_file = "") {
-    const std::string out = file("stdout"), err = file("stderr");
-    std::string cmd = std::string("'") + WKIT_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
-    if (!stdin_file.empty()) cmd += " <'" + stdin_file + "'";
-    else cmd += " </dev/null";
-    const int st = std::system(cmd.c_str());
-    CliRun r;
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-  static std::string slurp(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
   static json parse(const CliRun& r) {
     json j = json::parse(r.out, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.out.substr(0, 400) << r.err;
     return j;
   }
-  fs::path dir_;
 };
 
 gen::Plan small_plan() {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "../tools/audit_store_gen.hpp"
+#include "support/audit_dir_test.hpp"
 
 namespace {
 
@@ -20,32 +21,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace wkit::audit;
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
+using wkit::testing::CliRun;
 
-class AuditReport : public testing::Test {
+class AuditReport : public wkit::testing::AuditDirTest {
  protected:
-  void SetUp() override {
-    std::string t = (fs::temp_directory_path() / "wkit-audit-report-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(t.data()), nullptr);
-    dir_ = t;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& n) const { return (dir_ / n).string(); }
-  static std::string slurp(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  CliRun wkit(const std::string& args) {
-    const std::string cmd = std::string("timeout 60 '") + WKIT_BINARY + "' " + args + " >'" + file("out") + "' 2>'" +
-                            file("err") + "' </dev/null";
-    const int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(file("out")), slurp(file("err"))};
-  }
   // 30 items of every kind: more than the text report lists.
   std::string export_with_many_findings() {
     gen::Plan p;
@@ -57,7 +36,6 @@ class AuditReport : public testing::Test {
     gen::generate(p, gen::Format::jsonl, file("export.jsonl"));
     return file("export.jsonl");
   }
-  fs::path dir_;
 };
 
 const char* const kExplanations[][2] = {

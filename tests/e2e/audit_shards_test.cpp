@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "../tools/audit_store_gen.hpp"
+#include "support/audit_dir_test.hpp"
 
 namespace {
 
@@ -20,21 +21,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace wkit::audit;
 
-class AuditShards : public testing::Test {
+class AuditShards : public wkit::testing::AuditDirTest {
  protected:
-  void SetUp() override {
-    std::string t = (fs::temp_directory_path() / "wkit-audit-shards-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(t.data()), nullptr);
-    dir_ = t;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& n) const { return (dir_ / n).string(); }
-  static std::string slurp(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
   // Runs a shell script (bounded by timeout(1)); returns its exit code.
   static int sh(const std::string& script) {
     const std::string cmd = "timeout 120 sh -c '" + script + "'";
@@ -101,7 +89,6 @@ class AuditShards : public testing::Test {
     EXPECT_EQ(slurp(file("merged.md")), slurp(file("single.md")));
   }
 
-  fs::path dir_;
 };
 
 gen::Plan plan(uint64_t rows, uint32_t channels, uint64_t seed) {
