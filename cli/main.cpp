@@ -22,6 +22,18 @@ CLI::App& wkit_build_app(CLI::App& app) {
   app.set_version_flag("-V,--version", std::string("wkit ") + WKIT_VERSION + " (commit " + WKIT_GIT_COMMIT + ")");
   app.require_subcommand(1);
   app.fallthrough(false);
+  // Errors name the command they belong to, like every other wkit error
+  // ("wkit send: --output: yaml not in {text,json,jsonl}").
+  app.failure_message([](const CLI::App* root, const CLI::Error& e) {
+    std::string path = "wkit";
+    for (const CLI::App* a = root;;) {
+      auto parsed = a->get_subcommands();
+      if (parsed.empty()) break;
+      a = parsed.front();
+      path += " " + a->get_name();
+    }
+    return path + ": " + e.what() + "\nRun '" + path + " --help' for more information.\n";
+  });
   auto specs = command_registry();
   std::sort(specs.begin(), specs.end(), [](auto& a, auto& b) { return a.order < b.order; });
   for (auto& s : specs) s.add(app);

@@ -40,6 +40,21 @@ TEST(CliUsage, MistypedCommandsAndFlagsGetTheClosestName) {
   }
 }
 
+TEST(CliUsage, ParseErrorsNameTheCommand) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"send", "-u", "a", "--to", "b", "-o", "yaml"}, "wkit send: --output: yaml not in {"},
+      {{"capture", "info"}, "wkit capture info: "},
+      {{"serve", "--dedup", "maybe"}, "wkit serve: --dedup: maybe not in {"},
+      {{"send", "-u", "a", "--to", "b", "--count", "many"}, "wkit send: Could not convert: --count"},
+  };
+  for (const auto& [args, prefix] : cases) {
+    auto d = run_wkit(args, std::chrono::seconds(20));
+    EXPECT_EQ(d.code, 2) << d.err;
+    EXPECT_EQ(d.err.rfind(prefix, 0), 0u) << d.err;
+    EXPECT_NE(d.err.find("--help' for more information"), std::string::npos) << d.err;
+  }
+}
+
 TEST(CliUsage, VersionNamesTheCommit) {
   for (const char* flag : {"--version", "-V"}) {
     auto d = run_wkit({flag}, std::chrono::seconds(20));
