@@ -1,4 +1,4 @@
-// Rate-limited, TTY-only progress line (progress.hpp).
+// Progress output on stderr: redrawn on a terminal, plain lines otherwise (progress.hpp).
 #include "wkit/util/progress.hpp"
 
 #include <sys/ioctl.h>
@@ -18,46 +18,82 @@ size_t terminal_width(int fd) {
   if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
   return 0;
 }
+
+Progress::Style style_for(ProgressMode mode, bool tty) {
+  if (mode == ProgressMode::never) return Progress::Style::off;
+  if (tty) return Progress::Style::redraw;
+  return mode == ProgressMode::always ? Progress::Style::lines : Progress::Style::off;
+}
 }  // namespace
 
-Progress::Progress(int fd, std::chrono::milliseconds interval) : Progress(fd, interval, is_tty(fd)) {}
+std::optional<ProgressMode> parse_progress_mode(std::string_view text) {
+  if (text == "auto") return ProgressMode::automatic;
+  if (text == "always") return ProgressMode::always;
+  if (text == "never") return ProgressMode::never;
+  return std::nullopt;
+}
 
-Progress::Progress(int fd, std::chrono::milliseconds interval, bool enabled)
-    : fd_(fd), interval_(interval), enabled_(enabled) {}
+Progress::Progress(int fd, std::chrono::milliseconds interval)
+    : Progress(fd, interval, is_tty(fd) ? Style::redraw : Style::off) {}
 
-Progress Progress::forced(int fd, std::chrono::milliseconds interval) { return Progress(fd, interval, true); }
+Progress::Progress(const ProgressSettings& settings, int fd, Clock::time_point start)
+    : Progress(fd, settings.interval, style_for(settings.mode, is_tty(fd))) {
+  if (interval_.count() <= 0)
+    interval_ = style_ == Style::lines ? ProgressSettings::kLinesInterval : ProgressSettings::kRedrawInterval;
+  next_draw_.store(start + interval_, std::memory_order_relaxed);
+}
+
+Progress::Progress(int fd, std::chrono::milliseconds interval, Style style)
+    : fd_(fd), interval_(interval), style_(style) {}
+
+Progress Progress::forced(int fd, std::chrono::milliseconds interval) { return Progress(fd, interval, Style::redraw); }
 
 Progress::Progress(Progress&& o) noexcept
-    : fd_(o.fd_), interval_(o.interval_), enabled_(o.enabled_), drawn_(o.drawn_), next_draw_(o.next_draw_.load()) {
-  o.enabled_ = false;
+    : fd_(o.fd_), interval_(o.interval_), style_(o.style_), drawn_(o.drawn_), next_draw_(o.next_draw_.load()) {
+  o.style_ = Style::off;
   o.drawn_ = false;
 }
 
 Progress::~Progress() { finish(); }
 
 bool Progress::update(std::string_view line, Clock::time_point now) {
-  if (!enabled_) return false;
-  std::unique_lock lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock() || now < next_draw_.load(std::memory_order_relaxed)) return false;
+  return update_with([line] { return line; }, now);
+}
+
+void Progress::draw_locked(std::string_view line, Clock::time_point now) {
   next_draw_.store(now + interval_, std::memory_order_relaxed);
-  size_t width = terminal_width(fd_);
-  // Leave the last column free: writing into it makes some terminals wrap.
-  if (width > 1 && line.size() > width - 1) line = line.substr(0, width - 1);
   buf_.clear();
-  buf_.push_back('\r');
-  buf_.append(line);
-  buf_.append("\x1b[K");
+  if (style_ == Style::lines) {
+    buf_.append(line);
+    buf_.push_back('\n');
+  } else {
+    size_t width = terminal_width(fd_);
+    // Leave the last column free: writing into it makes some terminals wrap.
+    if (width > 1 && line.size() > width - 1) line = line.substr(0, width - 1);
+    buf_.push_back('\r');
+    buf_.append(line);
+    buf_.append("\x1b[K");
+    drawn_ = true;
+  }
   write_all(buf_);
-  drawn_ = true;
-  return true;
+}
+
+void Progress::clear_locked() {
+  if (drawn_) write_all(kClearLine);
+  drawn_ = false;
+}
+
+void Progress::clear() {
+  if (!enabled()) return;
+  std::lock_guard lock(mu_);
+  clear_locked();
 }
 
 void Progress::finish() {
-  if (!enabled_) return;
+  if (!enabled()) return;
   std::lock_guard lock(mu_);
-  if (drawn_) write_all(kClearLine);
-  drawn_ = false;
-  next_draw_.store(Clock::time_point{}, std::memory_order_relaxed);
+  clear_locked();
+  next_draw_.store(Clock::time_point::max(), std::memory_order_relaxed);
 }
 
 void Progress::write_all(std::string_view bytes) {

@@ -159,3 +159,62 @@ TEST(Progress, ConcurrentUpdatesNeverInterleave) {
   }
   EXPECT_GE(draws, 2u);
 }
+
+TEST(Progress, ModesOnAPipe) {
+  Pipe p;
+  auto start = wu::Progress::Clock::now();
+  wu::Progress automatic(wu::ProgressSettings{}, p.w(), start);
+  EXPECT_FALSE(automatic.enabled());  // auto: only on a terminal
+  wu::Progress never(wu::ProgressSettings{wu::ProgressMode::never, 200ms}, p.w(), start);
+  EXPECT_FALSE(never.enabled());
+  wu::Progress always(wu::ProgressSettings{wu::ProgressMode::always, {}}, p.w(), start);
+  EXPECT_EQ(always.style(), wu::Progress::Style::lines);
+  EXPECT_EQ(always.interval(), wu::ProgressSettings::kLinesInterval);
+  EXPECT_EQ(wu::parse_progress_mode("always"), wu::ProgressMode::always);
+  EXPECT_EQ(wu::parse_progress_mode("auto"), wu::ProgressMode::automatic);
+  EXPECT_FALSE(wu::parse_progress_mode("on").has_value());
+}
+
+TEST(Progress, ModesOnATerminal) {
+  Pty t;
+  ASSERT_GE(t.slave, 0);
+  wu::Progress automatic(wu::ProgressSettings{}, t.slave);
+  EXPECT_EQ(automatic.style(), wu::Progress::Style::redraw);
+  EXPECT_EQ(automatic.interval(), wu::ProgressSettings::kRedrawInterval);
+  wu::Progress always(wu::ProgressSettings{wu::ProgressMode::always, 300ms}, t.slave);
+  EXPECT_EQ(always.style(), wu::Progress::Style::redraw);
+  EXPECT_EQ(always.interval(), 300ms);
+  wu::Progress never(wu::ProgressSettings{wu::ProgressMode::never, {}}, t.slave);
+  EXPECT_FALSE(never.enabled());
+}
+
+TEST(Progress, PlainLinesOnePerIntervalNothingAfterFinish) {
+  Pipe p;
+  auto t0 = wu::Progress::Clock::time_point{} + 1h;
+  {
+    wu::Progress prog(wu::ProgressSettings{wu::ProgressMode::always, 200ms}, p.w(), t0);
+    EXPECT_FALSE(prog.update("at start", t0));  // the first line is one interval in
+    EXPECT_TRUE(prog.update("one", t0 + 200ms));
+    EXPECT_FALSE(prog.update("too soon", t0 + 300ms));
+    prog.clear();  // nothing to clear in plain lines
+    EXPECT_TRUE(prog.update("two", t0 + 400ms));
+    prog.finish();
+    EXPECT_FALSE(prog.update("after finish", t0 + 10s));
+  }
+  EXPECT_EQ(p.drain(), "one\ntwo\n");
+}
+
+TEST(Progress, ClearKeepsTheScheduleFinishStopsRedraws) {
+  Pipe p;
+  auto t0 = wu::Progress::Clock::time_point{} + 1h;
+  {
+    auto prog = wu::Progress::forced(p.w(), 100ms);
+    EXPECT_TRUE(prog.update("one", t0));
+    prog.clear();
+    EXPECT_FALSE(prog.update("two", t0 + 50ms));  // not before it is due
+    EXPECT_TRUE(prog.update("three", t0 + 100ms));
+    prog.finish();
+    EXPECT_FALSE(prog.update("four", t0 + 1h));
+  }
+  EXPECT_EQ(p.drain(), "\rone\x1b[K\r\x1b[K\rthree\x1b[K\r\x1b[K");
+}
