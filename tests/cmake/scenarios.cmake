@@ -6,6 +6,7 @@ if(scenario_srcs AND WKIT_CLI)
   find_package(SQLite3 REQUIRED)
   find_package(nlohmann_json 3 REQUIRED)
   add_executable(wkit_scenarios ${scenario_srcs})
+  wkit_test_code(wkit_scenarios)
   target_link_libraries(wkit_scenarios PRIVATE SQLite::SQLite3 nlohmann_json::nlohmann_json GTest::gtest GTest::gtest_main)
   target_compile_definitions(wkit_scenarios PRIVATE WKIT_BINARY="$<TARGET_FILE:wkit>"
     WKIT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
