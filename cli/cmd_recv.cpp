@@ -18,6 +18,7 @@
 #include "wkit/app/verdict.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/json_text.hpp"
+#include "wkit/util/latency_text.hpp"
 
 namespace {
 
@@ -154,7 +155,9 @@ int run(const RecvFlags& f) {
     std::cout << "\n";
     const auto& l = s["latency"];
     if (l["count"].get<uint64_t>() > 0)
-      std::cout << "end-to-end latency p50 " << l["p50_ms"] << "ms  p99 " << l["p99_ms"] << "ms  max " << l["max_ms"] << "ms\n";
+      std::cout << "end-to-end latency p50 " << wkit::util::format_latency_ms(l["p50_ms"]) << "  p99 "
+                << wkit::util::format_latency_ms(l["p99_ms"]) << "  max " << wkit::util::format_latency_ms(l["max_ms"])
+                << "\n";
     const std::string found = s["findings"].get<std::string>();
     std::cout << "result: " << (found.empty() ? "no server-created duplicates, nothing missing" : found) << "\n";
   }

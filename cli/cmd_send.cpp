@@ -14,11 +14,13 @@
 #include "wkit/app/client_deliveries.hpp"
 #include "wkit/app/client_payload.hpp"
 #include "wkit/app/client_send.hpp"
+#include "wkit/app/send_report.hpp"
 #include "wkit/crypto/crypto.hpp"
 #include "wkit/util/progress.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/output_file.hpp"
 #include "wkit/util/json_text.hpp"
+#include "wkit/util/latency_text.hpp"
 
 namespace {
 
@@ -48,7 +50,8 @@ struct SendFlags {
   bool verify = false, fail_on_duplicate = false;
   std::vector<std::string> receivers;
   std::string verify_wait = "10s", hist_out;
-  bool force = false;  // --hist-out may replace an existing file
+  std::string report;  // --report FILE.html
+  bool force = false;  // --hist-out and --report may replace an existing file
   std::string check_via;  // http(s):// API whose store settles each message
 };
 
@@ -90,13 +93,8 @@ std::vector<wkit::app::Target> expand_targets(const SendFlags& f) {
   return out;
 }
 
-std::string fmt_ms(const json& v) {
-  if (v.is_null()) return "-";
-  std::ostringstream s;
-  s.precision(3);
-  s << std::fixed << v.get<double>() << "ms";
-  return s.str();
-}
+// A JSON `*_ms` field for people: "420us", "1.25ms", "-" when not measured.
+std::string fmt_ms(const json& v) { return wkit::util::format_latency_ms(v); }
 
 // What would settle an unverified message, for the text output.
 constexpr const char* kSettleHint =
@@ -216,6 +214,24 @@ void print_text(const json& s, const json& single_record) {
   o << "result: " << s["verdict"].get<std::string>();
   if (!s["findings"].get<std::string>().empty()) o << ": " << s["findings"].get<std::string>();
   o << "\n";
+}
+
+// --hist-out FILE (and merge-hist --out FILE): FILE is the mergeable JSON,
+// FILE.hgrm HdrHistogram's percentile distribution text (docs/histogram-format.md).
+std::string hgrm_path(const std::string& path) { return path + ".hgrm"; }
+
+void check_hist_out(const std::string& path, const wkit::util::OutputPolicy& policy) {
+  if (path.empty()) return;
+  for (const auto& p : {path, hgrm_path(path)})
+    if (auto err = wkit::util::check_output(p, policy)) fail(2, err->message);
+}
+
+void write_hist_out(const std::string& path, const wkit::util::Histogram& h, const wkit::util::OutputPolicy& policy) {
+  if (path.empty()) return;
+  if (auto err = wkit::util::write_output_file(path, h.to_json(), policy))
+    fail(wkit::app::exit_code_of(err->kind), err->message);
+  if (auto err = wkit::util::write_output_file(hgrm_path(path), h.to_hgrm(), policy))
+    fail(wkit::app::exit_code_of(err->kind), err->message);
 }
 
 std::vector<wkit::app::Threshold> parse_thresholds(const std::vector<std::string>& texts, wkit::app::ThresholdScope scope) {
@@ -340,12 +356,15 @@ int run(const SendFlags& f) {
   wkit::util::OutputPolicy hist_policy;
   hist_policy.force = f.force;
   hist_policy.inputs = {f.payload_file, f.users_file};
-  if (!f.hist_out.empty())
-    if (auto err = wkit::util::check_output(f.hist_out, hist_policy)) fail(2, err->message);
+  check_hist_out(f.hist_out, hist_policy);
+  if (!f.report.empty())
+    if (auto err = wkit::util::check_output(f.report, hist_policy)) fail(2, err->message);
   auto out = wkit::app::run_send(o, hooks);
   progress.finish();
-  if (!f.hist_out.empty())
-    if (auto err = wkit::util::write_output_file(f.hist_out, out.latency.to_json(), hist_policy))
+  write_hist_out(f.hist_out, out.latency, hist_policy);
+  if (!f.report.empty())
+    if (auto err = wkit::util::write_output_file(
+            f.report, wkit::app::send_report_html(out.summary, out.latency, out.timeline), hist_policy))
       fail(wkit::app::exit_code_of(err->kind), err->message);
   if (f.output == "json") std::cout << wkit::util::json_text(out.summary, 2) << '\n';
   else if (f.output == "jsonl") {
@@ -367,8 +386,7 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
   wkit::util::OutputPolicy out_policy;
   out_policy.force = force;
   out_policy.inputs = files;
-  if (!out_path.empty())
-    if (auto err = wkit::util::check_output(out_path, out_policy)) fail(2, err->message);
+  check_hist_out(out_path, out_policy);
   const auto thresholds = parse_thresholds(threshold_texts, wkit::app::ThresholdScope::histogram);
   wkit::util::Histogram total;
   for (auto& path : files) {
@@ -380,9 +398,7 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
     if (!h) fail(4, path + ": " + h.error().describe());
     total.merge(*h);
   }
-  if (!out_path.empty())
-    if (auto err = wkit::util::write_output_file(out_path, total.to_json(), out_policy))
-      fail(wkit::app::exit_code_of(err->kind), err->message);
+  write_hist_out(out_path, total, out_policy);
   json s = wkit::app::latency_json(total);
   s["files"] = files.size();
   wkit::app::Metrics metrics;
@@ -468,8 +484,11 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
                                                "which message_ids its store holds for each sent message: settles "
                                                "unverified ones (docs/send.md)")
       ->type_name("URL");
-  sub->add_option("--hist-out", f->hist_out, "Write the latency histogram (docs/histogram-format.md)");
-  sub->add_flag("--force", f->force, "Replace the --hist-out file if it exists");
+  sub->add_option("--hist-out", f->hist_out, "Write the latency histogram to FILE (mergeable JSON) and FILE.hgrm "
+                                             "(HdrHistogram percentile text; docs/histogram-format.md)")->type_name("FILE");
+  sub->add_option("--report", f->report, "Write an HTML page with latency percentiles, latency and throughput "
+                                         "over time (self-contained; docs/send.md \"Reports\")")->type_name("FILE.html");
+  sub->add_flag("--force", f->force, "Replace the --hist-out and --report files if they exist");
 
   auto files = std::make_shared<std::vector<std::string>>();
   auto merged_out = std::make_shared<std::string>();
@@ -477,7 +496,7 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
   auto merge_thresholds = std::make_shared<std::vector<std::string>>();
   auto* merge = sub->add_subcommand("merge-hist", "Merge --hist-out files from several runs and print percentiles");
   merge->add_option("files", *files, "Histogram files")->required();
-  merge->add_option("--out", *merged_out, "Write the merged histogram to FILE");
+  merge->add_option("--out", *merged_out, "Write the merged histogram to FILE and FILE.hgrm")->type_name("FILE");
   auto merged_force = std::make_shared<bool>(false);
   merge->add_flag("--force", *merged_force, "Replace the --out file if it exists");
   merge->add_option("-o,--output", *merge_output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();

@@ -5,16 +5,20 @@
 
 namespace wkit::app {
 
-double ns_to_ms(uint64_t ns) { return std::round(double(ns) / 1e3) / 1e3; }
+// Nanosecond resolution: sub-microsecond latencies must not read as 0.
+double ns_to_ms(uint64_t ns) { return double(ns) / 1e6; }
 
+// Nothing measured: null, not 0 (a 0 would read as a measured latency).
 nlohmann::json latency_json(const util::Histogram& h) {
+  const bool any = h.count() > 0;
+  auto ms = [&](uint64_t ns) { return any ? nlohmann::json(ns_to_ms(ns)) : nlohmann::json(); };
   return {{"count", h.count()},
-          {"p50_ms", ns_to_ms(h.value_at_quantile(0.5))},
-          {"p90_ms", ns_to_ms(h.value_at_quantile(0.9))},
-          {"p99_ms", ns_to_ms(h.value_at_quantile(0.99))},
-          {"p999_ms", ns_to_ms(h.value_at_quantile(0.999))},
-          {"max_ms", ns_to_ms(h.max())},
-          {"mean_ms", h.count() ? std::round(h.mean() / 1e3) / 1e3 : 0.0}};
+          {"p50_ms", ms(h.value_at_quantile(0.5))},
+          {"p90_ms", ms(h.value_at_quantile(0.9))},
+          {"p99_ms", ms(h.value_at_quantile(0.99))},
+          {"p999_ms", ms(h.value_at_quantile(0.999))},
+          {"max_ms", ms(h.max())},
+          {"mean_ms", any ? nlohmann::json(h.mean() / 1e6) : nlohmann::json()}};
 }
 
 DeliveryVerdict DeliveryTracker::record(const DeliveryInfo& d, int64_t now_ns) {

@@ -20,6 +20,7 @@
 #include "wkit/app/client_receiver.hpp"
 #include "wkit/app/send_check_via.hpp"
 #include "wkit/proto/frame.hpp"
+#include "wkit/util/latency_text.hpp"
 #include "wkit/util/ids.hpp"
 #include "wkit/util/units.hpp"
 
@@ -381,6 +382,7 @@ class Engine {
         r.message_seq = f.message_seq;
         r.latency_ns = mono_ns() - r.sched_ns;
         latency_.record(uint64_t(std::max<int64_t>(0, r.latency_ns)));
+        timeline_.on_acked(mono_ns() - t0_, uint64_t(std::max<int64_t>(0, r.latency_ns)));
         ++acked_;
       } else if (f.message_id != r.message_id &&
                  std::find(r.extra_ids.begin(), r.extra_ids.end(), f.message_id) == r.extra_ids.end()) {
@@ -500,6 +502,7 @@ class Engine {
                         {"verdict", verdict_name(verdict_of(r, ids))},
                         {"duplicate", ids.size() > 1}};
     j["latency_ms"] = r.latency_ns >= 0 ? nlohmann::json(ns_to_ms(uint64_t(r.latency_ns))) : nlohmann::json();
+    j["sent_at"] = util::rfc3339_us(r.payload_ts);  // wall clock of the first attempt
     if (store_checked_) {
       nlohmann::json sid = nlohmann::json::array(), sidstr = nlohmann::json::array();
       for (int64_t id : store_ids_[index_of(r)]) {
@@ -571,6 +574,7 @@ class Engine {
       L->by_seq.push_back(idx);
       L->inflight.push_back(idx);
       attempt(*L, idx, false);
+      timeline_.on_sent(now - t0_);
       ++g;
       if (++since_yield >= 64) {  // let the writers and readers run
         since_yield = 0;
@@ -707,6 +711,7 @@ class Engine {
            reconnects_ = 0, late_ = 0, missed_sends_ = 0;
   int64_t t0_ = 0, dispatch_end_ns_ = 0, send_end_ns_ = 0, max_lag_ = 0, last_lag_ = 0;
   util::Histogram latency_;
+  util::RunTimeline timeline_;
   // --check-via
   std::vector<StoreKey> store_keys_;
   std::map<std::pair<std::string, uint32_t>, size_t> store_key_index_;  // (uid for person channels, target)
@@ -829,6 +834,7 @@ nlohmann::json Engine::verify_json(RunFindings& f) const {
 SendOutcome Engine::outcome() {
   SendOutcome out;
   out.latency = latency_;
+  out.timeline = std::move(timeline_);
   RunFindings& f = out.findings;
   f.connection_failed = fatal_;
   f.interrupted = stopping_;

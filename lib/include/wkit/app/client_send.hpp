@@ -25,6 +25,7 @@
 #include "wkit/net/transport.hpp"
 #include "wkit/session/client_session.hpp"
 #include "wkit/util/histogram.hpp"
+#include "wkit/util/run_timeline.hpp"
 
 namespace wkit::app {
 
@@ -99,6 +100,7 @@ struct SendOptions {
 struct SendOutcome {
   nlohmann::json summary;
   util::Histogram latency;
+  util::RunTimeline timeline;  // per second of the run, for --report
   RunFindings findings;
   int exit_code = 0;  // 0 ok, 1 check failed, 3 connection/handshake
   std::string error;  // one line when the run could not complete (exit 3)

@@ -17,6 +17,11 @@
 //    "max_trackable":4398046511103,"count":N,"min":..,"max":..,
 //    "sum":"<decimal, exact>","buckets":[[bucket_low_value,count],...]}
 // with only non-empty buckets, ascending.
+//
+// to_hgrm() prints HdrHistogram's percentile distribution text (.hgrm, what
+// outputPercentileDistribution prints and its plotter reads), values in ms.
+// The layout equals an HdrHistogram with 2 significant digits (256
+// sub-buckets, 35 buckets up to 2^42-1).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -50,7 +55,14 @@ class Histogram {
   // q-th value (like HdrHistogram's valueAtPercentile), 0 when empty.
   uint64_t value_at_quantile(double q) const;
 
+  double stddev() const;  // from bucket midpoints (as HdrHistogram), 0 when empty
+
   std::string to_json() const;  // serialized, mergeable
+  // HdrHistogram percentile distribution text; ticks per half distance as
+  // outputPercentileDistribution's percentileTicksPerHalfDistance.
+  std::string to_hgrm(int ticks_per_half_distance = 5) const;
+  static constexpr int kHgrmBuckets = kMaxBits - (kSubBucketBits + 1) + 1;  // 35
+  static constexpr int kHgrmSubBuckets = 2 * kSubBuckets;                   // 256
   static Result<Histogram> from_json(std::string_view text);
 
   bool operator==(const Histogram& o) const {
