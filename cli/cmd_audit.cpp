@@ -12,6 +12,8 @@
 #include "wkit/audit/live.hpp"
 #include "wkit/net/http_client.hpp"
 #include "wkit/audit/report.hpp"
+#include "wkit/audit/report_html.hpp"
+#include "wkit/util/output_file.hpp"
 #include "wkit/util/tty.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/json_text.hpp"
@@ -26,6 +28,7 @@ struct AuditCli {
   std::string scope = "sender", window = "30s", memory_limit = "1GiB", fail_on, shard, output = "text";
   std::vector<std::string> partials;
   bool no_progress = false;
+  std::string report;  // --report FILE.html (never replaces a file)
   int64_t max_listed = -1;  // -1: the format's default (text 10, md 20); 0: all
   // Live audit (http:// or https:// input)
   std::string login_uid, channels_file, rate = "20/s", timeout = "10s";
@@ -54,6 +57,14 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// --report: refused before any work when it exists or is an input.
+wkit::util::OutputPolicy report_policy(const AuditCli& c) {
+  wkit::util::OutputPolicy p;
+  p.inputs = c.opts.inputs;
+  p.inputs.insert(p.inputs.end(), c.partials.begin(), c.partials.end());
+  return p;
+}
+
 bool known_output(const std::string& output) {
   return output == "text" || output == "json" || output == "md" || output == "jsonl";
 }
@@ -66,6 +77,9 @@ int emit(const json& report, const AuditCli& c) {
   else if (output == "md") std::cout << wkit::audit::render_markdown(report, top(20));
   else std::cout << wkit::audit::render_text(report, wkit::util::use_color(1), top(10));
   std::cout.flush();
+  if (!c.report.empty())
+    if (auto err = wkit::util::write_output_file(c.report, wkit::audit::render_html(report, top(20)), report_policy(c)))
+      return fail(*err);
   return wkit::audit::report_exit_code(report);
 }
 
@@ -130,6 +144,8 @@ wkit::Status setup_live(AuditCli& c, std::shared_ptr<wkit::net::HttpClient>& cli
 int run_audit(AuditCli& c) {
   auto& o = c.opts;
   if (!known_output(c.output)) return usage("-o " + c.output + ": not one of text, json, md, jsonl");
+  if (!c.report.empty())
+    if (auto err = wkit::util::check_output(c.report, report_policy(c))) return fail(*err);
   if (!wkit::audit::scope_from_name(c.scope, o.scope)) return usage("--scope " + c.scope + ": not one of sender, channel, global");
   auto window = wkit::util::parse_duration(c.window);
   if (!window) return usage("--window: " + window.error().message);
@@ -168,6 +184,8 @@ int run_audit(AuditCli& c) {
 
 int run_merge(AuditCli& c) {
   if (!known_output(c.output)) return usage("-o " + c.output + ": not one of text, json, md, jsonl");
+  if (!c.report.empty())
+    if (auto err = wkit::util::check_output(c.report, report_policy(c))) return fail(*err);
   std::vector<json> parts;
   for (auto& p : c.partials) {
     std::ifstream in(p);
@@ -216,6 +234,9 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   sub->add_option("--max-listed", c->max_listed,
                   "Items listed per finding in text and md reports (default 10 and 20; 0 = all, with every message)")
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--report", c->report, "Also write an HTML page: findings and a timeline of the flagged "
+                                         "messages (self-contained; never replaces a file; docs/audit.md \"Reports\")")
+      ->type_name("FILE.html");
   sub->add_flag("--strict", c->opts.strict, "A malformed record stops the audit (exit 4)");
   sub->add_flag("--allow-unreadable", c->opts.allow_unreadable,
                 "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
@@ -250,6 +271,7 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   merge->add_option("--max-listed", c->max_listed,
                     "Items listed per finding in text and md reports (default 10 and 20; 0 = all, with every message)")
       ->check(CLI::NonNegativeNumber);
+  merge->add_option("--report", c->report, "Also write an HTML page of the merged report")->type_name("FILE.html");
   merge->add_flag("--allow-unreadable", c->opts.allow_unreadable,
                   "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   merge->final_callback([c] { throw wkit::cli::Exit{run_merge(*c)}; });

@@ -10,6 +10,7 @@
 #include "command_registry.hpp"
 #include "stop_signals.hpp"
 #include "wkit/capture/source.hpp"
+#include "wkit/capture/report_html.hpp"
 #include "wkit/capture/summary.hpp"
 #include "wkit/capture/writer.hpp"
 #include "wkit/proto/frame.hpp"
@@ -265,9 +266,17 @@ struct InfoArgs {
   std::string file;
   int port = 0;
   std::string output = "text";
+  std::string report;  // --report FILE.html (never replaces a file)
 };
 
 int run_info(const InfoArgs& a) {
+  wkit::util::OutputPolicy report_policy;
+  report_policy.inputs = {a.file};
+  if (!a.report.empty())
+    if (auto err = wkit::util::check_output(a.report, report_policy)) {
+      std::cerr << "wkit capture info: " << err->message << "\n";
+      return 2;
+    }
   SummaryBuilder b;
   ImportOptions opts;
   if (a.port) opts.port = static_cast<uint16_t>(a.port);
@@ -292,6 +301,12 @@ int run_info(const InfoArgs& a) {
   } else {
     print_text(a.file, s);
   }
+  std::cout.flush();
+  if (!a.report.empty())
+    if (auto err = wkit::util::write_output_file(a.report, wkit::capture::capture_report_html(a.file, s), report_policy)) {
+      std::cerr << "wkit capture info: " << err->describe() << "\n";
+      return exit_code(*err);
+    }
   return 0;
 }
 
@@ -329,6 +344,9 @@ wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
   info->add_option("file", inf->file, ".wkcap, pcap or pcapng file")->required();
   info->add_option("--port", inf->port, "for pcap input: the server port")->check(CLI::Range(1, 65535));
   info->add_option("-o,--output", inf->output, "output format")->check(CLI::IsMember({"text", "json"}));
+  info->add_option("--report", inf->report, "Also write an HTML page: counts and the retry story of every resent or "
+                                             "duplicated message (self-contained; never replaces a file)")
+      ->type_name("FILE.html");
   info->final_callback([inf] { throw wkit::cli::Exit{run_info(*inf)}; });
 }};
 

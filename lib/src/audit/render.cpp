@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "wkit/audit/report.hpp"
+#include "wkit/audit/report_html.hpp"
 #include "wkit/util/tty.hpp"
 
 namespace wkit::audit {
@@ -150,6 +151,8 @@ std::string cut_note(size_t shown, size_t total, const char* what) {
 }
 
 }  // namespace
+
+std::string finding_item_title(std::string_view kind, const json& item) { return item_title(std::string(kind), item); }
 
 const char* finding_explanation(std::string_view name) {
   if (name == "duplicate_client_msg_no")

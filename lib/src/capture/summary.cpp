@@ -18,6 +18,10 @@ struct SummaryBuilder::State {
   };
   // (connection, client_seq) -> SEND attempts not yet answered, oldest first
   std::map<std::pair<uint64_t, uint32_t>, std::deque<Pending>> pending;
+  // For RECV and RECVACK events: (from_uid, client_msg_no) -> message, and
+  // (receiving connection, message_id) -> message until its RECVACK.
+  std::map<std::pair<std::string, std::string>, MessageSummary*> by_sender;
+  std::map<std::pair<uint64_t, int64_t>, MessageSummary*> delivered;
 };
 
 SummaryBuilder::SummaryBuilder() : s_(std::make_unique<State>()) {}
@@ -85,6 +89,7 @@ void SummaryBuilder::add(const pb::Record& rec) {
       m.channel_type = send->channel_type;
       m.channel_id = send->channel_id;
       m.client_msg_no = send->client_msg_no;
+      s_->by_sender[{m.uid, m.client_msg_no}] = &m;
     }
     m.attempts.push_back({cid, ts, send->client_seq, send->header.dup});
     s_->pending[{cid, send->client_seq}].push_back({&m, m.attempts.size() - 1});
@@ -99,8 +104,20 @@ void SummaryBuilder::add(const pb::Record& rec) {
     ++m.sendacks;
     if (fr.has_fault() && fr.fault().action() == "drop") ++m.sendacks_dropped;
     m.reasons.push_back(ack->reason_code);
+    m.events.push_back({MessageEvent::sendack, cid, ts, ack->message_id, ack->reason_code,
+                        fr.has_fault() && fr.fault().action() == "drop"});
     if (ack->message_id && std::find(m.message_ids.begin(), m.message_ids.end(), ack->message_id) == m.message_ids.end())
       m.message_ids.push_back(ack->message_id);
+  } else if (const auto* recv = std::get_if<proto::Recv>(&r.frame); recv && rec.direction() != pb::CLIENT_TO_SERVER) {
+    auto it = s_->by_sender.find({std::string(recv->from_uid), std::string(recv->client_msg_no)});
+    if (it == s_->by_sender.end()) return;
+    it->second->events.push_back({MessageEvent::recv, cid, ts, recv->message_id});
+    s_->delivered[{cid, recv->message_id}] = it->second;
+  } else if (const auto* rack = std::get_if<proto::Recvack>(&r.frame); rack && rec.direction() != pb::SERVER_TO_CLIENT) {
+    auto it = s_->delivered.find({cid, rack->message_id});
+    if (it == s_->delivered.end()) return;
+    it->second->events.push_back({MessageEvent::recvack, cid, ts, rack->message_id});
+    s_->delivered.erase(it);
   }
 }
 

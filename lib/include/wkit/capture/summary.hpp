@@ -33,6 +33,16 @@ struct SendAttempt {
   bool dup_flag = false;
 };
 
+// A SENDACK, RECV or RECVACK of a message, for its timeline (`capture info --report`).
+struct MessageEvent {
+  enum Kind : uint8_t { sendack, recv, recvack } kind = sendack;
+  uint64_t connection_id = 0;
+  int64_t ts_ns = 0;
+  int64_t message_id = 0;
+  uint8_t reason = 0;    // sendack
+  bool dropped = false;  // sendack dropped by a proxy fault
+};
+
 // One message as the client identified it: (uid, channel, client_msg_no).
 struct MessageSummary {
   std::string uid, channel_id, client_msg_no;
@@ -42,6 +52,7 @@ struct MessageSummary {
   std::vector<uint8_t> reasons;      // of each SENDACK, in order
   uint64_t sendacks = 0;             // from the server (including dropped ones)
   uint64_t sendacks_dropped = 0;     // by a proxy fault: the client never saw them
+  std::vector<MessageEvent> events;  // SENDACKs, RECVs (by from_uid + client_msg_no), RECVACKs, in capture order
 };
 
 struct UnackedSend {
