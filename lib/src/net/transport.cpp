@@ -128,6 +128,7 @@ class WsConnection final : public Connection {
   Url::Scheme scheme() const override {
     return std::is_same_v<NextLayer, TlsStream> ? Url::Scheme::wss : Url::Scheme::ws;
   }
+  void use_text_messages() override { ws_.text(true); }
 
  private:
   websocket::stream<NextLayer> ws_;

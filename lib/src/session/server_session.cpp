@@ -16,10 +16,43 @@ ServerSession::ServerSession(uint64_t id, const ServerSessionConfig& cfg, Server
       handshake_deadline_(cfg.handshake_timeout_ms > 0 ? now.mono_ms + cfg.handshake_timeout_ms : INT64_MAX),
       behind_(cfg.inflight_window > 0) {}
 
+std::string_view dialect_name(Dialect d) {
+  switch (d) {
+    case Dialect::undecided: return "undecided";
+    case Dialect::wkproto: return "wkproto";
+    case Dialect::jsonrpc: return "jsonrpc";
+  }
+  return "?";
+}
+
 void ServerSession::feed(std::string_view bytes, Now now) {
   if (closed()) return;
   last_inbound_ = now.mono_ms;
   bytes_in_ += bytes.size();
+  if (dialect_ == Dialect::undecided) {
+    if (!cfg_.jsonrpc) {
+      dialect_ = Dialect::wkproto;
+    } else {
+      // Blank bytes before the first real one are held until it shows the dialect.
+      json_in_.append(bytes);
+      const size_t first = json_in_.find_first_not_of(" \t\r\n");
+      if (first == std::string::npos && json_in_.size() < 4096) return;
+      if (first != std::string::npos && (json_in_[first] == '{' || json_in_[first] == '[')) {
+        dialect_ = Dialect::jsonrpc;
+        out_.use_text_messages();
+        feed_jsonrpc(now);
+        return;
+      }
+      dialect_ = Dialect::wkproto;
+      decoder_.feed(json_in_);
+      std::string().swap(json_in_);
+      bytes = {};
+    }
+  } else if (dialect_ == Dialect::jsonrpc) {
+    json_in_.append(bytes);
+    feed_jsonrpc(now);
+    return;
+  }
   decoder_.feed(bytes);
   while (!closed()) {
     uint64_t offset = 0;
@@ -33,14 +66,15 @@ void ServerSession::feed(std::string_view bytes, Now now) {
   }
 }
 
-void ServerSession::handle(const proto::Frame& f, uint8_t header_byte, bool faulted, Now now) {
+void ServerSession::handle(const proto::Frame& f, uint8_t header_byte, bool faulted, Now now,
+                           std::string_view rpc_id) {
   const FrameType t = proto::type_of(f);
   if (state_ == State::handshake) {
     if (t != FrameType::connect) {
       close("first frame was " + std::string(proto::frame_type_name(t)) + ", not CONNECT");
       return;
     }
-    handle_connect(std::get<proto::Connect>(f), now);
+    handle_connect(std::get<proto::Connect>(f), now, rpc_id);
     return;
   }
   if (!faulted && !faults_.empty() &&
@@ -51,9 +85,9 @@ void ServerSession::handle(const proto::Frame& f, uint8_t header_byte, bool faul
       switch (d.action) {
         case fault::Action::drop: return;
         case fault::Action::reset: close("fault: " + d.rule->text); return;
-        case fault::Action::dup: handle(f, header_byte, true, now); break;
+        case fault::Action::dup: handle(f, header_byte, true, now, rpc_id); break;
         case fault::Action::delay: {
-          Delayed del{now.mono_ms + d.delay_ms, true, {}};
+          Delayed del{now.mono_ms + d.delay_ms, true, {}, std::string(rpc_id)};
           if (proto::encode_frame(f, version_, del.bytes)) return;
           auto at = std::upper_bound(delayed_.begin(), delayed_.end(), del.due,
                                      [](int64_t due, const Delayed& x) { return due < x.due; });
@@ -66,9 +100,9 @@ void ServerSession::handle(const proto::Frame& f, uint8_t header_byte, bool faul
     }
   }
   switch (t) {
-    case FrameType::send: handle_send(std::get<proto::Send>(f), header_byte, now); return;
+    case FrameType::send: handle_send(std::get<proto::Send>(f), header_byte, now, rpc_id); return;
     case FrameType::recvack: handle_recvack(std::get<proto::Recvack>(f), now); return;
-    case FrameType::ping: emit_frame(proto::Pong{}, version_, now); return;
+    case FrameType::ping: emit_frame(proto::Pong{}, version_, now, rpc_id); return;
     case FrameType::pong: return;
     case FrameType::disconnect: {
       const auto& d = std::get<proto::Disconnect>(f);
@@ -84,7 +118,7 @@ void ServerSession::handle(const proto::Frame& f, uint8_t header_byte, bool faul
       a.channel_type = s.channel_type;
       a.action = s.action;
       a.reason_code = 5;  // channel not exist
-      emit_frame(a, version_, now);
+      emit_frame(a, version_, now, rpc_id);
       return;
     }
     case FrameType::connect:
@@ -96,7 +130,7 @@ void ServerSession::handle(const proto::Frame& f, uint8_t header_byte, bool faul
   }
 }
 
-void ServerSession::handle_connect(const proto::Connect& c, Now now) {
+void ServerSession::handle_connect(const proto::Connect& c, Now now, std::string_view rpc_id) {
   ConnectInfo ci;
   ci.uid = c.uid;
   ci.token = c.token;
@@ -122,14 +156,31 @@ void ServerSession::handle_connect(const proto::Connect& c, Now now) {
     a.reason_code = reason;
     a.node_id = cfg_.node_id;
     version_ = 5;
-    emit_frame(a, 5, now);
+    emit_frame(a, 5, now, rpc_id);
     hooks_.on_connack(*this, reason, 5);
     close(std::move(why));
   };
 
-  if (c.client_key.empty()) return refuse(21, "CONNECT with an empty client_key");
+  // JSON-RPC has no session crypto: no key exchange, payloads in clear.
+  const bool json = dialect_ == Dialect::jsonrpc;
+  if (c.client_key.empty() && !json) return refuse(21, "CONNECT with an empty client_key");
   uint8_t reason = hooks_.authenticate(ci);
   if (reason != 1) return refuse(reason, "authentication refused (reason " + std::to_string(reason) + ")");
+  if (json) {
+    proto::Connack a;
+    a.has_server_version = has_version;
+    a.server_version = static_cast<uint8_t>(v);
+    a.time_diff = now.wall_ms - c.client_timestamp;
+    a.reason_code = 1;
+    a.node_id = cfg_.node_id;
+    version_ = v;
+    state_ = State::open;
+    emit_frame(a, v, now, rpc_id);
+    hooks_.on_connack(*this, 1, v);
+    if (!closed()) hooks_.on_open(*this);
+    want_page();
+    return;
+  }
   crypto::KeyPair kp = crypto::generate_keypair();
   auto secret = crypto::shared_secret(kp, c.client_key);
   if (!secret) return refuse(2, "bad client_key: " + secret.error().message);
@@ -156,7 +207,20 @@ void ServerSession::handle_connect(const proto::Connect& c, Now now) {
   want_page();  // the offline backlog
 }
 
-void ServerSession::handle_send(const proto::Send& s, uint8_t header_byte, Now now) {
+void ServerSession::handle_send(const proto::Send& s, uint8_t header_byte, Now now, std::string_view rpc_id) {
+  if (dialect_ == Dialect::jsonrpc) {
+    // No client_seq in JSON-RPC: number this connection's sends, so that the
+    // SENDACK (sendack() gets the client_seq back) finds its request id.
+    proto::Send numbered = s;
+    numbered.client_seq = ++json_sends_;
+    if (!rpc_id.empty()) json_send_ids_[numbered.client_seq] = std::string(rpc_id);
+    SendRequest r;
+    r.frame = &numbered;
+    r.header_bits = header_byte & 0x0f;
+    r.plaintext = s.payload.data;
+    hooks_.on_send(*this, r);
+    return;
+  }
   std::string_view plaintext = s.payload.data;
   if (!s.setting.no_encrypt()) {
     cipher_->send_msg_key(s.client_seq, s.client_msg_no, s.channel_id, s.channel_type, s.payload.data, msg_key_);
@@ -218,7 +282,16 @@ void ServerSession::sendack(int64_t message_id, uint32_t client_seq, uint64_t me
   a.reason_code = reason;
   a.client_msg_no = client_msg_no;
   hooks_.on_sendack(*this, a);
-  emit_frame(a, version_, now);
+  if (dialect_ != Dialect::jsonrpc) {
+    emit_frame(a, version_, now);
+    return;
+  }
+  // A send notification (no id) gets no answer.
+  auto it = json_send_ids_.find(client_seq);
+  if (it == json_send_ids_.end()) return;
+  const std::string id = std::move(it->second);
+  json_send_ids_.erase(it);
+  emit_frame(a, version_, now, id);
 }
 
 DeliverResult ServerSession::deliver(const Delivery& d, Now now, Origin origin) {
@@ -254,7 +327,9 @@ DeliverResult ServerSession::deliver(const Delivery& d, Now now, Origin origin) 
   r.message_seq = d.message_seq;
   r.timestamp = d.timestamp;
   r.topic = d.topic;
-  if (!r.setting.no_encrypt()) {
+  if (dialect_ == Dialect::jsonrpc) {
+    r.payload.data = d.payload;  // in clear, no msg_key
+  } else if (!r.setting.no_encrypt()) {
     wire_.clear();
     cipher_->seal(d.payload, wire_);
     cipher_->recv_msg_key(d.message_id, d.message_seq, d.client_msg_no, d.timestamp, d.from_uid, d.channel_id,
@@ -275,7 +350,7 @@ DeliverResult ServerSession::deliver(const Delivery& d, Now now, Origin origin) 
     unacked_.emplace(d.message_id, std::move(u));
     return DeliverResult::sent;
   }
-  if (auto err = proto::encode_frame(r, version_, u.bytes)) {
+  if (auto err = encode_out(r, version_, {}, u.bytes)) {
     protocol_error("cannot encode RECV: " + err->message, now);
     return DeliverResult::not_open;
   }
@@ -315,14 +390,15 @@ void ServerSession::close(std::string why) {
   close_reason_ = std::move(why);
   unacked_.clear();
   redeliver_queue_.clear();
+  json_send_ids_.clear();
   hooks_.on_close(*this, close_reason_);
 }
 
-void ServerSession::emit_frame(const proto::Frame& f, int version, Now now) {
+void ServerSession::emit_frame(const proto::Frame& f, int version, Now now, std::string_view rpc_id) {
   if (faults_.empty()) {
     std::string& buf = out_.buffer();
     size_t before = buf.size();
-    if (auto err = proto::encode_frame(f, version, buf)) {
+    if (auto err = encode_out(f, version, rpc_id, buf)) {
       buf.resize(before);
       return;
     }
@@ -330,7 +406,7 @@ void ServerSession::emit_frame(const proto::Frame& f, int version, Now now) {
     return;
   }
   scratch_.clear();
-  if (proto::encode_frame(f, version, scratch_)) return;
+  if (encode_out(f, version, rpc_id, scratch_)) return;
   emit(proto::type_of(f), scratch_, now);
 }
 
@@ -385,7 +461,7 @@ void ServerSession::tick(Now now) {
       continue;
     }
     auto owned = proto::OwnedFrame::from_bytes(d.bytes, version_);
-    if (owned) handle(owned->frame(), static_cast<uint8_t>(d.bytes[0]), true, now);
+    if (owned) handle(owned->frame(), static_cast<uint8_t>(d.bytes[0]), true, now, d.rpc_id);
   }
   bool freed = false;
   while (!closed() && !redeliver_queue_.empty() && redeliver_queue_.front().first <= now.mono_ms) {

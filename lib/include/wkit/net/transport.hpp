@@ -59,6 +59,10 @@ class Connection {
   virtual asio::any_io_executor get_executor() = 0;
   virtual std::string remote_address() const = 0;  // "127.0.0.1:54321"
   virtual Url::Scheme scheme() const = 0;
+  // WebSocket: later write_frames() send text messages instead of binary
+  // ones (a JSON-RPC session, docs/protocol.md section 10). Call it before
+  // the first write; TCP has no message types and ignores it.
+  virtual void use_text_messages() {}
 };
 
 // Resolves, connects, for wss:// performs the TLS handshake (with `tls`, or

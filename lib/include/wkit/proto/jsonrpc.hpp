@@ -129,6 +129,16 @@ Status encode(const Frame& f, std::string_view id, std::string& out, const Encod
 // `err.data`, if not empty, must be JSON text and is written as is.
 Status encode_error(std::string_view id, const ErrorObject& err, std::string& out);
 
+// --- splitting a byte stream ------------------------------------------------
+
+// JSON-RPC messages arrive as a stream (several objects in one WebSocket
+// message, one object over several, back to back on TCP). For `text`
+// starting with '{' or '[': the length of that one JSON value (brackets
+// matched outside strings, escapes honoured), or npos while it is incomplete;
+// 0 when `text` does not start with either.
+// Only the nesting is checked; decode() validates the content.
+size_t value_length(std::string_view text);
+
 // --- mapping for a server ----------------------------------------------------
 
 // How a server reports a message it could not decode.

@@ -26,6 +26,7 @@
 #include "wkit/crypto/crypto.hpp"
 #include "wkit/fault/fault.hpp"
 #include "wkit/proto/frame.hpp"
+#include "wkit/proto/jsonrpc.hpp"
 #include "wkit/proto/owned_frame.hpp"
 #include "wkit/proto/stream_decoder.hpp"
 
@@ -51,6 +52,9 @@ class FrameSink {
   // nothing held (the defaults).
   virtual uint64_t frames_committed() const { return 0; }
   virtual uint64_t frames_written() const { return frames_committed(); }
+  // The session speaks JSON-RPC: each committed frame is one JSON object, to
+  // go out as one WebSocket text message. Called before the first commit.
+  virtual void use_text_messages() {}
 };
 
 struct ServerSessionConfig {
@@ -70,7 +74,18 @@ struct ServerSessionConfig {
   uint32_t inflight_window = 0;
   std::span<const fault::Rule> faults;     // must outlive the session
   uint64_t fault_seed = 0;
+  // WuKongIM's JSON-RPC dialect (docs/protocol.md section 10): a connection
+  // whose first non-blank byte is '{' or '[' speaks it for its whole life.
+  // false: every connection is WKProto (the proxy).
+  bool jsonrpc = false;
+  // The generation written to JSON-RPC clients (how RECV payloads look);
+  // input is read leniently (every generation's forms).
+  proto::jsonrpc::Compat jsonrpc_compat = proto::jsonrpc::Compat::v2_2_3;
 };
+
+// What a connection speaks, decided by its first non-blank byte.
+enum class Dialect : uint8_t { undecided, wkproto, jsonrpc };
+std::string_view dialect_name(Dialect d);  // "undecided", "wkproto", "jsonrpc"
 
 struct ConnectInfo {
   std::string_view uid, token, device_id, client_key;
@@ -130,6 +145,9 @@ class ServerHooks {
   virtual void on_fault(ServerSession&, const fault::Decision&, proto::FrameType, fault::Direction) {}
   virtual void on_reject(ServerSession&, const proto::Send&, uint8_t reason, std::string_view why) {}
   virtual void on_close(ServerSession&, std::string_view why) {}
+  // A JSON-RPC message that could not be used; it was answered with an
+  // error object (`code`) and the connection goes on (closed before CONNECT).
+  virtual void on_jsonrpc_error(ServerSession&, int64_t code, std::string_view why) {}
   // No whole CONNECT within handshake_timeout_ms; on_close follows.
   virtual void on_handshake_timeout(ServerSession&, uint64_t bytes_received) {}
   // The connection has room in its window and messages may be waiting in the
@@ -179,6 +197,7 @@ class ServerSession {
   const std::string& device_id() const { return device_id_; }
   uint8_t device_flag() const { return device_flag_; }
   int version() const { return version_; }
+  Dialect dialect() const { return dialect_; }
   const std::string& close_reason() const { return close_reason_; }
   size_t unacked() const { return unacked_.size(); }
   // Messages may be waiting in the store for this connection.
@@ -196,11 +215,20 @@ class ServerSession {
     int64_t due = 0;
     bool inbound = false;
     std::string bytes;
+    std::string rpc_id;  // JSON-RPC request id of a delayed inbound request
   };
 
-  void handle(const proto::Frame& f, uint8_t header_byte, bool faulted, Now now);
-  void handle_connect(const proto::Connect& c, Now now);
-  void handle_send(const proto::Send& s, uint8_t header_byte, Now now);
+  // `rpc_id`: the JSON-RPC request id the answer must carry (empty for WKProto).
+  void handle(const proto::Frame& f, uint8_t header_byte, bool faulted, Now now, std::string_view rpc_id = {});
+  void handle_connect(const proto::Connect& c, Now now, std::string_view rpc_id);
+  void handle_send(const proto::Send& s, uint8_t header_byte, Now now, std::string_view rpc_id);
+  // JSON-RPC (server_session_jsonrpc.cpp): splits json_in_ into messages.
+  void feed_jsonrpc(Now now);
+  void handle_jsonrpc(std::string_view text, Now now);
+  void jsonrpc_error(std::string_view id, int64_t code, std::string message, Now now);
+  // Encodes `f` in this connection's dialect (WKProto at `version`, or one
+  // JSON-RPC object answering `rpc_id`) onto `out`; nothing appended on error.
+  Status encode_out(const proto::Frame& f, int version, std::string_view rpc_id, std::string& out);
   void handle_recvack(const proto::Recvack& a, Now now);
   // Asks the owner for the next page when behind and half the window is free.
   void want_page();
@@ -208,7 +236,7 @@ class ServerSession {
   void close(std::string why);
   // Writes an encoded frame through the fault injector.
   void emit(proto::FrameType t, std::string_view bytes, Now now);
-  void emit_frame(const proto::Frame& f, int version, Now now);
+  void emit_frame(const proto::Frame& f, int version, Now now, std::string_view rpc_id = {});
 
   uint64_t id_;
   const ServerSessionConfig& cfg_;
@@ -216,6 +244,14 @@ class ServerSession {
   FrameSink& out_;
   fault::Injector faults_;
   proto::StreamDecoder decoder_;
+  Dialect dialect_ = Dialect::undecided;
+  // JSON-RPC: inbound text not yet split into messages; the decoded message
+  // and its scratch (reused); the request ids of SENDs awaiting their
+  // SENDACK, by the client_seq the session gave them (JSON-RPC has none).
+  std::string json_in_, json_scratch_, json_text_;
+  proto::jsonrpc::Message json_msg_;
+  uint32_t json_sends_ = 0;
+  std::unordered_map<uint32_t, std::string> json_send_ids_;
   State state_ = State::handshake;
   int version_ = proto::kMaxProtoVersion;
   std::string uid_, device_id_;
