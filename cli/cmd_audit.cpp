@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "progress_flags.hpp"
 #include "stop_signals.hpp"
 #include "tls_flags.hpp"
 #include "wkit/audit/audit.hpp"
@@ -28,6 +29,7 @@ struct AuditCli {
   std::string scope = "sender", window = "30s", memory_limit = "1GiB", fail_on, shard, output = "text";
   std::vector<std::string> partials;
   bool no_progress = false;
+  wkit::cli::ProgressFlags progress;
   std::string report;  // --report FILE.html (never replaces a file)
   int64_t max_listed = -1;  // -1: the format's default (text 10, md 20); 0: all
   // Live audit (http:// or https:// input)
@@ -173,6 +175,9 @@ int run_audit(AuditCli& c) {
   }
   if (auto err = wkit::audit::check_maps(o.maps)) return fail(*err);
   o.progress = !c.no_progress;
+  auto progress_settings = wkit::cli::progress_settings(c.progress);
+  if (!progress_settings) return usage(progress_settings.error().message);
+  o.progress_settings = *progress_settings;
   // SIGINT/SIGTERM: stop reading at the next record boundary and report what was read (docs/audit.md).
   o.stop = &wkit::cli::catch_stop_signals("audit", "stopping, reporting what was read");
   std::shared_ptr<wkit::net::HttpClient> client;  // a live audit's connection, alive until the report
@@ -241,7 +246,8 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   sub->add_flag("--allow-unreadable", c->opts.allow_unreadable,
                 "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   sub->add_option("--temp-dir", c->opts.temp_dir, "Where spill and string files go (default: $TMPDIR or /tmp)");
-  sub->add_flag("--no-progress", c->no_progress, "Never draw progress on stderr");
+  wkit::cli::add_progress_flags(sub, c->progress);
+  sub->add_flag("--no-progress", c->no_progress, "Same as --progress never");
   // Live audit: POST /channel/messagesync (docs/audit.md "Live audit").
   sub->add_option("--login-uid", c->login_uid, "Live audit: the uid messagesync reads as (3.x: a member of each channel)")
       ->type_name("UID");

@@ -3,11 +3,14 @@
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <vector>
 
 #include "command_registry.hpp"
+#include "progress_flags.hpp"
+#include "progress_lines.hpp"
 #include "stop_signals.hpp"
 #include "wkit/capture/source.hpp"
 #include "wkit/capture/report_html.hpp"
@@ -16,6 +19,7 @@
 #include "wkit/proto/frame.hpp"
 #include "wkit/util/json_text.hpp"
 #include "wkit/util/output_file.hpp"
+#include "wkit/util/progress_ticker.hpp"
 
 namespace {
 
@@ -29,6 +33,7 @@ struct ImportArgs {
   bool force = false, skip_bad = false;
   std::vector<std::string> output_values;  // every -o/--output given (a file among them: the old spelling)
   std::string output = "text";             // the summary format they settle on
+  wkit::cli::ProgressFlags progress;
 };
 
 bool is_format(const std::string& v) { return v == "text" || v == "json"; }
@@ -65,6 +70,11 @@ bool resolve_import_spelling(ImportArgs& a) {
 
 int run_import(ImportArgs a) {
   if (!resolve_import_spelling(a)) return 2;
+  auto progress_settings = wkit::cli::progress_settings(a.progress);
+  if (!progress_settings) {
+    std::cerr << "wkit capture import: " << progress_settings.error().message << "\n";
+    return 2;
+  }
   wkit::util::OutputPolicy out_policy;
   out_policy.force = a.force;
   out_policy.inputs = {a.in};
@@ -101,6 +111,22 @@ int run_import(ImportArgs a) {
   // (nothing half-imported is renamed into place).
   const auto& stop = wkit::cli::catch_stop_signals("capture import", "stopping; " + a.out + " is not written");
   uint64_t records = 0;
+  // Progress (docs/cli.md "Progress"): file bytes read of its size.
+  wkit::util::Progress progress(*progress_settings);
+  ImportProgress counters;
+  wkit::util::ProgressWindow window;  // bytes read since the previous line
+  std::optional<wkit::util::ProgressTicker> ticker;
+  if (progress.enabled()) {
+    opts.progress = &counters;
+    std::error_code size_error;
+    const uint64_t file_size = std::filesystem::file_size(a.in, size_error);
+    ticker.emplace([&, file_size](wkit::util::ProgressTicker::Clock::time_point now) {
+      progress.update_with([&] {
+        return wkit::cli::import_progress_line(window.close(counters.bytes_read.load(), now), size_error ? 0 : file_size,
+                                               counters.packets.load());
+      }, now);
+    });
+  }
   auto stats = import_pcap(a.in, opts, [&](const pb::Record& r) -> wkit::Status {
     if (stop.load()) return wkit::Error{wkit::ErrorKind::internal, "interrupted", std::nullopt};
     if (!writer)
@@ -108,6 +134,8 @@ int run_import(ImportArgs a) {
     ++records;
     return writer->write(r);
   });
+  if (ticker) ticker->stop();
+  progress.finish();
   if (int sig = stop.load()) {
     writer.reset();  // removes the temporary file
     const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
@@ -337,6 +365,7 @@ wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
   imp->add_flag("--force", ia->force, "replace OUT if it exists");
   imp->add_flag("--skip-bad", ia->skip_bad, "skip corrupt pcap records (resynchronising on the next believable one) "
                                             "instead of stopping with exit 4");
+  wkit::cli::add_progress_flags(imp, ia->progress);
   imp->final_callback([ia] { throw wkit::cli::Exit{run_import(*ia)}; });
 
   auto inf = std::make_shared<InfoArgs>();

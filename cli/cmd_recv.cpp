@@ -5,13 +5,19 @@
 #include <utility>  // before asio (Boost 1.74 awaitable.hpp needs std::exchange)
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "progress_flags.hpp"
+#include "progress_lines.hpp"
 #include "tls_flags.hpp"
 #include "wkit/app/client_cli.hpp"
 #include "wkit/app/client_receiver.hpp"
@@ -33,6 +39,7 @@ struct RecvFlags {
   std::string timeout, ack = "always", dedup_window = "0s", connect_timeout = "10s";
   uint64_t seed = 1;
   bool fail_on_duplicate = false;
+  wkit::cli::ProgressFlags progress;
 };
 
 [[noreturn]] void fail(int code, const std::string& msg) {
@@ -91,12 +98,32 @@ int run(const RecvFlags& f) {
   };
   wkit::app::Receiver rx(o, on_msg);
   asio::io_context ctx(1);
+  // Progress (docs/cli.md "Progress"): sampled on this thread while receiving.
+  auto progress_settings = wkit::cli::progress_settings(f.progress);
+  if (!progress_settings) fail(2, progress_settings.error().message);
+  wkit::util::Progress progress(*progress_settings, 2, started);
+  wkit::util::ProgressWindow progress_window(started);  // unique messages since the previous line
+  asio::steady_timer progress_timer(ctx);
+  bool receiving = false;
+  auto progress_loop = [&]() -> asio::awaitable<void> {
+    while (receiving) {
+      progress_timer.expires_after(std::chrono::milliseconds(100));
+      boost::system::error_code ec;
+      co_await progress_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!receiving) break;
+      progress.update_with([&] {
+        return wkit::cli::recv_progress_line(progress_window.close(rx.tracker().unique()), rx.tracker().received(),
+                                             f.count, timeout);
+      });
+    }
+  };
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   wkit::Status open_error;
   bool opened = false, interrupted = false, reached_deadline = false;
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     interrupted = true;
+    progress.clear();
     std::cerr << "wkit recv: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ": stopping\n";
     if (opened) rx.stop();
     else ctx.stop();  // still connecting: nothing to wait for
@@ -110,7 +137,14 @@ int run(const RecvFlags& f) {
     opened = true;
     std::cerr << "wkit recv: receiving as " << f.client.uid << " on " << o.url.to_string()
               << " (ack " << f.ack << ")\n";
+    if (progress.enabled()) {
+      receiving = true;
+      asio::co_spawn(ctx, progress_loop(), asio::detached);
+    }
     co_await rx.wait(f.count, deadline);
+    receiving = false;
+    progress_timer.cancel();
+    progress.finish();
     reached_deadline = std::chrono::steady_clock::now() >= deadline;
     co_await rx.close();
     signals.cancel();
@@ -186,6 +220,7 @@ wkit::cli::Registration recv_reg{"recv", 30, [](CLI::App& app) {
   sub->add_option("--dedup-window", f->dedup_window, "Remember client_msg_nos this long for duplicate detection (0 = whole run)")
       ->capture_default_str();
   sub->add_option("--seed", f->seed, "Seed for --ack drop:P")->capture_default_str();
+  wkit::cli::add_progress_flags(sub, f->progress);
   sub->add_option("--connect-timeout", f->connect_timeout, "Connect + handshake deadline")->capture_default_str();
   sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "Exit 1 on repeated deliveries too (redeliveries of one "
                                                             "message_id; server-created duplicates always exit 1)");

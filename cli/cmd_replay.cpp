@@ -4,8 +4,11 @@
 #include <sstream>
 
 #include "command_registry.hpp"
+#include "progress_flags.hpp"
+#include "progress_lines.hpp"
 #include "tls_flags.hpp"
 #include "wkit/app/replay.hpp"
+#include "wkit/util/progress_ticker.hpp"
 #include "wkit/app/server_options.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/json_text.hpp"
@@ -21,6 +24,7 @@ struct ReplayFlags {
   bool fresh = false, raw = false, expect_same = false, no_ack = false;
   std::string ack_timeout = "5s", connect_timeout = "5s", from, to;
   wkit::net::ClientTlsOptions tls;
+  wkit::cli::ProgressFlags progress;
 };
 
 int usage(const std::string& msg) {
@@ -94,7 +98,24 @@ int run(const ReplayFlags& f) {
     o.to_ns = x->count();
   }
   o.handle_signals = true;
+  auto progress_settings = wkit::cli::progress_settings(f.progress);
+  if (!progress_settings) return usage(progress_settings.error().message);
+  wkit::util::Progress progress(*progress_settings);
+  wkit::app::ReplayProgress counters;
+  wkit::util::ProgressWindow window;  // frames sent since the previous line
+  std::optional<wkit::util::ProgressTicker> ticker;
+  if (progress.enabled()) {
+    o.progress = &counters;
+    ticker.emplace([&](wkit::util::ProgressTicker::Clock::time_point now) {
+      progress.update_with([&] {
+        return wkit::cli::replay_progress_line(window.close(counters.frames_sent.load(), now), counters.frames_total.load(),
+                                               counters.sessions_done.load(), counters.sessions_total.load());
+      }, now);
+    });
+  }
   auto rep = wkit::app::replay(o);
+  if (ticker) ticker->stop();
+  progress.finish();
   if (!rep) {
     std::cerr << "wkit replay: " << rep.error().describe() << "\n";
     return static_cast<int>(rep.error().kind);
@@ -181,6 +202,7 @@ wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {
                 "only for servers that accept them as NoEncrypt)");
   sub->add_flag("--expect-same", f->expect_same, "Exit 1 when the server answers differently from the recording");
   sub->add_option("-o,--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  wkit::cli::add_progress_flags(sub, f->progress);
   sub->footer(
       "Examples:\n"
       "  wkit replay incident.wkcap -s tcp://127.0.0.1:5100 --speed max --expect-same\n"

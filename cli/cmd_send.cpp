@@ -16,6 +16,8 @@
 #include "wkit/app/client_send.hpp"
 #include "wkit/app/send_report.hpp"
 #include "wkit/crypto/crypto.hpp"
+#include "progress_flags.hpp"
+#include "progress_lines.hpp"
 #include "wkit/util/progress.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/output_file.hpp"
@@ -52,6 +54,7 @@ struct SendFlags {
   std::string verify_wait = "10s", hist_out;
   std::string report;  // --report FILE.html
   bool force = false;  // --hist-out and --report may replace an existing file
+  wkit::cli::ProgressFlags progress;
   std::string check_via;  // http(s):// API whose store settles each message
 };
 
@@ -330,7 +333,10 @@ int run(const SendFlags& f) {
 
   const bool single = o.count == 1 && o.duration.count() == 0 && o.receivers.empty();
   json single_record;
-  wkit::util::Progress progress;
+  auto progress_settings = wkit::cli::progress_settings(f.progress);
+  if (!progress_settings) fail(2, progress_settings.error().message);
+  wkit::util::Progress progress(*progress_settings);
+  wkit::util::ProgressWindow progress_window;  // acked messages and their latency since the previous line
   wkit::app::SendHooks hooks;
   // Per-message JSON is built only when someone reads it (it costs more than a SEND).
   if (f.output == "jsonl" || single)
@@ -341,16 +347,18 @@ int run(const SendFlags& f) {
   if (f.output == "jsonl")
     hooks.on_delivery = [](const json& j) { std::cout << wkit::util::json_text(j) << '\n'; };
   hooks.on_notice = [&](const std::string& line) {
-    progress.finish();
+    progress.clear();
     std::cerr << "wkit send: " << line << "\n";
   };
-  if (progress.enabled())
-    hooks.on_progress = [&](uint64_t sent, uint64_t acked, double secs, uint64_t p99) {
-      std::ostringstream line;
-      line << "sent " << sent << "  acked " << acked << "  " << uint64_t(secs > 0 ? double(acked) / secs : 0)
-           << "/s  p99 " << wkit::util::format_duration(std::chrono::nanoseconds(p99));
-      progress.update(line.str());
+  if (progress.enabled()) {
+    hooks.window_latency = &progress_window.latency();
+    hooks.on_progress = [&](uint64_t sent, uint64_t acked, double secs, uint64_t) {
+      progress.update_with([&] {
+        return wkit::cli::send_progress_line(progress_window.close(acked),
+                                             std::chrono::nanoseconds(int64_t(secs * 1e9)), sent, o.count, o.duration);
+      });
     };
+  }
 
   // Refused before any message is sent, not after the run.
   wkit::util::OutputPolicy hist_policy;
@@ -489,6 +497,7 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
   sub->add_option("--report", f->report, "Write an HTML page with latency percentiles, latency and throughput "
                                          "over time (self-contained; docs/send.md \"Reports\")")->type_name("FILE.html");
   sub->add_flag("--force", f->force, "Replace the --hist-out and --report files if they exist");
+  wkit::cli::add_progress_flags(sub, f->progress);
 
   auto files = std::make_shared<std::vector<std::string>>();
   auto merged_out = std::make_shared<std::string>();

@@ -382,6 +382,7 @@ class Engine {
         r.message_seq = f.message_seq;
         r.latency_ns = mono_ns() - r.sched_ns;
         latency_.record(uint64_t(std::max<int64_t>(0, r.latency_ns)));
+        if (h_.window_latency) h_.window_latency->record(uint64_t(std::max<int64_t>(0, r.latency_ns)));
         timeline_.on_acked(mono_ns() - t0_, uint64_t(std::max<int64_t>(0, r.latency_ns)));
         ++acked_;
       } else if (f.message_id != r.message_id &&

@@ -228,6 +228,7 @@ struct Runner {
         conn->writer().enqueue(f.wire);  // RECVACK, SUB, ...: as recorded
       }
       ++rep.frames_sent;
+      if (o.progress) o.progress->frames_sent.fetch_add(1, std::memory_order_relaxed);
       co_await conn->wait_writable();
     }
     rep.frames_not_sent = plan.frames.size() - next;
@@ -267,6 +268,13 @@ Result<ReplayReport> replay(const ReplayOptions& o) {
   ReplayReport report;
   report.raw_encrypted_sends = o.raw ? raw_encrypted : 0;
   util::Histogram drift;
+  if (o.progress) {
+    const uint64_t loops = uint64_t(std::max(1, o.loop));
+    uint64_t frames = 0;
+    for (const auto& p : *plans) frames += p.frames.size();
+    o.progress->frames_total = frames * loops;
+    o.progress->sessions_total = n * loops;
+  }
   auto t_begin = Clock::now();
   for (int loop = 1; loop <= std::max(1, o.loop); ++loop) {
     asio::io_context io(1);
@@ -279,7 +287,7 @@ Result<ReplayReport> replay(const ReplayOptions& o) {
     for (size_t i = 0; i < n; ++i) {
       reps[i].loop = loop;
       asio::co_spawn(io, runner.run((*plans)[i], prev[i], reps[i]),
-                     [&reps, &finished, &finished_signal, i](std::exception_ptr e) {
+                     [&o, &reps, &finished, &finished_signal, i](std::exception_ptr e) {
                        if (e) {
                          try {
                            std::rethrow_exception(e);
@@ -288,6 +296,7 @@ Result<ReplayReport> replay(const ReplayOptions& o) {
                          }
                        }
                        finished[i] = 1;
+                       if (o.progress) o.progress->sessions_done.fetch_add(1, std::memory_order_relaxed);
                        finished_signal[i]->cancel();
                      });
     }

@@ -12,6 +12,8 @@
 #include "wkit/audit/report.hpp"
 #include "wkit/audit/source.hpp"
 #include "wkit/util/progress.hpp"
+#include "wkit/util/progress_ticker.hpp"
+#include "wkit/util/progress_window.hpp"
 #include "wkit/util/tty.hpp"
 #include "wkit/util/units.hpp"
 
@@ -19,51 +21,50 @@ namespace wkit::audit {
 
 namespace {
 
-// Draws bytes, rows, rate and ETA on stderr while the inputs are read. The
-// ETA compares file bytes read (compressed, for a compressed input) with the
-// files' sizes: decompressed sizes are unknown until the end.
+// Draws file bytes read (of the files' sizes), rows, the row rate of the
+// window since the previous line and the time remaining while the inputs are
+// read (docs/cli.md "Progress"). Remaining compares file bytes read
+// (compressed, for a compressed input) with the files' sizes: decompressed
+// sizes are unknown until the end.
 class ProgressThread {
  public:
-  ProgressThread(AuditContext& ctx, uint64_t total_bytes) : ctx_(ctx), total_(total_bytes) {
-    if (!ctx.options.progress || !util::is_tty(2)) return;
-    thread_ = std::thread([this] { loop(); });
+  ProgressThread(AuditContext& ctx, uint64_t total_bytes)
+      : ctx_(ctx), total_(total_bytes), progress_(settings(ctx.options)) {
+    if (!progress_.enabled()) return;
+    ticker_.emplace([this](util::ProgressTicker::Clock::time_point now) {
+      progress_.update_with([&] { return line(now); }, now);
+    });
   }
   ~ProgressThread() { stop(); }
   void stop() {
-    {
-      std::lock_guard lk(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    if (ticker_) ticker_->stop();
+    progress_.finish();
   }
 
  private:
-  void loop() {
-    util::Progress progress(2);
-    const auto start = std::chrono::steady_clock::now();
-    std::unique_lock lk(mu_);
-    while (!cv_.wait_for(lk, std::chrono::milliseconds(200), [&] { return done_; })) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const uint64_t bytes = std::min(ctx_.raw_bytes_in.load(), total_ ? total_ : UINT64_MAX);
-      const uint64_t text = ctx_.bytes_in.load(), rows = ctx_.rows.load();
-      std::string line = "audit: " + util::format_size(bytes);
-      if (total_) line += " of " + util::format_size(total_);
-      if (text > bytes + bytes / 20) line += " (" + util::format_size(text) + " decompressed)";
-      line += ", " + std::to_string(rows) + " rows (" + util::format_rate(secs > 0 ? rows / secs : 0) + ")";
-      if (total_ && bytes > 0 && bytes < total_ && secs > 1)
-        line += ", ETA " + util::format_duration(std::chrono::nanoseconds(
-                               static_cast<int64_t>(secs * (double(total_ - bytes) / double(bytes)) * 1e9)));
-      progress.update(line);
-    }
-    progress.finish();
+  static util::ProgressSettings settings(const AuditOptions& o) {
+    util::ProgressSettings s = o.progress_settings;
+    if (!o.progress) s.mode = util::ProgressMode::never;
+    return s;
+  }
+  std::string line(util::ProgressTicker::Clock::time_point now) {
+    const uint64_t bytes = std::min(ctx_.raw_bytes_in.load(), total_ ? total_ : UINT64_MAX);
+    const uint64_t text = ctx_.bytes_in.load(), rows = ctx_.rows.load();
+    const auto b = bytes_.close(bytes, now);
+    const auto r = rows_.close(rows, now);
+    std::string read = util::format_size(bytes);
+    if (total_) read += " of " + util::format_size(total_);
+    if (text > bytes + bytes / 20) read += " (" + util::format_size(text) + " decompressed)";
+    util::ProgressLine line("audit", b.elapsed);
+    line.field("read", read).count("rows", rows).rate(r.rate);
+    if (total_) line.remaining(util::remaining_at_rate(bytes, total_, b.rate));
+    return line.str();
   }
   AuditContext& ctx_;
   uint64_t total_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
+  util::Progress progress_;
+  util::ProgressWindow bytes_, rows_;  // since the previous line
+  std::optional<util::ProgressTicker> ticker_;
 };
 
 void mark_not_read(InputInfo& in, const std::string& path) {

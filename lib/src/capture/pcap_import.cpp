@@ -742,6 +742,10 @@ Result<ImportStats> run(pcap_t* p, const std::string& name, const ImportOptions&
     }
     if (rc != 1) continue;
     ++stats.packets;
+    if (opts.progress) {
+      opts.progress->packets.store(stats.packets, std::memory_order_relaxed);
+      if (file) opts.progress->bytes_read.store(uint64_t(std::max<off_t>(0, ::ftello(file))), std::memory_order_relaxed);
+    }
     int64_t ts = int64_t{h->ts.tv_sec} * 1'000'000'000 + h->ts.tv_usec;  // opened with nanosecond precision
     last_sec = h->ts.tv_sec;
     if (!stats.first_ns) stats.first_ns = ts;

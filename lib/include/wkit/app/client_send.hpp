@@ -111,6 +111,9 @@ struct SendHooks {
   std::function<void(const nlohmann::json&)> on_delivery;   // verify: per RECV
   // Called about 10 times a second: sent, acked, elapsed seconds, current p99 ns.
   std::function<void(uint64_t, uint64_t, double, uint64_t)> on_progress;
+  // When set, every latency is recorded here too, on the run's thread (the
+  // one on_progress runs on): the progress line's window p99 (ProgressWindow).
+  util::Histogram* window_latency = nullptr;
   // Things a person should know as they happen (a connection lost, a stop
   // request): one line each, for stderr.
   std::function<void(const std::string&)> on_notice;

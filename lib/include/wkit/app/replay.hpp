@@ -12,6 +12,7 @@
 // previous one has closed: the server allows one connection per uid and
 // device_flag and would kick the earlier one (at --speed max they would all
 // open at once).
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,12 @@
 #include "wkit/util/error.hpp"
 
 namespace wkit::app {
+
+// Kept current by replay() for a progress line drawn by another thread.
+struct ReplayProgress {
+  std::atomic<uint64_t> frames_total{0}, frames_sent{0};      // over all loops
+  std::atomic<uint64_t> sessions_total{0}, sessions_done{0};  // replayed connections, over all loops
+};
 
 struct ReplayOptions {
   std::string capture_path;
@@ -47,6 +54,7 @@ struct ReplayOptions {
   // SIGINT/SIGTERM end the replay: connections still running count as
   // failed ("interrupted"), never as differences, and the report is returned.
   bool handle_signals = false;
+  ReplayProgress* progress = nullptr;  // optional
 };
 
 // One replayed SEND compared with its recorded counterpart.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "wkit/util/error.hpp"
+#include "wkit/util/progress.hpp"
 
 namespace wkit::audit {
 
@@ -64,7 +65,8 @@ struct AuditOptions {
   // Records that could not be read make the result "unverified" (exit 1);
   // with this, an unverified run exits 0 (findings still exit 1).
   bool allow_unreadable = false;
-  bool progress = true;                       // drawn only when stderr is a TTY
+  bool progress = true;                       // false: none, whatever progress_settings say
+  util::ProgressSettings progress_settings;   // --progress, --progress-interval (docs/cli.md "Progress")
   std::string temp_dir;                       // "" = $TMPDIR or /tmp
   // Set to a signal number (SIGINT, SIGTERM) from a signal handler: reading
   // stops at the next record boundary and the report covers what was read,

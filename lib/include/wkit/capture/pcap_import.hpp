@@ -4,6 +4,7 @@
 // WKProto frames. Payloads stay as captured (encrypted ones are marked, not
 // guessed); missing data, bad frames and cut-off streams become Anomaly
 // records with their stream offsets.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,6 +19,12 @@ namespace wkit::capture {
 
 using RecordSink = std::function<Status(const pb::Record&)>;
 
+// Kept current by import_pcap() for a progress line drawn by another thread.
+struct ImportProgress {
+  std::atomic<uint64_t> bytes_read{0};  // file bytes read (where libpcap's reading is)
+  std::atomic<uint64_t> packets{0};
+};
+
 struct ImportOptions {
   // Only connections with this port on either side. Without it every TCP
   // connection is tried and those that do not start with CONNECT are skipped.
@@ -30,6 +37,7 @@ struct ImportOptions {
   // and byte offset; with skip_bad the import goes on at the next believable
   // record when there is one (PcapRecords::resync) and counts what it skipped.
   bool skip_bad = false;
+  ImportProgress* progress = nullptr;  // optional
 };
 
 struct ImportStats {
