@@ -56,6 +56,9 @@ struct SendFlags {
   bool force = false;  // --hist-out and --report may replace an existing file
   wkit::cli::ProgressFlags progress;
   std::string check_via;  // http(s):// API whose store settles each message
+  std::string via = "wkproto", api;  // --via http: POST /message/send to --api
+  std::string api_compat = "3";
+  int drop_answers = 0;
 };
 
 [[noreturn]] void fail(int code, const std::string& msg) {
@@ -112,6 +115,7 @@ std::string store_note(const json& summary) {
 
 void print_single(const json& r, const json& summary) {
   auto& o = std::cout;
+  const char* answers = summary.value("via", "") == "http" ? " answer(s)" : " SENDACK(s)";
   o << "client_msg_no " << r["client_msg_no"].get<std::string>() << "  client_seq " << r["client_seq"]
     << "  to " << r["channel_id"].get<std::string>() << " (type " << r["channel_type"] << ")\n";
   o << "attempts " << r["attempts"] << "  sendacks " << r["sendacks"] << "  reason "
@@ -127,12 +131,12 @@ void print_single(const json& r, const json& summary) {
       << " distinct message_ids for one client_msg_no)\n";
   else if (v == "idempotent" && stored && !all_answered)
     o << "verdict: idempotent: the server's store holds it once (one message_id) for " << r["attempts"]
-      << " attempt(s), " << r["sendacks"] << " SENDACK(s)\n";
+      << " attempt(s), " << r["sendacks"] << answers << "\n";
   else if (v == "idempotent")
     o << "verdict: idempotent: one message_id for " << r["attempts"] << " attempt(s), every attempt answered\n";
   else if (v == "unverified")
     o << "verdict: unverified: " << r["attempts"] << " attempt(s), " << r["sendacks"]
-      << " SENDACK(s): the server may hold a copy this sender never saw; " << kSettleHint << "\n";
+      << answers << ": the server may hold a copy this sender never saw; " << kSettleHint << "\n";
   else if (stored && r["attempts"] != 0 && r["store_message_ids"].empty())
     o << "verdict: failed: not stored: the server's store holds no message with this client_msg_no from this "
          "sender\n";
@@ -258,12 +262,25 @@ int run(const SendFlags& f) {
     if (!api->http()) fail(2, "--check-via takes http://HOST:PORT or https://HOST:PORT, got '" + f.check_via + "'");
     o.check_via = *api;
   }
-  // The TLS flags serve whichever of --server and --check-via is TLS.
-  const bool api_tls = o.check_via && o.check_via->tls();
+  const bool via_http = f.via == "http";
+  if (via_http != !f.api.empty())
+    fail(2, via_http ? "--via http needs --api http://HOST:PORT (or https://)" : "--api is for --via http");
+  if (via_http) {
+    auto api = wkit::net::Url::parse(f.api);
+    if (!api) fail(2, "bad --api '" + f.api + "': " + api.error().message);
+    if (!api->http()) fail(2, "--api takes http://HOST:PORT or https://HOST:PORT, got '" + f.api + "'");
+    if (f.reconnect_before_retry) fail(2, "--reconnect-before-retry is for --via wkproto (HTTP has no session to renew)");
+    o.api = *api;
+    o.api_generation = f.api_compat == "2" ? wkit::app::ApiGeneration::v2 : wkit::app::ApiGeneration::v3;
+  }
+  o.drop_answers = f.drop_answers;
+  // The TLS flags serve whichever of --server, --api and --check-via is TLS.
+  const bool api_tls = (o.check_via && o.check_via->tls()) || (o.api && o.api->tls());
   if (api_tls) {
     auto t = wkit::net::ClientTls::create(f.client.tls);
     if (!t) fail(wkit::app::exit_code_of(t.error().kind), t.error().message);
-    o.check_via_tls = *t;
+    if (o.check_via && o.check_via->tls()) o.check_via_tls = *t;
+    if (o.api && o.api->tls()) o.api_tls = *t;
   }
   if (!(api_tls && !url->tls())) {
     auto tls = wkit::cli::client_tls_for(*url, f.client.tls, "--server");
@@ -492,6 +509,17 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
                                                "which message_ids its store holds for each sent message: settles "
                                                "unverified ones (docs/send.md)")
       ->type_name("URL");
+  sub->add_option("--via", f->via, "wkproto: SEND on WKProto connections to --server; http: POST /message/send to --api "
+                                   "(as an application backend does), with the same retries and verdicts")
+      ->check(CLI::IsMember({"wkproto", "http"}))->capture_default_str();
+  sub->add_option("--api", f->api, "--via http: the server's HTTP API, http://HOST:PORT or https://HOST:PORT")
+      ->type_name("URL");
+  sub->add_option("--api-compat", f->api_compat, "--via http: how the API answers, WuKongIM 3 (reason, message_seq) "
+                                                 "or 2 ({status,data})")
+      ->check(CLI::IsMember({"3", "2"}))->capture_default_str();
+  sub->add_option("--drop-answers", f->drop_answers, "Fault injection: ignore the first N answers (SENDACKs or HTTP "
+                                                     "answers) to each message, as if lost")
+      ->check(CLI::Range(0, 10000))->capture_default_str();
   sub->add_option("--hist-out", f->hist_out, "Write the latency histogram to FILE (mergeable JSON) and FILE.hgrm "
                                              "(HdrHistogram percentile text; docs/histogram-format.md)")->type_name("FILE");
   sub->add_option("--report", f->report, "Write an HTML page with latency percentiles, latency and throughput "

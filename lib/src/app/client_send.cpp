@@ -11,6 +11,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -18,7 +19,9 @@
 #include "wkit/app/client_deliveries.hpp"
 #include "wkit/app/client_payload.hpp"
 #include "wkit/app/client_receiver.hpp"
+#include "wkit/app/client_send_http.hpp"
 #include "wkit/app/send_check_via.hpp"
+#include "wkit/net/http_async_client.hpp"
 #include "wkit/proto/frame.hpp"
 #include "wkit/util/latency_text.hpp"
 #include "wkit/util/ids.hpp"
@@ -78,6 +81,8 @@ struct Record {
   std::array<char, util::kClientMsgNoLength> cmn{};
   uint32_t lane = 0, seq = 0, target = 0;
   uint16_t attempts = 0, acks = 0, accepted = 0;
+  uint16_t dropped = 0;      // answers dropped on purpose (--drop-answers)
+  uint16_t http_status = 0;  // --via http: the status of a first answer that was an HTTP error
   uint8_t reason = 0;
   bool acked_ok = false, done = false, timed_out = false;
   int64_t sched_ns = 0, start_ns = 0, last_send_ns = 0, payload_ts = 0;
@@ -91,6 +96,7 @@ struct Lane {
   int index = 0;
   session::ClientConfig cfg;
   std::unique_ptr<ClientConnection> conn;
+  std::unique_ptr<net::HttpAsyncClient> http;  // --via http: this lane's pool of `window` connections
   bool ready = false, reconnecting = false, dead = false;
   std::vector<uint32_t> by_seq;    // client_seq - 1 -> record index
   std::vector<uint32_t> inflight;  // records not done
@@ -112,7 +118,7 @@ class Engine {
       if (!o_.users.empty()) {
         L->cfg.uid = o_.users[i % o_.users.size()].uid;
         L->cfg.token = o_.users[i % o_.users.size()].token;
-      } else if (n > 1) {
+      } else if (n > 1 && !o_.api) {  // the HTTP API has no sessions to keep apart
         // Servers keep one connection per (uid, device_flag) and kick the
         // older one, so connection i sends as UID-i.
         L->cfg.uid = o_.base.uid + "-" + std::to_string(i);
@@ -168,6 +174,7 @@ class Engine {
     for (auto& L : lanes_) {
       while (L->reconnecting) co_await slot_.wait();
       if (L->conn) co_await L->conn->close();
+      if (L->http) L->http->close();
     }
     for (auto& r : receivers_) co_await r->close();
   }
@@ -295,6 +302,7 @@ class Engine {
   }
 
   asio::awaitable<Status> open_lane(Lane& L) {
+    if (o_.api) co_return co_await open_http_lane(L);
     while (handshakes_ >= std::max(1, o_.max_handshakes)) co_await hs_.wait();
     ++handshakes_;
     auto c = co_await ClientConnection::open(o_.url, L.cfg, o_.connect_timeout, o_.tls.get());
@@ -369,30 +377,112 @@ class Engine {
       ++unmatched_acks_;
       return;
     }
-    Record& r = records_[L.by_seq[f.client_seq - 1]];
+    on_answer(L.by_seq[f.client_seq - 1], f.reason_code, f.message_id, f.message_seq, 0);
+  }
+
+  // One answer to an attempt of records_[idx]: a SENDACK, or the answer of
+  // POST /message/send (http_status set when it was an HTTP error).
+  void on_answer(uint32_t idx, uint8_t reason, int64_t message_id, uint64_t message_seq, uint16_t http_status) {
+    Record& r = records_[idx];
+    if (r.dropped < o_.drop_answers) {  // fault injection: as if this answer was lost
+      ++r.dropped;
+      ++answers_dropped_;
+      return;
+    }
     ++r.acks;
     ++acks_total_;
-    if (r.acks == 1) r.reason = f.reason_code;
-    if (f.reason_code == 1) {
+    if (r.acks == 1) {
+      r.reason = reason;
+      r.http_status = http_status;
+    }
+    if (reason == 1) {
       ++r.accepted;
       if (!r.acked_ok) {
         r.acked_ok = true;
         r.reason = 1;
-        r.message_id = f.message_id;
-        r.message_seq = f.message_seq;
+        r.http_status = 0;
+        r.message_id = message_id;
+        r.message_seq = message_seq;
         r.latency_ns = mono_ns() - r.sched_ns;
         latency_.record(uint64_t(std::max<int64_t>(0, r.latency_ns)));
         if (h_.window_latency) h_.window_latency->record(uint64_t(std::max<int64_t>(0, r.latency_ns)));
         timeline_.on_acked(mono_ns() - t0_, uint64_t(std::max<int64_t>(0, r.latency_ns)));
         ++acked_;
-      } else if (f.message_id != r.message_id &&
-                 std::find(r.extra_ids.begin(), r.extra_ids.end(), f.message_id) == r.extra_ids.end()) {
-        r.extra_ids.push_back(f.message_id);
+      } else if (message_id != r.message_id &&
+                 std::find(r.extra_ids.begin(), r.extra_ids.end(), message_id) == r.extra_ids.end()) {
+        r.extra_ids.push_back(message_id);
       }
     }
     if (r.done) return;
     const bool forced = o_.retry_mode == SendOptions::RetryMode::forced;
-    if (!forced || (r.attempts >= 1 + o_.retries && r.acks >= r.attempts)) finish(L.by_seq[f.client_seq - 1]);
+    if (!forced || (r.attempts >= 1 + o_.retries && r.acks >= r.attempts)) finish(idx);
+  }
+
+  // --via http: a lane is ready once its address answered HTTP (any status
+  // to GET /healthz proves it is an HTTP server that answers).
+  asio::awaitable<Status> open_http_lane(Lane& L) {
+    if (!L.http) {
+      net::HttpAsyncOptions ho;
+      ho.max_connections = size_t(std::max(1, o_.window));
+      ho.connect_timeout = o_.connect_timeout;
+      ho.answer_timeout = o_.ack_timeout;
+      L.http = std::make_unique<net::HttpAsyncClient>(ctx_.get_executor(), *o_.api, o_.api_tls, ho);
+    }
+    auto got = co_await L.http->fetch("GET", "/healthz");
+    if (!got.answered) {
+      if (got.written && got.error.find("not an HTTP") == std::string::npos)
+        got.error += " to GET /healthz (not an HTTP API address?)";
+      co_return Error{ErrorKind::connection, o_.api->to_string() + ": " + got.error, std::nullopt};
+    }
+    if (finished_ || fatal_ || abandoned_) co_return Error{ErrorKind::connection, "run ended", std::nullopt};
+    L.ready = true;
+    slot_.notify();
+    co_return std::nullopt;
+  }
+
+  void send_http(Lane& L, uint32_t idx, std::string_view payload) {
+    Record& r = records_[idx];
+    const Target& t = o_.targets[r.target];
+    message_send_body(http_body_, L.cfg.uid, t.channel_id, t.channel_type, cmn_of(r), payload);
+    ++r.attempts;
+    ++sends_total_;
+    L.http->post("/message/send", http_body_, [this, &L, idx](net::HttpOutcome& out) { on_http_outcome(L, idx, out); });
+  }
+
+  void on_http_outcome(Lane& L, uint32_t idx, net::HttpOutcome& out) {
+    if (finished_) return;
+    Record& r = records_[idx];
+    if (!out.written) {
+      // It never reached the server: not an attempt. The lane is
+      // re-established (or the run ends) and the sweeper sends it again.
+      --r.attempts;
+      --sends_total_;
+      on_lost(L, out.error);
+      return;
+    }
+    if (!out.answered) return http_problem(out.error, "the answer is lost: the server may hold a copy");
+    auto a = read_message_send_answer(out.status, out.body, o_.api_generation);
+    using Kind = MessageSendAnswer::Kind;
+    if (a.kind == Kind::unknown) return http_problem(a.why, "counted as an unanswered attempt");
+    if (a.kind == Kind::refused) http_problem(a.why, "refused");
+    on_answer(idx, a.kind == Kind::accepted ? 1 : a.reason, a.message_id, a.message_seq,
+              out.status == 200 ? 0 : uint16_t(out.status));
+  }
+
+  // One line per kind of trouble with the API's answers, a few at most.
+  void http_problem(const std::string& why, const char* meaning) {
+    if (http_noticed_.size() > 3 || !http_noticed_.insert(why).second) return;
+    if (http_noticed_.size() > 3) {
+      notice("--api " + o_.api->to_string() + ": more kinds of failed requests; see the verdicts");
+      return;
+    }
+    notice("--api " + o_.api->to_string() + ": POST /message/send: " + why + " (" + meaning + ")");
+  }
+
+  std::string reason_of(const Record& r) const {
+    if (!r.acks) return "no_ack";
+    if (r.http_status) return "http_" + std::to_string(r.http_status);
+    return std::string(proto::reason_code_name(r.reason));
   }
 
   void attempt(Lane& L, uint32_t idx, bool dup) {
@@ -411,6 +501,10 @@ class Engine {
     spec.client_seq = r.seq;
     spec.dup = dup;
     r.last_send_ns = mono_ns();
+    if (o_.api) {
+      if (L.ready && !L.reconnecting) send_http(L, idx, payload);
+      return;
+    }
     if (!L.conn || !L.ready) return;  // counted as a lost attempt by the sweeper
     auto sent = L.conn->send(spec);
     if (!sent.ok()) {
@@ -499,7 +593,7 @@ class Engine {
                         {"message_ids", idj},
                         {"message_idstrs", idstr},
                         {"message_seq", r.message_seq},
-                        {"reason", r.acks ? std::string(proto::reason_code_name(r.reason)) : "no_ack"},
+                        {"reason", reason_of(r)},
                         {"verdict", verdict_name(verdict_of(r, ids))},
                         {"duplicate", ids.size() > 1}};
     j["latency_ms"] = r.latency_ns >= 0 ? nlohmann::json(ns_to_ms(uint64_t(r.latency_ns))) : nlohmann::json();
@@ -704,6 +798,10 @@ class Engine {
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::vector<Record> records_;
   std::string payload_buf_;
+  // --via http
+  std::string http_body_;
+  std::set<std::string> http_noticed_;
+  uint64_t answers_dropped_ = 0;
   bool fixed_cmn_ = false, fatal_ = false, finished_ = false;
   std::string fatal_msg_;
   int handshakes_ = 0;
@@ -848,7 +946,7 @@ SendOutcome Engine::outcome() {
   uint64_t dup_extra = 0, missing_acks = 0, not_acked = 0, store_duplicates = 0, acked_not_stored = 0;
   nlohmann::json samples = nlohmann::json::object();
   for (auto& r : records_) {
-    reasons[r.acks ? std::string(proto::reason_code_name(r.reason)) : "no_ack"]++;
+    reasons[reason_of(r)]++;
     const auto ids = ids_of(r);
     const MessageVerdict v = verdict_of(r, ids);
     ++verdicts[verdict_name(v)];
@@ -877,7 +975,8 @@ SendOutcome Engine::outcome() {
   const double dispatch_s = double((dispatch_end_ns_ ? dispatch_end_ns_ : mono_ns()) - t0_) / 1e9;
   const uint64_t attempted = records_.size();
   nlohmann::json j = {
-      {"server", o_.url.to_string()},
+      {"server", o_.api ? o_.api->to_string() : o_.url.to_string()},
+      {"via", o_.api ? "http" : "wkproto"},
       {"attempted", attempted},
       {"sends", sends_total_},
       {"sendacks", acks_total_},
@@ -919,6 +1018,8 @@ SendOutcome Engine::outcome() {
     }
     j["checked_via"] = std::move(c);
   }
+  if (o_.api) j["api_compat"] = o_.api_generation == ApiGeneration::v3 ? 3 : 2;
+  if (o_.drop_answers > 0) j["answers_dropped"] = answers_dropped_;
   if (!lanes_.empty() && lanes_[0]->conn) j["proto_version"] = lanes_[0]->conn->connack().version;
   Metrics metrics;
   add_latency_metrics(latency_, metrics);

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wkit/app/client_send_http.hpp"
 #include "wkit/app/thresholds.hpp"
 #include "wkit/app/verdict.hpp"
 #include "wkit/net/transport.hpp"
@@ -95,6 +96,19 @@ struct SendOptions {
   std::optional<net::Url> check_via;
   std::shared_ptr<const net::ClientTls> check_via_tls;  // https:// (null: system trust)
   uint32_t check_via_page_size = 1000;
+
+  // --via http: every attempt is a POST /message/send to this API (http://
+  // or https://) instead of a SEND on a WKProto connection; an HTTP answer
+  // counts like a SENDACK, a lost or timed-out one like a lost SENDACK. Each
+  // connection (lane) is a pool of `window` kept-alive HTTP connections
+  // (docs/send.md "Sending through the HTTP API").
+  std::optional<net::Url> api;
+  std::shared_ptr<const net::ClientTls> api_tls;  // https:// (null: system trust)
+  ApiGeneration api_generation = ApiGeneration::v3;
+  // Fault injection: the first N answers to each message (SENDACKs or HTTP
+  // answers) are dropped as if lost, so that retries and verdicts can be
+  // seen against any server.
+  int drop_answers = 0;
 };
 
 struct SendOutcome {
