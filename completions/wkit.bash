@@ -106,6 +106,14 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit send|--check-via')
       COMPREPLY=(); return ;;
+    'wkit send|--via')
+      COMPREPLY=($(compgen -W 'wkproto http' -- "$cur")); return ;;
+    'wkit send|--api')
+      COMPREPLY=(); return ;;
+    'wkit send|--api-compat')
+      COMPREPLY=($(compgen -W '3 2' -- "$cur")); return ;;
+    'wkit send|--drop-answers')
+      COMPREPLY=(); return ;;
     'wkit send|--hist-out')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit send merge-hist|--out')
@@ -330,7 +338,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --check-via --hist-out --force' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --check-via --via --api --api-compat --drop-answers --hist-out --force' -- "$cur")) ;;
     'wkit send merge-hist')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
