@@ -33,7 +33,7 @@ struct AuditCli {
   std::string report;  // --report FILE.html (never replaces a file)
   int64_t max_listed = -1;  // -1: the format's default (text 10, md 20); 0: all
   // Live audit (http:// or https:// input)
-  std::string login_uid, channels_file, rate = "20/s", timeout = "10s";
+  std::string login_uid, channels_file, rate = "20/s", timeout = "10s", uids, uids_file;
   std::vector<std::string> channels;
   uint32_t page_size = 1000;
   uint64_t since_seq = 0;
@@ -90,8 +90,9 @@ int emit(const json& report, const AuditCli& c) {
 wkit::Status setup_live(AuditCli& c, std::shared_ptr<wkit::net::HttpClient>& client) {
   auto usage_error = [](std::string m) { return wkit::Error{wkit::ErrorKind::usage, std::move(m), std::nullopt}; };
   const bool live = std::any_of(c.opts.inputs.begin(), c.opts.inputs.end(), is_live_url);
-  static const char* live_flags[] = {"--login-uid", "--channel", "--channels", "--rate", "--page-size", "--since-seq",
-                                     "--api-compat", "--timeout", "--ca-file", "--insecure", "--tls-server-name"};
+  static const char* live_flags[] = {"--login-uid", "--channel", "--channels", "--uids", "--uids-file", "--rate",
+                                     "--page-size", "--since-seq", "--api-compat", "--timeout", "--ca-file",
+                                     "--insecure", "--tls-server-name"};
   if (!live) {
     for (const char* f : live_flags)
       if (c.sub->count(f)) return usage_error(std::string(f) + " applies to a live audit only (INPUT http://HOST:PORT)");
@@ -103,7 +104,16 @@ wkit::Status setup_live(AuditCli& c, std::shared_ptr<wkit::net::HttpClient>& cli
     if (c.sub->count(f)) return usage_error(std::string(f) + " does not apply to a live audit");
   auto url = wkit::net::Url::parse(c.opts.inputs[0]);
   if (!url) return url.error();
-  if (c.login_uid.empty()) return usage_error("a live audit needs --login-uid U (the uid messagesync reads as)");
+  std::vector<std::string> uids = split_list(c.uids);
+  if (!c.uids_file.empty()) {
+    auto more = wkit::audit::read_live_uids(c.uids_file);
+    if (!more) return more.error();
+    uids.insert(uids.end(), more->begin(), more->end());
+  }
+  const bool named_channels = !c.channels.empty() || !c.channels_file.empty();
+  if (c.login_uid.empty() && (named_channels || uids.empty()))
+    return usage_error(uids.empty() ? "a live audit needs --login-uid U (the uid messagesync reads as) or --uids U1,U2"
+                                    : "--channel and --channels need --login-uid U (the uid messagesync reads them as)");
   wkit::audit::LiveOptions live_opts;
   live_opts.url = url->to_string();
   live_opts.login_uid = c.login_uid;
@@ -117,9 +127,8 @@ wkit::Status setup_live(AuditCli& c, std::shared_ptr<wkit::net::HttpClient>& cli
     if (!more) return more.error();
     for (auto& ch : *more) live_opts.channels.push_back(std::move(ch));
   }
-  if (live_opts.channels.empty())
-    return usage_error("a live audit needs --channel ID:TYPE or --channels FILE (discovery through conversations "
-                       "is not supported yet)");
+  if (live_opts.channels.empty() && uids.empty())
+    return usage_error("a live audit needs --channel ID:TYPE, --channels FILE or --uids U1,U2 (discovery)");
   auto rate = wkit::audit::parse_live_rate(c.rate);
   if (!rate) return rate.error();
   live_opts.rate = *rate;
@@ -138,6 +147,18 @@ wkit::Status setup_live(AuditCli& c, std::shared_ptr<wkit::net::HttpClient>& cli
     if (!r) return r.error();
     return wkit::audit::LiveReply{r->status, std::move(r->body)};
   };
+  if (!uids.empty()) {
+    auto post = [client = client.get(), stop](const std::string& path,
+                                              const std::string& body) -> wkit::Result<wkit::audit::LiveReply> {
+      auto r = client->post_json(path, body, stop);
+      if (!r) return r.error();
+      return wkit::audit::LiveReply{r->status, std::move(r->body)};
+    };
+    auto added = wkit::audit::discover_live_channels(live_opts, uids, post, [stop] { return stop && stop->load() != 0; });
+    if (!added) return added.error();
+    if (live_opts.channels.empty())
+      return usage_error("nothing to audit: the conversations of --uids list no channel");
+  }
   c.opts.live = std::move(live_opts);
   c.opts.inputs.clear();  // the channels are the inputs
   return std::nullopt;
@@ -255,6 +276,10 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
       ->allow_extra_args(false)
       ->type_name("ID:TYPE");
   sub->add_option("--channels", c->channels_file, "Live audit: a file of channels, one ID:TYPE per line (# comments)")
+      ->type_name("FILE");
+  sub->add_option("--uids", c->uids, "Live audit: discover these uids' channels through their conversations (U1,U2)")
+      ->type_name("U1,U2");
+  sub->add_option("--uids-file", c->uids_file, "Live audit: a file of uids to discover channels for, one per line")
       ->type_name("FILE");
   sub->add_option("--rate", c->rate, "Live audit: requests per second at most (e.g. 20/s, 0.5/s)")->default_str("20/s");
   sub->add_option("--page-size", c->page_size, "Live audit: messages per request (limit)")

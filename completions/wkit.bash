@@ -21,6 +21,7 @@ _wkit() {
       'wkit capture import') path='wkit capture import' ;;
       'wkit capture info') path='wkit capture info' ;;
       'wkit audit merge') path='wkit audit merge' ;;
+      'wkit audit sql') path='wkit audit sql' ;;
     esac
   done
   case "$path|$prev" in
@@ -268,6 +269,18 @@ _wkit() {
       COMPREPLY=($(compgen -W 'text json md jsonl' -- "$cur")); return ;;
     'wkit audit merge|--max-listed')
       COMPREPLY=(); return ;;
+    'wkit audit sql|--dialect')
+      COMPREPLY=($(compgen -W 'duckdb clickhouse postgres sqlite spark' -- "$cur")); return ;;
+    'wkit audit sql|--table')
+      COMPREPLY=(); return ;;
+    'wkit audit sql|--map')
+      COMPREPLY=(); return ;;
+    'wkit audit sql|--scope')
+      COMPREPLY=($(compgen -W 'sender channel global' -- "$cur")); return ;;
+    'wkit audit sql|--window')
+      COMPREPLY=(); return ;;
+    'wkit audit sql|--out')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit proxy|--listen')
       COMPREPLY=(); return ;;
     'wkit proxy|--tls-cert')
@@ -378,12 +391,17 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --max-listed --strict --allow-unreadable --temp-dir --no-progress --login-uid --channel --channels --rate --page-size --since-seq --api-compat --timeout --ca-file --insecure -k --tls-server-name' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge sql --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --max-listed --strict --allow-unreadable --temp-dir --no-progress --login-uid --channel --channels --rate --page-size --since-seq --api-compat --timeout --ca-file --insecure -k --tls-server-name' -- "$cur")) ;;
     'wkit audit merge')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
       COMPREPLY+=($(compgen -W '--help -h --output -o --max-listed --allow-unreadable' -- "$cur")) ;;
+    'wkit audit sql')
+      if [[ "$cur" != -* && -n "" ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      COMPREPLY+=($(compgen -W '--help -h --dialect --table --map --no-is-deleted --scope --window --check-gaps --summary --out' -- "$cur")) ;;
     'wkit proxy')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))

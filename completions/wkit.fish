@@ -32,6 +32,8 @@ function __wkit_path
                 set path 'wkit capture info'
             case 'wkit audit merge'
                 set path 'wkit audit merge'
+            case 'wkit audit sql'
+                set path 'wkit audit sql'
         end
     end
     echo $path
@@ -181,6 +183,7 @@ complete -c wkit -n "test (__wkit_path) = 'wkit capture info'" -l help -s h -d '
 complete -c wkit -n "test (__wkit_path) = 'wkit capture info'" -l port -r -d 'for pcap input: the server port'
 complete -c wkit -n "test (__wkit_path) = 'wkit capture info'" -l output -s o -r -a 'text json' -d 'output format'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -a 'merge' -d 'Combine the partial reports of `wkit audit --shard K/N` into one'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -a 'sql' -d 'Print SQL that computes the audit'\''s findings over a warehouse table of HTTP API message fields'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -F
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l help -s h -d 'Print this help message and exit'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit'" -l input-format -r -a 'auto jsonl json csv sqlite wkcap pcap' -d 'Input format (pcap/pcapng: imported on the fly)'
@@ -215,6 +218,16 @@ complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -l help -s h -d 'P
 complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -l output -s o -r -a 'text json md jsonl' -d 'Report format (jsonl: one finding per line)'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -l max-listed -r -d 'Items listed per finding in text and md reports (default 10 and 20; 0 = all, with every message)'
 complete -c wkit -n "test (__wkit_path) = 'wkit audit merge'" -l allow-unreadable -d 'Exit 0 when records could not be read but nothing was found (status stays '\''unverified'\'')'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l help -s h -d 'Print this help message and exit'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l dialect -r -a 'duckdb clickhouse postgres sqlite spark' -d 'SQL dialect'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l table -r -d 'Table (or view) of messages, may be qualified: db.schema.table'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l map -r -d 'Read FIELD from COLUMN, e.g. client_msg_no=clientMsgNo (repeatable)'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l no-is-deleted -d 'The table has no is_deleted column (server export): every row is live'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l scope -r -a 'sender channel global' -d 'Idempotency key scope: sender (channel + from_uid), channel, global'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l window -r -d 'Time window of suspected regenerated client_msg_no and absorbed copies'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l check-gaps -d 'Also report message_seq gaps per channel'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l summary -d 'One row per finding (finding, count) instead of one per item'
+complete -c wkit -n "test (__wkit_path) = 'wkit audit sql'" -l out -r -F -d 'Write the SQL to FILE instead of stdout'
 complete -c wkit -n "test (__wkit_path) = 'wkit proxy'" -l help -s h -d 'Print this help message and exit'
 complete -c wkit -n "test (__wkit_path) = 'wkit proxy'" -l listen -r -d 'Address to listen on, tcp://, ws:// or wss:// (TLS terminated here: --tls-cert, --tls-key) (repeatable; port 0 = any free port; default tcp://127.0.0.1:5110)'
 complete -c wkit -n "test (__wkit_path) = 'wkit proxy'" -l tls-cert -r -F -d 'PEM certificate chain (leaf first) for wss:// listeners'

@@ -197,6 +197,54 @@ TEST(AuditLive, AWrongPortOrANonMemberIsExit3OnOneLine) {
   EXPECT_NE(usage.err.find("--login-uid"), std::string::npos);
 }
 
+// --uids: each uid's channels found through its conversations (3.x
+// /conversation/list, 2.x /conversation/sync), a person channel seen from
+// both sides audited once, a group made over the HTTP API included.
+TEST(AuditLive, UidsDiscoverPersonAndGroupChannelsInBothApiLines) {
+  TempDir dir;
+  for (const std::string compat : {"3", "2"}) {
+    ApiServe srv({"--dedup", "off", "--api-compat", compat});
+    ASSERT_EQ(http_post(srv.http(), "/channel", R"({"channel_id":"g7","channel_type":2,"subscribers":["alice","bob","carol"]})")
+                  .status,
+              200);
+    auto send = [&](const std::string& from, const std::string& to, int type, const std::string& cmn) {
+      json body = {{"from_uid", from}, {"channel_id", to}, {"channel_type", type}, {"client_msg_no", cmn}, {"payload", "aGk="}};
+      ASSERT_EQ(http_post(srv.http(), "/message/send", body.dump()).status, 200);
+    };
+    send("alice", "g7", 2, "m1");
+    send("alice", "g7", 2, "m1");  // stored twice (--dedup off)
+    send("alice", "g7", 2, "m2");
+    send("bob", "alice", 1, "p1");
+    send("bob", "alice", 1, "p1");
+    send("carol", "dave", 1, "q1");
+    auto r = run_wkit({"audit", srv.http(), "--api-compat", compat, "--uids", "alice,bob", "--no-progress", "-o", "json"});
+    ASSERT_EQ(r.code, 1) << compat << ": " << r.err;
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j["rows"], 5u) << compat;  // g7 and alice@bob; carol@dave is nobody's here
+    EXPECT_EQ(j["summary"]["duplicate_client_msg_no"], 2u) << compat;
+    std::set<std::string> names;
+    for (auto& in : j["inputs"]) names.insert(in["name"].get<std::string>());
+    EXPECT_EQ(names.size(), 2u) << r.out;
+    EXPECT_TRUE(names.count(srv.http() + "/g7:2")) << r.out;
+    std::set<std::tuple<std::string, std::string>> dup_channels;
+    for (auto& item : j["findings"]["duplicate_client_msg_no"]["items"])
+      dup_channels.emplace(item["channel_id"], item["client_msg_no"]);
+    EXPECT_EQ(dup_channels, (std::set<std::tuple<std::string, std::string>>{
+                                {"g7", "m1"}, {wkit::util::person_channel_id("alice", "bob"), "p1"}}));
+    if (compat == "3") {
+      const std::string uids = (dir.path / "uids.txt").string();
+      std::ofstream(uids) << "# who to look at\ncarol\n";
+      auto file = run_wkit({"audit", srv.http(), "--uids-file", uids, "--no-progress", "-o", "json"});
+      EXPECT_EQ(file.code, 1) << file.err;  // g7 (carol is a member) holds m1 twice
+      EXPECT_EQ(json::parse(file.out)["rows"], 4u) << file.out;  // g7 and carol@dave
+      auto nobody = run_wkit({"audit", srv.http(), "--uids", "erin", "--no-progress"});
+      EXPECT_EQ(nobody.code, 2) << nobody.err;
+      EXPECT_NE(nobody.err.find("--uids"), std::string::npos) << nobody.err;
+    }
+    ASSERT_EQ(srv.stop(), std::optional<int>(0));
+  }
+}
+
 TEST(AuditLive, Api2xSystemMessagesAreAuditedUnderTheSystemUid) {
   TempDir dir;
   LiveServe srv({"--api-compat", "2"}, dir.path.string());  // 2.x never deduplicates

@@ -1,6 +1,8 @@
 // The HTTP API of `wkit serve` (docs/serve.md "HTTP API").
 #include "wkit/app/http_api.hpp"
 
+#include "http_api_common.hpp"
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,69 +19,7 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using net::HttpResponse;
 
-namespace {
-
-HttpResponse reply(int status, const json& body) { return {status, body.dump()}; }
-
-// 400 in the shape both lines use for most routes.
-HttpResponse bad_request(const std::string& msg) { return reply(400, {{"msg", msg}, {"status", 400}}); }
-
-// The request body as a JSON object, or the 400 that says why not.
-std::optional<HttpResponse> parse_object(const std::string& body, json& out) {
-  out = json::parse(body, nullptr, false);
-  if (out.is_discarded()) return bad_request("request body is not JSON");
-  if (!out.is_object()) return bad_request("request body must be a JSON object");
-  return std::nullopt;
-}
-
-// A string field: absent -> "" (or the 400 when required), not a string -> 400.
-std::optional<HttpResponse> string_field(const json& j, const char* name, bool required, std::string& out) {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) {
-    if (required) return bad_request(std::string(name) + " is required");
-    return std::nullopt;
-  }
-  if (!it->is_string()) return bad_request(std::string(name) + " must be a string");
-  out = it->get<std::string>();
-  if (required && out.empty()) return bad_request(std::string(name) + " must not be empty");
-  return std::nullopt;
-}
-
-// An integer field in [0, max]: absent -> `out` unchanged.
-std::optional<HttpResponse> int_field(const json& j, const char* name, uint64_t max, uint64_t& out) {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_integer() || (it->is_number_integer() && !it->is_number_unsigned() && it->get<int64_t>() < 0) ||
-      it->get<uint64_t>() > max)
-    return bad_request(std::string(name) + " must be an integer 0.." + std::to_string(max));
-  out = it->get<uint64_t>();
-  return std::nullopt;
-}
-
-// Runs `start(done)`, a hub call that answers through `done` (maybe before
-// it returns), and waits for the answer on this thread: nullopt if none
-// comes within 30 s (a stalled store).
-template <class T, class Start>
-asio::awaitable<std::optional<T>> hub_answer(Start start) {
-  struct Wait {
-    explicit Wait(asio::any_io_executor ex) : timer(ex, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer timer;
-    std::optional<T> answer;
-  };
-  auto w = std::make_shared<Wait>(co_await asio::this_coro::executor);
-  start([w](T answer) {
-    w->answer = std::move(answer);
-    w->timer.cancel();
-  });
-  if (!w->answer) {
-    w->timer.expires_after(std::chrono::seconds(30));
-    boost::system::error_code ec;
-    co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  co_return std::move(w->answer);
-}
-
-}  // namespace
+using namespace api_detail;
 
 asio::awaitable<HttpResponse> HttpApi::handle(const net::HttpRequest& req) {
   const std::string path = req.path();
@@ -103,6 +43,25 @@ asio::awaitable<HttpResponse> HttpApi::handle(const net::HttpRequest& req) {
   if (path == "/message/send") {
     if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
     co_return co_await message_send(req);
+  }
+  if (path == "/channel" || path == "/channel/subscriber_add" || path == "/channel/subscriber_remove") {
+    if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
+    const GroupEdit edit = path == "/channel"                  ? GroupEdit::create
+                           : path == "/channel/subscriber_add" ? GroupEdit::add
+                                                                : GroupEdit::remove;
+    co_return co_await group_route(hub_, edit, req);
+  }
+  // Each line has one of the two (WuKongIM 2.x sync, 3.x list).
+  if (path == "/conversation/sync" || path == "/conversation/list") {
+    const bool served = (path == "/conversation/sync") == (compat_ == ApiCompat::v2);
+    if (!served)
+      co_return reply(404, {{"msg", "no such endpoint: " + path + " (served with --api-compat " +
+                                        (compat_ == ApiCompat::v2 ? "3" : "2") + ")"},
+                            {"status", 404}});
+    if (!only("POST")) co_return reply(405, {{"msg", "use POST"}, {"status", 405}});
+    // Not one co_await of a ?: of two awaitables: g++ 12 destroys a frame twice then.
+    if (compat_ == ApiCompat::v2) co_return co_await conversation_sync(hub_, req);
+    co_return co_await conversation_list(hub_, req);
   }
   co_return reply(404, {{"msg", "no such endpoint: " + path + " (docs/serve.md lists what wkit serve answers)"},
                         {"status", 404}});
@@ -172,10 +131,8 @@ asio::awaitable<HttpResponse> HttpApi::message_send(const net::HttpRequest& req)
                                   {"client_msg_no", a.client_msg_no}}}});
 }
 
-namespace {
-
 // The message object of messagesync (docs/serve.md "HTTP API").
-json message_object(const store::Message& m, std::string_view login_uid, ApiCompat compat) {
+json api_detail::message_object(const store::Message& m, std::string_view login_uid, ApiCompat compat) {
   std::string channel = m.channel_id;
   if (m.channel_type == util::channel_type::person) {
     // The peer: 3.x the uid that is not login_uid; 2.x the uid that is not the sender.
@@ -206,8 +163,6 @@ json message_object(const store::Message& m, std::string_view login_uid, ApiComp
   if (!m.topic.empty()) o["topic"] = m.topic;
   return o;
 }
-
-}  // namespace
 
 asio::awaitable<HttpResponse> HttpApi::message_sync(const net::HttpRequest& req) {
   json j;

@@ -14,7 +14,10 @@ namespace ct = util::channel_type;
 ServerHub::ServerHub(const ServerOptions& opts, store::MessageStore& store, EventLog* events, Clock clock,
                      std::function<void()> schedule_flush, std::FILE* trouble_out)
     : opts_(opts), store_(store), events_(events), clock_(std::move(clock)),
-      schedule_flush_(std::move(schedule_flush)), ids_(opts.node_id), trouble_("wkit serve: ", trouble_out) {}
+      schedule_flush_(std::move(schedule_flush)), ids_(opts.node_id), trouble_("wkit serve: ", trouble_out),
+      groups_(opts.groups.begin(), opts.groups.end()) {
+  for (const auto& u : opts.listen) index_person_channels_ |= u.http();
+}
 
 void ServerHub::note(std::string_view event, nlohmann::json fields) {
   if (events_) events_->write(event, std::move(fields), clock_().wall_ms);
@@ -31,6 +34,11 @@ Status ServerHub::load() {
         head_key_.assign(1, static_cast<char>(h.channel_type));
         head_key_.append(h.channel_id);
         heads_[head_key_] = h.last_seq;
+        if (h.channel_type == ct::person) index_person_channel(h.channel_id);
+      }))
+    return e;
+  if (auto e = store_.load_groups([&](const std::string& id, std::vector<std::string>&& members) {
+        groups_[id] = std::move(members);
       }))
     return e;
   if (opts_.dedup) {
@@ -132,6 +140,53 @@ void ServerHub::load_range(uint8_t channel_type, std::string_view channel_id, ui
   op.newest = newest;
   op.loaded.clear();
   ranges_waiting_.emplace(op.tag, std::move(done));
+}
+
+void ServerHub::index_person_channel(std::string_view channel) {
+  if (!index_person_channels_) return;
+  auto parts = util::split_person_channel_id(channel);
+  if (!parts) return;
+  person_channels_[std::string(parts->first)].emplace_back(channel);
+  if (parts->second != parts->first) person_channels_[std::string(parts->second)].emplace_back(channel);
+}
+
+void ServerHub::edit_group(GroupEdit edit, const std::string& group, const std::vector<std::string>& uids, bool reset,
+                           std::function<void(const std::string& error)> done) {
+  auto g = groups_.find(group);
+  if (g == groups_.end()) {
+    if (edit == GroupEdit::remove) return done("no such group: " + group);
+    g = groups_.emplace(group, std::vector<std::string>()).first;
+  }
+  auto& members = g->second;
+  if (edit == GroupEdit::remove) {
+    members.erase(std::remove_if(members.begin(), members.end(),
+                                 [&](const std::string& m) { return std::find(uids.begin(), uids.end(), m) != uids.end(); }),
+                  members.end());
+  } else {
+    if (reset) members.clear();
+    for (const auto& u : uids)
+      if (std::find(members.begin(), members.end(), u) == members.end()) members.push_back(u);
+  }
+  note("group_changed", {{"group", group}, {"members", members}});
+  store::Op& op = next_op(store::Op::Kind::set_group);
+  op.tag = kApiConnBit | ++api_sends_;
+  op.message.channel_id = group;
+  op.recipients = members;
+  groups_waiting_.emplace(op.tag, std::move(done));
+}
+
+std::vector<Conversation> ServerHub::conversations(std::string_view uid) const {
+  std::vector<Conversation> out;
+  if (auto p = person_channels_.find(std::string(uid)); p != person_channels_.end())
+    for (const auto& channel : p->second) out.push_back({ct::person, channel, max_seq(ct::person, channel)});
+  for (const auto& [id, members] : groups_) {
+    if (std::find(members.begin(), members.end(), uid) == members.end()) continue;
+    if (uint64_t seq = max_seq(ct::group, id)) out.push_back({ct::group, id, seq});
+  }
+  std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
+    return a.channel_type != b.channel_type ? a.channel_type < b.channel_type : a.channel_id < b.channel_id;
+  });
+  return out;
 }
 
 uint64_t ServerHub::max_seq(uint8_t channel_type, std::string_view channel_id) const {
@@ -278,8 +333,8 @@ void ServerHub::submit_send(uint64_t conn, std::string_view uid, const proto::Se
     util::person_channel_id_to(uid, f.channel_id, channel_);
     recipients.emplace_back(f.channel_id);
   } else if (f.channel_type == ct::group) {
-    auto g = opts_.groups.find(std::string(f.channel_id));
-    if (g == opts_.groups.end()) return refuse(5, "no such group (see --group)");
+    auto g = groups_.find(f.channel_id);
+    if (g == groups_.end()) return refuse(5, "no such group (see --group, POST /channel)");
     if (check_membership && std::find(g->second.begin(), g->second.end(), uid) == g->second.end())
       return refuse(11, "sender is not a member of the group");
     channel_.assign(f.channel_id);
@@ -324,6 +379,7 @@ void ServerHub::submit_send(uint64_t conn, std::string_view uid, const proto::Se
   head_key_.assign(1, static_cast<char>(f.channel_type));
   head_key_.append(channel_);
   uint64_t seq = ++heads_[head_key_];
+  if (seq == 1 && f.channel_type == ct::person) index_person_channel(channel_);
   int64_t id = ids_.next_at(std::max(now.wall_ms, id_floor_ms_));
 
   store::Op& op = next_op(store::Op::Kind::append);
@@ -419,6 +475,17 @@ void ServerHub::on_committed(std::vector<store::Op>&& batch) {
         ranges_waiting_.erase(it);
         done(std::move(op.loaded), op.failed ? op.error : std::string());
         op.loaded.clear();
+        break;
+      }
+      case store::Op::Kind::set_group: {
+        if (op.failed)
+          trouble("store_error", {{"op", "set_group"}, {"group", op.message.channel_id}, {"error", op.error}},
+                  "cannot keep group " + quote_for_log(op.message.channel_id) + " in the store: " + op.error);
+        auto it = groups_waiting_.find(op.tag);
+        if (it == groups_waiting_.end()) break;
+        auto done = std::move(it->second);
+        groups_waiting_.erase(it);
+        done(op.failed ? op.error : std::string());
         break;
       }
       case store::Op::Kind::load_pending: {

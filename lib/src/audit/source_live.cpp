@@ -50,10 +50,12 @@ class Pacer {
  public:
   explicit Pacer(double rate)
       : gap_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(1.0 / rate))) {}
-  void wait(const AuditContext& ctx) {
+  void wait(const AuditContext& ctx) { wait([&] { return ctx.stopping(); }); }
+  template <class Stopping>
+  void wait(const Stopping& stopping) {
     const auto now = std::chrono::steady_clock::now();
     if (next_ > now) {
-      while (!ctx.stopping()) {
+      while (!stopping()) {
         const auto left = next_ - std::chrono::steady_clock::now();
         if (left <= std::chrono::steady_clock::duration::zero()) break;
         std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
@@ -71,7 +73,8 @@ class Pacer {
 class LiveChannelReader {
  public:
   LiveChannelReader(AuditContext& ctx, uint16_t input, const LiveChannel& c, Pacer& pacer)
-      : ctx_(ctx), o_(*ctx.options.live), input_(input), channel_(c), view_(live_channel_view(o_, c)), pacer_(pacer) {}
+      : ctx_(ctx), o_(*ctx.options.live), input_(input), channel_(c), view_(live_channel_view(o_, c)),
+        login_uid_(c.login_uid.empty() ? o_.login_uid : c.login_uid), pacer_(pacer) {}
 
   Status run() {
     RecordBuilder out(ctx_, input_);
@@ -81,7 +84,7 @@ class LiveChannelReader {
     auto& info = ctx_.inputs[input_];
     auto note = [&] {
       info.details["live"] = {{"url", o_.url},
-                              {"login_uid", o_.login_uid},
+                              {"login_uid", login_uid_},
                               {"channel_id", channel_.id},
                               {"channel_type", channel_.type},
                               {"stored_channel_id", view_.canonical_id},
@@ -96,7 +99,7 @@ class LiveChannelReader {
     while (!ctx_.stopping() && !ctx_.failed()) {
       pacer_.wait(ctx_);
       if (ctx_.stopping()) break;
-      const nlohmann::json req = {{"login_uid", o_.login_uid},     {"channel_id", channel_.id},
+      const nlohmann::json req = {{"login_uid", login_uid_},       {"channel_id", channel_.id},
                                   {"channel_type", channel_.type}, {"start_message_seq", start},
                                   {"end_message_seq", 0},          {"limit", o_.page_size},
                                   {"pull_mode", 1}};
@@ -138,6 +141,7 @@ class LiveChannelReader {
   uint16_t input_;
   const LiveChannel& channel_;
   LiveChannelView view_;
+  std::string login_uid_;
   Pacer& pacer_;
 };
 
@@ -172,7 +176,7 @@ Result<LiveChannel> parse_live_channel(std::string_view spec) {
   if (colon == std::string_view::npos || colon == 0) return bad("expected ID:TYPE (e.g. g1:2 or bob:1)");
   auto type = util::parse_channel_type(spec.substr(colon + 1));
   if (!type || *type == 0) return bad("TYPE must be a channel type (1 person, 2 group, ... or its name)");
-  return LiveChannel{std::string(spec.substr(0, colon)), *type};
+  return LiveChannel{std::string(spec.substr(0, colon)), *type, {}};
 }
 
 Result<std::vector<LiveChannel>> read_live_channels(const std::string& path) {
@@ -207,7 +211,7 @@ LiveChannelView live_channel_view(const LiveOptions& o, const LiveChannel& c) {
   v.type = c.type;
   v.api_compat = o.api_compat;
   v.canonical_id = c.type == util::channel_type::person && c.id.find('@') == std::string::npos
-                       ? util::person_channel_id(o.login_uid, c.id)
+                       ? util::person_channel_id(c.login_uid.empty() ? o.login_uid : c.login_uid, c.id)
                        : c.id;
   return v;
 }

@@ -237,6 +237,7 @@ void MemoryStore::apply(std::vector<std::vector<Op>>& batches) {
         case Op::Kind::ack: ack(op); break;
         case Op::Kind::load_pending: load_pending(op); break;
         case Op::Kind::load_range: load_range(op); break;
+        case Op::Kind::set_group: break;  // the hub holds the groups; nothing outlives the process
       }
     }
   }

@@ -37,6 +37,10 @@ class MemoryStore final : public MessageStore {
   }
   Result<int64_t> max_message_id() override;
   Result<uint64_t> message_count() override;
+  // Groups live in the server's memory only (set_group is a no-op here).
+  Status load_groups(const std::function<void(const std::string&, std::vector<std::string>&&)>&) override {
+    return std::nullopt;
+  }
 
  private:
   struct Record {

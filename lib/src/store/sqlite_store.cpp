@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "sqlite_util.hpp"
 #include "store_file_check.hpp"
 #include "wal_checkpointer.hpp"
@@ -159,6 +161,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
   if (auto e = s->exec("BEGIN IMMEDIATE")) return env_error("store '" + s->path_ + "' is busy: " + e->message);
   Status schema = s->exec(kSchemaSql);
   if (!schema) schema = s->exec(kPendingSql);
+  if (!schema) schema = s->exec(kGroupSql);
   if (schema) {
     s->exec("ROLLBACK");
     return env_error("store '" + s->path_ + "': cannot create schema: " + schema->message);
@@ -197,6 +200,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const Options& opts) {
   }
   if (auto e = prep("INSERT OR IGNORE INTO pending_delivery(uid, message_id) VALUES (?, ?)", s->insert_pending_)) return *e;
   if (auto e = prep("DELETE FROM pending_delivery WHERE uid = ? AND message_id = ?", s->delete_pending_)) return *e;
+  if (auto e = prep("INSERT OR REPLACE INTO wkit_group(group_id, members) VALUES (?, ?)", s->upsert_group_)) return *e;
   std::string sel = std::string("SELECT ") + kSelectColumns +
                     " FROM pending_delivery p JOIN message m ON m.message_id = p.message_id "
                     "WHERE p.uid = ? AND p.message_id > ? ORDER BY p.message_id LIMIT ?";
@@ -220,7 +224,7 @@ SqliteStore::~SqliteStore() {
   checkpointer_.reset();  // before the writer closes: it checkpoints and removes the WAL last
   keys_.reset();
   for (void* st : {insert_msg_, insert_pending_, delete_pending_, select_pending_, insert_msg_many_,
-                   insert_pending_many_, read_message_key_, select_range_asc_, select_range_desc_})
+                   insert_pending_many_, read_message_key_, upsert_group_, select_range_asc_, select_range_desc_})
     sqlite3_finalize(ST(st));
   if (reader_) sqlite3_close(DB(reader_));
   if (db_) sqlite3_close(DB(db_));
@@ -331,6 +335,28 @@ Result<uint64_t> SqliteStore::message_count() {
   return static_cast<uint64_t>(*n);
 }
 
+Status SqliteStore::load_groups(const std::function<void(const std::string&, std::vector<std::string>&&)>& each) {
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(DB(db_), "SELECT group_id, members FROM wkit_group ORDER BY group_id", -1, &st, nullptr);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const std::string id = column_text(st, 0);
+    auto members = nlohmann::json::parse(sqlite::column_view(st, 1), nullptr, false);
+    std::vector<std::string> uids;
+    if (members.is_array())
+      for (const auto& m : members)
+        if (m.is_string()) uids.push_back(m.get<std::string>());
+    if (!members.is_array() || uids.size() != members.size()) {
+      sqlite3_finalize(st);
+      return Error::input("store '" + path_ + "': wkit_group row '" + id + "': members is not a JSON array of uids");
+    }
+    each(id, std::move(uids));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return env_error(std::string("store: reading groups: ") + sqlite3_errmsg(DB(db_)));
+  return std::nullopt;
+}
+
 void SqliteStore::execute(Op& op) {
   sqlite3* db = DB(db_);
   auto fail = [&](const char* what) {
@@ -393,6 +419,16 @@ void SqliteStore::execute(Op& op) {
       sqlite3_reset(s);
       if (rc != SQLITE_DONE) return fail("load a channel range");
       if (op.newest) std::reverse(op.loaded.begin(), op.loaded.end());
+      return;
+    }
+    case Op::Kind::set_group: {
+      const std::string members = nlohmann::json(op.recipients).dump();
+      sqlite3_stmt* s = ST(upsert_group_);
+      bind_text(s, 1, op.message.channel_id);
+      bind_text(s, 2, members);
+      int rc = sqlite3_step(s);
+      sqlite3_reset(s);
+      if (rc != SQLITE_DONE) fail("keep a group");
       return;
     }
   }

@@ -24,6 +24,7 @@ class SqliteStore final : public MessageStore {
   Result<std::optional<DedupRow>> find_dedup(std::string_view key, uint64_t hash) override;
   Result<int64_t> max_message_id() override;
   Result<uint64_t> message_count() override;
+  Status load_groups(const std::function<void(const std::string&, std::vector<std::string>&&)>& each) override;
 
  private:
   SqliteStore() = default;
@@ -48,6 +49,7 @@ class SqliteStore final : public MessageStore {
   void* insert_pending_many_ = nullptr;
   void* delete_pending_ = nullptr;
   void* select_pending_ = nullptr;
+  void* upsert_group_ = nullptr;
   void* select_range_asc_ = nullptr;   // Options::channel_index only
   void* select_range_desc_ = nullptr;
   std::unique_ptr<KeyIndex> keys_;  // dedup on

@@ -84,7 +84,7 @@ Status check_store_file(const std::string& path) {
   }
   // A first start that ended before its stamp: wkit_meta exists, every table
   // is one of wkit's and empty, and `message` (if there) has wkit's columns.
-  static constexpr std::string_view kOwn[] = {"wkit_meta", "message", "pending_delivery", "message_idempotency"};
+  static constexpr std::string_view kOwn[] = {"wkit_meta", "message", "pending_delivery", "message_idempotency", "wkit_group"};
   bool only_own_and_empty = has("wkit_meta");
   if (only_own_and_empty && has("message")) {
     only_own_and_empty = sqlite3_prepare_v2(db,

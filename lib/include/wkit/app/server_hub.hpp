@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -58,6 +59,20 @@ struct ApiSendResult {
   std::string why;     // for a refusal
 };
 
+// One of a uid's channels with messages (POST /conversation/sync, /conversation/list).
+struct Conversation {
+  uint8_t channel_type = 0;
+  std::string channel_id;  // canonical (person: a@b)
+  uint64_t last_seq = 0;
+};
+
+// The HTTP API's group changes (docs/serve.md "HTTP API").
+enum class GroupEdit {
+  create,  // POST /channel: add the uids (replace the members with `reset`)
+  add,     // POST /channel/subscriber_add: add the uids (replace with `reset`)
+  remove,  // POST /channel/subscriber_remove
+};
+
 class ServerHub final : public session::ServerHooks {
  public:
   using Clock = std::function<session::Now()>;
@@ -98,11 +113,21 @@ class ServerHub final : public session::ServerHooks {
   using RangeDone = std::function<void(std::vector<store::Message>&& messages, const std::string& error)>;
   void load_range(uint8_t channel_type, std::string_view channel_id, uint64_t seq_from, uint64_t seq_to,
                   uint32_t limit, bool newest, RangeDone done);
-  // The members of a --group, or nullptr.
+  // The members of a group (--group, or made over the HTTP API), or nullptr.
   const std::vector<std::string>* group_members(std::string_view group) const {
-    auto g = opts_.groups.find(std::string(group));
-    return g == opts_.groups.end() ? nullptr : &g->second;
+    auto g = groups_.find(group);
+    return g == groups_.end() ? nullptr : &g->second;
   }
+  // Changes a group at once (the next SEND sees it) and keeps the new
+  // member list in the store; `done` runs once that is committed, with ""
+  // or the store's error. An add or create makes a missing group; removing
+  // from a missing group is the error "no such group" (answered at once).
+  void edit_group(GroupEdit edit, const std::string& group, const std::vector<std::string>& uids, bool reset,
+                  std::function<void(const std::string& error)> done);
+  // The channels of `uid` that have messages: its person channels and the
+  // groups it is a member of, sorted by (channel_type, channel_id).
+  // Person channels come from an index kept only with an HTTP listener.
+  std::vector<Conversation> conversations(std::string_view uid) const;
   // The last message_seq of a channel (canonical id), 0 when it has none.
   uint64_t max_seq(uint8_t channel_type, std::string_view channel_id) const;
 
@@ -184,7 +209,16 @@ class ServerHub final : public session::ServerHooks {
   uint64_t api_sends_ = 0;
   std::unordered_map<uint64_t, std::function<void(const ApiSendResult&)>> api_waiting_;
   std::unordered_map<std::string, std::string> api_tokens_;
-  std::unordered_map<uint64_t, RangeDone> ranges_waiting_;  // by op tag  // uid \x1f device_flag -> token
+  std::unordered_map<uint64_t, RangeDone> ranges_waiting_;  // by op tag
+  std::unordered_map<uint64_t, std::function<void(const std::string&)>> groups_waiting_;  // by op tag
+  // --group groups, then the store's (API-made ones win), then API edits.
+  // The hub is single-threaded, so no lock guards them.
+  std::map<std::string, std::vector<std::string>, std::less<>> groups_;
+  // Canonical person channel ids per uid with messages (only with an HTTP
+  // listener, for conversations()); a channel is added at its first message.
+  bool index_person_channels_ = false;
+  std::unordered_map<std::string, std::vector<std::string>> person_channels_;
+  void index_person_channel(std::string_view channel);
 };
 
 }  // namespace wkit::app

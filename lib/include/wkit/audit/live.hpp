@@ -36,6 +36,20 @@ Result<LivePage> read_messagesync_page(std::string& body, uint64_t start_seq,
                                        const std::function<void(RawFields&, uint64_t seq)>& each,
                                        const std::function<void(uint64_t seq, std::string_view what)>& malformed);
 
+// --uids-file: one uid per line; blank lines and # comments skipped. Errors name FILE:LINE.
+Result<std::vector<std::string>> read_live_uids(const std::string& path);
+// POSTs a JSON body to a path of the server (the caller's HTTP client).
+using LivePost = std::function<Result<LiveReply>(const std::string& path, const std::string& body)>;
+// Discovery for --uids (live_discovery.cpp): pages each uid's conversations
+// (api_compat 3: POST /conversation/list, 2: POST /conversation/sync, at
+// most o.rate requests per second) and appends the channels not in
+// o.channels yet, each read as the uid that found it (LiveChannel::login_uid).
+// A person channel seen from both sides, or given with --channel, is one.
+// Returns how many were added. Errors: connection (a refusal or no answer,
+// "interrupted" once `stopping`), bad_input (not a conversation answer).
+Result<size_t> discover_live_channels(LiveOptions& o, const std::vector<std::string>& uids, const LivePost& post,
+                                      const std::function<bool()>& stopping);
+
 // Fixes what an answer says differently from the store (docs/audit.md):
 // a person channel gets its canonical a@b id, a timestamp of 0 (WuKongIM
 // 3.x) the message_id's Snowflake milliseconds, and with api_compat 2 an

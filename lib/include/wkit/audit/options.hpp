@@ -27,6 +27,7 @@ bool is_finding_name(std::string_view name);
 struct LiveChannel {
   std::string id;     // as asked (a person channel: the peer's uid, or a@b)
   int64_t type = 0;
+  std::string login_uid;  // who reads it; "" = LiveOptions::login_uid (--uids discovery sets it)
 };
 // One answer of POST /channel/messagesync, whatever its HTTP status.
 struct LiveReply {

@@ -60,10 +60,13 @@ struct Op {
                    // with seq_from <= message_seq <= seq_to into `loaded`, ascending:
                    // the first `limit` (0 = all), or the last `limit` when `newest`.
                    // Needs Options::channel_index (else fails).
+    set_group,     // keep group message.channel_id with the members `recipients` (the
+                   // HTTP API's POST /channel and subscriber changes): replaces what
+                   // the store held for it. The in-memory store keeps nothing.
   };
   Kind kind = Kind::append;
   Message message;                   // append
-  std::vector<std::string> recipients;  // append: uids that must ack
+  std::vector<std::string> recipients;  // append: uids that must ack; set_group: the members
   std::string uid;                   // ack, load_pending
   int64_t message_id = 0;            // ack; load_pending: the cursor (0 = from the start)
   uint32_t limit = 0;                // load_pending, load_range: at most this many (0 = all)
@@ -167,6 +170,10 @@ class MessageStore {
   virtual Result<std::optional<DedupRow>> find_dedup(std::string_view key, uint64_t hash) = 0;
   virtual Result<int64_t> max_message_id() = 0;
   virtual Result<uint64_t> message_count() = 0;
+  // The groups set_group kept (sorted by id; members in the order given).
+  // Synchronous, before start().
+  virtual Status load_groups(const std::function<void(const std::string& group_id,
+                                                      std::vector<std::string>&& members)>& each) = 0;
 
   // Starts the store thread; `done` receives each submitted vector once it is
   // applied (committed), in submit order.

@@ -87,4 +87,16 @@ CREATE TABLE IF NOT EXISTS pending_delivery (
 ) WITHOUT ROWID;
 )sql";
 
+// Groups made or changed over the HTTP API (POST /channel, subscriber_add,
+// subscriber_remove), so a restart keeps them; one row per group, `members`
+// a JSON array of uids in the order the API gave them. Added without a new
+// schema_version: older builds ignore the table. Groups from --group alone
+// are not stored (the command line gives them again).
+inline constexpr const char* kGroupSql = R"sql(
+CREATE TABLE IF NOT EXISTS wkit_group (
+  group_id TEXT PRIMARY KEY NOT NULL,
+  members  TEXT NOT NULL  -- JSON array of uids
+);
+)sql";
+
 }  // namespace wkit::store
