@@ -19,6 +19,8 @@
 #include "wkit/util/units.hpp"
 #include "wkit/util/json_text.hpp"
 
+void add_audit_sql_command(CLI::App* audit);  // cmd_audit_sql.cpp
+
 namespace {
 
 using nlohmann::json;
@@ -306,6 +308,7 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   merge->add_flag("--allow-unreadable", c->opts.allow_unreadable,
                   "Exit 0 when records could not be read but nothing was found (status stays 'unverified')");
   merge->final_callback([c] { throw wkit::cli::Exit{run_merge(*c)}; });
+  add_audit_sql_command(sub);
 
   sub->footer(
       "Examples:\n"
