@@ -39,6 +39,8 @@ struct ServeFlags {
   bool no_fsync = false;
   bool check_tokens = false;
   std::string api_compat = "3";
+  std::string jsonrpc = "on";
+  std::string jsonrpc_compat = "2.2.3";
   std::string output = "text";
 };
 
@@ -108,6 +110,9 @@ int run(const ServeFlags& f) {
   o.data_dir = f.data;
   o.in_memory = f.in_memory;
   o.dedup = f.dedup == "on";
+  o.jsonrpc = f.jsonrpc == "on";
+  if (!wkit::proto::jsonrpc::compat_from_name(f.jsonrpc_compat, o.jsonrpc_compat))
+    fail(2, "bad --jsonrpc-compat '" + f.jsonrpc_compat + "'");
   o.dedup_window = f.dedup_window;
   o.durable = !f.no_fsync;
   if (!f.tokens.empty()) {
@@ -191,6 +196,16 @@ wkit::cli::Registration serve_reg{"serve", 40, [](CLI::App& app) {
                   "Shapes of the HTTP API on http:// and https:// listeners: 3 (WuKongIM 3.x: send answered after "
                   "the commit, deduplicated) or 2 (2.x: {status,data}, never deduplicated)")
       ->check(CLI::IsMember({"2", "3"}))
+      ->capture_default_str();
+  sub->add_option("--jsonrpc", f->jsonrpc,
+                  "JSON-RPC clients (the EasySDK protocol): a connection whose first byte is '{' speaks it "
+                  "(tcp, ws and wss listeners); off = WKProto only")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  sub->add_option("--jsonrpc-compat", f->jsonrpc_compat,
+                  "JSON-RPC generation written to clients: 2.1 and 2.2 embed JSON payloads, 2.2.3 (= 3) "
+                  "writes base64; input of every generation is accepted")
+      ->check(CLI::IsMember({"2.1", "2.2", "2.2.3", "3"}))
       ->capture_default_str();
   sub->add_option("--group", f->groups, "Group channel ID=UID,UID,... (repeatable)");
   sub->add_option("--redeliver-interval", f->redeliver_interval, "Resend an unacked RECV after this long")

@@ -63,6 +63,7 @@ class Conn final : public Peer, public session::FrameSink, public std::enable_sh
   }
   uint64_t frames_committed() const override { return frames_committed_; }
   uint64_t frames_written() const override { return writer_.frames_written(); }
+  void use_text_messages() override { conn_->use_text_messages(); }
 
   awaitable<void> run();
   void begin_close();
@@ -363,6 +364,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
   impl->sess_cfg.inflight_window = o.inflight_window;
   impl->sess_cfg.faults = o.faults;
   impl->sess_cfg.fault_seed = o.seed;
+  impl->sess_cfg.jsonrpc = o.jsonrpc;
+  impl->sess_cfg.jsonrpc_compat = o.jsonrpc_compat;
 
   if (!o.events_path.empty()) {
     auto ev = EventLog::open(o.events_path);

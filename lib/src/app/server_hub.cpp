@@ -572,11 +572,16 @@ void ServerHub::on_recvack(ServerSession& s, int64_t message_id, uint64_t messag
 }
 
 void ServerHub::on_connect(ServerSession& s, const session::ConnectInfo& c) {
-  refusal_why_ = c.client_key.empty() ? "empty client_key" : "";
+  refusal_why_ = c.client_key.empty() && s.dialect() != session::Dialect::jsonrpc ? "empty client_key" : "";
   if (!events_) return;
   Peer* p = peer(s.id());
   note("connect", {{"conn", s.id()}, {"remote", p ? p->remote() : std::string()}, {"uid", c.uid},
-                   {"device_flag", c.device_flag}, {"device_id", c.device_id}, {"version", c.client_version}});
+                   {"device_flag", c.device_flag}, {"device_id", c.device_id}, {"version", c.client_version},
+                   {"protocol", session::dialect_name(s.dialect())}});
+}
+
+void ServerHub::on_jsonrpc_error(ServerSession& s, int64_t code, std::string_view why) {
+  note("jsonrpc_error", {{"conn", s.id()}, {"uid", s.uid()}, {"code", code}, {"error", why}});
 }
 
 void ServerHub::on_connack(ServerSession& s, uint8_t reason, int version) {

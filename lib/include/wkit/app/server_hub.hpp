@@ -145,6 +145,7 @@ class ServerHub final : public session::ServerHooks {
                 fault::Direction dir) override;
   void on_reject(session::ServerSession& s, const proto::Send& f, uint8_t reason, std::string_view why) override;
   void on_close(session::ServerSession& s, std::string_view why) override;
+  void on_jsonrpc_error(session::ServerSession& s, int64_t code, std::string_view why) override;
   void on_handshake_timeout(session::ServerSession& s, uint64_t bytes_received) override;
   void on_page_wanted(session::ServerSession& s, int64_t after_id, uint32_t limit) override;
 

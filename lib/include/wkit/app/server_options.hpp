@@ -8,6 +8,7 @@
 
 #include "wkit/fault/fault.hpp"
 #include "wkit/net/transport.hpp"
+#include "wkit/proto/jsonrpc.hpp"
 #include "wkit/util/error.hpp"
 
 namespace wkit::app {
@@ -42,6 +43,10 @@ struct ServerOptions {
   uint64_t seed = 0;
   std::string events_path;  // "" none, "-" stdout
   uint16_t node_id = 1;
+  // JSON-RPC clients (docs/serve.md "JSON-RPC"): detected per connection on
+  // tcp://, ws:// and wss:// listeners; the generation written to them.
+  bool jsonrpc = true;
+  proto::jsonrpc::Compat jsonrpc_compat = proto::jsonrpc::Compat::v2_2_3;
   bool json_output = false;  // listening lines as JSON
   std::string version = "dev";
 };
