@@ -117,6 +117,12 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit send|--hist-out')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--report')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit send|--progress')
+      COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+    'wkit send|--progress-interval')
+      COMPREPLY=(); return ;;
     'wkit send merge-hist|--out')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit send merge-hist|--output'|'wkit send merge-hist|-o')
@@ -151,6 +157,10 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit recv|--seed')
       COMPREPLY=(); return ;;
+    'wkit recv|--progress')
+      COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+    'wkit recv|--progress-interval')
+      COMPREPLY=(); return ;;
     'wkit recv|--connect-timeout')
       COMPREPLY=(); return ;;
     'wkit serve|--listen')
@@ -169,6 +179,10 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit serve|--api-compat')
       COMPREPLY=($(compgen -W '2 3' -- "$cur")); return ;;
+    'wkit serve|--jsonrpc')
+      COMPREPLY=($(compgen -W 'on off' -- "$cur")); return ;;
+    'wkit serve|--jsonrpc-compat')
+      COMPREPLY=($(compgen -W '2.1 2.2 2.2.3 3' -- "$cur")); return ;;
     'wkit serve|--group')
       COMPREPLY=(); return ;;
     'wkit serve|--redeliver-interval')
@@ -217,10 +231,16 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit capture import|--output'|'wkit capture import|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit capture import|--progress')
+      COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+    'wkit capture import|--progress-interval')
+      COMPREPLY=(); return ;;
     'wkit capture info|--port')
       COMPREPLY=(); return ;;
     'wkit capture info|--output'|'wkit capture info|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit capture info|--report')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit audit|--input-format')
       COMPREPLY=($(compgen -W 'auto jsonl json csv sqlite wkcap pcap' -- "$cur")); return ;;
     'wkit audit|--map')
@@ -243,13 +263,23 @@ _wkit() {
       COMPREPLY=($(compgen -W 'text json md jsonl' -- "$cur")); return ;;
     'wkit audit|--max-listed')
       COMPREPLY=(); return ;;
+    'wkit audit|--report')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit audit|--temp-dir')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit audit|--progress')
+      COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+    'wkit audit|--progress-interval')
+      COMPREPLY=(); return ;;
     'wkit audit|--login-uid')
       COMPREPLY=(); return ;;
     'wkit audit|--channel')
       COMPREPLY=(); return ;;
     'wkit audit|--channels')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    'wkit audit|--uids')
+      COMPREPLY=(); return ;;
+    'wkit audit|--uids-file')
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit audit|--rate')
       COMPREPLY=(); return ;;
@@ -269,6 +299,8 @@ _wkit() {
       COMPREPLY=($(compgen -W 'text json md jsonl' -- "$cur")); return ;;
     'wkit audit merge|--max-listed')
       COMPREPLY=(); return ;;
+    'wkit audit merge|--report')
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit audit sql|--dialect')
       COMPREPLY=($(compgen -W 'duckdb clickhouse postgres sqlite spark' -- "$cur")); return ;;
     'wkit audit sql|--table')
@@ -335,6 +367,10 @@ _wkit() {
       COMPREPLY=(); return ;;
     'wkit replay|--output'|'wkit replay|-o')
       COMPREPLY=($(compgen -W 'text json' -- "$cur")); return ;;
+    'wkit replay|--progress')
+      COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+    'wkit replay|--progress-interval')
+      COMPREPLY=(); return ;;
   esac
   case "$path" in
     'wkit')
@@ -351,7 +387,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --check-via --via --api --api-compat --drop-answers --hist-out --force' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --check-via --via --api --api-compat --drop-answers --hist-out --report --force --progress --progress-interval' -- "$cur")) ;;
     'wkit send merge-hist')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -361,12 +397,12 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --count --timeout --ack --dedup-window --seed --connect-timeout --fail-on-duplicate' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --count --timeout --ack --dedup-window --seed --progress --progress-interval --connect-timeout --fail-on-duplicate' -- "$cur")) ;;
     'wkit serve')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --listen --tls-cert --tls-key --data --in-memory --dedup --dedup-window --tokens --check-tokens --api-compat --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --ready-file --node-id --no-fsync --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --listen --tls-cert --tls-key --data --in-memory --dedup --dedup-window --tokens --check-tokens --api-compat --jsonrpc --jsonrpc-compat --group --redeliver-interval --redeliver-max --inflight-window --max-outbound --write-timeout --idle-timeout --handshake-timeout --fault --seed --events --ready-file --node-id --no-fsync --output -o' -- "$cur")) ;;
     'wkit decode')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -381,22 +417,22 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --out --port --output -o --force --skip-bad' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --out --port --output -o --force --skip-bad --progress --progress-interval' -- "$cur")) ;;
     'wkit capture info')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --port --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --port --output -o --report' -- "$cur")) ;;
     'wkit audit')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge sql --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --max-listed --strict --allow-unreadable --temp-dir --no-progress --login-uid --channel --channels --rate --page-size --since-seq --api-compat --timeout --ca-file --insecure -k --tls-server-name' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge sql --help -h --input-format --map --table --scope --window --check-gaps --memory-limit --threads --fail-on --shard --output -o --max-listed --report --strict --allow-unreadable --temp-dir --progress --progress-interval --no-progress --login-uid --channel --channels --uids --uids-file --rate --page-size --since-seq --api-compat --timeout --ca-file --insecure -k --tls-server-name' -- "$cur")) ;;
     'wkit audit merge')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --output -o --max-listed --allow-unreadable' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --output -o --max-listed --report --allow-unreadable' -- "$cur")) ;;
     'wkit audit sql')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -411,7 +447,7 @@ _wkit() {
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --server -s --ca-file --insecure -k --tls-server-name --speed --loop --map-uid --token -t --tokens --fresh-client-msg-no --conn --types --from --to --connect-timeout --ack-timeout --no-ack --raw --expect-same --output -o' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --server -s --ca-file --insecure -k --tls-server-name --speed --loop --map-uid --token -t --tokens --fresh-client-msg-no --conn --types --from --to --connect-timeout --ack-timeout --no-ack --raw --expect-same --output -o --progress --progress-interval' -- "$cur")) ;;
     'wkit completion')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
