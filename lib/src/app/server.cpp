@@ -400,6 +400,13 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
         if (name == c->transport()) ++n;
     return out;
   };
+  view.connections_by_protocol = [raw] {
+    std::vector<std::pair<std::string, uint64_t>> out = {{"wkproto", 0}, {"jsonrpc", 0}, {"undecided", 0}};
+    for (auto& [id, c] : raw->conns)
+      for (auto& [name, n] : out)
+        if (name == session::dialect_name(c->session().dialect())) ++n;
+    return out;
+  };
   view.queued_outbound_bytes = [raw] {
     uint64_t n = 0;
     for (auto& [id, c] : raw->conns) n += c->queued_bytes();

@@ -26,10 +26,14 @@ std::string bound_text(double b) {
 std::vector<Metric> collect(const ServerHub& hub, const ServerView& view) {
   const HubStats& s = hub.stats();
   std::vector<Metric> m;
-  Metric conns{"wkit_connections", "gauge", "Open WKProto connections by transport.", {}};
+  Metric conns{"wkit_connections", "gauge", "Open client connections by transport.", {}};
   for (const auto& [transport, n] : view.connections_by_transport())
     conns.values.emplace_back("transport=\"" + transport + "\"", n);
   m.push_back(std::move(conns));
+  Metric protos{"wkit_connections_by_protocol", "gauge", "Open client connections by protocol.", {}};
+  for (const auto& [protocol, n] : view.connections_by_protocol())
+    protos.values.emplace_back("protocol=\"" + protocol + "\"", n);
+  m.push_back(std::move(protos));
   auto one = [&](const char* name, const char* type, const char* help, uint64_t v) {
     m.push_back({name, type, help, {{"", v}}});
   };

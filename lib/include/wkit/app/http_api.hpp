@@ -20,6 +20,9 @@ struct ServerView {
   // Open WKProto connections by transport ("tcp", "ws", "wss") and the bytes
   // queued for them and not yet written.
   std::function<std::vector<std::pair<std::string, uint64_t>>()> connections_by_transport;
+  // The same connections by protocol ("wkproto", "jsonrpc"; "undecided"
+  // before their first byte).
+  std::function<std::vector<std::pair<std::string, uint64_t>>()> connections_by_protocol;
   std::function<uint64_t()> queued_outbound_bytes;
   std::function<uint64_t()> stored_messages;
   std::function<uint64_t()> http_requests;
