@@ -148,8 +148,9 @@ TEST(SendViaHttp, DedupOffStoresEveryResend) {
 }
 
 TEST(SendViaHttp, ApiCompat2AnswersWithoutDedup) {
-  // 2.x never de-duplicates (--dedup off: the store keeps every copy too).
-  ApiServe srv({"--api-compat", "2", "--dedup", "off"});
+  // 2.x never de-duplicates HTTP sends, whatever --dedup says for WKProto:
+  // every copy is stored again.
+  ApiServe srv({"--api-compat", "2"});
   auto forced = send_http(srv.http(), {"--api-compat", "2", "--retries", "1", "--retry-interval", "50ms"});
   ASSERT_EQ(forced.done.code, 1) << forced.done.out << forced.done.err;
   ASSERT_EQ(forced.messages.size(), 1u);

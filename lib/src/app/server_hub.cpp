@@ -255,6 +255,7 @@ store::Op& ServerHub::next_op(store::Op::Kind kind) {
   op.message_id = 0;
   op.tag = 0;
   op.ref = 0;
+  op.idempotent = false;
   op.limit = 0;
   op.failed = false;
   op.error.clear();
@@ -404,6 +405,7 @@ void ServerHub::submit_send(uint64_t conn, std::string_view uid, const proto::Se
   m.server_timestamp_ms = now.wall_ms;
   op.recipients.swap(recipients);
   op.ref = entry ? kIdempotentOp : 0;
+  op.idempotent = entry != nullptr;
   if (entry) {
     entry->message_id = id;
     entry->message_seq = seq;

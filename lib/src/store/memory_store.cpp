@@ -131,7 +131,7 @@ void MemoryStore::append(Op& op) {
   if (find_id(m.message_id) >= 0) return refuse("message_id");
   // One probe checks the key and, when it is new, enters `index` for it (the
   // record is pushed right after; nothing reads the slot before that).
-  if (dedup_ && !m.client_msg_no.empty() &&
+  if (dedup_ && op.idempotent && !m.client_msg_no.empty() &&
       by_key_.find_or_insert(key_hash(m.channel_type, m.channel_id, m.from_uid, m.client_msg_no), index,
                              [&](uint32_t i) { return same_key(records_[i], m); }) >= 0)
     return refuse("idempotency key (channel, from_uid, client_msg_no)");

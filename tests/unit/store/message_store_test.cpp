@@ -99,6 +99,7 @@ Op append(std::string channel, uint64_t seq, int64_t id, std::string from, std::
   op.message = msg(std::move(channel), seq, id, std::move(from), std::move(cmn), std::move(payload));
   op.message.channel_type = type;
   op.recipients = std::move(recipients);
+  op.idempotent = true;  // as the server marks a SEND under --dedup on
   return op;
 }
 
@@ -213,13 +214,19 @@ TEST(Store, InMemoryRefusesARepeatedKey) {
   o.in_memory = true;
   auto s = MessageStore::open(o);
   ASSERT_TRUE(s.ok());
-  std::vector<Op> ops(2);
+  std::vector<Op> ops(4);
   ops[0].message = msg("a@b", 1, 1, "a", "same", "x");
   ops[1].message = msg("a@b", 2, 2, "a", "same", "x");
+  // A send that is never de-duplicated (HTTP API, 2.x shapes) is stored again.
+  ops[2].message = msg("a@b", 3, 3, "a", "same", "x");
+  ops[3].message = msg("a@b", 4, 4, "a", "same", "x");
+  ops[0].idempotent = ops[1].idempotent = true;
   auto got = run_ops(**s, std::move(ops));
   EXPECT_FALSE(got[0].failed);
   EXPECT_TRUE(got[1].failed);
   EXPECT_NE(got[1].error.find("UNIQUE"), std::string::npos) << got[1].error;
+  EXPECT_FALSE(got[2].failed) << got[2].error;
+  EXPECT_FALSE(got[3].failed) << got[3].error;
 }
 
 TEST(Store, DedupOffStoresResendsAndThenDedupOnRefusesTheFile) {

@@ -73,6 +73,10 @@ struct Op {
   uint64_t seq_from = 0, seq_to = 0;  // load_range, inclusive
   bool newest = false;               // load_range
   std::vector<Message> loaded;       // load_pending result (message_id order)
+  // append: the message's idempotency key (channel, from_uid, client_msg_no)
+  // must be new: the in-memory store refuses a repeat. false for sends that
+  // are never de-duplicated (the HTTP API in 2.x shapes), stored again.
+  bool idempotent = false;
   uint64_t tag = 0;                  // caller's, untouched
   uint64_t ref = 0;                  // caller's, untouched
   bool failed = false;
