@@ -26,6 +26,7 @@ ClientSession::ClientSession(ClientConfig cfg)
       decoder_(version_) {}
 
 void ClientSession::encode_connect(int64_t now_ms, std::string& out) {
+  if (cfg_.jsonrpc) return rpc_connect(now_ms, out);
   proto::Connect c;
   c.version = static_cast<uint8_t>(cfg_.proto_version);
   c.device_flag = cfg_.device_flag;
@@ -43,6 +44,12 @@ void ClientSession::encode_connect(int64_t now_ms, std::string& out) {
 }
 
 void ClientSession::feed(std::string_view bytes) {
+  if (cfg_.jsonrpc) {
+    rpc_in_.erase(0, rpc_pos_);
+    rpc_pos_ = 0;
+    rpc_in_.append(bytes);
+    return;
+  }
   if (state_ == State::awaiting_connack || state_ == State::idle) pre_.append(bytes);
   else decoder_.feed(bytes);
 }
@@ -97,6 +104,7 @@ std::optional<ClientEvent> ClientSession::poll_connack() {
 }
 
 std::optional<ClientEvent> ClientSession::poll() {
+  if (cfg_.jsonrpc) return rpc_poll();
   if (state_ == State::awaiting_connack) return poll_connack();
   if (state_ != State::connected) return std::nullopt;
   auto r = decoder_.next();
@@ -156,6 +164,10 @@ Result<uint32_t> ClientSession::encode_send(const SendSpec& spec, std::string& o
   s.channel_id = spec.channel_id;
   s.channel_type = spec.channel_type;
   s.expire = spec.expire;
+  if (cfg_.jsonrpc) {  // no encryption in this dialect (and no setting bit for it)
+    s.payload.data = spec.payload;
+    return rpc_send(s, out);
+  }
   if (cfg_.encrypt) {
     wire_payload_.clear();
     cipher_->seal(spec.payload, wire_payload_);
@@ -175,16 +187,24 @@ void ClientSession::encode_recvack(int64_t message_id, uint64_t message_seq, std
   proto::Recvack a;
   a.message_id = message_id;
   a.message_seq = message_seq;
+  if (cfg_.jsonrpc) return rpc_encode(a, 'a', out);
   (void)proto::encode_frame(a, version_, out);
 }
 
-void ClientSession::encode_ping(std::string& out) { (void)proto::encode_frame(proto::Ping{}, version_, out); }
-void ClientSession::encode_pong(std::string& out) { (void)proto::encode_frame(proto::Pong{}, version_, out); }
+void ClientSession::encode_ping(std::string& out) {
+  if (cfg_.jsonrpc) return rpc_encode(proto::Ping{}, 'p', out);
+  (void)proto::encode_frame(proto::Ping{}, version_, out);
+}
+void ClientSession::encode_pong(std::string& out) {
+  if (cfg_.jsonrpc) return rpc_encode(proto::Pong{}, 0, out);
+  (void)proto::encode_frame(proto::Pong{}, version_, out);
+}
 
 void ClientSession::encode_disconnect(uint8_t reason_code, std::string_view reason, std::string& out) {
   proto::Disconnect d;
   d.reason_code = reason_code;
   d.reason = reason;
+  if (cfg_.jsonrpc) return rpc_encode(d, 0, out);
   (void)proto::encode_frame(d, version_, out);
 }
 

@@ -12,15 +12,27 @@
 //   s.encode_recvack(id, seq, out);
 //
 // Views inside events stay valid until the next feed() or poll().
+//
+// With ClientConfig::jsonrpc the same calls speak WuKongIM's JSON-RPC dialect
+// (docs/protocol.md section 10; client_session_jsonrpc.cpp): each encode_*()
+// appends one JSON object (one WebSocket text message), requests get ids
+// ("c-1", "s-<n>", "p-<n>", "a-<n>"), a send result is mapped back to the
+// client_seq of its request (JSON-RPC has none), and there is no key exchange
+// or encryption: RECV payloads arrive in clear (RecvCheck::not_encrypted).
+// A JSON-RPC error answering a send becomes a SendackEvent with rpc_error set;
+// any other error object ends the session (ProtocolErrorEvent), or the
+// handshake (a failed ConnackEvent).
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "wkit/crypto/crypto.hpp"
 #include "wkit/proto/frame.hpp"
+#include "wkit/proto/jsonrpc.hpp"
 #include "wkit/proto/stream_decoder.hpp"
 #include "wkit/util/error.hpp"
 
@@ -34,6 +46,10 @@ struct ClientConfig {
   // empty msg_key. The key exchange still happens (servers require a key).
   bool encrypt = true;
   std::optional<crypto::KeyPair> keypair;  // fixed key for tests; random otherwise
+  // Speak the JSON-RPC dialect instead of WKProto (then `encrypt`, the key
+  // and proto_version's framing do not apply).
+  bool jsonrpc = false;
+  proto::jsonrpc::Compat jsonrpc_compat = proto::jsonrpc::Compat::v2_2_3;
 };
 
 struct ConnackEvent {
@@ -47,6 +63,12 @@ struct ConnackEvent {
 };
 struct SendackEvent {
   proto::Sendack frame;
+  // JSON-RPC: the server answered the send with an error object. frame has
+  // the client_seq and reason_code (the error code when it is a reason code
+  // 2..255, as the 3.x gateway reports refusals, else 0).
+  bool rpc_error = false;
+  int64_t error_code = 0;
+  std::string_view error_message;
 };
 enum class RecvCheck : uint8_t {
   ok,               // msg_key matched and the payload decrypted
@@ -108,6 +130,8 @@ class ClientSession {
   void encode_pong(std::string& out);
   void encode_disconnect(uint8_t reason_code, std::string_view reason, std::string& out);
   uint32_t next_client_seq() const { return next_seq_; }
+  // JSON-RPC: sends whose answer has not come yet (request id -> client_seq).
+  size_t pending_rpc_sends() const { return rpc_pending_count_; }
 
   void feed(std::string_view bytes);
   std::optional<ClientEvent> poll();
@@ -115,6 +139,18 @@ class ClientSession {
  private:
   std::optional<ClientEvent> poll_connack();
   ClientEvent on_recv(const proto::Recv& r);
+
+  // JSON-RPC dialect (client_session_jsonrpc.cpp).
+  void rpc_connect(int64_t now_ms, std::string& out);
+  Result<uint32_t> rpc_send(const proto::Send& s, std::string& out);
+  void rpc_encode(const proto::Frame& f, char prefix, std::string& out);
+  std::string_view rpc_next_id(char prefix);
+  std::optional<ClientEvent> rpc_poll();
+  std::optional<ClientEvent> rpc_event(std::string_view text);
+  std::optional<ClientEvent> rpc_response(std::string_view text);
+  ClientEvent rpc_fail(std::string why);
+  void rpc_remember(uint64_t n, uint32_t seq);
+  uint32_t rpc_take(uint64_t n);
 
   ClientConfig cfg_;
   crypto::KeyPair keypair_;
@@ -126,6 +162,18 @@ class ClientSession {
   std::unique_ptr<crypto::Cipher> cipher_;
   uint32_t next_seq_ = 1;
   std::string wire_payload_, msg_key_, plain_, check_key_;
+
+  struct RpcPending {
+    uint64_t n = 0;  // the request number of "s-<n>"; 0 = free slot
+    uint32_t seq = 0;
+  };
+  std::string rpc_in_;          // inbound text; objects before rpc_pos_ are consumed
+  size_t rpc_pos_ = 0;
+  proto::jsonrpc::Message rpc_msg_;
+  std::string rpc_scratch_, rpc_id_, rpc_ping_id_, rpc_error_;
+  uint64_t rpc_next_ = 1;
+  std::vector<RpcPending> rpc_pending_;  // ring indexed by n (power-of-two size)
+  size_t rpc_pending_count_ = 0;
 };
 
 }  // namespace wkit::session
