@@ -40,6 +40,7 @@ struct RecvFlags {
   uint64_t seed = 1;
   bool fail_on_duplicate = false;
   wkit::cli::ProgressFlags progress;
+  std::string protocol = "wkproto", jsonrpc_compat = "2.2.3";
 };
 
 [[noreturn]] void fail(int code, const std::string& msg) {
@@ -79,6 +80,7 @@ int run(const RecvFlags& f) {
   o.tls = *tls;
   if (f.client.uid.empty()) fail(2, "-u/--uid is required");
   if (auto e = wkit::app::apply_client_flags(f.client, "wkit-recv", o.cfg)) fail(2, e->message);
+  if (auto e = wkit::app::apply_protocol_flags(f.protocol, f.jsonrpc_compat, o.cfg)) fail(2, e->message);
   auto ack = wkit::app::AckPolicy::parse(f.ack);
   if (!ack) fail(2, ack.error().message);
   o.ack = *ack;
@@ -212,6 +214,11 @@ wkit::cli::Registration recv_reg{"recv", 30, [](CLI::App& app) {
   sub->add_option("--proto-version", f->client.proto_version, "Protocol version to ask for")->check(CLI::Range(0, 255))->capture_default_str();
   wkit::cli::add_client_tls_flags(sub, f->client.tls);
   sub->add_flag("--no-encrypt", f->client.no_encrypt, "Do not require session encryption");
+  sub->add_option("--protocol", f->protocol, "wkproto (binary) or jsonrpc (WuKongIM's JSON-RPC dialect, no encryption)")
+      ->check(CLI::IsMember({"wkproto", "jsonrpc"}))->capture_default_str();
+  sub->add_option("--jsonrpc-compat", f->jsonrpc_compat, "JSON-RPC wire generation: 2.1, 2.2 (embedded JSON payloads) "
+                  "or 2.2.3 (= 3, base64 payloads)")
+      ->check(CLI::IsMember({"2.1", "2.2", "2.2.3", "3"}))->capture_default_str();
   sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per RECV, then the summary)")
       ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();
   sub->add_option("--count", f->count, "Stop after N unique messages (exit 1 if the timeout comes first)");
@@ -224,10 +231,6 @@ wkit::cli::Registration recv_reg{"recv", 30, [](CLI::App& app) {
   sub->add_option("--connect-timeout", f->connect_timeout, "Connect + handshake deadline")->capture_default_str();
   sub->add_flag("--fail-on-duplicate", f->fail_on_duplicate, "Exit 1 on repeated deliveries too (redeliveries of one "
                                                             "message_id; server-created duplicates always exit 1)");
-  sub->footer(
-      "Examples:\n"
-      "  wkit recv -u bob --count 10 --timeout 30s -o jsonl\n"
-      "  wkit recv -u bob --ack drop:0.3 --timeout 20s   # withhold 30 % of RECVACKs to force redelivery");
   sub->final_callback([f] { throw Exit{run(*f)}; });
 }};
 

@@ -11,6 +11,7 @@
 #include "command_registry.hpp"
 #include "tls_flags.hpp"
 #include "wkit/app/client_cli.hpp"
+#include "wkit/app/client_connection.hpp"
 #include "wkit/app/client_deliveries.hpp"
 #include "wkit/app/client_payload.hpp"
 #include "wkit/app/client_send.hpp"
@@ -59,6 +60,7 @@ struct SendFlags {
   std::string via = "wkproto", api;  // --via http: POST /message/send to --api
   std::string api_compat = "3";
   int drop_answers = 0;
+  std::string protocol = "wkproto", jsonrpc_compat = "2.2.3";
 };
 
 [[noreturn]] void fail(int code, const std::string& msg) {
@@ -288,6 +290,8 @@ int run(const SendFlags& f) {
     o.tls = *tls;
   }
   if (auto e = wkit::app::apply_client_flags(f.client, "wkit-send", o.base)) fail(2, e->message);
+  if (auto e = wkit::app::apply_protocol_flags(f.protocol, f.jsonrpc_compat, o.base)) fail(2, e->message);
+  if (o.base.jsonrpc && o.api) fail(2, "--protocol jsonrpc is for --via wkproto (the HTTP API has no dialects)");
   if (!f.users_file.empty()) {
     auto users = wkit::app::read_users_file(f.users_file);
     if (!users) fail(4, users.error().describe());
@@ -458,6 +462,11 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
       ->check(CLI::Range(0, 255))->capture_default_str();
   wkit::cli::add_client_tls_flags(sub, f->client.tls);
   sub->add_flag("--no-encrypt", f->client.no_encrypt, "Send plaintext payloads with the NoEncrypt setting bit");
+  sub->add_option("--protocol", f->protocol, "wkproto (binary) or jsonrpc (WuKongIM's JSON-RPC dialect, no encryption)")
+      ->check(CLI::IsMember({"wkproto", "jsonrpc"}))->capture_default_str();
+  sub->add_option("--jsonrpc-compat", f->jsonrpc_compat, "JSON-RPC wire generation: 2.1, 2.2 (embedded JSON payloads) "
+                  "or 2.2.3 (= 3, base64 payloads)")
+      ->check(CLI::IsMember({"2.1", "2.2", "2.2.3", "3"}))->capture_default_str();
   sub->add_option("-o,--output", f->output, "text, json (summary) or jsonl (one line per message, then the summary)")
       ->check(CLI::IsMember({"text", "json", "jsonl"}))->capture_default_str();
   sub->add_option("--to", f->to, "Person channel: the peer's uid (repeatable; {i} with --channels)");
@@ -541,11 +550,6 @@ wkit::cli::Registration send_reg{"send", 20, [](CLI::App& app) {
   merge->final_callback([files, merged_out, merged_force, merge_output, merge_thresholds] {
     throw Exit{merge_hist(*files, *merged_out, *merged_force, *merge_output, *merge_thresholds)};
   });
-  sub->footer(
-      "Examples:\n"
-      "  wkit send -u alice --to bob --text hi --retry-mode on-timeout --retries 3 --ack-timeout 1s\n"
-      "  wkit send -u alice --to bob --duration 30s --rate 2000/s --connections 20 --window 32 \\\n"
-      "      --threshold 'p99<50ms' --threshold 'acked_ratio>=0.999' --hist-out run.hist");
   sub->require_subcommand(0, 1);
   sub->final_callback([f] { throw Exit{run(*f)}; });
 }};

@@ -33,6 +33,16 @@ bool looks_like_tls_alert(std::string_view first_bytes) {
 
 }  // namespace
 
+Status apply_protocol_flags(std::string_view protocol, std::string_view compat, session::ClientConfig& cfg) {
+  if (protocol != "wkproto" && protocol != "jsonrpc")
+    return Error{ErrorKind::usage, "bad --protocol '" + std::string(protocol) + "': expected wkproto or jsonrpc", std::nullopt};
+  cfg.jsonrpc = protocol == "jsonrpc";
+  if (!proto::jsonrpc::compat_from_name(compat, cfg.jsonrpc_compat))
+    return Error{ErrorKind::usage, "bad --jsonrpc-compat '" + std::string(compat) + "': expected 2.1, 2.2, 2.2.3 or 3",
+                 std::nullopt};
+  return std::nullopt;
+}
+
 ClientConnection::ClientConnection(net::Url url, std::unique_ptr<net::Connection> conn,
                                    session::ClientConfig cfg)
     : url_(std::move(url)), conn_(std::move(conn)), session_(std::move(cfg)),
@@ -72,6 +82,7 @@ asio::awaitable<Result<std::unique_ptr<ClientConnection>>> ClientConnection::ope
     if (*victim) (*victim)->close();
   });
   *victim = raw.get();
+  if (cfg.jsonrpc) raw->use_text_messages();  // one JSON object per WebSocket text message
   std::unique_ptr<ClientConnection> c(new ClientConnection(url, std::move(raw), std::move(cfg)));
   std::string hello;
   c->session_.encode_connect(unix_ms(), hello);

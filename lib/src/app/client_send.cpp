@@ -373,6 +373,11 @@ class Engine {
     const auto* a = std::get_if<session::SendackEvent>(&ev);
     if (!a) return;
     const auto& f = a->frame;
+    if (a->rpc_error) {  // JSON-RPC: the send was answered with an error object: a failed answer
+      ++rpc_errors_;
+      http_problem("JSON-RPC error " + std::to_string(a->error_code) + ": " + std::string(a->error_message),
+                   "the message failed");
+    }
     if (f.client_seq == 0 || f.client_seq > L.by_seq.size()) {
       ++unmatched_acks_;
       return;
@@ -472,11 +477,13 @@ class Engine {
   // One line per kind of trouble with the API's answers, a few at most.
   void http_problem(const std::string& why, const char* meaning) {
     if (http_noticed_.size() > 3 || !http_noticed_.insert(why).second) return;
+    const std::string where = o_.api ? "--api " + o_.api->to_string() + ": POST /message/send: "
+                                     : o_.url.to_string() + ": send: ";
     if (http_noticed_.size() > 3) {
-      notice("--api " + o_.api->to_string() + ": more kinds of failed requests; see the verdicts");
+      notice(where + "more kinds of failed requests; see the verdicts");
       return;
     }
-    notice("--api " + o_.api->to_string() + ": POST /message/send: " + why + " (" + meaning + ")");
+    notice(where + why + " (" + meaning + ")");
   }
 
   std::string reason_of(const Record& r) const {
@@ -806,6 +813,7 @@ class Engine {
   std::string fatal_msg_;
   int handshakes_ = 0;
   size_t dead_lanes_ = 0;
+  uint64_t rpc_errors_ = 0;  // sends answered with a JSON-RPC error object
   uint64_t done_count_ = 0, acked_ = 0, sends_total_ = 0, acks_total_ = 0, unmatched_acks_ = 0,
            reconnects_ = 0, late_ = 0, missed_sends_ = 0;
   int64_t t0_ = 0, dispatch_end_ns_ = 0, send_end_ns_ = 0, max_lag_ = 0, last_lag_ = 0;
@@ -992,7 +1000,7 @@ SendOutcome Engine::outcome() {
       {"connections", lanes_.size()},
       {"window", o_.window},
       {"retries", o_.retries},
-      {"encrypt", o_.base.encrypt},
+      {"encrypt", o_.base.encrypt && !o_.base.jsonrpc},
       {"elapsed_s", send_s},
       {"throughput_per_s", send_s > 0 ? double(acked_) / send_s : 0.0},
       {"send_rate_per_s", dispatch_s > 0 ? double(attempted) / dispatch_s : 0.0},
@@ -1000,6 +1008,11 @@ SendOutcome Engine::outcome() {
       {"interrupted", stopping_},
   };
   if (!samples.empty()) j["samples"] = samples;
+  if (o_.base.jsonrpc && !o_.api) {
+    j["protocol"] = "jsonrpc";
+    j["jsonrpc_compat"] = proto::jsonrpc::compat_name(o_.base.jsonrpc_compat);
+    j["jsonrpc_errors"] = rpc_errors_;
+  }
   if (o_.check_via) {
     f.store_check_failed = !store_checked_;
     nlohmann::json c = {{"url", o_.check_via->to_string()},

@@ -22,6 +22,10 @@ namespace wkit::app {
 
 namespace asio = boost::asio;
 
+// `--protocol wkproto|jsonrpc` and `--jsonrpc-compat 2.1|2.2|2.2.3|3` of
+// `wkit send` and `wkit recv` into `cfg`. Errors are usage errors.
+Status apply_protocol_flags(std::string_view protocol, std::string_view compat, session::ClientConfig& cfg);
+
 class ClientConnection {
  public:
   using Handler = std::function<void(const session::ClientEvent&)>;
