@@ -59,9 +59,9 @@ free_ports() {
   local ready="$work/ports.json" args=() i
   rm -f "$ready"
   for i in 1 2 3 4 5 6; do args+=(--listen "tcp://127.0.0.1:0"); done
-  "$wkit_real" serve --in-memory "${args[@]}" --ready-file "$ready" >/dev/null 2>&1 &
+  "$wkit_real" serve --in-memory "${args[@]}" --ready-file "$ready" >"$work/ports.log" 2>&1 &
   local pid=$!
-  for i in $(seq 200); do [[ -s $ready ]] && break; sleep 0.02; done
+  wait_ready "$ready" || { cat "$work/ports.log" >&2; kill "$pid"; return; }
   jq -r '.listening[] | sub(".*:"; "")' "$ready"
   kill "$pid"; wait "$pid" 2>/dev/null
 }
@@ -164,10 +164,18 @@ for page in "${pages[@]}"; do
   mkdir -p "$dir"
   # The files examples read (dump.csv, export.jsonl.zst, app.db, ...), made
   # the way a user would have them.
-  cp -r "$here/fixtures/." "$dir/"
+  awk '/^[ \t]*```/ { if (!open) { open = 1; run = ($0 ~ /^[ \t]*```[ \t]*sh[ \t]*$/); next }
+                      if ($0 ~ /^[ \t]*```[ \t]*$/) { open = 0; next } }
+       open && run' "$page" > "$work/run.sh"
+  # A page whose blocks write a file of a fixture's name (`--capture incident.wkcap`,
+  # `> audit.json`, `--out x`) starts without that fixture, as its reader does.
+  for fx in "$here"/fixtures/*; do
+    name=$(basename "$fx")
+    grep -qE -- "(--capture|--out|>)[ ]+${name//./\\.}( |$)" "$work/run.sh" || cp "$fx" "$dir/"
+  done
   (cd "$dir" && for f in *.sql; do [[ -e $f ]] && sqlite3 "${f%.sql}.db" < "$f" && rm "$f"; done
    for f in *.jsonl; do zstd -q -f "$f" -o "$f.zst"; done
-   cp export.jsonl.zst export-2026-11-30.jsonl.zst) || { fail "$rel" "fixtures"; continue; }
+   [[ ! -e export.jsonl.zst ]] || cp export.jsonl.zst export-2026-11-30.jsonl.zst) || { fail "$rel" "fixtures"; continue; }
 
   # Blocks: fence line, info string, body (the fence's indentation removed).
   idx=0
