@@ -20,21 +20,57 @@
 //   malformed      a broken line (text formats)
 // Flavours drop plants their schema cannot hold (UNIQUE client_msg_no in the
 // client SDKs, UNIQUE message_id and PRIMARY KEY (channel, seq) in wkit's store).
+//
+// Shapes (which channel and sender each base message gets):
+//   few_large     round robin over --channels channels (the original benchmark)
+//   person        60 % in one-to-one channels between `users` users, most of
+//                 them holding 1-2 messages (>= 1M channels at 2M rows), 40 % in
+//                 --channels groups (2000 by default)
+//   zipf          channel sizes Zipf(1.2) over rows/2 channels: a few groups of
+//                 >= 100k messages at 2M rows, a long tail of tiny ones
+//   many_senders  300 senders per group, 66-100 char client_msg_nos, from_uid
+//                 with a quote, a backslash and an e-acute (\u00e9 in JSON)
+// A gap plant's base message goes to a channel that recurs (a gap needs a
+// later row to show); gaps count in the truth once a later row shows them.
 #include <sqlite3.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "wkit/store/schema.hpp"
 
 namespace wkit::audit::gen {
+
+enum class Shape { few_large, person, zipf, many_senders };
+
+inline const char* shape_name(Shape s) {
+  switch (s) {
+    case Shape::few_large: return "few-large";
+    case Shape::person: return "person";
+    case Shape::zipf: return "zipf";
+    default: return "many-senders";
+  }
+}
+inline bool shape_from_name(const std::string& n, Shape& s) {
+  for (Shape t : {Shape::few_large, Shape::person, Shape::zipf, Shape::many_senders})
+    if (n == shape_name(t)) {
+      s = t;
+      return true;
+    }
+  return false;
+}
 
 enum class Format { jsonl, json_doc, json_array, csv, sqlite_android, sqlite_ios, sqlite_server, sqlite_wkit };
 
@@ -66,6 +102,8 @@ struct Plan {
   uint32_t senders_per_channel = 5;
   uint32_t payload_bytes = 24;  // before base64
   uint64_t seed = 1;
+  Shape shape = Shape::few_large;
+  uint32_t users = 20000;  // person shape
   uint32_t dup_cmn = 5, collision = 3, dup_row = 4, seq_conflict = 2, gap = 3, regenerated = 2, absorbed_ios = 2,
            absorbed_android = 3, missing = 6, user_deleted = 3, malformed = 2;
 };
@@ -73,6 +111,7 @@ struct Plan {
 // What the audit must report (default options, --check-gaps for gaps).
 struct Truth {
   uint64_t rows = 0;  // well-formed rows
+  uint64_t channels = 0;  // distinct channels written
   uint64_t duplicate_client_msg_no = 0, message_id_collision = 0, duplicate_row = 0, seq_conflict = 0, gaps = 0,
            suspected_regenerated = 0, absorbed_duplicate = 0, missing_client_msg_no = 0, malformed = 0;
   std::vector<uint64_t> malformed_lines;
@@ -128,13 +167,33 @@ class Writer {
   virtual void finish() {}
 };
 
+// Quote and backslash escaped; two-byte UTF-8 sequences written as \u00XX
+// escapes, as many JSON encoders do.
 inline std::string json_escape(const std::string& s) {
   std::string o;
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xE0) == 0xC0 && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", ((c & 0x1F) << 6) | (static_cast<unsigned char>(s[++i]) & 0x3F));
+      o += buf;
+      continue;
+    }
     if (c == '"' || c == '\\') o += '\\';
-    o += c;
+    o += static_cast<char>(c);
   }
   return o;
+}
+
+// A CSV field, quoted only when it must be.
+inline std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"') o += '"';
+    o += c;
+  }
+  return o + "\"";
 }
 
 class JsonWriter : public Writer {
@@ -204,7 +263,7 @@ class CsvWriter : public Writer {
   }
   void row(const Row& r) override {
     std::fprintf(out_, "%s,%s,%u,%s,\"%s\",%d,%lld,%s,%d\n", r.message_id ? std::to_string(r.message_id).c_str() : "",
-                 r.has_cmn ? r.cmn.c_str() : "", r.seq, r.from.c_str(), r.channel.c_str(), r.channel_type,
+                 r.has_cmn ? r.cmn.c_str() : "", r.seq, csv_field(r.from).c_str(), r.channel.c_str(), r.channel_type,
                  static_cast<long long>(r.timestamp), r.payload.c_str(), r.deleted);
     ++line_;
   }
@@ -313,6 +372,92 @@ class SqliteWriter : public Writer {
   sqlite3_stmt* ins_ = nullptr;
 };
 
+// Channel and sender of each base message, by shape. A channel is a key
+// (channel() names it); person channels live above kPersonKey.
+class ShapePicker {
+ public:
+  explicit ShapePicker(const Plan& p) : p_(p) {
+    if (p.shape != Shape::zipf) return;
+    cdf_.resize(std::max<uint64_t>(p.rows / 2, 16));
+    double sum = 0;
+    for (size_t r = 0; r < cdf_.size(); ++r) cdf_[r] = sum += std::pow(static_cast<double>(r + 1), -1.2);
+    for (double& x : cdf_) x /= sum;
+  }
+
+  // The channel of base message `b` and its sender. `recurring` (the plant
+  // slot) asks for a channel that gets later rows too: one of the big ones.
+  uint64_t base(uint64_t b, std::optional<uint64_t> recurring, std::string& from) {
+    const uint64_t h = mix(b ^ (p_.seed << 32) ^ 0x5bd1e995ULL);
+    switch (p_.shape) {
+      case Shape::few_large: {
+        const uint64_t c = b % p_.channels;
+        from = "u" + std::to_string(c) + "_" + std::to_string((b / p_.channels) % p_.senders_per_channel);
+        return c;
+      }
+      case Shape::person: {
+        if (recurring || h % 10 < 4) {  // a group of 20 members drawn from the users
+          const uint64_t g = recurring ? *recurring % p_.channels : (h >> 8) % p_.channels;
+          from = "u" + std::to_string(mix(g * 64 + (h >> 32) % 20) % p_.users);
+          return g;
+        }
+        // Of every 10 person messages, two are one exchange (a message and its
+        // reply) and eight open chats of their own; 2 % go to 1,000 long chats.
+        const uint64_t k = person_++;
+        const bool long_chat = (h >> 16) % 50 == 0;
+        const uint64_t chat = long_chat ? (1ULL << 62) + (h >> 24) % 1000 : k % 10 < 2 ? k / 10 * 10 : k;
+        const uint64_t m = mix(chat ^ (p_.seed * 0x9e3779b9ULL));
+        const uint64_t a = m % p_.users;
+        uint64_t o = (m >> 32) % (p_.users - 1);
+        if (o >= a) ++o;
+        from = "u" + std::to_string((k % 10 == 1 && !long_chat) || (long_chat && (h >> 40) % 2) ? o : a);
+        return kPersonKey + std::min(a, o) * p_.users + std::max(a, o);
+      }
+      case Shape::zipf: {
+        uint64_t rank = 0;
+        if (recurring) rank = *recurring % 10;
+        else {
+          const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
+          rank = std::min<uint64_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin(), cdf_.size() - 1);
+        }
+        from = "u" + std::to_string(rank) + "_" + std::to_string((h >> 32) % 8);
+        return rank;
+      }
+      default: {  // many senders: 300 a group, names that need escaping in JSON
+        const uint64_t g = recurring ? *recurring % p_.channels : h % p_.channels;
+        from = "u" + std::to_string(g) + "_" + std::to_string((h >> 32) % 300) + "\"Ren\xc3\xa9\"\\m";
+        return g;
+      }
+    }
+  }
+
+  // Another channel than `c` that gets later rows (message_id collisions).
+  uint64_t other(uint64_t c, uint64_t slot) const {
+    if (p_.shape == Shape::few_large) return (c + 1) % p_.channels;
+    const uint64_t n = p_.shape == Shape::zipf ? 10 : p_.channels;
+    return slot % n == c ? (slot + 1) % n : slot % n;
+  }
+
+  std::string channel(uint64_t key, int& type) const {
+    const bool person = p_.shape == Shape::person ? key >= kPersonKey
+                        : p_.shape == Shape::many_senders ? false
+                        : p_.shape == Shape::zipf ? key >= 100 && key % 10 == 9
+                                                  : key % 10 == 9;
+    type = person ? 1 : 2;
+    if (!person) return "g" + std::to_string(key);
+    if (p_.shape == Shape::person) {
+      key -= kPersonKey;
+      return "u" + std::to_string(key / p_.users) + "@u" + std::to_string(key % p_.users);
+    }
+    return "u" + std::to_string(key) + "a@u" + std::to_string(key) + "b";
+  }
+
+ private:
+  static constexpr uint64_t kPersonKey = 1ULL << 40;
+  const Plan& p_;
+  std::vector<double> cdf_;  // zipf: cumulative share of ranks 0..n-1
+  uint64_t person_ = 0;      // person messages so far
+};
+
 // Writes the store to `path` and returns what the audit must find.
 inline Truth generate(const Plan& p, Format f, const std::string& path) {
   const bool text = f == Format::jsonl || f == Format::json_doc || f == Format::json_array || f == Format::csv;
@@ -341,22 +486,37 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
     for (uint32_t i = 0; i < counts[k]; ++i) plant_at.push_back(k);
 
   Truth t;
-  std::vector<uint32_t> seq(p.channels, 0);
+  const bool few_large = p.shape == Shape::few_large;
+  ShapePicker pick(p);
+  // Next message_seq per channel key: a vector for the round robin, a map for
+  // the shapes with a million channels.
+  std::vector<uint32_t> seq_vec(few_large ? p.channels : 0, 0);
+  std::unordered_map<uint64_t, uint32_t> seq_map;
+  std::unordered_set<uint64_t> gap_pending;  // channels with a skipped seq and no row after it yet
+  auto seq_of = [&](uint64_t key) -> uint32_t& {
+    if (few_large) return seq_vec[key];
+    auto [it, added] = seq_map.try_emplace(key, 0);
+    if (added) ++t.channels;
+    return it->second;
+  };
+  auto next_seq = [&](uint64_t key) {
+    if (!gap_pending.empty() && gap_pending.erase(key)) ++t.gaps;
+    return ++seq_of(key);
+  };
   uint64_t next_mid = 1700000000000000000ULL + p.seed * 1000000000ULL;
   uint64_t fresh = 0;
   auto cmn_of = [&](uint64_t salt) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(mix(salt ^ p.seed)),
                   static_cast<unsigned long long>(mix(salt * 31 + p.seed)));
-    return std::string(buf);
-  };
-  auto channel_of = [&](uint32_t c, int& type) {
-    if (c % 10 == 9) {
-      type = 1;
-      return "u" + std::to_string(c) + "a@u" + std::to_string(c) + "b";
+    std::string no(buf);
+    if (p.shape == Shape::many_senders) {  // 66-100 characters, like UUID-plus-device schemes
+      std::snprintf(buf, sizeof buf, "-%016llx%016llx-", static_cast<unsigned long long>(mix((salt ^ 0x6a09e667ULL) * 7 + p.seed)),
+                    static_cast<unsigned long long>(mix((salt ^ 0xbb67ae85ULL) * 13 + p.seed)));
+      no += buf;
+      no.append(mix(salt * 17 + p.seed) % 35, 'k');
     }
-    type = 2;
-    return "g" + std::to_string(c);
+    return no;
   };
   auto payload_of = [&](const std::string& tag) {
     std::string s = "{\"type\":1,\"content\":\"" + tag + "\"}";
@@ -370,33 +530,35 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
   const int64_t t0 = 1767225600;  // 2026-01-01
   Row base, r;
   for (uint64_t b = 0; b < p.rows; ++b) {
-    const uint32_t c = static_cast<uint32_t>(b % p.channels);
-    base = Row{};
+    const bool plant_slot = b % stride == stride / 2 && b / stride < plant_at.size();
+    const int kind = plant_slot ? plant_at[b / stride] : -1;
+    const uint64_t c = pick.base(b, kind == kGap ? std::optional<uint64_t>(b / stride) : std::nullopt, base.from);
     base.message_id = next_mid++;
+    base.has_cmn = true;
     base.cmn = cmn_of(b);
-    base.seq = ++seq[c];
-    base.channel = channel_of(c, base.channel_type);
-    base.from = "u" + std::to_string(c) + "_" + std::to_string((b / p.channels) % p.senders_per_channel);
+    base.seq = next_seq(c);
+    base.channel = pick.channel(c, base.channel_type);
     base.timestamp = t0 + static_cast<int64_t>(b) * 2;
     base.payload = payload_of("m" + std::to_string(b));
+    base.deleted = 0;
     emit(base);
-    if (b % stride != stride / 2 || b / stride >= plant_at.size()) continue;
+    if (!plant_slot) continue;
     const uint64_t j = b / stride;
     r = base;
-    switch (plant_at[j]) {
+    switch (kind) {
       case kDup:
         if (unique_cmn) break;
         r.message_id = next_mid++;
-        r.seq = ++seq[c];
+        r.seq = next_seq(c);
         r.timestamp += 2;
         emit(r);
         ++t.duplicate_client_msg_no;
         break;
       case kCollision: {
         if (unique_mid) break;
-        const uint32_t c2 = (c + 1) % p.channels;
-        r.channel = channel_of(c2, r.channel_type);
-        r.seq = ++seq[c2];
+        const uint64_t c2 = pick.other(c, j);
+        r.channel = pick.channel(c2, r.channel_type);
+        r.seq = next_seq(c2);
         r.cmn = cmn_of(~b);
         r.payload = payload_of("collide" + std::to_string(j));
         r.timestamp += 1;
@@ -419,13 +581,13 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
         ++t.seq_conflict;
         break;
       case kGap:
-        if (b + p.channels >= p.rows) break;
-        ++seq[c];
-        ++t.gaps;
+        if (few_large && b + p.channels >= p.rows) break;
+        ++seq_of(c);
+        gap_pending.insert(c);  // counted when the channel's next row shows it
         break;
       case kRegen:
         r.message_id = next_mid++;
-        r.seq = ++seq[c];
+        r.seq = next_seq(c);
         r.cmn = cmn_of(~b);
         r.timestamp += 3;
         emit(r);
@@ -434,7 +596,7 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
       case kIos:
         if (!has_deleted) break;
         r.message_id = next_mid++;
-        r.seq = ++seq[c];
+        r.seq = next_seq(c);
         r.cmn = base.cmn + "-" + std::to_string(r.seq);
         r.timestamp += 5;
         r.deleted = 1;
@@ -444,7 +606,7 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
       case kAndroid:
         if (!has_deleted) break;
         r.message_id = next_mid++;
-        r.seq = ++seq[c];
+        r.seq = next_seq(c);
         r.cmn = cmn_of(~b);
         r.timestamp += 4;
         r.deleted = 1;
@@ -453,7 +615,7 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
         break;
       case kMissing:
         r.message_id = next_mid++;
-        r.seq = ++seq[c];
+        r.seq = next_seq(c);
         r.has_cmn = false;
         r.cmn.clear();
         r.payload = payload_of("missing" + std::to_string(j));
@@ -463,7 +625,7 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
       case kUserDel:
         if (!has_deleted) break;
         r.message_id = next_mid++;
-        r.seq = ++seq[c];
+        r.seq = next_seq(c);
         r.cmn = cmn_of(~b);
         r.payload = payload_of("deleted" + std::to_string(j));
         r.deleted = 1;
@@ -480,6 +642,8 @@ inline Truth generate(const Plan& p, Format f, const std::string& path) {
     }
   }
   w->finish();
+  if (few_large)
+    for (uint32_t n : seq_vec) t.channels += n > 0;
   return t;
 }
 
