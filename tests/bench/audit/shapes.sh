@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# wkit audit vs DuckDB on every store shape (issue 18 items 1 and 2). Not part of CI.
+#
+#   tests/bench/audit/shapes.sh BUILD_DIR [ROWS] [WORK_DIR]
+#     BUILD_DIR  a build with the `wkit` and `wkit_audit_gen` targets
+#     ROWS       base messages per input (default 2000000)
+#     WORK_DIR   scratch space outside the repo (default /tmp/wkit-audit-shapes);
+#                inputs are generated once and cached there, DuckDB is
+#                npm-installed there (or in NODE_DIR) unless already present
+#   SHAPES="few-large person zipf many-senders csv sqlite" picks the inputs.
+#
+# Each input: `wkit audit -o json --threads 2 --check-gaps` and DuckDB (npm
+# @duckdb/node-api, 2 threads) loading the same file and running the SQL of
+# `wkit audit sql --dialect duckdb --check-gaps --summary` (all seven findings).
+# Both summaries must equal the generator's truth, or the script fails.
+# --channels 2000: the groups of few-large, person and many-senders (zipf sizes
+# its own channels). csv and sqlite are the person shape as CSV and as an Android SDK store;
+# DuckDB reads SQLite only through its sqlite extension, downloaded on first
+# use: offline that row shows n/a on the DuckDB side.
+set -euo pipefail
+BUILD=${1:?usage: shapes.sh BUILD_DIR [ROWS] [WORK_DIR]}
+ROWS=${2:-2000000}
+WORK=${3:-/tmp/wkit-audit-shapes}
+WKIT=${WKIT:-$BUILD/cli/wkit}
+GEN=${GEN:-$BUILD/tests/wkit_audit_gen}
+NODE_DIR=${NODE_DIR:-$WORK}
+SHAPES=${SHAPES:-few-large person zipf many-senders csv sqlite}
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$WORK"
+case "$(realpath "$WORK")" in "$(realpath "$HERE/../../..")"*) echo "WORK_DIR must be outside the repo" >&2; exit 2;; esac
+
+if [ ! -d "$NODE_DIR/node_modules/@duckdb/node-api" ]; then
+  (cd "$NODE_DIR" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --silent @duckdb/node-api >/dev/null)
+fi
+
+"$WKIT" audit sql --dialect duckdb --check-gaps --summary --out "$WORK/summary.sql"
+
+measure() { /usr/bin/time -v -o "$WORK/$1.time" "${@:2}"; }  # measure NAME CMD...
+wall() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/$1.time"; }
+rss() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/$1.time"; }
+# user + system CPU seconds: steadier than wall time on shared cores.
+cpu() { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$WORK/$1.time"; }
+
+ROWS_OUT=$WORK/rows-$ROWS.md
+{
+  echo "| input | rows | distinct channels | wkit wall s | wkit CPU s | wkit peak RSS MiB | DuckDB wall s | DuckDB CPU s | DuckDB peak RSS MiB | wall ratio | CPU ratio | RSS <= 256 MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+} > "$ROWS_OUT"
+
+for input in $SHAPES; do
+  case $input in
+    csv) fmt=csv; shape=person; ext=csv ;;
+    sqlite) fmt=sqlite_android; shape=person; ext=db ;;
+    *) fmt=jsonl; shape=$input; ext=jsonl ;;
+  esac
+  data=$WORK/$input-$ROWS.$ext
+  if [ ! -s "$data" ] || [ ! -s "$data.truth.json" ]; then
+    # ~420 bytes a JSON row (an 80-byte payload, base64), as in duckdb_compare.sh.
+    nice -n 5 "$GEN" "$fmt" "$data" --rows "$ROWS" --shape "$shape" --channels 2000 --payload-bytes 80 --plants 200 --malformed 0 \
+      > "$data.truth.json"
+  fi
+  sync
+  measure "$input-wkit" nice -n 5 "$WKIT" audit -o json --fail-on none --no-progress --threads 2 --check-gaps "$data" \
+    > "$WORK/$input-wkit.json"
+  duck=ok
+  if ! measure "$input-duckdb" nice -n 5 node "$HERE/shapes_duckdb.mjs" "$NODE_DIR" "$fmt" "$data" "$WORK/summary.sql" \
+      > "$WORK/$input-duckdb.out" 2> "$WORK/$input-duckdb.err"; then
+    if [ "$fmt" = sqlite_android ] && grep -q "sqlite" "$WORK/$input-duckdb.err"; then duck=na
+    else cat "$WORK/$input-duckdb.err" >&2; echo "$input: DuckDB failed" >&2; exit 1; fi
+  fi
+  python3 - "$WORK" "$input" "$data.truth.json" "$duck" <<'PY'
+import json, sys
+w, name, truth_file, duck = sys.argv[1:]
+truth = json.load(open(truth_file))["summary"]
+rep = json.load(open(f"{w}/{name}-wkit.json"))["summary"]
+bad = [k for k in truth if rep[k] != truth[k]]
+if duck == "ok":
+    d = json.load(open(f"{w}/{name}-duckdb.out"))
+    bad += [k + " (duckdb)" for k in truth if d.get(k) != truth[k]]
+if bad:
+    print(f"{name}: MISMATCH in {bad}\n truth {truth}\n wkit  {rep}", file=sys.stderr)
+    if duck == "ok": print(f" duckdb {d}", file=sys.stderr)
+    sys.exit(1)
+print(f"{name}: wkit{' and DuckDB' if duck == 'ok' else ''} agree with the truth: {truth}", file=sys.stderr)
+PY
+  rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rows'])" "$data.truth.json")
+  chans=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('channels', 2000))" "$data.truth.json")
+  WW=$(wall "$input-wkit"); WC=$(cpu "$input-wkit"); WR=$(rss "$input-wkit")
+  ok=$([ "$WR" -le 256 ] && echo met || echo "not met")
+  if [ $duck = ok ]; then
+    DW=$(wall "$input-duckdb"); DC=$(cpu "$input-duckdb"); DR=$(rss "$input-duckdb")
+    ratio=$(python3 -c "print(f'{$WW/$DW:.2f}')"); cratio=$(python3 -c "print(f'{$WC/$DC:.2f}')")
+  else DW=n/a; DC=n/a; DR=n/a; ratio=n/a; cratio=n/a; fi
+  echo "| $input ($(du -h "$data" | cut -f1)) | $rows | $chans | $WW | $WC | $WR | $DW | $DC | $DR | $ratio | $cratio | $ok |" | tee -a "$ROWS_OUT"
+done
+echo
+cat "$ROWS_OUT"
