@@ -61,7 +61,7 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 
 }  // namespace
 
-CommandInfo describe(const CLI::App& app, const std::string& parent_path) {
+CommandInfo describe(const CLI::App& app, const std::string& parent_path, bool include_hidden) {
   CommandInfo info;
   info.name = app.get_name();
   info.path = parent_path.empty() ? info.name : parent_path + " " + info.name;
@@ -71,6 +71,8 @@ CommandInfo describe(const CLI::App& app, const std::string& parent_path) {
       auto choices = choices_of(opt->get_type_name());
       if (choices.empty()) info.has_positional_files = true;
       info.positional_choices.insert(info.positional_choices.end(), choices.begin(), choices.end());
+      info.positionals.push_back({opt->get_name(true), first_line(opt->get_description()), opt->get_required(),
+                                  opt->get_items_expected_max() > 1, opt->get_default_str()});
       continue;
     }
     if (opt->get_group().empty()) continue;  // hidden
@@ -84,12 +86,26 @@ CommandInfo describe(const CLI::App& app, const std::string& parent_path) {
     if (o.takes_value) {
       o.choices = choices_of(type_name);
       o.is_path = o.choices.empty() && looks_like_path(type_name, o.names);
+      o.default_value = opt->get_default_str();
     }
     info.options.push_back(std::move(o));
   }
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App* a) { return !a->get_group().empty(); }))
-    info.subcommands.push_back(describe(*sub, info.path));
+  info.requires_subcommand = app.get_require_subcommand_min() > 0;
+  info.examples = examples_for(info.path);
+  for (const CLI::App* sub :
+       app.get_subcommands([include_hidden](const CLI::App* a) { return include_hidden || !a->get_group().empty(); }))
+    info.subcommands.push_back(describe(*sub, info.path, include_hidden));
   return info;
+}
+
+std::string synopsis(const CommandInfo& c) {
+  std::string out = c.path + " [OPTIONS]";
+  for (auto& p : c.positionals) {
+    std::string word = p.name + (p.repeatable ? "..." : "");
+    out += " " + (p.required ? word : "[" + word + "]");
+  }
+  if (!c.subcommands.empty()) out += c.requires_subcommand ? " SUBCOMMAND" : " [SUBCOMMAND]";
+  return out;
 }
 
 std::string bash_completion(const CommandInfo& root) {
@@ -254,20 +270,35 @@ std::string man_page(const CommandInfo& root, const std::string& version) {
     << ".SH EXIT STATUS\n.TP\n0\nok\n.TP\n1\nthe check failed (duplicates, losses, non-idempotent server, audit findings)\n"
        ".TP\n2\nusage error\n.TP\n3\nconnection, handshake or authentication failure\n"
        ".TP\n4\nbad input data\n.TP\n5\ninternal error\n"
-    << ".SH COMMANDS\n";
+    << ".SH COMMANDS\n"
+       "Each command below: its synopsis, arguments, options with their defaults, and examples.\n";
   for (auto* c : all) {
     if (c == &root) continue;
-    o << ".SS " << roff(c->path) << "\n" << roff(c->description) << "\n";
+    o << ".SS " << roff(c->path) << "\n" << roff(c->description) << "\n"
+      << ".PP\n\\fB" << roff(c->path) << "\\fR" << roff(synopsis(*c).substr(c->path.size())) << "\n";
+    for (auto& p : c->positionals) {
+      o << ".TP\n.I " << roff(p.name) << "\n" << roff(p.description);
+      if (p.required) o << " (required)";
+      if (!p.default_value.empty()) o << " (default: " << roff(p.default_value) << ")";
+      o << "\n";
+    }
     for (auto& opt : c->options) {
       o << ".TP\n.B " << roff(join(opt.names, ", "));
       if (opt.takes_value) o << " \\fI" << roff(opt.value_name.empty() ? "VALUE" : opt.value_name) << "\\fR";
       o << "\n" << roff(opt.description);
       if (!opt.choices.empty()) o << " (" << roff(join(opt.choices, ", ")) << ")";
+      if (!opt.default_value.empty()) o << " (default: " << roff(opt.default_value) << ")";
       o << "\n";
+    }
+    if (!c->examples.empty()) {
+      o << ".PP\nExamples:\n";
+      for (auto& e : c->examples) o << ".TP\n\\fB" << roff(e.command) << "\\fR\n" << roff(e.explanation) << "\n";
     }
   }
   o << ".SH ENVIRONMENT\n.TP\n.B WKIT_SERVER\ndefault server URL (tcp://127.0.0.1:5100)\n"
        ".TP\n.B WKIT_TOKEN\ndefault token\n"
+       ".TP\n.B WKIT_PARSE_ONLY\nwith the value 1: parse the command line, report usage errors (exit 2), "
+       "then exit 0 without running the command\n"
        ".SH SEE ALSO\nThe pages under docs/ in the wkit source tree.\n";
   return o.str();
 }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "examples.hpp"
+
 namespace wkit::cli {
 
 struct OptionInfo {
@@ -14,6 +16,15 @@ struct OptionInfo {
   std::vector<std::string> choices;  // from CLI::IsMember
   bool is_path = false;              // value is a file or directory
   std::string value_name;            // "TEXT", "UINT", ...
+  std::string default_value;         // shown as "(default: ...)"; "" = none shown
+};
+
+struct PositionalInfo {
+  std::string name;  // "input", "files"
+  std::string description;
+  bool required = false;
+  bool repeatable = false;  // takes several values ("files...")
+  std::string default_value;
 };
 
 struct CommandInfo {
@@ -21,12 +32,20 @@ struct CommandInfo {
   std::string name;
   std::string description;
   std::vector<OptionInfo> options;
-  std::vector<CommandInfo> subcommands;  // visible ones only
+  std::vector<CommandInfo> subcommands;  // visible ones (all with include_hidden)
   bool has_positional_files = false;
   std::vector<std::string> positional_choices;
+  std::vector<PositionalInfo> positionals;  // in command-line order
+  bool requires_subcommand = false;
+  std::vector<Example> examples;
 };
 
-CommandInfo describe(const CLI::App& app, const std::string& parent_path = "");
+// Hidden commands (no group, like `manpage`) are left out unless
+// include_hidden: the completion scripts offer only what `--help` lists.
+CommandInfo describe(const CLI::App& app, const std::string& parent_path = "", bool include_hidden = false);
+
+// "wkit capture import [OPTIONS] input", "wkit send merge-hist [OPTIONS] files..."
+std::string synopsis(const CommandInfo& c);
 
 std::string bash_completion(const CommandInfo& root);
 std::string zsh_completion(const CommandInfo& root);

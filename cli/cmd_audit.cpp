@@ -310,12 +310,6 @@ static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
   merge->final_callback([c] { throw wkit::cli::Exit{run_merge(*c)}; });
   add_audit_sql_command(sub);
 
-  sub->footer(
-      "Examples:\n"
-      "  wkit audit wkit-data/wkit.db -o md                  # a serve store, report for the incident ticket\n"
-      "  wkit audit export.jsonl.zst --map client_msg_no=clientMsgNo --fail-on duplicate_client_msg_no\n"
-      "  wkit audit -o jsonl export.jsonl | jq -r 'select(.kind == \"duplicate_client_msg_no\") | .message_idstrs[]'\n"
-      "  wkit audit http://127.0.0.1:5001 --login-uid alice --channel g1:2 --channel bob:1   # live, via messagesync");
   sub->final_callback([c, merge] {
     if (merge->parsed()) return;
     if (c->opts.inputs.empty())

@@ -76,10 +76,5 @@ void add_audit_sql_command(CLI::App* audit) {
   sql->add_flag("--check-gaps", c->opts.check_gaps, "Also report message_seq gaps per channel");
   sql->add_flag("--summary", c->opts.summary, "One row per finding (finding, count) instead of one per item");
   sql->add_option("--out", c->out, "Write the SQL to FILE instead of stdout")->type_name("FILE");
-  sql->footer(
-      "Examples:\n"
-      "  wkit audit sql --dialect duckdb --table messages > audit.sql   # then: duckdb wh.db < audit.sql\n"
-      "  wkit audit sql --dialect clickhouse --table im.message --no-is-deleted --summary\n"
-      "  wkit audit sql --dialect postgres --map client_msg_no=clientmsgno --check-gaps --out audit.sql");
   sql->final_callback([c] { throw wkit::cli::Exit{run_audit_sql(*c)}; });
 }

@@ -372,7 +372,8 @@ wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
   auto* info = cap->add_subcommand("info", "Connections, users, frames, resends and unanswered SENDs of a capture");
   info->add_option("file", inf->file, ".wkcap, pcap or pcapng file")->required();
   info->add_option("--port", inf->port, "for pcap input: the server port")->check(CLI::Range(1, 65535));
-  info->add_option("-o,--output", inf->output, "output format")->check(CLI::IsMember({"text", "json"}));
+  info->add_option("-o,--output", inf->output, "output format")->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   info->add_option("--report", inf->report, "Also write an HTML page: counts and the retry story of every resent or "
                                              "duplicated message (self-contained; never replaces a file)")
       ->type_name("FILE.html");

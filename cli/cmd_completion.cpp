@@ -1,11 +1,17 @@
-// `wkit completion bash|zsh|fish` and the hidden `wkit manpage`: generated
-// from the live command tree, so they cannot drift from `--help`.
+// `wkit completion bash|zsh|fish` and the hidden `wkit manpage` (man page,
+// or with --examples the example table): generated from the live command
+// tree, so they cannot drift from `--help`.
 #include <iostream>
 
 #include "cli_tree.hpp"
 #include "command_registry.hpp"
 
 namespace {
+
+void print_examples(const wkit::cli::CommandInfo& c) {
+  for (auto& e : c.examples) std::cout << c.path << '\t' << e.command << '\t' << e.explanation << '\n';
+  for (auto& s : c.subcommands) print_examples(s);
+}
 
 // Registered last so that the tree it describes is complete.
 wkit::cli::Registration completion_reg{"completion", 1000, [](CLI::App& app) {
@@ -23,8 +29,13 @@ wkit::cli::Registration completion_reg{"completion", 1000, [](CLI::App& app) {
 
   auto* man = app.add_subcommand("manpage", "Print the wkit(1) man page (troff)");
   man->group("");  // hidden: used to regenerate docs/wkit.1
-  man->final_callback([root] {
-    std::cout << wkit::cli::man_page(wkit::cli::describe(*root), WKIT_VERSION);
+  auto examples = std::make_shared<bool>(false);
+  man->add_flag("--examples", *examples,
+                "Print every command's examples instead, one per line: PATH<TAB>COMMAND LINE<TAB>EXPLANATION");
+  man->final_callback([root, examples] {
+    auto tree = wkit::cli::describe(*root, "", true);
+    if (*examples) print_examples(tree);
+    else std::cout << wkit::cli::man_page(tree, WKIT_VERSION);
     throw wkit::cli::Exit{0};
   });
 }};

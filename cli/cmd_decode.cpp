@@ -317,7 +317,7 @@ wkit::cli::Registration reg{"decode", 60, [](CLI::App& app) {
       "decode",
       "Decode WKProto frames from hex, base64 or raw bytes, or JSON-RPC messages (files or "
       "stdin), to JSON or a table");
-  sub->add_option("FILE", o->files, "Input files; '-' or none reads stdin")->type_name("FILE");
+  sub->add_option("FILE", o->files, "Input files; '-' or none reads stdin")->type_name("FILE")->default_str("-");
   sub->add_option("--input", o->input,
                   "Input form: auto guesses and says so on stderr; jsonrpc reads JSON-RPC "
                   "objects (JSON lines or back to back)")

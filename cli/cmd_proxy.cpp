@@ -152,7 +152,8 @@ wkit::cli::Registration reg{"proxy", 80, [](CLI::App& app) {
       ->each([f](const std::string&) { f->upstream_timeout_given = true; });
   // Hidden (no group): the old integer spelling, accepted with a warning.
   sub->add_option("--upstream-timeout-ms", f->upstream_timeout_ms, "Deprecated: --upstream-timeout D")->group("");
-  sub->add_option("-o,--output", f->output, "Format of the 'listening' lines")->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("-o,--output", f->output, "Format of the 'listening' lines")->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   sub->final_callback([f] { throw wkit::cli::Exit{run(*f)}; });
 }};
 

@@ -179,7 +179,7 @@ wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {
   sub->add_option("-s,--server", f->server, "Server URL (env WKIT_SERVER; default tcp://127.0.0.1:5100)");
   wkit::cli::add_client_tls_flags(sub, f->tls);
   sub->add_option("--speed", f->speed, "Timing: 1 = as recorded, 2 = twice as fast, 0.5, or max")->capture_default_str();
-  sub->add_option("--loop", f->loop, "Replay the whole capture N times")->check(CLI::Range(1, 1000000));
+  sub->add_option("--loop", f->loop, "Replay the whole capture N times")->check(CLI::Range(1, 1000000))->capture_default_str();
   sub->add_option("--map-uid", f->map_uid, "Replace a recorded uid: OLD=NEW (repeatable)");
   sub->add_option("-t,--token", f->token, "Token for every connection (default: the recorded one)")->envname("WKIT_TOKEN");
   sub->add_option("--tokens", f->tokens_file, "uid:token lines (after --map-uid)");
@@ -201,12 +201,8 @@ wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {
                 "Resend the recorded frame bytes after a fresh handshake (captures with encrypted payloads; "
                 "only for servers that accept them as NoEncrypt)");
   sub->add_flag("--expect-same", f->expect_same, "Exit 1 when the server answers differently from the recording");
-  sub->add_option("-o,--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("-o,--output", f->output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   wkit::cli::add_progress_flags(sub, f->progress);
-  sub->footer(
-      "Examples:\n"
-      "  wkit replay incident.wkcap -s tcp://127.0.0.1:5100 --speed max --expect-same\n"
-      "  wkit replay incident.wkcap -s ws://staging:5200 --map-uid alice=probe1 --fresh-client-msg-no -o json");
   sub->final_callback([f] { throw wkit::cli::Exit{run(*f)}; });
 }};
 

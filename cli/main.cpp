@@ -2,10 +2,12 @@
 // the exit codes of docs/cli.md.
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "command_registry.hpp"
 #include "did_you_mean.hpp"
+#include "examples.hpp"
 #include "git_commit.hpp"
 
 namespace wkit::cli {
@@ -37,8 +39,21 @@ CLI::App& wkit_build_app(CLI::App& app) {
   auto specs = command_registry();
   std::sort(specs.begin(), specs.end(), [](auto& a, auto& b) { return a.order < b.order; });
   for (auto& s : specs) s.add(app);
+  attach_examples(app);
   return app;
 }
+
+namespace {
+
+// WKIT_PARSE_ONLY=1: check the command line (flags, values, choices, required
+// arguments) and exit 0 without running the command; usage errors still exit
+// 2. Used to prove the documented examples parse (docs/cli.md).
+bool parse_only() {
+  const char* v = std::getenv("WKIT_PARSE_ONLY");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
@@ -46,6 +61,9 @@ int main(int argc, char** argv) {
                "decode, proxy, replay and audit, with a focus on duplicates and losses",
                "wkit"};
   wkit_build_app(app);
+  // The root's parse-complete callback runs once parsing and validation are
+  // done, before any command's callback (which would run the command).
+  if (parse_only()) app.parse_complete_callback([] { throw wkit::cli::Exit{0}; });
   // `wkit help <command>` as an alias of `wkit <command> --help`.
   if (argc >= 2 && std::string_view(argv[1]) == "help") {
     std::vector<std::string> args;

@@ -49,6 +49,10 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit send|--tls-server-name')
       COMPREPLY=(); return ;;
+    'wkit send|--protocol')
+      COMPREPLY=($(compgen -W 'wkproto jsonrpc' -- "$cur")); return ;;
+    'wkit send|--jsonrpc-compat')
+      COMPREPLY=($(compgen -W '2.1 2.2 2.2.3 3' -- "$cur")); return ;;
     'wkit send|--output'|'wkit send|-o')
       COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
     'wkit send|--to')
@@ -145,6 +149,10 @@ _wkit() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     'wkit recv|--tls-server-name')
       COMPREPLY=(); return ;;
+    'wkit recv|--protocol')
+      COMPREPLY=($(compgen -W 'wkproto jsonrpc' -- "$cur")); return ;;
+    'wkit recv|--jsonrpc-compat')
+      COMPREPLY=($(compgen -W '2.1 2.2 2.2.3 3' -- "$cur")); return ;;
     'wkit recv|--output'|'wkit recv|-o')
       COMPREPLY=($(compgen -W 'text json jsonl' -- "$cur")); return ;;
     'wkit recv|--count')
@@ -387,7 +395,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --check-via --via --api --api-compat --drop-answers --hist-out --report --force --progress --progress-interval' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W 'merge-hist --help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --protocol --jsonrpc-compat --output -o --to --channel --channel-type --channels --text --raw-payload --payload-file --payload-hex --payload-size --client-msg-no --count --duration --rate --connections --window --ack-timeout --users-file --retries --retry-interval --retry-mode --reconnect-before-retry --ramp-up --max-handshakes --connect-timeout --reconnect-budget --late-tolerance --threshold --verify --receiver --verify-wait --fail-on-duplicate --check-via --via --api --api-compat --drop-answers --hist-out --report --force --progress --progress-interval' -- "$cur")) ;;
     'wkit send merge-hist')
       if [[ "$cur" != -* && -n 1 ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
@@ -397,7 +405,7 @@ _wkit() {
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi
-      COMPREPLY+=($(compgen -W '--help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --output -o --count --timeout --ack --dedup-window --seed --progress --progress-interval --connect-timeout --fail-on-duplicate' -- "$cur")) ;;
+      COMPREPLY+=($(compgen -W '--help -h --uid -u --token -t --device-flag --device-id --server -s --proto-version --ca-file --insecure -k --tls-server-name --no-encrypt --protocol --jsonrpc-compat --output -o --count --timeout --ack --dedup-window --seed --progress --progress-interval --connect-timeout --fail-on-duplicate' -- "$cur")) ;;
     'wkit serve')
       if [[ "$cur" != -* && -n "" ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
