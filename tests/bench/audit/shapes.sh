@@ -13,6 +13,9 @@
 # @duckdb/node-api, 2 threads) loading the same file and running the SQL of
 # `wkit audit sql --dialect duckdb --check-gaps --summary` (all seven findings).
 # Both summaries must equal the generator's truth, or the script fails.
+# "DuckDB 2q" is also shown: duckdb_compare.sh's method (five columns into a
+# table, the two GROUP BY queries of duplicate_client_msg_no and
+# message_id_collision), the basis of the ratio issue 18 quotes.
 # --channels 2000: the groups of few-large, person and many-senders (zipf sizes
 # its own channels). csv and sqlite are the person shape as CSV and as an Android SDK store;
 # DuckDB reads SQLite only through its sqlite extension, downloaded on first
@@ -34,6 +37,14 @@ if [ ! -d "$NODE_DIR/node_modules/@duckdb/node-api" ]; then
 fi
 
 "$WKIT" audit sql --dialect duckdb --check-gaps --summary --out "$WORK/summary.sql"
+cat > "$WORK/two.sql" <<'SQL'
+SELECT 'duplicate_client_msg_no' AS finding, (SELECT count(*) FROM (SELECT 1 FROM message WHERE client_msg_no IS NOT NULL
+  AND client_msg_no <> '' AND message_id IS NOT NULL GROUP BY channel_id, channel_type, from_uid, client_msg_no
+  HAVING count(DISTINCT message_id) > 1)) AS count
+UNION ALL
+SELECT 'message_id_collision', (SELECT count(*) FROM (SELECT 1 FROM message WHERE message_id IS NOT NULL GROUP BY message_id
+  HAVING count(DISTINCT (channel_id, channel_type, client_msg_no)) > 1))
+SQL
 
 measure() { /usr/bin/time -v -o "$WORK/$1.time" "${@:2}"; }  # measure NAME CMD...
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/$1.time"; }
@@ -43,8 +54,8 @@ cpu() { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$WO
 
 ROWS_OUT=$WORK/rows-$ROWS.md
 {
-  echo "| input | rows | distinct channels | wkit wall s | wkit CPU s | wkit peak RSS MiB | DuckDB wall s | DuckDB CPU s | DuckDB peak RSS MiB | wall ratio | CPU ratio | RSS <= 256 MiB |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| input | rows | distinct channels | wkit wall s | wkit CPU s | wkit peak RSS MiB | DuckDB wall s | DuckDB CPU s | DuckDB peak RSS MiB | wall ratio | CPU ratio | DuckDB 2q wall s | DuckDB 2q CPU s | wall ratio vs 2q | RSS <= 256 MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$ROWS_OUT"
 
 for input in $SHAPES; do
@@ -68,6 +79,10 @@ for input in $SHAPES; do
     if [ "$fmt" = sqlite_android ] && grep -q "sqlite" "$WORK/$input-duckdb.err"; then duck=na
     else cat "$WORK/$input-duckdb.err" >&2; echo "$input: DuckDB failed" >&2; exit 1; fi
   fi
+  if [ $duck = ok ]; then
+    measure "$input-duck2" nice -n 5 node "$HERE/shapes_duckdb.mjs" "$NODE_DIR" "$fmt" "$data" "$WORK/two.sql" narrow \
+      > "$WORK/$input-duck2.out"
+  fi
   python3 - "$WORK" "$input" "$data.truth.json" "$duck" <<'PY'
 import json, sys
 w, name, truth_file, duck = sys.argv[1:]
@@ -77,6 +92,8 @@ bad = [k for k in truth if rep[k] != truth[k]]
 if duck == "ok":
     d = json.load(open(f"{w}/{name}-duckdb.out"))
     bad += [k + " (duckdb)" for k in truth if d.get(k) != truth[k]]
+    d2 = json.load(open(f"{w}/{name}-duck2.out"))
+    bad += [k + " (duckdb 2q)" for k in d2 if d2[k] != truth[k]]
 if bad:
     print(f"{name}: MISMATCH in {bad}\n truth {truth}\n wkit  {rep}", file=sys.stderr)
     if duck == "ok": print(f" duckdb {d}", file=sys.stderr)
@@ -90,8 +107,9 @@ PY
   if [ $duck = ok ]; then
     DW=$(wall "$input-duckdb"); DC=$(cpu "$input-duckdb"); DR=$(rss "$input-duckdb")
     ratio=$(python3 -c "print(f'{$WW/$DW:.2f}')"); cratio=$(python3 -c "print(f'{$WC/$DC:.2f}')")
-  else DW=n/a; DC=n/a; DR=n/a; ratio=n/a; cratio=n/a; fi
-  echo "| $input ($(du -h "$data" | cut -f1)) | $rows | $chans | $WW | $WC | $WR | $DW | $DC | $DR | $ratio | $cratio | $ok |" | tee -a "$ROWS_OUT"
+    D2W=$(wall "$input-duck2"); D2C=$(cpu "$input-duck2"); ratio2=$(python3 -c "print(f'{$WW/$D2W:.2f}')")
+  else DW=n/a; DC=n/a; DR=n/a; ratio=n/a; cratio=n/a; D2W=n/a; D2C=n/a; ratio2=n/a; fi
+  echo "| $input ($(du -h "$data" | cut -f1)) | $rows | $chans | $WW | $WC | $WR | $DW | $DC | $DR | $ratio | $cratio | $D2W | $D2C | $ratio2 | $ok |" | tee -a "$ROWS_OUT"
 done
 echo
 cat "$ROWS_OUT"
