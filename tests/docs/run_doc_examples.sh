@@ -20,6 +20,10 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/wkit-docs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin"
+# A copy: the run takes ~40 s, and a rebuild of the shared build tree meanwhile
+# would swap (or half-write) the binary under the examples.
+cp "$wkit_real" "$work/wkit-under-test" || exit 1
+wkit_real="$work/wkit-under-test"
 cp "$here/wkit_shim.sh" "$work/bin/wkit"
 cp "$here/wait_for_servers.sh" "$work/bin/"
 chmod +x "$work/bin/wkit"
