@@ -11,7 +11,7 @@ packages=(
   zlib1g-dev libzstd-dev librocksdb-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  tcpdump tshark
+  tcpdump tshark jq zstd curl
   chromium
 )
 
