@@ -4,6 +4,7 @@
 // files: capture_cli_test.cpp.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -95,3 +96,29 @@ TEST(Decode, UnknownInputFormIsUsageError) {
 }
 
 }  // namespace
+
+// docs/decode.md promises the fields in wire order (a SEND: setting,
+// client_seq, client_msg_no, channel_id, channel_type, ... at v4+), in both
+// JSON forms, after the record's own keys.
+TEST(Decode, JsonKeysComeInWireOrder) {
+  for (const char* mode : {"-o jsonl", "-o json"}) {
+    auto r = decode(mode, std::string(kSendHex) + "\n");
+    ASSERT_EQ(r.code, 0) << r.err;
+    nlohmann::ordered_json doc = nlohmann::ordered_json::parse(r.out.substr(0, r.out.find_last_of('}') + 1));
+    const auto& f = std::string(mode) == "-o json" ? doc["frames"][0] : doc;
+    std::vector<std::string> keys;
+    for (auto it = f.begin(); it != f.end(); ++it) keys.push_back(it.key());
+    auto pos = [&](const std::string& k) {
+      auto i = std::find(keys.begin(), keys.end(), k);
+      EXPECT_NE(i, keys.end()) << k;
+      return i - keys.begin();
+    };
+    EXPECT_LT(pos("offset"), pos("frame_type")) << mode;
+    EXPECT_LT(pos("frame_type"), pos("header")) << mode;
+    EXPECT_LT(pos("header"), pos("client_seq")) << mode;
+    EXPECT_LT(pos("client_seq"), pos("client_msg_no")) << mode;
+    EXPECT_LT(pos("client_msg_no"), pos("channel_id")) << mode;
+    EXPECT_LT(pos("channel_id"), pos("channel_type")) << mode;
+    EXPECT_LT(pos("channel_type"), pos("payload")) << mode;
+  }
+}

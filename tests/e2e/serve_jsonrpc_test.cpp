@@ -6,6 +6,8 @@
 // message arriving first; no timing assertions.
 #include <gtest/gtest.h>
 
+#include "support/api_serve.hpp"
+#include "support/http_client.hpp"
 #include "support/jsonrpc_client.hpp"
 #include "support/serve_process.hpp"
 #include "support/wk_client.hpp"
@@ -190,5 +192,22 @@ TEST(ServeJsonRpc, OffMeansWkprotoOnly) {
   JsonRpcClient c(srv.ws());
   c.write(R"({"method":"connect","id":"c-1","params":{"uid":"alice","token":"t"}})");
   EXPECT_TRUE(c.wait_closed());
+  EXPECT_EQ(srv.stop(), 0);
+}
+
+TEST(ServeJsonRpc, HttpApiSendsReachJsonRpcClients) {
+  ApiServe srv;  // tcp:// and http://; JSON-RPC over plain TCP, as 2.x allows
+  auto bob = json_login(srv.tcp(), "bob");
+  const std::string body = json{{"from_uid", "alice"}, {"channel_id", "bob"}, {"channel_type", kPerson},
+                                {"client_msg_no", "cmn-http"}, {"payload", crypto::base64_encode("from the backend")}}
+                               .dump();
+  auto sent = http_post(srv.http(), "/message/send", body);
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  json got = next_recv(*bob);
+  EXPECT_EQ(got["fromUid"], "alice");
+  EXPECT_EQ(got["clientMsgNo"], "cmn-http");
+  EXPECT_EQ(got["messageId"], sent.json()["message_idstr"]);
+  EXPECT_EQ(crypto::base64_decode(got["payload"].get<std::string>()).value(), "from the backend");
+  bob->recvack(got);
   EXPECT_EQ(srv.stop(), 0);
 }

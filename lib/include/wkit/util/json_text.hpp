@@ -12,5 +12,10 @@ namespace wkit::util {
 inline std::string json_text(const nlohmann::json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+// The same for ordered JSON: member order kept (e.g. wire order in `wkit
+// decode`), not sorted by a conversion to nlohmann::json.
+inline std::string json_text(const nlohmann::ordered_json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
 
 }  // namespace wkit::util
