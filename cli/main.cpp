@@ -79,12 +79,26 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (argc == 1) {
+    // Bare `wkit`: what there is to run, not CLI11's "A subcommand is required".
+    std::string names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App* a) { return !a->get_group().empty(); }))
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    std::cerr << "wkit: a command is required: " << names << "\nRun 'wkit --help' for more information.\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {
+      // A mistyped command or flag: the closest name instead of CLI11's
+      // "A subcommand is required" or "arguments were not expected".
+      if (auto hint = wkit::cli::did_you_mean(app, argc, argv); !hint.empty()) {
+        std::cerr << hint << "\nRun '" << hint.substr(0, hint.find(':')) << " --help' for more information.\n";
+        return 2;
+      }
+    }
     int rc = app.exit(e);  // prints help/version or the error
-    if (rc != 0)
-      if (auto hint = wkit::cli::did_you_mean(app, argc, argv); !hint.empty()) std::cerr << hint << "\n";
     return rc == 0 ? 0 : 2;
   } catch (const wkit::cli::Exit& e) {
     return e.code;

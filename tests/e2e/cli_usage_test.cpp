@@ -35,9 +35,22 @@ TEST(CliUsage, MistypedCommandsAndFlagsGetTheClosestName) {
     if (t.hint.empty()) {
       EXPECT_EQ(d.err.find("did you mean"), std::string::npos) << cmd << d.err;
     } else {
-      EXPECT_NE(d.err.find(t.hint + "\n"), std::string::npos) << cmd << d.err;
+      // The hint first, instead of CLI11's words for the same mistake.
+      EXPECT_EQ(d.err.rfind(t.hint + "\n", 0), 0u) << cmd << d.err;
+      EXPECT_EQ(d.err.find("A subcommand is required"), std::string::npos) << cmd << d.err;
+      EXPECT_EQ(d.err.find("not expected"), std::string::npos) << cmd << d.err;
+      EXPECT_NE(d.err.find("--help' for more information"), std::string::npos) << cmd << d.err;
     }
   }
+}
+
+TEST(CliUsage, BareWkitListsTheCommands) {
+  auto d = run_wkit({}, std::chrono::seconds(20));
+  EXPECT_EQ(d.code, 2) << d.err;
+  EXPECT_EQ(d.err.rfind("wkit: a command is required: ", 0), 0u) << d.err;
+  for (const char* c : {"send", "recv", "serve", "audit", "decode", "proxy", "capture", "replay"})
+    EXPECT_NE(d.err.find(c), std::string::npos) << c << " missing from: " << d.err;
+  EXPECT_EQ(d.err.find("manpage"), std::string::npos) << "hidden commands stay hidden: " << d.err;
 }
 
 TEST(CliUsage, ParseErrorsNameTheCommand) {
