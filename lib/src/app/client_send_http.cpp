@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wkit/crypto/crypto.hpp"
+#include "wkit/util/json_id.hpp"
 
 namespace wkit::app {
 
@@ -30,21 +31,11 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// A 64-bit id given as a number or as a string of digits.
-bool read_id(const json& v, int64_t& out) {
-  if (v.is_number_integer()) {
-    out = v.get<int64_t>();
-    return true;
-  }
-  if (!v.is_string()) return false;
-  const auto& s = v.get_ref<const std::string&>();
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-}
+using util::read_json_id;
 
 bool read_message_id(const json& o, int64_t& out) {
-  if (o.contains("message_idstr") && read_id(o["message_idstr"], out)) return true;
-  return o.contains("message_id") && read_id(o["message_id"], out);
+  if (o.contains("message_idstr") && read_json_id(o["message_idstr"], out)) return true;
+  return o.contains("message_id") && read_json_id(o["message_id"], out);
 }
 
 // "msg" (2.x), "error" (3.x), else the start of the body.

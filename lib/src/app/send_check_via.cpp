@@ -1,4 +1,5 @@
 #include "wkit/app/send_check_via.hpp"
+#include "wkit/util/json_id.hpp"
 
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -25,17 +26,7 @@ std::string answer_message(const std::string& body) {
 
 Error bad_answer(const std::string& why) { return Error::input("answer of " + std::string(kPath) + ": " + why); }
 
-// A 64-bit id given as a number or as a string of digits.
-bool read_id(const json& v, int64_t& out) {
-  if (v.is_number_integer()) {
-    out = v.get<int64_t>();
-    return true;
-  }
-  if (!v.is_string()) return false;
-  const auto& s = v.get_ref<const std::string&>();
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
+using util::read_json_id;
 
 // One page: the parsed answer, or why it is not one.
 Result<json> fetch_page(const ApiPost& post, const StoreChannel& c, uint64_t start, uint32_t limit) {
@@ -97,7 +88,7 @@ Result<StoreReadStats> read_store_channel(const ApiPost& post, const StoreChanne
                             std::to_string(start) + ")");
         last = sm.message_seq;
         const bool has_idstr = m.contains("message_idstr") && m["message_idstr"].is_string();
-        if (!read_id(has_idstr ? m["message_idstr"] : m.value("message_id", json()), sm.message_id))
+        if (!read_json_id(has_idstr ? m["message_idstr"] : m.value("message_id", json()), sm.message_id))
           return bad_answer("message_seq " + std::to_string(sm.message_seq) + " has no readable message_id");
         static const std::string empty;
         const auto& from = m.contains("from_uid") && m["from_uid"].is_string() ? m["from_uid"].get_ref<const std::string&>() : empty;
