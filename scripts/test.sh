@@ -24,7 +24,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
   -DWKIT_FUZZ=ON -DWKIT_CLI=OFF -DWKIT_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$jobs"
 
-echo "== fuzz (${WKIT_FUZZ_SECONDS:=20}s per target)"
+echo "== fuzz (${WKIT_FUZZ_SECONDS:=10}s per target)"
 for f in build-fuzz/tests/fuzz_*; do
   [ -x "$f" ] || continue
   name=$(basename "$f")
