@@ -304,7 +304,8 @@ void Analyzer::walk_channels(Record* b, Record* m) {
   for (Record* cb = b; cb < m;) {
     Record* ce = cb + 1;
     while (ce < m && ce->channel == cb->channel) ++ce;
-    const auto& ch = ctx_.channel_name(cb->channel);
+    // Looked up only for a finding: a million channel names miss the cache.
+    auto ch = [&] { return ctx_.channel_name(cb->channel); };
 
     // missing_client_msg_no
     {
@@ -314,7 +315,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
       if (!missing.empty()) {
         auto& set = sets_[kMissingClientMsgNo];
         std::sort(missing.begin(), missing.end(), [](auto* x, auto* y) { return before(*x, *y); });
-        json item = {{"channel_id", ch.id}, {"channel_type", ch.type}, {"rows", missing.size()}};
+        json item = {{"channel_id", ch().id}, {"channel_type", ch().type}, {"rows", missing.size()}};
         json ex = json::array();
         for (auto* r : missing) {
           touch(set, *r);
@@ -344,7 +345,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
             last_id = j->message_id;
           }
         if (ids > 1) {
-          json item = {{"type", "conflict"}, {"channel_id", ch.id}, {"channel_type", ch.type},
+          json item = {{"type", "conflict"}, {"channel_id", ch().id}, {"channel_type", ch().type},
                        {"message_seq", i->message_seq}, {"message_ids", ids}};
           std::vector<const Record*> rs;
           for (Record* k = i; k < j; ++k) rs.push_back(k);
@@ -352,7 +353,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
           add_item(set, std::move(item), rs);
         }
         if (opts.check_gaps && prev && i->message_seq > prev->message_seq + 1) {
-          json item = {{"type", "gap"}, {"channel_id", ch.id}, {"channel_type", ch.type},
+          json item = {{"type", "gap"}, {"channel_id", ch().id}, {"channel_type", ch().type},
                        {"after_seq", prev->message_seq}, {"before_seq", i->message_seq},
                        {"missing", i->message_seq - prev->message_seq - 1}};
           item["messages"] = json::array({message(*prev), message(*i)});
@@ -390,7 +391,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
           if (s2_ == base && (!orig || before(*it->second, *orig))) orig = it->second;
         }
         if (!orig) continue;
-        json item = {{"rule", "suffix"}, {"channel_id", ch.id}, {"channel_type", ch.type}};
+        json item = {{"rule", "suffix"}, {"channel_id", ch().id}, {"channel_type", ch().type}};
         item["messages"] = json::array({message(*d), message(*orig)});
         touch(set, *d);
         set.items.push_back(std::move(item));
@@ -406,7 +407,7 @@ void Analyzer::walk_channels(Record* b, Record* m) {
 
 // Within one channel: same sender and payload close in time.
 void Analyzer::channel_content(Record* b, Record* e, const std::set<std::pair<uint16_t, uint64_t>>& absorbed) {
-  const auto& ch = ctx_.channel_name(b->channel);
+  auto ch = [&, channel = b->channel] { return ctx_.channel_name(channel); };
   // Only records that share sender and payload with another one can take
   // part: they are found by hash, and only they are copied and sorted.
   content_keys_.clear();
@@ -451,7 +452,7 @@ void Analyzer::channel_content(Record* b, Record* e, const std::set<std::pair<ui
             auto& set = sets_[kSuspectedRegenerated];
             std::vector<const Record*> rs(live.begin() + a, live.begin() + c);
             std::sort(rs.begin(), rs.end(), [](auto* x, auto* y) { return before(*x, *y); });
-            json item = {{"channel_id", ch.id}, {"channel_type", ch.type}, {"from_uid", ctx_.sender_name(gb->from)},
+            json item = {{"channel_id", ch().id}, {"channel_type", ch().type}, {"from_uid", ctx_.sender_name(gb->from)},
                          {"client_msg_nos", ncmn}, {"first_time", live[a]->timestamp},
                          {"last_time", live[c - 1]->timestamp}};
             add_item(set, std::move(item), rs);
@@ -478,7 +479,7 @@ void Analyzer::channel_content(Record* b, Record* e, const std::set<std::pair<ui
         }
         if (!best) continue;
         auto& set = sets_[kAbsorbedDuplicate];
-        json item = {{"rule", "copy"}, {"channel_id", ch.id}, {"channel_type", ch.type}};
+        json item = {{"rule", "copy"}, {"channel_id", ch().id}, {"channel_type", ch().type}};
         item["messages"] = json::array({message(*d), message(*best)});
         touch(set, *d);
         set.items.push_back(std::move(item));

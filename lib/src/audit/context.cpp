@@ -50,26 +50,19 @@ std::string AuditContext::location(uint16_t input, uint64_t pos) const {
   return in.name + ":" + std::to_string(pos);
 }
 
-void AuditContext::add_names(std::vector<std::pair<uint64_t, ChannelName>>& channels,
-                             std::vector<std::pair<uint64_t, std::string>>& senders) {
-  std::lock_guard lk(mu);
-  for (auto& [h, n] : channels) channels_.try_emplace(h, std::move(n));
-  for (auto& [h, n] : senders) senders_.try_emplace(h, std::move(n));
+void AuditContext::add_names(NameBatch& channels, NameBatch& senders) {
+  channels_.add(channels);
+  senders_.add(senders);
   channels.clear();
   senders.clear();
 }
 
-const ChannelName& AuditContext::channel_name(uint64_t h) const {
-  static const ChannelName none;
-  auto it = channels_.find(h);
-  return it == channels_.end() ? none : it->second;
+ChannelName AuditContext::channel_name(uint64_t h) const {
+  const auto n = channels_.find(h);
+  return {n.text, n.type};
 }
 
-const std::string& AuditContext::sender_name(uint64_t h) const {
-  static const std::string none;
-  auto it = senders_.find(h);
-  return it == senders_.end() ? none : it->second;
-}
+std::string_view AuditContext::sender_name(uint64_t h) const { return senders_.find(h).text; }
 
 namespace {
 // Keeps the first `limit` examples by location in `list` (sorted).
@@ -140,10 +133,6 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
   r.timestamp = f.timestamp;
   r.channel = channel_key(f.channel_id, f.channel_type);
   r.from = sender_hash(f.from_uid);
-  // The name sets outgrow the cache that the parsed text streams through:
-  // their slots are loaded while the other fields are hashed.
-  seen_channels_.prefetch(r.channel);
-  seen_senders_.prefetch(r.from);
   r.payload = payload_hash(f.payload);
   if (f.message_id && *f.message_id != 0) {
     r.message_id = *f.message_id;
@@ -174,9 +163,8 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
       if (shard_of(r, g, static_cast<int>(o.scope), o.shards) != o.shard) r.kinds &= ~g;
     if (r.kinds == 0) return;
   }
-  if (seen_channels_.insert(r.channel))
-    new_channels_.emplace_back(r.channel, ChannelName{std::string(f.channel_id), f.channel_type});
-  if (seen_senders_.insert(r.from)) new_senders_.emplace_back(r.from, std::string(f.from_uid));
+  if (recent_channels_.fresh(r.channel)) new_channels_.push(r.channel, f.channel_id, f.channel_type);
+  if (recent_senders_.fresh(r.from)) new_senders_.push(r.from, f.from_uid, 0);
   block_.push_back(r);
   if (block_.size() >= 8192) flush();
 }

@@ -76,7 +76,7 @@ json build_report(AuditContext& ctx, Analyzer& analyzer) {
       const auto& c = ctx.channel_name(h);
       chans.push_back({{"channel_id", c.id}, {"channel_type", c.type}});
     }
-    for (uint64_t h : s.senders) senders.push_back(ctx.sender_name(h));
+    for (uint64_t h : s.senders) senders.push_back(json(ctx.sender_name(h)));
     f["channels"] = std::move(chans);
     f["senders"] = std::move(senders);
     f["first_time"] = s.items.empty() ? json() : json(s.first);

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "wkit/audit/hash_set.hpp"
+#include "wkit/audit/name_table.hpp"
 #include "wkit/audit/options.hpp"
 #include "wkit/audit/record.hpp"
 #include "wkit/audit/record_store.hpp"
@@ -52,7 +52,7 @@ struct InputInfo {
 };
 
 struct ChannelName {
-  std::string id;
+  std::string_view id;  // valid as long as the context
   int64_t type = 0;
 };
 
@@ -79,11 +79,10 @@ class AuditContext {
   // A record's position as reported: deferred lines resolved.
   uint64_t position(uint16_t input, uint64_t pos) const;
 
-  // Names by hash, filled by RecordBuilder::flush under the lock.
-  void add_names(std::vector<std::pair<uint64_t, ChannelName>>& channels,
-                 std::vector<std::pair<uint64_t, std::string>>& senders);
-  const ChannelName& channel_name(uint64_t h) const;
-  const std::string& sender_name(uint64_t h) const;
+  // Names by hash, filled by RecordBuilder::flush; looked up once reading is over.
+  void add_names(NameBatch& channels, NameBatch& senders);
+  ChannelName channel_name(uint64_t h) const;
+  std::string_view sender_name(uint64_t h) const;
 
   // Malformed lines: counted per input; the first few (by location) kept.
   // The message is copied only when it is kept.
@@ -117,8 +116,7 @@ class AuditContext {
   std::mutex mu;  // guards inputs[].counters when several threads add
 
  private:
-  std::unordered_map<uint64_t, ChannelName> channels_;
-  std::unordered_map<uint64_t, std::string> senders_;
+  NameTable channels_{true}, senders_{false};
   std::vector<MalformedLine> malformed_, skipped_;
   std::atomic<bool> failed_{false};
   std::optional<Error> failure_;
@@ -148,10 +146,9 @@ class RecordBuilder {
   StringLog::Writer* writer_ = nullptr;
   std::optional<uint32_t> string_source_;
   std::vector<Record> block_;
-  // Names already handed to the context (one flat probe per record each).
-  HashSet64 seen_channels_, seen_senders_;
-  std::vector<std::pair<uint64_t, ChannelName>> new_channels_;
-  std::vector<std::pair<uint64_t, std::string>> new_senders_;
+  // Names for the context, less those handed over recently.
+  RecentHashes recent_channels_, recent_senders_;
+  NameBatch new_channels_, new_senders_;
   uint64_t rows_ = 0, malformed_ = 0, without_mid_ = 0, keyed_ = 0;
 };
 
