@@ -24,6 +24,8 @@
 #include "wkit/proto/json.hpp"
 #include "wkit/session/server_session.hpp"
 #include "wkit/util/json_text.hpp"
+#include "proxy_impl.hpp"
+#include "proxy_jsonrpc.hpp"
 
 namespace wkit::app {
 
@@ -32,10 +34,8 @@ using net::error_code;
 
 namespace {
 
-int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using proxy_detail::wall_ns;
+
 session::Now now() {
   using namespace std::chrono;
   return {duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count(),
@@ -51,55 +51,6 @@ uint8_t upstream_reason(const Error& e) {
 }
 
 }  // namespace
-
-struct Proxy::Impl {
-  ProxyOptions opts;
-  asio::io_context io{1};
-  std::vector<std::unique_ptr<net::Listener>> listeners;
-  std::unique_ptr<capture::CaptureWriter> capture;
-  std::FILE* events = nullptr;
-  bool own_events = false;
-  ProxyStats stats;
-  uint64_t next_id = 0;
-  std::optional<Error> write_error;
-  pb::Record rec;  // reused
-  bool stopping = false;
-
-  struct Conn;
-  std::vector<std::weak_ptr<Conn>> conns;
-
-  void record(uint64_t conn, pb::Direction dir) {
-    if (!capture || write_error) return;
-    rec.set_timestamp_ns(wall_ns());
-    rec.set_connection_id(conn);
-    rec.set_direction(dir);
-    if (auto err = capture->write(rec)) write_error = err;
-    ++stats.records;
-  }
-
-  void event(uint64_t conn, pb::Direction dir, const proto::Frame* f, int version, std::string_view action,
-             std::string_view spec) {
-    if (!events) return;
-    nlohmann::ordered_json j{{"ts_ns", wall_ns()},
-                             {"connection_id", conn},
-                             {"direction", std::string(capture::direction_name(dir))},
-                             {"action", action}};
-    if (f) {
-      j["frame_type"] = proto::frame_type_name(proto::type_of(*f));
-      j["frame"] = proto::frame_summary(*f, version);
-    }
-    bool is_fault = action == "drop" || action == "delay" || action == "dup" || action == "reset";
-    if (!spec.empty()) j[is_fault ? "fault" : "detail"] = spec;
-    std::string line = wkit::util::json_text(j);
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), events);
-    std::fflush(events);
-  }
-
-  asio::awaitable<void> accept_loop(net::Listener& l);
-  asio::awaitable<void> establish_then_run(std::unique_ptr<net::Accepted> a);
-  TroubleLog trouble{"wkit proxy: ", stderr};
-};
 
 // One client connection and its upstream.
 struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable_shared_from_this<Conn> {
@@ -479,13 +430,31 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
     // 1. The client's CONNECT decides the upstream identity and version.
     std::string pre;
     std::optional<proto::DecodeResult> hello;
+    bool jsonrpc = false;
     while (!hello) {
       size_t n = co_await client->read_some(std::span<char>(buf.data(), buf.size()), ec);
       if (ec) break;
       pre.append(buf.data(), n);
+      // JSON-RPC starts with '{' (or '[') after optional blanks; a WKProto
+      // CONNECT never starts with a blank (docs/protocol.md section 10).
+      const size_t first = pre.find_first_not_of(" \t\r\n");
+      if (first == std::string::npos) continue;
+      if (pre[first] == '{' || pre[first] == '[') {
+        jsonrpc = true;
+        break;
+      }
       auto r = proto::decode_frame(pre, proto::kMaxProtoVersion);
       if (r.status == proto::DecodeStatus::incomplete) continue;
       hello = r;
+    }
+    if (jsonrpc) {
+      client->use_text_messages();
+      std::string why = co_await proxy_detail::relay_jsonrpc(px, id, *client, cw, info, std::move(pre), self);
+      co_await cw.drain();
+      cw.stop();
+      closed(std::move(why));
+      ticker.cancel();
+      co_return;
     }
     if (!hello || hello->status != proto::DecodeStatus::ok ||
         proto::type_of(hello->frame) != proto::FrameType::connect) {

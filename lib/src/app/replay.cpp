@@ -116,6 +116,8 @@ struct Runner {
     cfg.device_id = plan.device_id;
     cfg.device_flag = plan.device_flag;
     cfg.proto_version = plan.connect_version;
+    cfg.jsonrpc = plan.jsonrpc;
+    cfg.jsonrpc_compat = plan.jsonrpc_compat;
     return cfg;
   }
 
@@ -143,6 +145,7 @@ struct Runner {
     rep.connection_id = plan.id;
     rep.uid = replay_uid(o, plan);
     rep.device_flag = plan.device_flag;
+    rep.jsonrpc = plan.jsonrpc;
     rep.frames_not_sent = plan.frames.size();
     asio::steady_timer timer(io);
     co_await wait_until(timer, at(plan.start_ns));
@@ -263,6 +266,14 @@ Result<ReplayReport> replay(const ReplayOptions& o) {
   uint64_t raw_encrypted = 0;
   auto plans = load_plans(o, &raw_encrypted);
   if (!plans) return plans.error();
+  if (o.raw)
+    for (const auto& p : *plans)
+      if (p.jsonrpc)
+        return Error{ErrorKind::usage,
+                     "--raw cannot replay JSON-RPC connections (connection " + std::to_string(p.id) +
+                         "): their answers are matched by request id, which only a replayed session knows; "
+                         "JSON-RPC payloads are never encrypted, so replay them without --raw",
+                     std::nullopt};
   const size_t n = plans->size();
   const auto prev = predecessors(o, *plans);
   ReplayReport report;

@@ -5,6 +5,7 @@
 #include <map>
 #include <numeric>
 
+#include "wkit/capture/record_decoder.hpp"
 #include "wkit/capture/source.hpp"
 #include "wkit/proto/codec.hpp"
 
@@ -18,6 +19,7 @@ struct Loading {
   Plan plan;
   bool has_start = false;
   int recorded_version = 0;  // from the connection record
+  capture::pb::Connection info;  // the last connection record
   std::map<uint32_t, std::deque<size_t>> pending;  // client_seq -> unanswered sends
 };
 
@@ -42,6 +44,7 @@ Result<std::vector<Plan>> load_plans(const ReplayOptions& o, uint64_t* raw_encry
   int64_t t0 = 0;
   bool have_t0 = false;
   uint64_t encrypted = 0, first_encrypted_conn = 0;
+  capture::RecordDecoder decoder;
   auto src = capture::read_records(o.capture_path, std::nullopt, {}, [&](const pb::Record& rec) -> Status {
     if (!have_t0 && rec.timestamp_ns()) {
       t0 = rec.timestamp_ns();
@@ -62,14 +65,23 @@ Result<std::vector<Plan>> load_plans(const ReplayOptions& o, uint64_t* raw_encry
       if (!c.device_id().empty()) p.device_id = c.device_id();
       p.device_flag = static_cast<uint8_t>(c.device_flag());
       l.recorded_version = int(c.protocol_version());
+      l.info = c;
+      if (c.dialect() == pb::DIALECT_JSONRPC) p.jsonrpc = true;
       return std::nullopt;
     }
+    if (rec.has_closed()) decoder.forget(cid);
     if (!rec.has_frame()) return std::nullopt;
     int version = rec.frame().protocol_version() ? int(rec.frame().protocol_version())
                   : l.recorded_version            ? l.recorded_version
                                                   : proto::kMaxProtoVersion;
-    auto r = proto::decode_frame(rec.frame().wire(), version);
-    if (r.status != proto::DecodeStatus::ok) return std::nullopt;
+    const capture::DecodedRecord& d = decoder.decode(rec, l.info, version);
+    if (!d.ok()) return std::nullopt;
+    const proto::DecodeResult& r = d.result;
+    if (d.jsonrpc) {
+      p.jsonrpc = true;
+      if (d.payload_form == proto::jsonrpc::PayloadForm::json && rec.direction() == pb::CLIENT_TO_SERVER)
+        p.jsonrpc_compat = proto::jsonrpc::Compat::v2_2;
+    }
     auto type = proto::type_of(r.frame);
     if (rec.direction() == pb::SERVER_TO_CLIENT) {
       if (const auto* a = std::get_if<proto::Sendack>(&r.frame)) {

@@ -10,6 +10,7 @@
 
 #include "wkit/app/replay.hpp"
 #include "wkit/proto/frame.hpp"
+#include "wkit/proto/jsonrpc.hpp"
 
 namespace wkit::app::replay_detail {
 
@@ -35,6 +36,10 @@ struct Plan {
   std::string uid, device_id, token;  // uid as recorded (before --map-uid)
   uint8_t device_flag = 0;
   int connect_version = proto::kMaxProtoVersion;
+  // A JSON-RPC connection: replayed over JSON-RPC, in the generation its
+  // SEND payloads were written in (embedded JSON: 2.2, else 2.2.3).
+  bool jsonrpc = false;
+  proto::jsonrpc::Compat jsonrpc_compat = proto::jsonrpc::Compat::v2_2_3;
   int64_t start_ns = 0;
   std::vector<PlanFrame> frames;
   std::vector<PlanSend> sends;

@@ -18,7 +18,7 @@ nlohmann::ordered_json ReplayReport::to_json() const {
       sends.push_back(std::move(j));
     }
     conns.push_back({{"connection_id", c.connection_id}, {"loop", c.loop}, {"uid", c.uid},
-                     {"device_flag", c.device_flag}, {"error", c.error}, {"refused", c.refused},
+                     {"device_flag", c.device_flag}, {"protocol", c.jsonrpc ? "jsonrpc" : "wkproto"}, {"error", c.error}, {"refused", c.refused},
                      {"frames_sent", c.frames_sent}, {"frames_not_sent", c.frames_not_sent}, {"sends", c.sends},
                      {"sendacks", c.sendacks}, {"recvs", c.recvs}, {"reason_mismatches", c.reason_mismatches},
                      {"missing_sendacks", c.missing_sendacks}, {"sends_not_compared", c.sends_not_compared},

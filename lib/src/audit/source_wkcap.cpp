@@ -10,6 +10,8 @@
 // audit could not see every stored message), and so is a SEND never answered
 // whose message no RECV in the capture shows delivered: the server may have
 // stored it under a message_id nobody in the capture saw.
+// JSON-RPC connections read the same way: their send results are paired
+// with their send requests by request id (capture/record_decoder.hpp).
 #include <unistd.h>
 
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include "wkit/audit/hash_set.hpp"
 #include "wkit/audit/source.hpp"
 #include "wkit/capture/reader.hpp"
+#include "wkit/capture/record_decoder.hpp"
 #include "wkit/proto/codec.hpp"
 #include "wkit/util/channel.hpp"
 
@@ -113,6 +116,7 @@ class WkcapSource final : public RecordSource {
       }
       if (rec.has_closed()) {
         note_unanswered(conn);  // never got an answer
+        decoder_.forget(rec.connection_id());
         continue;
       }
       if (!rec.has_frame()) continue;
@@ -121,13 +125,18 @@ class WkcapSource final : public RecordSource {
                           : conn.info.protocol_version() ? int(conn.info.protocol_version())
                           : (*reader)->header().protocol_version() ? int((*reader)->header().protocol_version())
                                                                    : proto::kMaxProtoVersion;
-      auto r = proto::decode_frame(fr.wire(), version);
-      if (r.status != proto::DecodeStatus::ok) {
+      // JSON-RPC records (the SEND/SENDACK pairing by request id) as WKProto ones.
+      const capture::DecodedRecord& d = decoder_.decode(rec, conn.info, version);
+      if (d.no_frame) continue;  // a JSON-RPC error response to no send: nothing stored
+      if (!d.ok()) {
         ++undecodable_;
-        out.malformed(records_, "frame does not decode at protocol version " + std::to_string(version) + ": " +
-                                    r.error.describe());
+        out.malformed(records_, (d.jsonrpc ? std::string("JSON-RPC message does not decode: ")
+                                           : "frame does not decode at protocol version " + std::to_string(version) +
+                                                 ": ") +
+                                    d.result.error.describe());
         continue;
       }
+      const proto::DecodeResult& r = d.result;
       const std::string_view uid = conn.info.uid();
       if (auto* s = std::get_if<proto::Send>(&r.frame)) {
         ++sends_;
@@ -274,6 +283,7 @@ class WkcapSource final : public RecordSource {
   std::string name_, path_;
   bool temp_;
   std::unordered_map<uint64_t, ConnState> conns_;
+  capture::RecordDecoder decoder_;
   HashSet64 seen_;  // identities of the messages already recorded
   HashSet64 delivered_;  // message_key() of every message a RECV showed
   std::vector<UnansweredSend> unanswered_sends_;

@@ -11,23 +11,29 @@ Result<FramesInfo> read_frames(const std::string& path, std::optional<InputKind>
                                const ImportOptions& import_opts, const FrameSink& sink) {
   FramesInfo info;
   std::unordered_map<uint64_t, pb::Connection> conns;
+  RecordDecoder decoder;
   auto src = read_records(path, kind, import_opts, [&](const pb::Record& rec) -> Status {
     auto& conn = conns[rec.connection_id()];
     if (rec.has_connection()) {
       conn = rec.connection();
       return std::nullopt;
     }
+    if (rec.has_closed()) decoder.forget(rec.connection_id());
     if (!rec.has_frame()) return std::nullopt;
     int version = rec.frame().protocol_version() ? int(rec.frame().protocol_version())
                   : conn.protocol_version()      ? int(conn.protocol_version())
                                                  : proto::kMaxProtoVersion;
-    auto r = proto::decode_frame(rec.frame().wire(), version);
-    if (r.status != proto::DecodeStatus::ok) {
+    const DecodedRecord& d = decoder.decode(rec, conn, version);
+    if (d.no_frame) {
+      ++info.jsonrpc_errors;
+      return std::nullopt;
+    }
+    if (!d.ok()) {
       ++info.undecodable;
       return std::nullopt;
     }
     ++info.frames;
-    return sink(CaptureFrame{rec, r, version, conn});
+    return sink(CaptureFrame{rec, d.result, version, conn, d.jsonrpc, d.rpc_id});
   });
   if (!src) return src.error();
   info.source = std::move(src.value());
@@ -39,6 +45,10 @@ void append_capture_context(const CaptureFrame& f, nlohmann::ordered_json& out) 
   out["connection_id"] = rec.connection_id();
   out["direction"] = std::string(direction_name(rec.direction()));
   out["timestamp_ns"] = rec.timestamp_ns();
+  if (f.jsonrpc) {
+    out["dialect"] = "jsonrpc";
+    if (!f.rpc_id.empty()) out["rpc_id"] = f.rpc_id;
+  }
   // Identities are bytes on the wire: JSON gets them as text only when valid UTF-8.
   if (!f.connection.uid().empty()) {
     if (proto::is_valid_utf8(f.connection.uid())) out["uid"] = f.connection.uid();

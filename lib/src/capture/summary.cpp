@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <deque>
 
+#include "wkit/capture/record_decoder.hpp"
 #include "wkit/proto/codec.hpp"
 
 namespace wkit::capture {
 
 struct SummaryBuilder::State {
   CaptureSummary out;
+  RecordDecoder decoder;  // both dialects; pairs JSON-RPC send results with their requests
   std::map<uint64_t, ConnectionSummary> conns;
   // (uid, channel_type, channel_id, client_msg_no) -> message
   std::map<std::tuple<std::string, uint8_t, std::string, std::string>, MessageSummary> messages;
@@ -51,6 +53,7 @@ void SummaryBuilder::add(const pb::Record& rec) {
       return;
     case pb::Record::kClosed:
       c.closed = rec.closed().reason().empty() ? "closed" : rec.closed().reason();
+      s_->decoder.forget(cid);
       return;
     case pb::Record::kAnomaly:
       ++c.anomalies;
@@ -68,11 +71,13 @@ void SummaryBuilder::add(const pb::Record& rec) {
                 : c.info.protocol_version() ? int(c.info.protocol_version())
                 : out.header.protocol_version() ? int(out.header.protocol_version())
                 : proto::kMaxProtoVersion;
-  auto r = proto::decode_frame(fr.wire(), version);
-  if (r.status != proto::DecodeStatus::ok) {
+  const DecodedRecord& d = s_->decoder.decode(rec, c.info, version);
+  if (d.no_frame) return;  // a JSON-RPC error response: no frame
+  if (!d.ok()) {
     ++out.undecodable_frames;
     return;
   }
+  const proto::DecodeResult& r = d.result;
   std::string type(proto::frame_type_name(proto::type_of(r.frame)));
   ++out.frames_by_type[type];
   ++c.frames_by_type[type];
@@ -176,6 +181,7 @@ nlohmann::ordered_json summary_to_json(const CaptureSummary& s) {
                      {"device_flag", c.info.device_flag()},
                      {"device_id", c.info.device_id()},
                      {"protocol_version", c.info.protocol_version()},
+                     {"dialect", c.info.dialect() == pb::DIALECT_JSONRPC ? "jsonrpc" : "wkproto"},
                      {"first_ns", c.first_ns},
                      {"last_ns", c.last_ns},
                      {"frames_c2s", c.frames_c2s},

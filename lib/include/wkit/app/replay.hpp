@@ -72,6 +72,7 @@ struct ReplayConnectionReport {
   int loop = 0;
   std::string uid;
   uint8_t device_flag = 0;
+  bool jsonrpc = false;                // replayed over JSON-RPC (it was recorded so)
   // Why the connection failed, empty if it did not: the server refused it
   // (connect, handshake, CONNACK not success) or ended it before the replay
   // was done (DISCONNECT, e.g. a kick; EOF; protocol error). Frames it did not
