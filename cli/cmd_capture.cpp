@@ -207,7 +207,7 @@ int run_import(ImportArgs a) {
                              {"bad_records", s.bad_record_notes}};
     std::cout << wkit::util::json_text(j, 2) << "\n";
   } else {
-    std::printf("%s: %" PRIu64 " packets (%s), %" PRIu64 " WKProto connection(s), %" PRIu64
+    std::printf("%s: %" PRIu64 " packets (%s), %" PRIu64 " connection(s) (WKProto or JSON-RPC), %" PRIu64
                 " frames -> %s\n",
                 a.in.c_str(), s.packets, s.link_type.c_str(), s.connections, s.frames, a.out.c_str());
     std::printf("  retransmitted segments %" PRIu64 ", out of order %" PRIu64 ", gaps %" PRIu64

@@ -16,10 +16,17 @@
 #include "wkit/capture/tcp_reassembly.hpp"
 #include "wkit/capture/ws_deframer.hpp"
 #include "wkit/proto/codec.hpp"
+#include "wkit/proto/jsonrpc.hpp"
 
 namespace wkit::capture {
 
 namespace {
+
+namespace jsonrpc = proto::jsonrpc;
+
+constexpr std::string_view kJsonBlank = " \t\r\n";
+// A JSON-RPC object may not grow past this while incomplete (serve's limit).
+constexpr size_t kMaxJsonrpcObject = 1u << 20;
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) {
@@ -246,6 +253,8 @@ class Importer {
     enum class State { undecided, wkproto, skipped } state = State::undecided;
     bool connect_seen = false, connack_seen = false, finished = false;
     Transport transport = Transport::undecided;
+    // The dialect, decided by the first non-blank client byte ('{' or '[': JSON-RPC).
+    enum class Dialect { undecided, wkproto, jsonrpc } dialect = Dialect::undecided;
     int version = 6;
     pb::Connection info;
     Side side[2];  // 0 = client to server, 1 = server to client
@@ -459,7 +468,137 @@ class Importer {
     return std::nullopt;
   }
 
+  // Whether the connection speaks JSON-RPC: its first non-blank client byte
+  // is '{' or '['. Undecided while the client sent only blanks.
+  Conn::Dialect decide_dialect(Conn& c, bool at_end) {
+    if (c.dialect != Conn::Dialect::undecided) return c.dialect;
+    const std::string& first = c.side[0].buf;
+    const size_t at = first.find_first_not_of(kJsonBlank);
+    if (at == std::string::npos) return at_end ? Conn::Dialect::wkproto : Conn::Dialect::undecided;
+    c.dialect = first[at] == '{' || first[at] == '[' ? Conn::Dialect::jsonrpc : Conn::Dialect::wkproto;
+    if (c.dialect == Conn::Dialect::jsonrpc) c.info.set_dialect(pb::DIALECT_JSONRPC);
+    return c.dialect;
+  }
+
+  // JSON-RPC (docs/capture.md): each object of the message stream is one
+  // frame record (its exact text); one that is not valid JSON-RPC is a
+  // DECODE_ERROR anomaly and the objects after it are still read (object
+  // boundaries do not depend on the content).
+  Status decode_side_jsonrpc(Conn& c, int d, bool at_end) {
+    Side& s = c.side[d];
+    size_t pos = 0;
+    int64_t ts = s.tcp.ready_ts_ns() ? s.tcp.ready_ts_ns() : c.last_ts;
+    Status result;
+    jsonrpc::DecodeOptions opts;
+    opts.lenient = true;  // every generation's payload and recvack forms
+    while (!s.broken) {
+      const size_t start = s.buf.find_first_not_of(kJsonBlank, pos);
+      if (start == std::string::npos) {
+        pos = s.buf.size();
+        break;
+      }
+      const std::string_view rest(s.buf.data() + start, s.buf.size() - start);
+      const uint64_t off = s.buf_offset + start;
+      size_t len = jsonrpc::value_length(rest);
+      if (len == std::string_view::npos) {
+        pos = start;
+        if (rest.size() > kMaxJsonrpcObject) {
+          ++stats_.decode_errors;
+          s.broken = true;
+          s.undecoded_from = off;
+          s.undecoded = rest.size();
+          s.undecoded_in_messages = c.transport == Transport::ws;
+          pos = s.buf.size();
+          if ((result = emit_anomaly(c, ts, d, pb::Anomaly::DECODE_ERROR, off, 0,
+                                     "a JSON-RPC object over " + std::to_string(kMaxJsonrpcObject) + " bytes")))
+            return result;
+        }
+        break;
+      }
+      const bool object = len != 0;
+      if (!object) {
+        len = rest.find('{', 1);
+        if (len == std::string_view::npos) len = rest.size();
+      }
+      const std::string_view text = rest.substr(0, len);
+      Status err = object ? jsonrpc::decode(text, rpc_msg_, rpc_scratch_, opts)
+                          : Status(Error::input("not a JSON object: " + std::to_string(len) + " bytes skipped"));
+      if (c.state == Conn::State::undecided) {
+        const bool is_connect = !err && d == 0 && rpc_msg_.kind == jsonrpc::Kind::request &&
+                                rpc_msg_.method == jsonrpc::Method::connect;
+        if (!is_connect && !opts_.port) {
+          skip(c);
+          s.buf.clear();
+          return std::nullopt;
+        }
+        if ((result = accept(c, ts))) return result;
+        if (!is_connect &&
+            (result = emit_anomaly(c, ts, d, pb::Anomaly::NOT_WKPROTO, off, 0,
+                                   d == 0 ? "first client message is not a JSON-RPC connect (capture started "
+                                            "mid-connection?)"
+                                          : "server messages before any client data")))
+          return result;
+      }
+      pos = start + len;
+      if (err) {
+        ++stats_.decode_errors;
+        if ((result = emit_anomaly(c, ts, d, pb::Anomaly::DECODE_ERROR, off, len, err->describe()))) return result;
+        continue;
+      }
+      bool connack = false;
+      if ((result = on_jsonrpc_object(c, d, text, off, ts, connack))) return result;
+      if (d == 0 && c.connect_seen && !c.connack_seen && !at_end) break;  // the client side waits for the CONNACK
+      if (connack && !at_end) break;
+    }
+    s.buf.erase(0, pos);
+    s.buf_offset += pos;
+    return std::nullopt;
+  }
+
+  Status on_jsonrpc_object(Conn& c, int d, std::string_view text, uint64_t off, int64_t ts, bool& connack) {
+    const proto::Frame* f = rpc_msg_.has_frame ? &rpc_msg_.frame : nullptr;
+    const auto type = f ? proto::type_of(*f) : proto::FrameType{};
+    bool info_changed = false;
+    if (f && type == proto::FrameType::connect && d == 0 && !c.connect_seen) {
+      const auto& x = std::get<proto::Connect>(*f);
+      c.connect_seen = true;
+      c.info.set_uid(std::string(x.uid));
+      c.info.set_device_flag(x.device_flag);
+      c.info.set_device_id(std::string(x.device_id));
+      if (x.version) c.info.set_protocol_version(x.version);
+      info_changed = true;
+    } else if (d == 1 && !c.connack_seen && rpc_msg_.kind == jsonrpc::Kind::response) {
+      // The first response is the connect's (nothing else may come before it).
+      c.connack_seen = true;
+      connack = true;
+      if (const auto* x = f ? std::get_if<proto::Connack>(f) : nullptr; x && x->has_server_version) {
+        c.info.set_protocol_version(x->server_version);
+        info_changed = true;
+      }
+    }
+    auto* fr = rec_.mutable_frame();
+    fr->set_wire(text.data(), text.size());
+    fr->set_stream_offset(off);
+    fr->set_protocol_version(0);
+    fr->set_dialect(pb::DIALECT_JSONRPC);
+    fr->clear_plaintext();
+    fr->clear_fault();
+    fr->set_payload_state(type == proto::FrameType::send || type == proto::FrameType::recv ? pb::PAYLOAD_CLEAR
+                                                                                          : pb::PAYLOAD_NONE);
+    if (auto err = emit(c, ts, d)) return err;
+    if (info_changed) {
+      *rec_.mutable_connection() = c.info;
+      return emit(c, ts, -1);
+    }
+    return std::nullopt;
+  }
+
   Status decode_side(Conn& c, int d, bool at_end) {
+    switch (decide_dialect(c, at_end)) {
+      case Conn::Dialect::undecided: return std::nullopt;  // only blanks from the client so far
+      case Conn::Dialect::jsonrpc: return decode_side_jsonrpc(c, d, at_end);
+      case Conn::Dialect::wkproto: break;
+    }
     Side& s = c.side[d];
     size_t pos = 0;
     int64_t ts = s.tcp.ready_ts_ns() ? s.tcp.ready_ts_ns() : c.last_ts;
@@ -665,6 +804,8 @@ class Importer {
   uint64_t next_order_ = 0;
   pb::Record rec_;
   std::string scratch_;
+  jsonrpc::Message rpc_msg_;
+  std::string rpc_scratch_;
 };
 
 // Where a record is: the number the packet would have (1-based) and its first byte.
