@@ -7,8 +7,8 @@
 //
 // It takes any chunking, unmasks client frames, joins fragmented messages
 // (control frames may come between the fragments), and reads 7/16/64-bit
-// lengths. Data (binary or text) payload bytes are appended to the output as
-// they arrive; Ping/Pong/Close are counted and the Close is kept. The first
+// lengths. Data (binary or text: WKProto, or JSON-RPC objects) payload bytes
+// are appended to the output as they arrive; Ping/Pong/Close are counted and the Close is kept. The first
 // violation of RFC 6455 (reserved bits or opcodes, an unmasked client frame,
 // a masked server frame, a fragmented or oversized control frame, a stray
 // continuation, a compressed frame) is an error naming the stream offset of
