@@ -16,6 +16,7 @@
 #include "support/jsonrpc_client.hpp"
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/tcpdump.hpp"
 #include "support/wkit_commands.hpp"
 #include "wkit/crypto/crypto.hpp"
 
@@ -25,6 +26,7 @@ using wkit::testing::ProxyProcess;
 using wkit::testing::run_wkit;
 using wkit::testing::ServeProcess;
 using wkit::testing::TempDir;
+using wkit::testing::Tcpdump;
 
 namespace {
 
@@ -72,8 +74,10 @@ TEST(ProxyJsonRpc, DroppedSendResultResendThenReplayAndAuditAgreeWithServe) {
   const std::string events = (dir.path / "proxy-events.jsonl").string();
   std::string message_id;
   std::vector<json> stored;
-  std::string store_db;
+  const std::string pcap = (dir.path / "upstream.pcap").string();
   ServeProcess serve({"--dedup", "on"});
+  // tcpdump on the upstream leg, when it can run here: the same objects, as WebSocket text frames.
+  Tcpdump tcpdump(pcap, wkit::testing::port_of(serve.ws()));
   {
     ProxyProcess proxy("ws://127.0.0.1:0", serve.ws(),
                        {"--capture", cap, "--fault", "drop:sendack:nth=1", "--events", events});
@@ -99,6 +103,8 @@ TEST(ProxyJsonRpc, DroppedSendResultResendThenReplayAndAuditAgreeWithServe) {
     bob.reset();
     ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
   }
+  const bool have_pcap = tcpdump.running();
+  tcpdump.stop();
   stored = serve.events("stored");
   ASSERT_EQ(serve.stop(), 0);
   // What serve stored: one message, under the id both answers named.
@@ -200,6 +206,30 @@ TEST(ProxyJsonRpc, DroppedSendResultResendThenReplayAndAuditAgreeWithServe) {
   auto raw = run_wkit({"replay", cap, "-s", serve.ws(), "--raw"});
   EXPECT_EQ(raw.code, 2) << raw.err;
   EXPECT_NE(raw.err.find("JSON-RPC"), std::string::npos) << raw.err;
+
+  // tcpdump's view of the upstream leg: the proxy relays each object as it
+  // came, so the import shows the same sends and send results.
+  if (!have_pcap) GTEST_SKIP() << "pcap part skipped: " << tcpdump.skip_reason();
+  const std::string imported = (dir.path / "upstream.wkcap").string();
+  auto imp = run_wkit({"capture", "import", pcap, "--out", imported});
+  ASSERT_EQ(imp.code, 0) << imp.err;
+  auto from_import = run_wkit({"decode", imported, "-o", "jsonl"});
+  ASSERT_EQ(from_import.code, 0) << from_import.err;
+  const auto pcap_frames = wkit::testing::send_frames(from_import.out);
+  EXPECT_EQ(pcap_frames.size(), 4u);
+  EXPECT_EQ(pcap_frames, wkit::testing::send_frames(dec.out));
+  auto pinfo = json::parse(run_wkit({"capture", "info", imported, "-o", "json"}).out);
+  for (auto& c : pinfo["connections"]) {
+    EXPECT_EQ(c["dialect"], "jsonrpc");
+    EXPECT_EQ(c["transport"], "ws");
+  }
+  EXPECT_EQ(pinfo["resends"].size(), 1u);
+  auto audit_pcap = run_wkit({"audit", pcap, "-o", "json"});
+  EXPECT_EQ(audit_pcap.code, 0) << audit_pcap.err << audit_pcap.out;
+  auto ap = json::parse(audit_pcap.out);
+  EXPECT_EQ(ap["rows"], 1);
+  EXPECT_EQ(ap["inputs"][0]["capture"]["acked_messages"], 1);
+  EXPECT_EQ(ap["summary"], as["summary"]);
 }
 
 TEST(ProxyJsonRpc, UnreachableUpstreamIsReason15ForTheClient) {
