@@ -18,6 +18,19 @@ std::pair<uint16_t, uint64_t> where_key(const Record& r) { return {r.input, r.po
 bool before(const Record& a, const Record& b) {
   return std::tie(a.input, a.pos) < std::tie(b.input, b.pos);
 }
+// The key groupings collect (hash, index) pairs in passes, each over one
+// slice of the hash space, so the two arrays that exist side by side stay
+// small: 2M records take 4 passes of ~8 MB each instead of 32 MB. Bits 48..51
+// pick the slice; for_each_repeated uses the top byte and the low bits.
+size_t key_passes(size_t records) {
+  size_t passes = 1;
+  while (passes < 16 && records / passes > (size_t(1) << 19)) passes *= 2;
+  return passes;
+}
+size_t key_pass_of(uint64_t mixed, size_t passes) { return (mixed >> 48) & (passes - 1); }
+size_t key_pass_capacity(size_t records, size_t passes) {
+  return passes == 1 ? records : records / passes + records / (passes * 16) + 1024;
+}
 bool suffix_base(std::string_view cmn, std::string_view& base) {
   size_t dash = cmn.rfind('-');
   if (dash == std::string_view::npos || dash == 0 || dash + 1 == cmn.size()) return false;
@@ -87,11 +100,23 @@ void Analyzer::run(Record* b, Record* e, uint8_t groupings) {
 // by_message_id; runs of one hash are re-sorted by the exact key.
 void Analyzer::by_client_msg_no(Record* b, Record* e) {
   const Scope scope = ctx_.options.scope;
+  const size_t passes = key_passes(static_cast<size_t>(e - b));
   std::vector<KeyIndex> keys;
-  keys.reserve(static_cast<size_t>(e - b));  // growing by doubling copied and faulted in 3x the memory
-  for (Record* r = b; r < e; ++r)
-    if ((r->kinds & kByClientMsgNo) && (r->flags & kHasClientMsgNo) && (r->flags & kHasMessageId))
-      keys.push_back({grouping_hash(*r, kByClientMsgNo, static_cast<int>(scope)), static_cast<uint64_t>(r - b)});
+  keys.reserve(key_pass_capacity(static_cast<size_t>(e - b), passes));  // growing by doubling copied and faulted in 3x the memory
+  for (size_t pass = 0; pass < passes; ++pass) {
+    keys.clear();
+    for (Record* r = b; r < e; ++r)
+      if ((r->kinds & kByClientMsgNo) && (r->flags & kHasClientMsgNo) && (r->flags & kHasMessageId)) {
+        const uint64_t h = grouping_hash(*r, kByClientMsgNo, static_cast<int>(scope));
+        if (key_pass_of(h, passes) == pass) keys.push_back({h, static_cast<uint64_t>(r - b)});
+      }
+    client_msg_no_runs(b, keys);
+  }
+}
+
+// The runs of equal hashes among `keys` (one pass), re-sorted by the exact key.
+void Analyzer::client_msg_no_runs(Record* b, std::vector<KeyIndex>& keys) {
+  const Scope scope = ctx_.options.scope;
   auto key = [scope](const Record& r) {
     return std::tuple(scope == Scope::global ? 0 : r.channel, scope == Scope::sender ? r.from : 0, r.cmn_hash);
   };
@@ -189,31 +214,36 @@ void Analyzer::emit_duplicate(const Record* b, const Record* e) {
 
 // message_id_collision and duplicate_row: one message_id stored more than once.
 void Analyzer::by_message_id(Record* b, Record* e) {
+  const size_t passes = key_passes(static_cast<size_t>(e - b));
   std::vector<KeyIndex> keys;
-  keys.reserve(static_cast<size_t>(e - b));  // growing by doubling copied and faulted in 3x the memory
-  for (Record* r = b; r < e; ++r)
-    if ((r->kinds & kByMessageId) && (r->flags & kHasMessageId))
-      keys.push_back({r->message_id, static_cast<uint64_t>(r - b)});
+  keys.reserve(key_pass_capacity(static_cast<size_t>(e - b), passes));  // growing by doubling copied and faulted in 3x the memory
   // Only equal ids need to be together: ids share their top bits, so they are mixed.
   std::vector<const Record*> run;
   auto id = [](const KeyIndex& k) { return k.key; };
   auto mixed = [](const KeyIndex& k) { return mix64(k.key); };
-  for_each_repeated(keys.data(), keys.data() + keys.size(), id, mixed, std::less<>(),
-                    [&](const KeyIndex* i, const KeyIndex* j) {
-                      run.clear();
-                      for (const KeyIndex* k = i; k < j; ++k) run.push_back(b + k->index);
-                      emit_message_id(run);
-                    });
+  for (size_t pass = 0; pass < passes; ++pass) {
+    keys.clear();
+    for (Record* r = b; r < e; ++r)
+      if ((r->kinds & kByMessageId) && (r->flags & kHasMessageId) && key_pass_of(mix64(r->message_id), passes) == pass)
+        keys.push_back({r->message_id, static_cast<uint64_t>(r - b)});
+    for_each_repeated(keys.data(), keys.data() + keys.size(), id, mixed, std::less<>(),
+                      [&](const KeyIndex* i, const KeyIndex* j) {
+                        run.clear();
+                        for (const KeyIndex* k = i; k < j; ++k) run.push_back(b + k->index);
+                        emit_message_id(run);
+                      });
+  }
 }
 
 // One message_id stored more than once (run: its records).
 void Analyzer::emit_message_id(std::vector<const Record*>& run) {
   std::sort(run.begin(), run.end(), [](auto* x, auto* y) { return before(*x, *y); });
   const Record* i = run.front();
+  const uint64_t first_row = row_hash(*i);
   bool collision = false, identical = true;
   for (auto* r : run) {
     collision |= r->channel != i->channel || r->cmn_hash != i->cmn_hash;
-    identical &= r->row == i->row;
+    identical &= row_hash(*r) == first_row;
   }
   auto& set = sets_[collision ? kMessageIdCollision : kDuplicateRow];
   json item = json::object();

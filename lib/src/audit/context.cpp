@@ -153,9 +153,6 @@ void RecordBuilder::add(const RawFields& f, uint64_t pos) {
     r.flags |= kHasSeq;
   }
   if (f.is_deleted == 1) r.flags |= kDeleted;
-  r.row = hash_combine(hash_combine(hash_combine(r.message_id, r.cmn_hash), hash_combine(r.channel, r.from)),
-                       hash_combine(hash_combine(r.payload, static_cast<uint64_t>(r.timestamp)),
-                                    (uint64_t(r.message_seq) << 8) | r.flags));
   r.kinds = kAllGroupings;
   const auto& o = ctx_.options;
   if (o.shards > 1) {

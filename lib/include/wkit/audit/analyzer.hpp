@@ -43,6 +43,7 @@ class Analyzer {
     bool operator<(const KeyIndex& o) const { return key != o.key ? key < o.key : index < o.index; }
   };
   void by_client_msg_no(Record* b, Record* e);
+  void client_msg_no_runs(Record* b, std::vector<KeyIndex>& keys);
   void group_client_msg_no(Record* b, Record* e);
   void emit_duplicate(const Record* b, const Record* e);
   void by_message_id(Record* b, Record* e);
