@@ -230,7 +230,7 @@ int run_merge(AuditCli& c) {
 
 }  // namespace
 
-static wkit::cli::Registration reg{"audit", 80, [](CLI::App& app) {
+static wkit::cli::Registration audit_reg{"audit", 80, [](CLI::App& app) {
   auto c = std::make_shared<AuditCli>();
   auto* sub = app.add_subcommand("audit", "Audit message stores: duplicate client_msg_no, message_id collisions, seq "
                                           "anomalies (JSON lines, JSON, CSV, SQLite, .wkcap captures; gzip/zstd; or "

@@ -338,7 +338,7 @@ int run_info(const InfoArgs& a) {
   return 0;
 }
 
-wkit::cli::Registration reg{"capture", 70, [](CLI::App& app) {
+wkit::cli::Registration capture_reg{"capture", 70, [](CLI::App& app) {
   auto* cap = app.add_subcommand("capture", "Import tcpdump captures and inspect .wkcap captures");
   cap->require_subcommand(1);
 

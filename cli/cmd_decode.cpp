@@ -311,7 +311,7 @@ int run(const DecodeOptions& o) {
   return !ok ? 4 : sig ? 128 + sig : 0;
 }
 
-wkit::cli::Registration reg{"decode", 60, [](CLI::App& app) {
+wkit::cli::Registration decode_reg{"decode", 60, [](CLI::App& app) {
   auto o = std::make_shared<DecodeOptions>();
   auto* sub = app.add_subcommand(
       "decode",

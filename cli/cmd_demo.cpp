@@ -40,7 +40,7 @@ struct ScenarioResult {
   std::string store;
 };
 
-[[noreturn]] void fail(int code, const std::string& msg) {
+[[noreturn]] void demo_fail(int code, const std::string& msg) {
   std::cerr << "wkit demo: " << msg << "\n";
   throw Exit{code};
 }
@@ -72,7 +72,7 @@ ScenarioResult run_scenario(const DemoFlags& f, const fs::path& dir, bool dedup)
   so.redeliver_interval_ms = 60'000;  // no redelivery noise in the demo
   so.version = WKIT_VERSION;
   auto server = wkit::app::Server::create(so);
-  if (!server) fail(int(server.error().kind), "cannot start the in-process server: " + server.error().message);
+  if (!server) demo_fail(int(server.error().kind), "cannot start the in-process server: " + server.error().message);
   auto url = (*server)->local_urls().at(0);
   std::thread serving([&] { (*server)->run(); });
 
@@ -95,7 +95,7 @@ ScenarioResult run_scenario(const DemoFlags& f, const fs::path& dir, bool dedup)
   (*server)->stop();
   serving.join();
   server->reset();  // closes the store before the audit reads it
-  if (outcome.exit_code == 3 || outcome.exit_code == 5) fail(outcome.exit_code, outcome.error);
+  if (outcome.exit_code == 3 || outcome.exit_code == 5) demo_fail(outcome.exit_code, outcome.error);
   r.send = outcome.summary;
 
   wkit::audit::AuditOptions ao;
@@ -103,7 +103,7 @@ ScenarioResult run_scenario(const DemoFlags& f, const fs::path& dir, bool dedup)
   ao.inputs = {r.store};
   ao.progress = false;
   auto report = wkit::audit::run_audit(ao);
-  if (!report) fail(int(report.error().kind), "audit of " + r.store + " failed: " + report.error().message);
+  if (!report) demo_fail(int(report.error().kind), "audit of " + r.store + " failed: " + report.error().message);
   r.audit = *report;
   summarise(r, messages);
   return r;
@@ -121,10 +121,10 @@ int run(const DemoFlags& f) {
     dir = f.keep;
     std::error_code ec;
     fs::create_directories(dir, ec);
-    if (ec) fail(5, "cannot create " + f.keep + ": " + ec.message());
+    if (ec) demo_fail(5, "cannot create " + f.keep + ": " + ec.message());
   } else {
     std::string tmpl = (fs::temp_directory_path() / "wkit-demo-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) fail(5, "cannot create a temporary directory");
+    if (!mkdtemp(tmpl.data())) demo_fail(5, "cannot create a temporary directory");
     dir = tmpl;
   }
   bool text = f.output == "text";

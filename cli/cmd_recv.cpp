@@ -43,14 +43,14 @@ struct RecvFlags {
   std::string protocol = "wkproto", jsonrpc_compat = "2.2.3";
 };
 
-[[noreturn]] void fail(int code, const std::string& msg) {
+[[noreturn]] void recv_fail(int code, const std::string& msg) {
   std::cerr << "wkit recv: " << msg << "\n";
   throw Exit{code};
 }
 
-std::chrono::nanoseconds duration_flag(const std::string& flag, const std::string& text) {
+std::chrono::nanoseconds recv_duration_flag(const std::string& flag, const std::string& text) {
   auto d = wkit::util::parse_duration(text);
-  if (!d) fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
+  if (!d) recv_fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
   return *d;
 }
 
@@ -73,21 +73,21 @@ void print_line(const json& j) {
 int run(const RecvFlags& f) {
   wkit::app::ReceiverOptions o;
   auto url = wkit::app::resolve_server(f.client);
-  if (!url) fail(2, url.error().message);
+  if (!url) recv_fail(2, url.error().message);
   o.url = *url;
   auto tls = wkit::cli::client_tls_for(*url, f.client.tls, "--server");
-  if (!tls) fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
+  if (!tls) recv_fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
   o.tls = *tls;
-  if (f.client.uid.empty()) fail(2, "-u/--uid is required");
-  if (auto e = wkit::app::apply_client_flags(f.client, "wkit-recv", o.cfg)) fail(2, e->message);
-  if (auto e = wkit::app::apply_protocol_flags(f.protocol, f.jsonrpc_compat, o.cfg)) fail(2, e->message);
+  if (f.client.uid.empty()) recv_fail(2, "-u/--uid is required");
+  if (auto e = wkit::app::apply_client_flags(f.client, "wkit-recv", o.cfg)) recv_fail(2, e->message);
+  if (auto e = wkit::app::apply_protocol_flags(f.protocol, f.jsonrpc_compat, o.cfg)) recv_fail(2, e->message);
   auto ack = wkit::app::AckPolicy::parse(f.ack);
-  if (!ack) fail(2, ack.error().message);
+  if (!ack) recv_fail(2, ack.error().message);
   o.ack = *ack;
-  o.dedup_window = duration_flag("--dedup-window", f.dedup_window);
-  o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(duration_flag("--connect-timeout", f.connect_timeout));
+  o.dedup_window = recv_duration_flag("--dedup-window", f.dedup_window);
+  o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(recv_duration_flag("--connect-timeout", f.connect_timeout));
   o.seed = f.seed;
-  const auto timeout = f.timeout.empty() ? std::chrono::nanoseconds(0) : duration_flag("--timeout", f.timeout);
+  const auto timeout = f.timeout.empty() ? std::chrono::nanoseconds(0) : recv_duration_flag("--timeout", f.timeout);
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = timeout.count() > 0 ? started + timeout : std::chrono::steady_clock::time_point::max();
   // --timeout bounds the whole run, connecting included.
@@ -102,7 +102,7 @@ int run(const RecvFlags& f) {
   asio::io_context ctx(1);
   // Progress (docs/cli.md "Progress"): sampled on this thread while receiving.
   auto progress_settings = wkit::cli::progress_settings(f.progress);
-  if (!progress_settings) fail(2, progress_settings.error().message);
+  if (!progress_settings) recv_fail(2, progress_settings.error().message);
   wkit::util::Progress progress(*progress_settings, 2, started);
   wkit::util::ProgressWindow progress_window(started);  // unique messages since the previous line
   asio::steady_timer progress_timer(ctx);
@@ -152,8 +152,8 @@ int run(const RecvFlags& f) {
     signals.cancel();
   }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
   ctx.run();
-  if (open_error) fail(wkit::app::exit_code_of(open_error->kind), open_error->message);
-  if (!opened) fail(3, "interrupted while connecting to " + o.url.to_string());
+  if (open_error) recv_fail(wkit::app::exit_code_of(open_error->kind), open_error->message);
+  if (!opened) recv_fail(3, "interrupted while connecting to " + o.url.to_string());
 
   json s = rx.summary_json();
   const auto& tr = rx.tracker();
@@ -198,7 +198,7 @@ int run(const RecvFlags& f) {
     std::cout << "result: " << (found.empty() ? "no server-created duplicates, nothing missing" : found) << "\n";
   }
   std::cout.flush();
-  if (rc == 3) fail(3, why);
+  if (rc == 3) recv_fail(3, why);
   if (rc) std::cerr << "wkit recv: check failed: " << why << "\n";
   return rc;
 }

@@ -171,7 +171,7 @@ int run(const ReplayFlags& f) {
   return code;
 }
 
-wkit::cli::Registration reg{"replay", 85, [](CLI::App& app) {
+wkit::cli::Registration replay_reg{"replay", 85, [](CLI::App& app) {
   auto f = std::make_shared<ReplayFlags>();
   auto* sub = app.add_subcommand("replay", "Replay recorded client sessions on fresh connections (re-encrypted) "
                                            "and compare the server's answers with the recording");

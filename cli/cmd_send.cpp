@@ -63,20 +63,20 @@ struct SendFlags {
   std::string protocol = "wkproto", jsonrpc_compat = "2.2.3";
 };
 
-[[noreturn]] void fail(int code, const std::string& msg) {
+[[noreturn]] void send_fail(int code, const std::string& msg) {
   std::cerr << "wkit send: " << msg << "\n";
   throw Exit{code};
 }
 
-std::chrono::nanoseconds duration_flag(const std::string& flag, const std::string& text) {
+std::chrono::nanoseconds send_duration_flag(const std::string& flag, const std::string& text) {
   auto d = wkit::util::parse_duration(text);
-  if (!d) fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
+  if (!d) send_fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
   return *d;
 }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(4, "cannot read --payload-file " + path);
+  if (!in) send_fail(4, "cannot read --payload-file " + path);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -232,22 +232,22 @@ std::string hgrm_path(const std::string& path) { return path + ".hgrm"; }
 void check_hist_out(const std::string& path, const wkit::util::OutputPolicy& policy) {
   if (path.empty()) return;
   for (const auto& p : {path, hgrm_path(path)})
-    if (auto err = wkit::util::check_output(p, policy)) fail(2, err->message);
+    if (auto err = wkit::util::check_output(p, policy)) send_fail(2, err->message);
 }
 
 void write_hist_out(const std::string& path, const wkit::util::Histogram& h, const wkit::util::OutputPolicy& policy) {
   if (path.empty()) return;
   if (auto err = wkit::util::write_output_file(path, h.to_json(), policy))
-    fail(wkit::app::exit_code_of(err->kind), err->message);
+    send_fail(wkit::app::exit_code_of(err->kind), err->message);
   if (auto err = wkit::util::write_output_file(hgrm_path(path), h.to_hgrm(), policy))
-    fail(wkit::app::exit_code_of(err->kind), err->message);
+    send_fail(wkit::app::exit_code_of(err->kind), err->message);
 }
 
 std::vector<wkit::app::Threshold> parse_thresholds(const std::vector<std::string>& texts, wkit::app::ThresholdScope scope) {
   std::vector<wkit::app::Threshold> out;
   for (auto& t : texts) {
     auto th = wkit::app::parse_threshold(t, scope);
-    if (!th) fail(2, th.error().message);
+    if (!th) send_fail(2, th.error().message);
     out.push_back(std::move(*th));
   }
   return out;
@@ -256,22 +256,22 @@ std::vector<wkit::app::Threshold> parse_thresholds(const std::vector<std::string
 int run(const SendFlags& f) {
   wkit::app::SendOptions o;
   auto url = wkit::app::resolve_server(f.client);
-  if (!url) fail(2, url.error().message);
+  if (!url) send_fail(2, url.error().message);
   o.url = *url;
   if (!f.check_via.empty()) {
     auto api = wkit::net::Url::parse(f.check_via);
-    if (!api) fail(2, "bad --check-via '" + f.check_via + "': " + api.error().message);
-    if (!api->http()) fail(2, "--check-via takes http://HOST:PORT or https://HOST:PORT, got '" + f.check_via + "'");
+    if (!api) send_fail(2, "bad --check-via '" + f.check_via + "': " + api.error().message);
+    if (!api->http()) send_fail(2, "--check-via takes http://HOST:PORT or https://HOST:PORT, got '" + f.check_via + "'");
     o.check_via = *api;
   }
   const bool via_http = f.via == "http";
   if (via_http != !f.api.empty())
-    fail(2, via_http ? "--via http needs --api http://HOST:PORT (or https://)" : "--api is for --via http");
+    send_fail(2, via_http ? "--via http needs --api http://HOST:PORT (or https://)" : "--api is for --via http");
   if (via_http) {
     auto api = wkit::net::Url::parse(f.api);
-    if (!api) fail(2, "bad --api '" + f.api + "': " + api.error().message);
-    if (!api->http()) fail(2, "--api takes http://HOST:PORT or https://HOST:PORT, got '" + f.api + "'");
-    if (f.reconnect_before_retry) fail(2, "--reconnect-before-retry is for --via wkproto (HTTP has no session to renew)");
+    if (!api) send_fail(2, "bad --api '" + f.api + "': " + api.error().message);
+    if (!api->http()) send_fail(2, "--api takes http://HOST:PORT or https://HOST:PORT, got '" + f.api + "'");
+    if (f.reconnect_before_retry) send_fail(2, "--reconnect-before-retry is for --via wkproto (HTTP has no session to renew)");
     o.api = *api;
     o.api_generation = f.api_compat == "2" ? wkit::app::ApiGeneration::v2 : wkit::app::ApiGeneration::v3;
   }
@@ -280,82 +280,82 @@ int run(const SendFlags& f) {
   const bool api_tls = (o.check_via && o.check_via->tls()) || (o.api && o.api->tls());
   if (api_tls) {
     auto t = wkit::net::ClientTls::create(f.client.tls);
-    if (!t) fail(wkit::app::exit_code_of(t.error().kind), t.error().message);
+    if (!t) send_fail(wkit::app::exit_code_of(t.error().kind), t.error().message);
     if (o.check_via && o.check_via->tls()) o.check_via_tls = *t;
     if (o.api && o.api->tls()) o.api_tls = *t;
   }
   if (!(api_tls && !url->tls())) {
     auto tls = wkit::cli::client_tls_for(*url, f.client.tls, "--server");
-    if (!tls) fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
+    if (!tls) send_fail(wkit::app::exit_code_of(tls.error().kind), tls.error().message);
     o.tls = *tls;
   }
-  if (auto e = wkit::app::apply_client_flags(f.client, "wkit-send", o.base)) fail(2, e->message);
-  if (auto e = wkit::app::apply_protocol_flags(f.protocol, f.jsonrpc_compat, o.base)) fail(2, e->message);
-  if (o.base.jsonrpc && o.api) fail(2, "--protocol jsonrpc is for --via wkproto (the HTTP API has no dialects)");
+  if (auto e = wkit::app::apply_client_flags(f.client, "wkit-send", o.base)) send_fail(2, e->message);
+  if (auto e = wkit::app::apply_protocol_flags(f.protocol, f.jsonrpc_compat, o.base)) send_fail(2, e->message);
+  if (o.base.jsonrpc && o.api) send_fail(2, "--protocol jsonrpc is for --via wkproto (the HTTP API has no dialects)");
   if (!f.users_file.empty()) {
     auto users = wkit::app::read_users_file(f.users_file);
-    if (!users) fail(4, users.error().describe());
+    if (!users) send_fail(4, users.error().describe());
     o.users = std::move(*users);
   } else if (f.client.uid.empty()) {
-    fail(2, "-u/--uid (or --users-file) is required");
+    send_fail(2, "-u/--uid (or --users-file) is required");
   }
   o.targets = expand_targets(f);
-  if (o.targets.empty()) fail(2, "a target is required: --to UID or --channel ID");
+  if (o.targets.empty()) send_fail(2, "a target is required: --to UID or --channel ID");
 
   int payload_sources = !f.text.empty() + !f.payload_file.empty() + !f.payload_hex.empty() + !f.payload_size.empty();
-  if (payload_sources > 1) fail(2, "give one of --text, --payload-file, --payload-hex, --payload-size");
+  if (payload_sources > 1) send_fail(2, "give one of --text, --payload-file, --payload-hex, --payload-size");
   if (!f.text.empty()) o.payload = f.raw_payload ? f.text : wkit::app::text_content(f.text);
   else if (!f.payload_file.empty()) o.payload = read_file(f.payload_file);
   else if (!f.payload_hex.empty()) {
     auto h = wkit::crypto::hex_decode(f.payload_hex);
-    if (!h) fail(2, "bad --payload-hex: " + h.error().describe());
+    if (!h) send_fail(2, "bad --payload-hex: " + h.error().describe());
     o.payload = std::move(*h);
   } else {
     std::string size = f.payload_size.empty() ? "64" : f.payload_size;
     auto n = wkit::util::parse_size(size);
-    if (!n) fail(2, "bad --payload-size '" + size + "': " + n.error().message);
+    if (!n) send_fail(2, "bad --payload-size '" + size + "': " + n.error().message);
     o.payload_size = *n;
   }
 
   o.client_msg_no = f.client_msg_no;
   o.count = f.count;
-  if (f.count_given && f.count == 0) fail(2, "--count must be at least 1 (use --duration for a timed run)");
+  if (f.count_given && f.count == 0) send_fail(2, "--count must be at least 1 (use --duration for a timed run)");
   if (!f.duration.empty()) {
-    o.duration = duration_flag("--duration", f.duration);
-    if (o.duration.count() <= 0) fail(2, "--duration must be above 0");
+    o.duration = send_duration_flag("--duration", f.duration);
+    if (o.duration.count() <= 0) send_fail(2, "--duration must be above 0");
     if (!f.count_given) o.count = 0;  // the duration alone bounds the run
   }
   if (!f.client_msg_no.empty() && (o.count != 1 || o.duration.count() > 0))
-    fail(2, "--client-msg-no fixes one message: it cannot be combined with --count above 1 or --duration");
+    send_fail(2, "--client-msg-no fixes one message: it cannot be combined with --count above 1 or --duration");
   if (!f.rate.empty()) {
     auto r = wkit::util::parse_rate(f.rate);
-    if (!r) fail(2, "bad --rate '" + f.rate + "': " + r.error().message);
+    if (!r) send_fail(2, "bad --rate '" + f.rate + "': " + r.error().message);
     o.rate = *r;
   }
   o.connections = f.connections;
   o.window = f.window;
-  o.ack_timeout = duration_flag("--ack-timeout", f.ack_timeout);
+  o.ack_timeout = send_duration_flag("--ack-timeout", f.ack_timeout);
   o.retries = f.retries;
-  o.retry_interval = duration_flag("--retry-interval", f.retry_interval);
+  o.retry_interval = send_duration_flag("--retry-interval", f.retry_interval);
   o.retry_mode = f.retry_mode == "forced" ? wkit::app::SendOptions::RetryMode::forced
                                           : wkit::app::SendOptions::RetryMode::on_timeout;
   o.reconnect_before_retry = f.reconnect_before_retry;
-  o.ramp_up = duration_flag("--ramp-up", f.ramp_up);
-  o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(duration_flag("--connect-timeout", f.connect_timeout));
+  o.ramp_up = send_duration_flag("--ramp-up", f.ramp_up);
+  o.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(send_duration_flag("--connect-timeout", f.connect_timeout));
   o.max_handshakes = f.max_handshakes;
-  o.reconnect_budget = duration_flag("--reconnect-budget", f.reconnect_budget);
-  o.late_tolerance = duration_flag("--late-tolerance", f.late_tolerance);
+  o.reconnect_budget = send_duration_flag("--reconnect-budget", f.reconnect_budget);
+  o.late_tolerance = send_duration_flag("--late-tolerance", f.late_tolerance);
   o.thresholds = parse_thresholds(f.thresholds, wkit::app::ThresholdScope::send);
   o.handle_signals = true;
   for (auto& r : f.receivers) o.receivers.push_back(wkit::app::parse_identity(r));
-  if (f.verify && o.receivers.empty()) fail(2, "--verify needs at least one --receiver UID[:TOKEN]");
-  o.verify_wait = duration_flag("--verify-wait", f.verify_wait);
+  if (f.verify && o.receivers.empty()) send_fail(2, "--verify needs at least one --receiver UID[:TOKEN]");
+  o.verify_wait = send_duration_flag("--verify-wait", f.verify_wait);
   o.fail_on_duplicate = f.fail_on_duplicate;
 
   const bool single = o.count == 1 && o.duration.count() == 0 && o.receivers.empty();
   json single_record;
   auto progress_settings = wkit::cli::progress_settings(f.progress);
-  if (!progress_settings) fail(2, progress_settings.error().message);
+  if (!progress_settings) send_fail(2, progress_settings.error().message);
   wkit::util::Progress progress(*progress_settings);
   wkit::util::ProgressWindow progress_window;  // acked messages and their latency since the previous line
   wkit::app::SendHooks hooks;
@@ -387,14 +387,14 @@ int run(const SendFlags& f) {
   hist_policy.inputs = {f.payload_file, f.users_file};
   check_hist_out(f.hist_out, hist_policy);
   if (!f.report.empty())
-    if (auto err = wkit::util::check_output(f.report, hist_policy)) fail(2, err->message);
+    if (auto err = wkit::util::check_output(f.report, hist_policy)) send_fail(2, err->message);
   auto out = wkit::app::run_send(o, hooks);
   progress.finish();
   write_hist_out(f.hist_out, out.latency, hist_policy);
   if (!f.report.empty())
     if (auto err = wkit::util::write_output_file(
             f.report, wkit::app::send_report_html(out.summary, out.latency, out.timeline), hist_policy))
-      fail(wkit::app::exit_code_of(err->kind), err->message);
+      send_fail(wkit::app::exit_code_of(err->kind), err->message);
   if (f.output == "json") std::cout << wkit::util::json_text(out.summary, 2) << '\n';
   else if (f.output == "jsonl") {
     json s = out.summary;
@@ -420,11 +420,11 @@ int merge_hist(const std::vector<std::string>& files, const std::string& out_pat
   wkit::util::Histogram total;
   for (auto& path : files) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail(4, "cannot read " + path);
+    if (!in) send_fail(4, "cannot read " + path);
     std::ostringstream ss;
     ss << in.rdbuf();
     auto h = wkit::util::Histogram::from_json(ss.str());
-    if (!h) fail(4, path + ": " + h.error().describe());
+    if (!h) send_fail(4, path + ": " + h.error().describe());
     total.merge(*h);
   }
   write_hist_out(out_path, total, out_policy);

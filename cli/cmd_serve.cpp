@@ -44,7 +44,7 @@ struct ServeFlags {
   std::string output = "text";
 };
 
-[[noreturn]] void fail(int code, const std::string& msg) {
+[[noreturn]] void serve_fail(int code, const std::string& msg) {
   std::cerr << "wkit serve: " << msg << "\n";
   throw wkit::cli::Exit{code};
 }
@@ -61,7 +61,7 @@ int exit_code_of(wkit::ErrorKind k) {
 
 int64_t duration_ms(const std::string& flag, const std::string& text) {
   auto d = wkit::util::parse_duration(text);
-  if (!d) fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
+  if (!d) serve_fail(2, "bad " + flag + " '" + text + "': " + d.error().message);
   return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
 }
 
@@ -91,7 +91,7 @@ void write_ready_file(const std::string& path, const std::vector<wkit::net::Url>
   wkit::util::OutputPolicy policy;
   policy.force = true;
   if (auto e = wkit::util::write_output_file(path, j.dump() + "\n", policy, /*sync=*/false))
-    fail(5, "--ready-file: " + e->message);  // cannot write there: the environment, like an unwritable --data
+    serve_fail(5, "--ready-file: " + e->message);  // cannot write there: the environment, like an unwritable --data
 }
 
 int run(const ServeFlags& f) {
@@ -101,42 +101,42 @@ int run(const ServeFlags& f) {
   if (listen.empty()) listen = {"tcp://127.0.0.1:5100", "ws://127.0.0.1:5200"};
   for (const auto& l : listen) {
     auto u = wkit::net::Url::parse(l);
-    if (!u) fail(2, "bad --listen '" + l + "': " + u.error().message);
+    if (!u) serve_fail(2, "bad --listen '" + l + "': " + u.error().message);
     o.listen.push_back(*u);
   }
   auto tls = wkit::cli::server_tls_for(o.listen, f.tls);
-  if (!tls) fail(exit_code_of(tls.error().kind), tls.error().message);
+  if (!tls) serve_fail(exit_code_of(tls.error().kind), tls.error().message);
   o.tls = *tls;
   o.data_dir = f.data;
   o.in_memory = f.in_memory;
   o.dedup = f.dedup == "on";
   o.jsonrpc = f.jsonrpc == "on";
   if (!wkit::proto::jsonrpc::compat_from_name(f.jsonrpc_compat, o.jsonrpc_compat))
-    fail(2, "bad --jsonrpc-compat '" + f.jsonrpc_compat + "'");
+    serve_fail(2, "bad --jsonrpc-compat '" + f.jsonrpc_compat + "'");
   o.dedup_window = f.dedup_window;
   o.durable = !f.no_fsync;
   if (!f.tokens.empty()) {
     auto t = wkit::app::read_tokens_file(f.tokens);
-    if (!t) fail(4, t.error().message);
+    if (!t) serve_fail(4, t.error().message);
     o.tokens = std::move(*t);
     o.tokens_required = true;
   }
   for (const auto& g : f.groups)
-    if (auto e = wkit::app::parse_group(g, o.groups)) fail(2, e->message);
+    if (auto e = wkit::app::parse_group(g, o.groups)) serve_fail(2, e->message);
   o.redeliver_interval_ms = duration_ms("--redeliver-interval", f.redeliver_interval);
-  if (o.redeliver_interval_ms <= 0) fail(2, "--redeliver-interval must be above 0");
+  if (o.redeliver_interval_ms <= 0) serve_fail(2, "--redeliver-interval must be above 0");
   o.redeliver_max = f.redeliver_max;
   o.inflight_window = f.inflight_window;
   auto max_outbound = wkit::util::parse_size(f.max_outbound);
-  if (!max_outbound) fail(2, "bad --max-outbound '" + f.max_outbound + "': " + max_outbound.error().message);
-  if (*max_outbound == 0) fail(2, "--max-outbound must be above 0");
+  if (!max_outbound) serve_fail(2, "bad --max-outbound '" + f.max_outbound + "': " + max_outbound.error().message);
+  if (*max_outbound == 0) serve_fail(2, "--max-outbound must be above 0");
   o.max_outbound_bytes = *max_outbound;
   o.write_timeout_ms = duration_ms("--write-timeout", f.write_timeout);
   o.idle_timeout_ms = duration_ms("--idle-timeout", f.idle_timeout);
   o.handshake_timeout_ms = duration_ms("--handshake-timeout", f.handshake_timeout);
   for (const auto& spec : f.faults) {
     auto r = wkit::fault::parse_rule(spec);
-    if (!r) fail(2, r.error().message);
+    if (!r) serve_fail(2, r.error().message);
     o.faults.push_back(std::move(*r));
   }
   o.seed = f.seed;
@@ -148,7 +148,7 @@ int run(const ServeFlags& f) {
 
   raise_fd_limit();
   auto server = wkit::app::Server::create(std::move(o));
-  if (!server) fail(exit_code_of(server.error().kind), server.error().describe());
+  if (!server) serve_fail(exit_code_of(server.error().kind), server.error().describe());
   for (const auto& u : (*server)->local_urls()) {
     if (f.output == "text") std::cout << "listening " << u.to_string() << "\n";
     else std::cout << nlohmann::json{{"event", "listening"}, {"url", u.to_string()}}.dump() << "\n";

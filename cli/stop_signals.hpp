@@ -19,7 +19,7 @@ namespace wkit::cli {
 namespace stop_detail {
 inline std::atomic<int> signal_seen{0};
 // The lines the handler writes, prepared before it can run: [SIGINT, SIGTERM].
-inline char first_line[2][200], again_line[2][200];
+inline char first_signal_line[2][200], again_signal_line[2][200];
 inline size_t first_len[2], again_len[2];
 
 inline void on_signal(int sig) {
@@ -27,10 +27,10 @@ inline void on_signal(int sig) {
   const int i = sig == SIGTERM ? 1 : 0;
   int none = 0;
   if (!signal_seen.compare_exchange_strong(none, sig)) {
-    (void)!::write(2, again_line[i], again_len[i]);
+    (void)!::write(2, again_signal_line[i], again_len[i]);
     ::_exit(128 + sig);
   }
-  (void)!::write(2, first_line[i], first_len[i]);
+  (void)!::write(2, first_signal_line[i], first_len[i]);
   errno = saved_errno;
 }
 
@@ -47,8 +47,8 @@ inline const std::atomic<int>& catch_stop_signals(const std::string& command, co
   using namespace stop_detail;
   const char* names[2] = {"SIGINT", "SIGTERM"};
   for (int i = 0; i < 2; ++i) {
-    prepare(first_line[i], first_len[i], "wkit " + command + ": " + names[i] + ": " + doing + "\n");
-    prepare(again_line[i], again_len[i], "wkit " + command + ": " + names[i] + " again: ending now\n");
+    prepare(first_signal_line[i], first_len[i], "wkit " + command + ": " + names[i] + ": " + doing + "\n");
+    prepare(again_signal_line[i], again_len[i], "wkit " + command + ": " + names[i] + " again: ending now\n");
   }
   struct sigaction sa{};
   sa.sa_handler = on_signal;

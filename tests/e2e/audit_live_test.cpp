@@ -52,7 +52,7 @@ class LiveServe : public ApiServe {
 };
 
 // The duplicate_client_msg_no items as (client_msg_no, channel, from, {message_ids}).
-std::set<std::tuple<std::string, std::string, std::string, std::set<std::string>>> duplicates(const json& report) {
+std::set<std::tuple<std::string, std::string, std::string, std::set<std::string>>> live_duplicates(const json& report) {
   std::set<std::tuple<std::string, std::string, std::string, std::set<std::string>>> out;
   for (auto& item : report["findings"]["duplicate_client_msg_no"]["items"]) {
     std::set<std::string> ids;
@@ -122,7 +122,7 @@ TEST(AuditLive, FindsPlantedDuplicatesOverPagesLikeTheStoreFileAudit) {
   ASSERT_EQ(file.code, 1) << file.err;
   const json f = json::parse(file.out);
   EXPECT_EQ(f["rows"], r["rows"]);
-  EXPECT_EQ(duplicates(r), duplicates(f));
+  EXPECT_EQ(live_duplicates(r), live_duplicates(f));
   EXPECT_EQ(f["summary"], r["summary"]);
 }
 
@@ -141,7 +141,7 @@ TEST(AuditLive, ShardsOfALiveAuditMergeToTheWholeReport) {
   ASSERT_EQ(merged.code, 1) << merged.err;
   auto whole = run_wkit(live_args(srv, {"-o", "json"}));
   EXPECT_EQ(json::parse(merged.out)["summary"], json::parse(whole.out)["summary"]);
-  EXPECT_EQ(duplicates(json::parse(merged.out)), duplicates(json::parse(whole.out)));
+  EXPECT_EQ(live_duplicates(json::parse(merged.out)), live_duplicates(json::parse(whole.out)));
 }
 
 TEST(AuditLive, ACleanStoreExitsZeroAndSinceSeqSkipsEarlierMessages) {
@@ -263,7 +263,7 @@ TEST(AuditLive, Api2xSystemMessagesAreAuditedUnderTheSystemUid) {
             wkit::util::person_channel_id("alice", "____system"));
   ASSERT_EQ(srv.stop(), 0);
   auto file = run_wkit({"audit", "--no-progress", "-o", "json", dir.path.string() + "/wkit.db"});
-  EXPECT_EQ(duplicates(r), duplicates(json::parse(file.out)));
+  EXPECT_EQ(live_duplicates(r), live_duplicates(json::parse(file.out)));
 }
 
 TEST(AuditLive, SigintReportsWhatWasReadMarkedInterrupted) {

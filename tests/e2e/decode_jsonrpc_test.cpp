@@ -14,7 +14,7 @@ namespace {
 
 using wkit::testing::jsonl;
 
-wkit::testing::Done decode(const std::string& args, const std::string& stdin_text) {
+wkit::testing::Done decode_rpc(const std::string& args, const std::string& stdin_text) {
   std::vector<std::string> argv = {"decode"};
   std::istringstream in(args);
   for (std::string a; in >> a;) argv.push_back(a);
@@ -32,7 +32,7 @@ const char* kSession =
     R"({"jsonrpc":"2.0","id":"s-3","error":{"code":0,"message":"jsonrpc: unknown method: subscribe"}})" "\n";
 
 TEST(DecodeJsonRpc, AutoDetectedSessionInTheFrameModel) {
-  auto r = decode("-o jsonl", kSession);
+  auto r = decode_rpc("-o jsonl", kSession);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("looks like jsonrpc"), std::string::npos) << r.err;
   auto v = jsonl(r.out);
@@ -67,7 +67,7 @@ TEST(DecodeJsonRpc, AutoDetectedSessionInTheFrameModel) {
 }
 
 TEST(DecodeJsonRpc, TextTableShowsKindMethodAndId) {
-  auto r = decode("-o text", kSession);
+  auto r = decode_rpc("-o text", kSession);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("SEND       (request send id=s-1) [RED_DOT]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ERROR      (response id=s-3 error 0: jsonrpc: unknown method: subscribe)"),
@@ -75,7 +75,7 @@ TEST(DecodeJsonRpc, TextTableShowsKindMethodAndId) {
 }
 
 TEST(DecodeJsonRpc, JsonDocumentCountsMessages) {
-  auto r = decode("--input jsonrpc -o json", kSession);
+  auto r = decode_rpc("--input jsonrpc -o json", kSession);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto doc = nlohmann::json::parse(r.out);
   EXPECT_EQ(doc["count"], 6);
@@ -85,7 +85,7 @@ TEST(DecodeJsonRpc, JsonDocumentCountsMessages) {
 
 TEST(DecodeJsonRpc, PrettyPrintedAndBackToBackObjects) {
   const std::string in = "{\n  \"method\": \"ping\",\n  \"id\": \"p-1\"\n}{\"jsonrpc\":\"2.0\",\"id\":\"p-1\"}\n";
-  auto r = decode("--input jsonrpc -o jsonl", in);
+  auto r = decode_rpc("--input jsonrpc -o jsonl", in);
   ASSERT_EQ(r.code, 0) << r.err;
   auto v = jsonl(r.out);
   ASSERT_EQ(v.size(), 2u);
@@ -97,38 +97,38 @@ TEST(DecodeJsonRpc, PrettyPrintedAndBackToBackObjects) {
 
 TEST(DecodeJsonRpc, GenerationGivenIsReadStrictly) {
   // The embedded payload of 2.2.0-2.2.2 is refused when 2.2.3 is asked for...
-  auto strict = decode("--jsonrpc-compat 2.2.3 -o jsonl", kSession);
+  auto strict = decode_rpc("--jsonrpc-compat 2.2.3 -o jsonl", kSession);
   EXPECT_EQ(strict.code, 4);
   EXPECT_EQ(jsonl(strict.out).size(), 4u);  // the messages before it are printed
   EXPECT_NE(strict.err.find("<stdin>:6: byte "), std::string::npos) << strict.err;
   EXPECT_NE(strict.err.find("params.payload: expected a base64 string, got an object"), std::string::npos)
       << strict.err;
   // ...and a 2.2 reading keeps a string payload as JSON text, quotes and all.
-  auto old = decode("--jsonrpc-compat 2.2 -o jsonl",
+  auto old = decode_rpc("--jsonrpc-compat 2.2 -o jsonl",
                     R"({"method":"send","id":"s","params":{"payload":"aGk="}})" "\n");
   ASSERT_EQ(old.code, 0) << old.err;
   EXPECT_EQ(jsonl(old.out)[0]["payload"], "ImFHaz0i");  // base64 of "aGk=" with its quotes
   // 2.1: a recvack notification is refused.
-  auto v21 = decode("--jsonrpc-compat 2.1", R"({"method":"recvack","params":{"messageId":"1"}})" "\n");
+  auto v21 = decode_rpc("--jsonrpc-compat 2.1", R"({"method":"recvack","params":{"messageId":"1"}})" "\n");
   EXPECT_EQ(v21.code, 4);
   EXPECT_NE(v21.err.find("recvack is a request at 2.1"), std::string::npos) << v21.err;
 }
 
 TEST(DecodeJsonRpc, BadMessageIsExit4WithLineByteAndMember) {
   const std::string in = R"({"method":"ping","id":"p"})" "\n" R"({"method":"send","id":17,"params":{}})" "\n";
-  auto r = decode("-o jsonl", in);
+  auto r = decode_rpc("-o jsonl", in);
   EXPECT_EQ(r.code, 4);
   EXPECT_EQ(jsonl(r.out).size(), 1u);
   const size_t at = in.find("17");
   EXPECT_NE(r.err.find("<stdin>:2: byte " + std::to_string(at) + ": id: must be a string"), std::string::npos)
       << r.err;
-  auto truncated = decode("--input jsonrpc", R"({"method":"ping","id":"p")");
+  auto truncated = decode_rpc("--input jsonrpc", R"({"method":"ping","id":"p")");
   EXPECT_EQ(truncated.code, 4);
   EXPECT_NE(truncated.err.find("unexpected end of input"), std::string::npos) << truncated.err;
 }
 
 TEST(DecodeJsonRpc, UnknownGenerationIsUsageError) {
-  EXPECT_EQ(decode("--jsonrpc-compat 2.0", "{}\n").code, 2);
+  EXPECT_EQ(decode_rpc("--jsonrpc-compat 2.0", "{}\n").code, 2);
 }
 
 }  // namespace

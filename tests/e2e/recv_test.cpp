@@ -5,36 +5,20 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/wkit_commands.hpp"
 
 using nlohmann::json;
 using wkit::testing::Process;
 using wkit::testing::ServeProcess;
+using wkit::testing::start_recv;
+using wkit::testing::lines_of_type;
 
 namespace {
-
-std::unique_ptr<Process> start_recv(const std::string& url, std::vector<std::string> extra) {
-  std::vector<std::string> argv = {WKIT_BINARY, "recv", "-s", url};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto p = std::make_unique<Process>(argv);
-  auto ready = p->wait_stderr([](const std::string& l) { return l.find("receiving as") != std::string::npos; },
-                              std::chrono::seconds(20));
-  if (!ready) throw std::runtime_error("recv did not connect: " + p->stderr_text());
-  return p;
-}
 
 int send_n(const std::string& url, const std::string& to, int n) {
   Process p({WKIT_BINARY, "send", "-s", url, "-u", "alice", "--to", to, "--count", std::to_string(n), "--window",
              "8", "-o", "json"});
   return p.wait_exit(std::chrono::seconds(60)).value_or(-1);
-}
-
-std::vector<json> lines_of_type(Process& p, const std::string& type) {
-  std::vector<json> out;
-  for (auto& l : p.stdout_lines()) {
-    auto j = json::parse(l, nullptr, false);
-    if (j.is_object() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
 }
 
 TEST(RecvE2E, ReceivesDecryptsAndCountsToN) {

@@ -6,60 +6,14 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/wkit_commands.hpp"
 
 using nlohmann::json;
 using wkit::testing::Process;
 using wkit::testing::ServeProcess;
-
-namespace {
-
-struct Run {
-  int code = -1;
-  std::vector<std::string> out;
-  std::string err;
-  json last() const { return out.empty() ? json() : json::parse(out.back()); }
-  std::vector<json> records(const std::string& type) const {
-    std::vector<json> r;
-    for (auto& l : out) {
-      auto j = json::parse(l, nullptr, false);
-      if (j.is_object() && j.value("type", "") == type) r.push_back(j);
-    }
-    return r;
-  }
-};
-
-Run run_cmd(std::vector<std::string> args, std::chrono::seconds limit = std::chrono::seconds(60)) {
-  args.insert(args.begin(), WKIT_BINARY);
-  Process p(args);
-  Run r;
-  auto code = p.wait_exit(limit);
-  if (!code) p.kill_now();
-  r.code = code.value_or(-1);
-  r.out = p.stdout_lines();
-  r.err = p.stderr_text();
-  return r;
-}
-
-std::unique_ptr<Process> start_recv(const std::string& url, std::vector<std::string> extra) {
-  std::vector<std::string> argv = {WKIT_BINARY, "recv", "-s", url};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto p = std::make_unique<Process>(argv);
-  auto ready = p->wait_stderr([](const std::string& l) { return l.find("receiving as") != std::string::npos; },
-                              std::chrono::seconds(20));
-  if (!ready) throw std::runtime_error("recv did not connect: " + p->stderr_text());
-  return p;
-}
-
-std::vector<json> lines_of_type(Process& p, const std::string& type) {
-  std::vector<json> out;
-  for (auto& l : p.stdout_lines()) {
-    auto j = json::parse(l, nullptr, false);
-    if (j.is_object() && j.value("type", "") == type) out.push_back(j);
-  }
-  return out;
-}
-
-}  // namespace
+using wkit::testing::run_wkit_lines;
+using wkit::testing::start_recv;
+using wkit::testing::lines_of_type;
 
 // N messages sent as JSON-RPC over ws://, received by a JSON-RPC receiver and
 // (sent again to another user) by a binary one: both dialects meet in one server.
@@ -69,8 +23,8 @@ TEST(SendRecvJsonrpcE2E, LoadOverWebSocketReachesJsonrpcAndBinaryReceivers) {
                                       "-o", "jsonl"});
   auto rx_bin = start_recv(srv.tcp(), {"-u", "carol", "--count", "50", "--timeout", "30s", "-o", "jsonl"});
   for (const char* to : {"bob", "carol"}) {
-    auto r = run_cmd({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", to, "--count", "50",
-                   "--window", "16", "-o", "json"});
+    auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", to, "--count", "50",
+                          "--window", "16", "-o", "json"});
     ASSERT_EQ(r.code, 0) << r.err;
     json s = json::parse([&] { std::string t; for (auto& l : r.out) t += l; return t; }());
     EXPECT_EQ(s["acknowledged"], 50);
@@ -101,9 +55,9 @@ TEST(SendRecvJsonrpcE2E, LoadOverWebSocketReachesJsonrpcAndBinaryReceivers) {
 // receiver sees one message_id: idempotent.
 TEST(SendRecvJsonrpcE2E, DroppedResultWithDedupIsIdempotent) {
   ServeProcess srv({"--in-memory", "--fault", "drop:sendack:nth=1"});
-  auto r = run_cmd({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "x",
-                 "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob", "--verify-wait",
-                 "3s", "-o", "jsonl"});
+  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "x",
+                        "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob", "--verify-wait",
+                        "3s", "-o", "jsonl"});
   EXPECT_EQ(r.code, 0) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -116,9 +70,9 @@ TEST(SendRecvJsonrpcE2E, DroppedResultWithDedupIsIdempotent) {
 
 TEST(SendRecvJsonrpcE2E, DroppedResultWithoutDedupIsDuplicated) {
   ServeProcess srv({"--in-memory", "--dedup", "off", "--fault", "drop:sendack:nth=1"});
-  auto r = run_cmd({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "x",
-                 "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob", "--verify-wait",
-                 "3s", "-o", "jsonl"});
+  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "x",
+                        "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob", "--verify-wait",
+                        "3s", "-o", "jsonl"});
   EXPECT_EQ(r.code, 1) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -138,8 +92,8 @@ TEST_P(JsonrpcCompat, JsonPayloadArrivesIntact) {
   const std::string url = compat == "3" ? srv.tcp() : srv.ws();
   auto rx = start_recv(url, {"--protocol", "jsonrpc", "--jsonrpc-compat", compat, "-u", "bob", "--count", "3",
                              "--timeout", "20s", "-o", "jsonl"});
-  auto r = run_cmd({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", compat, "-s", url, "-u", "alice", "--to", "bob",
-                 "--text", "hé \"there\"", "--count", "3", "-o", "json"});
+  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", compat, "-s", url, "-u", "alice", "--to", "bob",
+                        "--text", "hé \"there\"", "--count", "3", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(rx->wait_exit(std::chrono::seconds(30)), 0) << rx->stderr_text();
   auto recvs = lines_of_type(*rx, "recv");
@@ -156,8 +110,8 @@ INSTANTIATE_TEST_SUITE_P(Generations, JsonrpcCompat, ::testing::Values("2.1", "2
 
 TEST(SendRecvJsonrpcE2E, NonJsonPayloadAt22IsAClearFailure) {
   ServeProcess srv({"--in-memory", "--jsonrpc-compat", "2.2"});
-  auto r = run_cmd({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", "2.2", "-s", srv.ws(), "-u", "alice", "--to",
-                 "bob", "--text", "plain", "--raw-payload"});
+  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", "2.2", "-s", srv.ws(), "-u", "alice", "--to",
+                        "bob", "--text", "plain", "--raw-payload"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("cannot encode SEND"), std::string::npos) << r.err;
 }

@@ -6,44 +6,19 @@
 
 #include "support/process.hpp"
 #include "support/serve_process.hpp"
+#include "support/wkit_commands.hpp"
 
 using nlohmann::json;
 using wkit::testing::Process;
 using wkit::testing::ServeProcess;
+using wkit::testing::run_wkit_lines;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::vector<std::string> out;
-  std::string err;
-  json last() const { return out.empty() ? json() : json::parse(out.back()); }
-  std::vector<json> records(const std::string& type) const {
-    std::vector<json> r;
-    for (auto& l : out) {
-      auto j = json::parse(l, nullptr, false);
-      if (j.is_object() && j.value("type", "") == type) r.push_back(j);
-    }
-    return r;
-  }
-};
-
-Run wkit(std::vector<std::string> args, std::chrono::seconds limit = std::chrono::seconds(120)) {
-  args.insert(args.begin(), WKIT_BINARY);
-  Process p(args);
-  Run r;
-  auto code = p.wait_exit(limit);
-  if (!code) p.kill_now();
-  r.code = code.value_or(-1);
-  r.out = p.stdout_lines();
-  r.err = p.stderr_text();
-  return r;
-}
-
 TEST(SendE2E, ForcedRetriesWithDedupKeepOneMessageId) {
   ServeProcess srv;
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
-                 "--retry-interval", "50ms", "-o", "jsonl"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
+                           "--retry-interval", "50ms", "-o", "jsonl"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -60,8 +35,8 @@ TEST(SendE2E, ForcedRetriesWithDedupKeepOneMessageId) {
 
 TEST(SendE2E, ForcedRetriesWithoutDedupExposeDuplicates) {
   ServeProcess srv({"--dedup", "off"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
-                 "--retry-interval", "50ms", "--client-msg-no", "fixed-cmn-1", "-o", "jsonl"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
+                           "--retry-interval", "50ms", "--client-msg-no", "fixed-cmn-1", "-o", "jsonl"});
   EXPECT_EQ(r.code, 1) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -76,8 +51,8 @@ TEST(SendE2E, ForcedRetriesWithoutDedupExposeDuplicates) {
 
 TEST(SendE2E, TextVerdictNamesTheDuplicate) {
   ServeProcess srv({"--dedup", "off"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "1",
-                 "--retry-interval", "50ms"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "1",
+                           "--retry-interval", "50ms"});
   EXPECT_EQ(r.code, 1);
   std::string all;
   for (auto& l : r.out) all += l + "\n";
@@ -86,8 +61,8 @@ TEST(SendE2E, TextVerdictNamesTheDuplicate) {
 
 TEST(SendE2E, ReconnectBeforeRetryOverWebSocket) {
   ServeProcess srv;
-  auto r = wkit({"send", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
-                 "--retry-interval", "100ms", "--reconnect-before-retry", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "hi", "--retries", "2",
+                           "--retry-interval", "100ms", "--reconnect-before-retry", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   json s = json::parse([&] { std::string t; for (auto& l : r.out) t += l; return t; }());
   EXPECT_EQ(s["reconnects"], 2);
@@ -101,8 +76,8 @@ TEST(SendE2E, ReconnectBeforeRetryOverWebSocket) {
 // answered, so the sender cannot know what the server holds: unverified, exit 1.
 TEST(SendE2E, DroppedSendackRecoveredByRetryIsUnverified) {
   ServeProcess srv({"--fault", "drop:sendack:nth=1"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retry-mode",
-                 "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "-o", "jsonl"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retry-mode",
+                           "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "-o", "jsonl"});
   EXPECT_EQ(r.code, 1) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -120,8 +95,8 @@ TEST(SendE2E, DroppedSendackRecoveredByRetryIsUnverified) {
 // receiver, whose view decides, the run says duplicated.
 TEST(SendE2E, DroppedSendackWithoutDedupIsDuplicatedOnceReceiversLook) {
   ServeProcess srv({"--dedup", "off", "--fault", "drop:sendack:nth=1"});
-  auto alone = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode",
-                     "on-timeout", "--retries", "3", "--ack-timeout", "300ms"});
+  auto alone = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode",
+                               "on-timeout", "--retries", "3", "--ack-timeout", "300ms"});
   EXPECT_EQ(alone.code, 1) << alone.err;
   std::string text;
   for (auto& l : alone.out) text += l + "\n";
@@ -129,9 +104,9 @@ TEST(SendE2E, DroppedSendackWithoutDedupIsDuplicatedOnceReceiversLook) {
   EXPECT_NE(text.find("--verify"), std::string::npos) << text;  // says what would settle it
   EXPECT_EQ(text.find("ok"), std::string::npos) << text;
 
-  auto verified = wkit({"send", "-s", srv.tcp(), "-u", "carol", "--to", "dave", "--text", "x", "--retry-mode",
-                        "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "dave",
-                        "--verify-wait", "3s", "-o", "jsonl"});
+  auto verified = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "carol", "--to", "dave", "--text", "x", "--retry-mode",
+                                  "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "dave",
+                                  "--verify-wait", "3s", "-o", "jsonl"});
   EXPECT_EQ(verified.code, 1) << verified.err;
   auto msgs = verified.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -145,9 +120,9 @@ TEST(SendE2E, DroppedSendackWithoutDedupIsDuplicatedOnceReceiversLook) {
 // harmless and the message is idempotent.
 TEST(SendE2E, DroppedSendackWithDedupIsIdempotentOnceReceiversLook) {
   ServeProcess srv({"--fault", "drop:sendack:nth=1"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode", "on-timeout",
-                 "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "bob", "--verify-wait", "3s",
-                 "-o", "jsonl"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode", "on-timeout",
+                           "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "bob", "--verify-wait", "3s",
+                           "-o", "jsonl"});
   EXPECT_EQ(r.code, 0) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -157,8 +132,8 @@ TEST(SendE2E, DroppedSendackWithDedupIsIdempotentOnceReceiversLook) {
 
 TEST(SendE2E, DroppedSendackWithoutRetriesIsNotAcknowledged) {
   ServeProcess srv({"--fault", "drop:sendack:nth=1"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retry-mode",
-                 "on-timeout", "--ack-timeout", "200ms", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "hi", "--retry-mode",
+                           "on-timeout", "--ack-timeout", "200ms", "-o", "json"});
   EXPECT_EQ(r.code, 1);
   std::string t;
   for (auto& l : r.out) t += l;
@@ -175,18 +150,18 @@ TEST(SendE2E, AuthFailureIsExit3WithReasonName) {
   auto tokens = (dir.path / "tokens").string();
   std::ofstream(tokens) << "alice:right\n";
   ServeProcess srv({"--tokens", tokens});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "-t", "wrong", "--to", "bob", "--text", "x"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "-t", "wrong", "--to", "bob", "--text", "x"});
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("auth_fail"), std::string::npos) << r.err;
-  auto ok = wkit({"send", "-s", srv.tcp(), "-u", "alice", "-t", "right", "--to", "bob", "--text", "x"});
+  auto ok = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "-t", "right", "--to", "bob", "--text", "x"});
   EXPECT_EQ(ok.code, 0) << ok.err;
 }
 
 TEST(SendE2E, UsageErrorsAreExit2) {
-  auto r = wkit({"send", "-s", "tcp://nowhere", "-u", "a", "--to", "b"});
+  auto r = run_wkit_lines({"send", "-s", "tcp://nowhere", "-u", "a", "--to", "b"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("'tcp://nowhere'"), std::string::npos) << r.err;
-  auto noport = wkit({"send", "-u", "a", "--to", "b", "--ack-timeout", "soon"});
+  auto noport = run_wkit_lines({"send", "-u", "a", "--to", "b", "--ack-timeout", "soon"});
   EXPECT_EQ(noport.code, 2);
 }
 
@@ -196,14 +171,14 @@ TEST(SendE2E, ConnectionRefusedIsExit3) {
     ServeProcess srv;
     url = srv.tcp();
   }
-  auto r = wkit({"send", "-s", url, "-u", "a", "--to", "b", "--connect-timeout", "2s"});
+  auto r = run_wkit_lines({"send", "-s", url, "-u", "a", "--to", "b", "--connect-timeout", "2s"});
   EXPECT_EQ(r.code, 3) << r.err;
 }
 
 TEST(SendE2E, VerifyModeAccountsEveryMessage) {
   ServeProcess srv;
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "300", "--window", "32",
-                 "--verify", "--receiver", "bob", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "300", "--window", "32",
+                           "--verify", "--receiver", "bob", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -219,9 +194,9 @@ TEST(SendE2E, VerifyModeAccountsEveryMessage) {
 
 TEST(SendE2E, VerifyModeReportsServerCreatedDuplicates) {
   ServeProcess srv({"--dedup", "off"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "5", "--window", "5",
-                 "--retries", "1", "--retry-interval", "50ms", "--verify", "--receiver", "bob",
-                 "--verify-wait", "3s", "--fail-on-duplicate", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "5", "--window", "5",
+                           "--retries", "1", "--retry-interval", "50ms", "--verify", "--receiver", "bob",
+                           "--verify-wait", "3s", "--fail-on-duplicate", "-o", "json"});
   EXPECT_EQ(r.code, 1);
   std::string t;
   for (auto& l : r.out) t += l;
@@ -235,9 +210,9 @@ TEST(SendE2E, VerifyModeReportsServerCreatedDuplicates) {
 // not --fail-on-duplicate was given (that flag only adds redeliveries).
 TEST(SendE2E, VerifyServerCreatedDuplicatesExit1WithoutFailOnDuplicate) {
   ServeProcess srv({"--dedup", "off"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "3", "--window", "3",
-                 "--retries", "1", "--retry-interval", "50ms", "--verify", "--receiver", "bob",
-                 "--verify-wait", "3s", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "3", "--window", "3",
+                           "--retries", "1", "--retry-interval", "50ms", "--verify", "--receiver", "bob",
+                           "--verify-wait", "3s", "-o", "json"});
   EXPECT_EQ(r.code, 1) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -249,8 +224,8 @@ TEST(SendE2E, VerifyServerCreatedDuplicatesExit1WithoutFailOnDuplicate) {
 TEST(SendE2E, LoadRunOf10000MessagesHasExactCounts) {
   ServeProcess srv({"--in-memory"});
   auto hist = (std::filesystem::temp_directory_path() / ("wkit-hist-" + std::to_string(::getpid()) + ".json")).string();
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "user{i}", "--channels", "10", "--count", "10000",
-                 "--connections", "4", "--window", "64", "--payload-size", "100", "--hist-out", hist, "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "user{i}", "--channels", "10", "--count", "10000",
+                           "--connections", "4", "--window", "64", "--payload-size", "100", "--hist-out", hist, "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -263,7 +238,7 @@ TEST(SendE2E, LoadRunOf10000MessagesHasExactCounts) {
   EXPECT_EQ(s["duplicates_created"], 0);
   EXPECT_EQ(s["latency"]["count"], 10000);
   // The histogram file merges with itself to twice the count.
-  auto m = wkit({"send", "merge-hist", hist, hist, "-o", "json"});
+  auto m = run_wkit_lines({"send", "merge-hist", hist, hist, "-o", "json"});
   ASSERT_EQ(m.code, 0) << m.err;
   std::string mt;
   for (auto& l : m.out) mt += l;
@@ -273,8 +248,8 @@ TEST(SendE2E, LoadRunOf10000MessagesHasExactCounts) {
 
 TEST(SendE2E, RateRunReportsSchedule) {
   ServeProcess srv({"--in-memory"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "200", "--rate", "2000/s",
-                 "--window", "50", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "200", "--rate", "2000/s",
+                           "--window", "50", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -287,13 +262,13 @@ TEST(SendE2E, RateRunReportsSchedule) {
 // A rate has a period, like a duration has a unit: a bare number is refused
 // before anything is sent (exit 2, not 3 for the closed port), with the fix.
 TEST(SendE2E, RateNeedsAPeriod) {
-  auto bare = wkit({"send", "-s", "tcp://127.0.0.1:1", "-u", "alice", "--to", "bob", "--count", "2", "--rate", "500"});
+  auto bare = run_wkit_lines({"send", "-s", "tcp://127.0.0.1:1", "-u", "alice", "--to", "bob", "--count", "2", "--rate", "500"});
   EXPECT_EQ(bare.code, 2);
   EXPECT_EQ(bare.err, "wkit send: bad --rate '500': invalid rate \"500\": missing period; write 500/s\n");
   EXPECT_TRUE(bare.out.empty());
 
   ServeProcess srv({"--in-memory"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "2", "--rate", "50/10s", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "2", "--rate", "50/10s", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -306,7 +281,7 @@ TEST(SendE2E, MergeHistRejectsBadFile) {
   wkit::testing::TempDir dir;
   auto bad = (dir.path / "bad.json").string();
   std::ofstream(bad) << "{not json";
-  auto r = wkit({"send", "merge-hist", bad});
+  auto r = run_wkit_lines({"send", "merge-hist", bad});
   EXPECT_EQ(r.code, 4);
   EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
 }
@@ -317,8 +292,8 @@ namespace {
 
 TEST(SendE2E, DurationRunSendsUntilTheClockRunsOut) {
   ServeProcess srv({"--in-memory"});
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--duration", "500ms", "--rate", "200/s",
-                 "--window", "16", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--duration", "500ms", "--rate", "200/s",
+                           "--window", "16", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -334,9 +309,9 @@ TEST(SendE2E, UsersFileAndGroupTargetWithVerify) {
   auto users = (dir.path / "users").string();
   std::ofstream(users) << "# senders\nu1:t\nu2:t\n";
   ServeProcess srv({"--in-memory", "--group", "g1=u1,u2,carol"});
-  auto r = wkit({"send", "-s", srv.tcp(), "--users-file", users, "--connections", "2", "--channel", "g1",
-                 "--channel-type", "2", "--count", "100", "--window", "10", "--verify", "--receiver", "carol",
-                 "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "--users-file", users, "--connections", "2", "--channel", "g1",
+                           "--channel-type", "2", "--count", "100", "--window", "10", "--verify", "--receiver", "carol",
+                           "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -350,7 +325,7 @@ TEST(SendE2E, BadUsersFileIsExit4WithFileAndLine) {
   wkit::testing::TempDir dir;
   auto users = (dir.path / "users").string();
   std::ofstream(users) << "ok\nnot ok\n";
-  auto r = wkit({"send", "--users-file", users, "--to", "bob"});
+  auto r = run_wkit_lines({"send", "--users-file", users, "--to", "bob"});
   EXPECT_EQ(r.code, 4);
   EXPECT_NE(r.err.find(users + ":2"), std::string::npos) << r.err;
 }
@@ -363,8 +338,8 @@ TEST(SendE2E, VersionNegotiationAgainstServe) {
   ServeProcess srv({"--in-memory"});
   // Asked version -> version the CONNACK settles on (wkit serve speaks up to 6).
   for (auto [asked, agreed] : std::vector<std::pair<int, int>>{{2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}, {9, 6}}) {
-    auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--proto-version", std::to_string(asked),
-                   "-o", "json"});
+    auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--proto-version", std::to_string(asked),
+                             "-o", "json"});
     ASSERT_EQ(r.code, 0) << asked << ": " << r.err;
     std::string t;
     for (auto& l : r.out) t += l;
@@ -377,7 +352,7 @@ TEST(SendE2E, NoEncryptReachesTheReceiverAsPlaintext) {
   Process rx({WKIT_BINARY, "recv", "-s", srv.tcp(), "-u", "zed", "--count", "1", "--timeout", "20s", "-o", "jsonl"});
   ASSERT_TRUE(rx.wait_stderr([](const std::string& l) { return l.find("receiving as") != std::string::npos; },
                              std::chrono::seconds(20)));
-  auto r = wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "zed", "--no-encrypt", "--text", "plain", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "zed", "--no-encrypt", "--text", "plain", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(rx.wait_exit(std::chrono::seconds(30)), 0) << rx.stderr_text();
   auto first = json::parse(rx.stdout_lines().at(0));

@@ -21,8 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr uint8_t kPerson = 1;
-
 bool has_line(Process& p, const std::string& needle, std::chrono::milliseconds wait = 10s) {
   return p.wait_stderr([&](const std::string& l) { return l.find(needle) != std::string::npos; }, wait)
       .has_value();

@@ -19,8 +19,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr int kPerson = 1;
-
 std::unique_ptr<JsonRpcClient> json_login(const std::string& url, const std::string& uid) {
   auto c = std::make_unique<JsonRpcClient>(url);
   json r = c->connect(uid);

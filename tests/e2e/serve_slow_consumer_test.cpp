@@ -19,8 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr uint8_t kPerson = 1;
-
 namespace ip = boost::asio::ip;
 
 // Connects as `uid` with a small receive buffer and then never reads a byte.

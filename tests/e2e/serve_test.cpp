@@ -17,8 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr uint8_t kPerson = 1, kGroup = 2;
-
 proto::Sendack sendack(WkClient& c) {
   auto a = c.expect<proto::Sendack>();
   if (!a) throw std::runtime_error("no SENDACK");

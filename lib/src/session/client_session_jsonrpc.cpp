@@ -17,12 +17,10 @@ namespace jsonrpc = proto::jsonrpc;
 
 namespace {
 
-constexpr size_t kMaxJsonMessage = 1u << 20;  // an incomplete object may not grow past this
 constexpr size_t kRingMin = 1024;
 // Beyond this many unanswered sends the oldest is forgotten (its late answer
 // then counts as unmatched): answers lost for good must not grow memory forever.
 constexpr size_t kRingMax = size_t(1) << 22;
-constexpr std::string_view kBlank = " \t\r\n";
 constexpr auto kNoAnswer = static_cast<proto::FrameType>(0);  // an id that is not ours
 
 // "s-42" -> 42; 0 when the id is not one of ours.
@@ -155,7 +153,7 @@ ClientEvent ClientSession::rpc_fail(std::string why) {
 
 std::optional<ClientEvent> ClientSession::rpc_poll() {
   while (state_ == State::awaiting_connack || state_ == State::connected) {
-    const size_t pos = rpc_in_.find_first_not_of(kBlank, rpc_pos_);
+    const size_t pos = rpc_in_.find_first_not_of(jsonrpc::kBlank, rpc_pos_);
     if (pos == std::string::npos) {
       rpc_pos_ = rpc_in_.size();
       return std::nullopt;
@@ -166,8 +164,8 @@ std::optional<ClientEvent> ClientSession::rpc_poll() {
       return rpc_fail("JSON-RPC from the server: not a JSON object: '" + std::string(rest.substr(0, 16)) + "'");
     if (len == std::string_view::npos) {
       rpc_pos_ = pos;
-      if (rest.size() > kMaxJsonMessage)
-        return rpc_fail("JSON-RPC from the server: a message over " + std::to_string(kMaxJsonMessage) + " bytes");
+      if (rest.size() > jsonrpc::kMaxMessageBytes)
+        return rpc_fail("JSON-RPC from the server: a message over " + std::to_string(jsonrpc::kMaxMessageBytes) + " bytes");
       return std::nullopt;
     }
     rpc_pos_ = pos + len;

@@ -11,11 +11,6 @@ namespace jsonrpc = proto::jsonrpc;
 
 namespace {
 
-// One message may not grow past this while incomplete (the binary frame limit).
-constexpr size_t kMaxJsonMessage = 1u << 20;
-
-constexpr std::string_view kBlank = " \t\r\n";
-
 uint8_t header_flags(const proto::Header& h) {
   return (h.dup ? 0x08 : 0) | (h.sync_once ? 0x04 : 0) | (h.red_dot ? 0x02 : 0) | (h.no_persist ? 0x01 : 0);
 }
@@ -25,7 +20,7 @@ uint8_t header_flags(const proto::Header& h) {
 void ServerSession::feed_jsonrpc(Now now) {
   size_t pos = 0;
   while (!closed()) {
-    pos = json_in_.find_first_not_of(kBlank, pos);
+    pos = json_in_.find_first_not_of(jsonrpc::kBlank, pos);
     if (pos == std::string::npos) {
       pos = json_in_.size();
       break;
@@ -42,10 +37,10 @@ void ServerSession::feed_jsonrpc(Now now) {
       continue;
     }
     if (len == std::string_view::npos) {
-      if (rest.size() > kMaxJsonMessage) {
+      if (rest.size() > jsonrpc::kMaxMessageBytes) {
         jsonrpc_error({}, jsonrpc::problem_code(jsonrpc::Problem::invalid_request),
-                      "a JSON-RPC message over " + std::to_string(kMaxJsonMessage) + " bytes", now);
-        protocol_error("JSON-RPC message over " + std::to_string(kMaxJsonMessage) + " bytes", now);
+                      "a JSON-RPC message over " + std::to_string(jsonrpc::kMaxMessageBytes) + " bytes", now);
+        protocol_error("JSON-RPC message over " + std::to_string(jsonrpc::kMaxMessageBytes) + " bytes", now);
         return;
       }
       break;  // the rest of it is still to come

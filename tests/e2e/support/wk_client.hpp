@@ -35,6 +35,10 @@
 
 namespace wkit::testing {
 
+// Channel types on the wire (person-to-person, group).
+inline constexpr uint8_t kPerson = 1;
+inline constexpr uint8_t kGroup = 2;
+
 struct ReceivedMessage {
   proto::Recv recv;          // views into `frame`
   proto::OwnedFrame frame;

@@ -51,6 +51,58 @@ inline Done run_wkit(std::vector<std::string> args, std::chrono::seconds timeout
   return d;
 }
 
+// A finished `wkit` run with its stdout kept as lines, for commands that print
+// JSON records (`-o json`, `-o jsonl`): last() is the summary, records(type)
+// the lines whose "type" is `type`.
+struct LineRun {
+  int code = -1;  // -1: did not exit within the limit
+  std::vector<std::string> out;
+  std::string err;
+  nlohmann::json last() const { return out.empty() ? nlohmann::json() : nlohmann::json::parse(out.back()); }
+  std::vector<nlohmann::json> records(const std::string& type) const {
+    std::vector<nlohmann::json> r;
+    for (auto& l : out) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      if (j.is_object() && j.value("type", "") == type) r.push_back(j);
+    }
+    return r;
+  }
+};
+
+inline LineRun run_wkit_lines(std::vector<std::string> args, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  args.insert(args.begin(), WKIT_BINARY);
+  Process p(args);
+  LineRun r;
+  auto code = p.wait_exit(limit);
+  if (!code) p.kill_now();
+  r.code = code.value_or(-1);
+  r.out = p.stdout_lines();
+  r.err = p.stderr_text();
+  return r;
+}
+
+// `wkit recv -s URL EXTRA...` kept running, returned once it says it is
+// receiving (so a sender started next cannot race it).
+inline std::unique_ptr<Process> start_recv(const std::string& url, std::vector<std::string> extra) {
+  std::vector<std::string> argv = {WKIT_BINARY, "recv", "-s", url};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Process>(argv);
+  auto ready = p->wait_stderr([](const std::string& l) { return l.find("receiving as") != std::string::npos; },
+                              std::chrono::seconds(20));
+  if (!ready) throw std::runtime_error("recv did not connect: " + p->stderr_text());
+  return p;
+}
+
+// The stdout lines of a (finished) process whose "type" is `type`.
+inline std::vector<nlohmann::json> lines_of_type(Process& p, const std::string& type) {
+  std::vector<nlohmann::json> out;
+  for (auto& l : p.stdout_lines()) {
+    auto j = nlohmann::json::parse(l, nullptr, false);
+    if (j.is_object() && j.value("type", "") == type) out.push_back(j);
+  }
+  return out;
+}
+
 // One JSON value per non-empty line (`-o jsonl` output, event logs).
 inline std::vector<nlohmann::json> jsonl(const std::string& text) {
   std::vector<nlohmann::json> out;

@@ -21,7 +21,7 @@ struct Dec {
   }
 };
 
-DecodeOptions at(Compat c, bool lenient = false) {
+DecodeOptions decode_at(Compat c, bool lenient = false) {
   DecodeOptions o;
   o.compat = c;
   o.lenient = lenient;
@@ -170,33 +170,33 @@ TEST(JsonRpcDecode, ErrorResponse) {
 }
 
 TEST(JsonRpcDecode, Generation21RecvackIsARequest) {
-  Dec ok(R"({"method":"recvack","id":"a-1","params":{"messageId":"5","messageSeq":1}})", at(Compat::v2_1));
+  Dec ok(R"({"method":"recvack","id":"a-1","params":{"messageId":"5","messageSeq":1}})", decode_at(Compat::v2_1));
   ASSERT_FALSE(ok.st);
   EXPECT_EQ(ok.m.kind, Kind::request);
-  Dec bad(R"({"method":"recvack","params":{"messageId":"5","messageSeq":1}})", at(Compat::v2_1));
+  Dec bad(R"({"method":"recvack","params":{"messageId":"5","messageSeq":1}})", decode_at(Compat::v2_1));
   expect_error(bad, "recvack is a request at 2.1", "\"recvack\"", Problem::invalid_request);
 
-  Dec later(R"({"method":"recvack","id":"a-1","params":{"messageId":"5","messageSeq":1}})", at(Compat::v2_2));
+  Dec later(R"({"method":"recvack","id":"a-1","params":{"messageId":"5","messageSeq":1}})", decode_at(Compat::v2_2));
   expect_error(later, "recvack is a notification since 2.2", "\"a-1\"", Problem::invalid_request);
   EXPECT_EQ(later.m.id, "a-1");  // the error can still be answered
 
   // Lenient reading takes both forms.
-  Dec l1(R"({"method":"recvack","id":"a-1","params":{"messageId":"5"}})", at(Compat::v2_2_3, true));
+  Dec l1(R"({"method":"recvack","id":"a-1","params":{"messageId":"5"}})", decode_at(Compat::v2_2_3, true));
   EXPECT_FALSE(l1.st);
-  Dec l2(R"({"method":"recvack","params":{"messageId":"5"}})", at(Compat::v2_1, true));
+  Dec l2(R"({"method":"recvack","params":{"messageId":"5"}})", decode_at(Compat::v2_1, true));
   EXPECT_FALSE(l2.st);
 }
 
 TEST(JsonRpcDecode, Generations21And22EmbedThePayloadAsExactJsonText) {
   for (Compat c : {Compat::v2_1, Compat::v2_2}) {
-    Dec obj(R"({"method":"send","id":"s","params":{"channelId":"b","channelType":1,"payload":{"type":1, "content":"hi bob"}}})", at(c));
+    Dec obj(R"({"method":"send","id":"s","params":{"channelId":"b","channelType":1,"payload":{"type":1, "content":"hi bob"}}})", decode_at(c));
     ASSERT_FALSE(obj.st);
     EXPECT_EQ(obj.as<Send>().payload.data, R"({"type":1, "content":"hi bob"})");  // whitespace kept
     EXPECT_EQ(obj.m.payload_form, PayloadForm::json);
-    Dec str(R"({"method":"send","id":"s","params":{"payload":"aGk="}})", at(c));
+    Dec str(R"({"method":"send","id":"s","params":{"payload":"aGk="}})", decode_at(c));
     ASSERT_FALSE(str.st);
     EXPECT_EQ(str.as<Send>().payload.data, R"("aGk=")");  // a string keeps its quotes
-    Dec nul(R"({"method":"send","id":"s","params":{"payload":null}})", at(c));
+    Dec nul(R"({"method":"send","id":"s","params":{"payload":null}})", decode_at(c));
     ASSERT_FALSE(nul.st);
     EXPECT_EQ(nul.as<Send>().payload.data, "null");
   }
@@ -215,7 +215,7 @@ TEST(JsonRpcDecode, Generation223WantsBase64) {
 }
 
 TEST(JsonRpcDecode, Later3xLeniencyOnPayloads) {
-  const auto o = at(Compat::v2_2_3, true);
+  const auto o = decode_at(Compat::v2_2_3, true);
   Dec obj(R"({"method":"send","id":"s","params":{"payload":{"type":1}}})", o);
   ASSERT_FALSE(obj.st);
   EXPECT_EQ(obj.as<Send>().payload.data, R"({"type":1})");
@@ -265,10 +265,10 @@ TEST(JsonRpcDecode, SixtyFourBitMessageIdsAreDecimalStrings) {
 
 TEST(JsonRpcDecode, MessageSeqWidthFollowsTheGeneration) {
   const std::string t = R"({"method":"recvack","params":{"messageId":"1","messageSeq":4294967296}})";
-  Dec narrow(t, at(Compat::v2_2));
+  Dec narrow(t, decode_at(Compat::v2_2));
   expect_error(narrow, "params.messageSeq: 4294967296 is out of range 0..4294967295", "4294967296",
                Problem::invalid_params);
-  Dec wide(t, at(Compat::v2_2_3));
+  Dec wide(t, decode_at(Compat::v2_2_3));
   ASSERT_FALSE(wide.st);
   EXPECT_EQ(wide.as<Recvack>().message_seq, 4294967296ull);
 }

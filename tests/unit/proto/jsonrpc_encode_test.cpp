@@ -12,7 +12,7 @@
 namespace wkit::proto::jsonrpc {
 namespace {
 
-EncodeOptions at(Compat c) {
+EncodeOptions encode_at(Compat c) {
   EncodeOptions o;
   o.compat = c;
   return o;
@@ -64,7 +64,7 @@ TEST(JsonRpcEncode, ServerMessagesAsTheSpecShowsThem) {
   EXPECT_EQ(enc(r, ""),
             R"({"jsonrpc":"2.0","method":"recv","params":{"header":{"redDot":true},"messageId":"1987654321098752001","messageSeq":42,"clientMsgNo":"8d1e0f52-6a3b-4c1d-9e2f-0b7c5a4d3e21","timestamp":1767000001,"channelId":"alice","channelType":1,"fromUid":"alice","payload":"eyJ0eXBlIjoxLCJjb250ZW50IjoiaGkgYm9iIn0="}})");
   // 2.1-2.2.2 embed the same payload as JSON.
-  EXPECT_NE(enc(r, "", at(Compat::v2_2)).find(R"("payload":{"type":1,"content":"hi bob"}})"), std::string::npos);
+  EXPECT_NE(enc(r, "", encode_at(Compat::v2_2)).find(R"("payload":{"type":1,"content":"hi bob"}})"), std::string::npos);
 
   EncodeOptions bare;
   bare.pong_result_null = false;
@@ -98,7 +98,7 @@ TEST(JsonRpcEncode, ClientRequests) {
   a.message_seq = 42;
   EXPECT_EQ(enc(a, ""),
             R"({"jsonrpc":"2.0","method":"recvack","params":{"header":{"redDot":true},"messageId":"1987654321098752001","messageSeq":42}})");
-  EXPECT_EQ(enc(a, "a-1", at(Compat::v2_1)),
+  EXPECT_EQ(enc(a, "a-1", encode_at(Compat::v2_1)),
             R"({"jsonrpc":"2.0","method":"recvack","id":"a-1","params":{"header":{"redDot":true},"messageId":"1987654321098752001","messageSeq":42}})");
 }
 
@@ -118,18 +118,18 @@ TEST(JsonRpcEncode, StrictRefusalsAppendNothing) {
   expect_refused(Recv{}, "r-1", "recv is a notification");
   expect_refused(Event{}, "e-1", "event is a notification");
   expect_refused(Recvack{}, "a-1", "recvack is a notification since 2.2");
-  expect_refused(Recvack{}, "", "recvack is a request", at(Compat::v2_1));
+  expect_refused(Recvack{}, "", "recvack is a request", encode_at(Compat::v2_1));
   Connect bad_utf8;
   bad_utf8.uid = "\xff";
   expect_refused(bad_utf8, "c", "params.uid: not valid UTF-8");
   expect_refused(Ping{}, "\xc3", "id: not valid UTF-8");
   Send not_json;
   not_json.payload.data = "hello";
-  expect_refused(not_json, "s", "params.payload: not JSON text", at(Compat::v2_2));
+  expect_refused(not_json, "s", "params.payload: not JSON text", encode_at(Compat::v2_2));
   EXPECT_NE(enc(not_json, "s").find(R"("payload":"aGVsbG8=")"), std::string::npos);  // fine as base64
   Recvack wide;
   wide.message_seq = 1ull << 32;
-  expect_refused(wide, "", "params.messageSeq: 4294967296 does not fit the 32 bits", at(Compat::v2_2));
+  expect_refused(wide, "", "params.messageSeq: 4294967296 does not fit the 32 bits", encode_at(Compat::v2_2));
   EXPECT_FALSE(enc(wide, "").empty());  // 2.2.3 carries 64 bits
   Event ev;
   ev.data.data = "\x80";
@@ -144,7 +144,7 @@ TEST(JsonRpcEncode, StrictRefusalsAppendNothing) {
 
 TEST(JsonRpcEncode, EmptyPayloadIsNullWhenEmbedded) {
   Send s;
-  EXPECT_NE(enc(s, "s", at(Compat::v2_1)).find(R"("payload":null)"), std::string::npos);
+  EXPECT_NE(enc(s, "s", encode_at(Compat::v2_1)).find(R"("payload":null)"), std::string::npos);
   EXPECT_NE(enc(s, "s").find(R"("payload":"")"), std::string::npos);
 }
 
@@ -235,7 +235,7 @@ TEST(JsonRpcRoundTrip, RandomFramesAtEachGeneration) {
         const Frame f = gen.make(type, c);
         const std::string id = id_for(type, c, i);
         text.clear();
-        auto st = encode(f, id, text, at(c));
+        auto st = encode(f, id, text, encode_at(c));
         ASSERT_FALSE(st) << frame_type_name(type) << ": " << st->message;
         DecodeOptions o;
         o.compat = c;

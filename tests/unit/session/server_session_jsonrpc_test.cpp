@@ -14,7 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Collector : FrameSink {
+struct RpcCollector : FrameSink {
   std::string buf;
   std::vector<std::string> frames;
   bool text = false;
@@ -27,7 +27,7 @@ struct Collector : FrameSink {
   json object(size_t i) const { return json::parse(frames.at(i)); }
 };
 
-struct Hooks : ServerHooks {
+struct RpcHooks : ServerHooks {
   std::vector<std::string> plaintexts, client_msg_nos;
   std::vector<uint32_t> send_seqs;
   std::vector<uint8_t> header_bits;
@@ -51,7 +51,7 @@ struct Hooks : ServerHooks {
   void on_jsonrpc_error(ServerSession&, int64_t code, std::string_view) override { error_codes.push_back(code); }
 };
 
-Now at(int64_t ms) { return Now{ms, 1'767'000'000'000 + ms}; }
+Now rpc_at(int64_t ms) { return Now{ms, 1'767'000'000'000 + ms}; }
 
 const std::string kConnect =
     R"({"method":"connect","id":"c-1","params":{"uid":"alice","token":"t-alice","deviceId":"web_1","deviceFlag":1,"clientTimestamp":1767000000000}})";
@@ -66,16 +66,16 @@ std::string send_request(const std::string& id, const std::string& cmn, const st
 
 struct JsonRpcSession : ::testing::Test {
   ServerSessionConfig cfg;
-  Hooks hooks;
-  Collector out;
+  RpcHooks hooks;
+  RpcCollector out;
   std::unique_ptr<ServerSession> s;
   void make() {
     cfg.jsonrpc = true;
     cfg.inflight_window = 0;
-    s = std::make_unique<ServerSession>(1, cfg, hooks, out, at(0));
+    s = std::make_unique<ServerSession>(1, cfg, hooks, out, rpc_at(0));
   }
   void connect() {
-    s->feed(kConnect, at(1));
+    s->feed(kConnect, rpc_at(1));
     ASSERT_EQ(out.frames.size(), 1u);
     ASSERT_EQ(s->state(), ServerSession::State::open);
   }
@@ -95,7 +95,7 @@ struct JsonRpcSession : ::testing::Test {
 
 TEST_F(JsonRpcSession, ConnectIsAnsweredWithItsIdAndNoKeys) {
   make();
-  s->feed("  \r\n", at(0));  // blanks first: still undecided
+  s->feed("  \r\n", rpc_at(0));  // blanks first: still undecided
   EXPECT_EQ(s->dialect(), Dialect::undecided);
   connect();
   EXPECT_EQ(s->dialect(), Dialect::jsonrpc);
@@ -112,7 +112,7 @@ TEST_F(JsonRpcSession, ConnectIsAnsweredWithItsIdAndNoKeys) {
 TEST_F(JsonRpcSession, RefusedConnectGetsItsReasonThenTheConnectionCloses) {
   hooks.auth_reason = 2;
   make();
-  s->feed(kConnect, at(1));
+  s->feed(kConnect, rpc_at(1));
   ASSERT_EQ(out.frames.size(), 1u);
   json a = out.object(0);
   EXPECT_EQ(a["id"], "c-1");
@@ -123,8 +123,8 @@ TEST_F(JsonRpcSession, RefusedConnectGetsItsReasonThenTheConnectionCloses) {
 TEST_F(JsonRpcSession, WkprotoStaysWkprotoWhenJsonRpcIsOff) {
   make();
   cfg.jsonrpc = false;
-  s = std::make_unique<ServerSession>(2, cfg, hooks, out, at(0));
-  s->feed(kConnect, at(1));
+  s = std::make_unique<ServerSession>(2, cfg, hooks, out, rpc_at(0));
+  s->feed(kConnect, rpc_at(1));
   EXPECT_EQ(s->dialect(), Dialect::wkproto);
   EXPECT_TRUE(s->closed());  // '{' is no WKProto CONNECT
   EXPECT_FALSE(out.text);
@@ -135,9 +135,9 @@ TEST_F(JsonRpcSession, SendsAreNumberedAndEachSendackAnswersItsRequest) {
   connect();
   // Two sends in one chunk, the second split over two feeds, no delimiter.
   std::string both = send_request("s-1", "m-1", '"' + kPayload64 + '"') + send_request("s-2", "m-2", kPayload);
-  s->feed(both.substr(0, both.size() - 10), at(2));
+  s->feed(both.substr(0, both.size() - 10), rpc_at(2));
   ASSERT_EQ(hooks.plaintexts.size(), 1u);
-  s->feed(both.substr(both.size() - 10), at(3));
+  s->feed(both.substr(both.size() - 10), rpc_at(3));
   ASSERT_EQ(hooks.plaintexts.size(), 2u);
   EXPECT_EQ(hooks.plaintexts[0], kPayload);  // base64 decoded
   EXPECT_EQ(hooks.plaintexts[1], kPayload);  // embedded JSON taken as its text
@@ -145,8 +145,8 @@ TEST_F(JsonRpcSession, SendsAreNumberedAndEachSendackAnswersItsRequest) {
   EXPECT_EQ(hooks.send_seqs, (std::vector<uint32_t>{1, 2}));
   EXPECT_EQ(hooks.header_bits[0], 0x02);  // redDot
   // Answers out of order still find their request ids.
-  s->sendack(2000000000000000002, 2, 8, 1, "m-2", at(4));
-  s->sendack(2000000000000000001, 1, 7, 1, "m-1", at(4));
+  s->sendack(2000000000000000002, 2, 8, 1, "m-2", rpc_at(4));
+  s->sendack(2000000000000000001, 1, 7, 1, "m-1", rpc_at(4));
   ASSERT_EQ(out.frames.size(), 3u);
   json a2 = out.object(1), a1 = out.object(2);
   EXPECT_EQ(a2["id"], "s-2");
@@ -155,7 +155,7 @@ TEST_F(JsonRpcSession, SendsAreNumberedAndEachSendackAnswersItsRequest) {
   EXPECT_EQ(a1["id"], "s-1");
   EXPECT_EQ(a1["result"]["reasonCode"], 1);
   // A repeated answer for the same send has no request left to answer.
-  s->sendack(2000000000000000001, 1, 7, 1, "m-1", at(5));
+  s->sendack(2000000000000000001, 1, 7, 1, "m-1", rpc_at(5));
   EXPECT_EQ(out.frames.size(), 3u);
 }
 
@@ -164,7 +164,7 @@ TEST_F(JsonRpcSession, RecvIsInClearAndRedeliveredIdenticallyUntilAcked) {
   cfg.redeliver_max = 3;
   make();
   connect();
-  ASSERT_EQ(s->deliver(delivery(1987654321098752001), at(10)), DeliverResult::sent);
+  ASSERT_EQ(s->deliver(delivery(1987654321098752001), rpc_at(10)), DeliverResult::sent);
   ASSERT_EQ(out.frames.size(), 2u);
   json r = out.object(1);
   EXPECT_EQ(r["method"], "recv");
@@ -172,12 +172,12 @@ TEST_F(JsonRpcSession, RecvIsInClearAndRedeliveredIdenticallyUntilAcked) {
   EXPECT_EQ(r["params"]["messageId"], "1987654321098752001");
   EXPECT_EQ(r["params"]["payload"], kPayload64);
   EXPECT_FALSE(r["params"].contains("msgKey"));
-  s->tick(at(120));
+  s->tick(rpc_at(120));
   ASSERT_EQ(out.frames.size(), 3u);
   EXPECT_EQ(out.frames[2], out.frames[1]);
-  s->feed(R"({"method":"recvack","params":{"messageId":"1987654321098752001","messageSeq":42}})", at(130));
+  s->feed(R"({"method":"recvack","params":{"messageId":"1987654321098752001","messageSeq":42}})", rpc_at(130));
   EXPECT_EQ(hooks.acks, (std::vector<int64_t>{1987654321098752001}));
-  s->tick(at(300));
+  s->tick(rpc_at(300));
   EXPECT_EQ(out.frames.size(), 3u);
 }
 
@@ -185,18 +185,18 @@ TEST_F(JsonRpcSession, OlderGenerationsEmbedJsonPayloadsAndFallBackToBase64) {
   cfg.jsonrpc_compat = proto::jsonrpc::Compat::v2_2;
   make();
   connect();
-  s->deliver(delivery(5), at(10));
+  s->deliver(delivery(5), rpc_at(10));
   EXPECT_EQ(out.object(1)["params"]["payload"], json::parse(kPayload));
   Delivery binary = delivery(6);
   binary.payload = std::string_view("\x01\x02\xff", 3);  // from a WKProto client: not JSON
-  s->deliver(binary, at(11));
+  s->deliver(binary, rpc_at(11));
   EXPECT_EQ(out.object(2)["params"]["payload"], "AQL/");
 }
 
 TEST_F(JsonRpcSession, PingGetsAResultWithItsId) {
   make();
   connect();
-  s->feed(R"({"method":"ping","id":"p-7","params":{}})", at(5));
+  s->feed(R"({"method":"ping","id":"p-7","params":{}})", rpc_at(5));
   ASSERT_EQ(out.frames.size(), 2u);
   json p = out.object(1);
   EXPECT_EQ(p["id"], "p-7");
@@ -206,12 +206,12 @@ TEST_F(JsonRpcSession, PingGetsAResultWithItsId) {
 TEST_F(JsonRpcSession, BadInputIsAnsweredAndTheConnectionKeepsWorking) {
   make();
   connect();
-  s->feed(R"({"method":"nope","id":"x-1","params":{}})", at(2));
-  s->feed(R"({"method":"send","id":"x-2","params":{"channelId":"bob","channelType":"one"}})", at(3));
-  s->feed("garbage ", at(4));
-  s->feed(R"({"method":"send","id":3})", at(5));  // numeric id
-  s->feed(R"([{"method":"ping","id":"b-1"}])", at(6));  // batch
-  s->feed(R"({"method":"ping","id":"p-1"})", at(7));
+  s->feed(R"({"method":"nope","id":"x-1","params":{}})", rpc_at(2));
+  s->feed(R"({"method":"send","id":"x-2","params":{"channelId":"bob","channelType":"one"}})", rpc_at(3));
+  s->feed("garbage ", rpc_at(4));
+  s->feed(R"({"method":"send","id":3})", rpc_at(5));  // numeric id
+  s->feed(R"([{"method":"ping","id":"b-1"}])", rpc_at(6));  // batch
+  s->feed(R"({"method":"ping","id":"p-1"})", rpc_at(7));
   EXPECT_FALSE(s->closed());
   ASSERT_EQ(out.frames.size(), 7u);
   EXPECT_EQ(out.object(1)["id"], "x-1");
@@ -230,7 +230,7 @@ TEST_F(JsonRpcSession, BadInputIsAnsweredAndTheConnectionKeepsWorking) {
 
 TEST_F(JsonRpcSession, AnythingButConnectFirstIsAnsweredAndClosed) {
   make();
-  s->feed(R"({"method":"ping","id":"p-1"})", at(1));
+  s->feed(R"({"method":"ping","id":"p-1"})", rpc_at(1));
   ASSERT_EQ(out.frames.size(), 1u);
   EXPECT_EQ(out.object(0)["id"], "p-1");
   EXPECT_TRUE(out.object(0).contains("error"));
@@ -241,7 +241,7 @@ TEST_F(JsonRpcSession, AnOversizedMessageClosesTheConnection) {
   make();
   connect();
   std::string big = R"({"method":"send","id":"s-1","params":{"payload":")" + std::string(1100000, 'A');
-  s->feed(big, at(2));
+  s->feed(big, rpc_at(2));
   EXPECT_TRUE(s->closed());
   EXPECT_NE(s->close_reason().find("over"), std::string::npos) << s->close_reason();
 }
@@ -249,7 +249,7 @@ TEST_F(JsonRpcSession, AnOversizedMessageClosesTheConnection) {
 TEST_F(JsonRpcSession, KickIsADisconnectNotification) {
   make();
   connect();
-  s->kick(12, "kicked", at(3));
+  s->kick(12, "kicked", rpc_at(3));
   json d = out.object(1);
   EXPECT_EQ(d["method"], "disconnect");
   EXPECT_FALSE(d.contains("id"));

@@ -155,6 +155,11 @@ ErrorObject error_for(const Message& failed, const Error& err, ErrorStyle style,
 int64_t problem_code(Problem p);
 
 inline constexpr uint8_t kReasonSuccess = 1;  // success is 1, not 0
+
+// Splitting a text stream into messages: the whitespace allowed between
+// objects, and how far one incomplete object may grow (the binary frame limit).
+inline constexpr std::string_view kBlank = " \t\r\n";
+inline constexpr size_t kMaxMessageBytes = size_t(1) << 20;
 // A business failure (a CONNACK/SENDACK reason code other than 1) as an
 // error object, for a server that reports them as errors (the later 3.x
 // gateway does; 2.x puts them in the result): code = the reason code,
