@@ -131,8 +131,8 @@ int run(const ProxyFlags& f) {
 
 wkit::cli::Registration reg{"proxy", 80, [](CLI::App& app) {
   auto f = std::make_shared<ProxyFlags>();
-  auto* sub = app.add_subcommand("proxy", "Man-in-the-middle: terminate the session on both sides, record plaintext, "
-                                          "inject faults");
+  auto* sub = app.add_subcommand("proxy", "Man-in-the-middle: terminate the session on both sides (JSON-RPC clients: "
+                                          "relayed as they are), record plaintext, inject faults");
   sub->add_option("--listen", f->listen,
                   "Address to listen on, tcp://, ws:// or wss:// (TLS terminated here: --tls-cert, --tls-key) "
                   "(repeatable; port 0 = any free port; default tcp://127.0.0.1:5110)");
@@ -140,8 +140,8 @@ wkit::cli::Registration reg{"proxy", 80, [](CLI::App& app) {
   sub->add_option("--upstream", f->upstream, "Server to relay to, tcp://, ws:// or wss:// (default $WKIT_SERVER or "
                                              "tcp://127.0.0.1:5100)");
   wkit::cli::add_client_tls_flags(sub, f->upstream_tls, "the upstream");
-  sub->add_option("--capture", f->capture, "Record every frame, with plaintext, to this .wkcap file (written under a "
-                                          "temporary name beside it until the proxy stops)");
+  sub->add_option("--capture", f->capture, "Record every frame (WKProto and JSON-RPC), with plaintext, to this .wkcap file "
+                                          "(written under a temporary name beside it until the proxy stops)");
   sub->add_flag("--force", f->force, "Replace the --capture file if it exists");
   sub->add_option("--fault", f->faults, "Fault spec ACTION:FRAME[:PARAM] applied to each client connection (repeatable)");
   sub->add_option("--seed", f->seed, "Seed for probabilistic faults");
