@@ -4,6 +4,10 @@
 #include <cstdio>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "wkit/audit/source.hpp"
 #include "wkit/audit/text_pipeline.hpp"
 
@@ -146,10 +150,31 @@ class CsvParser final : public ChunkParser {
   std::string scratch_;
 };
 
+// Runs on the one thread that cuts the input for the parsers, over every
+// byte: 16 bytes a step (SSE2, the x86-64 baseline). A newline ends a record
+// when an even number of quotes precede it; the prefix XOR of a block's quote
+// bits gives that parity at every byte.
 size_t after_last_record(const char* d, size_t n) {
   bool quoted = false;
-  size_t last = 0;
-  for (size_t i = 0; i < n; ++i) {
+  size_t last = 0, i = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n');
+  for (; n - i >= 16; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    uint32_t q = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+    const auto lines = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
+    if (q == 0 && lines == 0) continue;
+    uint32_t inside = q;  // bit k: an odd number of quotes at or before byte k
+    inside ^= inside << 1;
+    inside ^= inside << 2;
+    inside ^= inside << 4;
+    inside ^= inside << 8;
+    if (quoted) inside = ~inside;
+    if (const uint32_t ends = lines & ~inside & 0xffff) last = i + (31 - static_cast<size_t>(__builtin_clz(ends))) + 1;
+    quoted ^= (__builtin_popcount(q) & 1) != 0;
+  }
+#endif
+  for (; i < n; ++i) {
     if (d[i] == '"') quoted = !quoted;
     else if (d[i] == '\n' && !quoted) last = i + 1;
   }
