@@ -136,6 +136,10 @@ struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
     if (type == proto::FrameType::send || type == proto::FrameType::recv) fr->set_payload_state(pb::PAYLOAD_CLEAR);
     const fault::Decision dec = faults.decide(type, side == 0 ? fault::Direction::in : fault::Direction::out);
     std::string_view action = "forward", spec;
+    if (!w) {  // the upstream could not be reached (refuse_connect)
+      action = "not_forwarded";
+      spec = "no upstream connection";
+    }
     if (dec.action != fault::Action::pass) {
       ++px.stats.faults;
       auto* ft = fr->mutable_fault();
