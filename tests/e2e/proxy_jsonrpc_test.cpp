@@ -272,3 +272,35 @@ TEST(ProxyJsonRpc, InboundDropKeepsTheSendFromTheServer) {
   EXPECT_EQ(info["faults"][0]["frame_type"], "SEND");
   EXPECT_EQ(info["unacked_sends"].size(), 1u);
 }
+
+TEST(ProxyJsonRpc, DupAndResetFaultsActOnJsonRpcMessages) {
+  TempDir dir;
+  const std::string cap = (dir.path / "faults.wkcap").string();
+  ServeProcess serve({"--in-memory"});
+  {
+    // bob's first recv is relayed twice; alice's second send result resets her connection.
+    ProxyProcess proxy("ws://127.0.0.1:0", serve.ws(),
+                       {"--capture", cap, "--fault", "dup:recv:nth=1", "--fault", "reset:sendack:nth=2"});
+    auto bob = rpc_login(proxy.url(), "bob");
+    auto alice = rpc_login(proxy.url(), "alice");
+    auto first = alice->request("send", rpc_send_params("bob", "one", "cmn-1"));
+    ASSERT_TRUE(first && first->contains("result")) << (first ? first->dump() : "no answer");
+    json a = rpc_next_recv(*bob);
+    json b = rpc_next_recv(*bob);  // the duplicate the fault made: the same message
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(a["clientMsgNo"], "cmn-1");
+    EXPECT_FALSE(alice->request("send", rpc_send_params("bob", "two", "cmn-2")));
+    EXPECT_TRUE(alice->wait_closed());
+    bob.reset();
+    alice.reset();
+    ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
+  }
+  ASSERT_EQ(serve.stop(), 0);
+  auto info = json::parse(run_wkit({"capture", "info", cap, "-o", "json"}).out);
+  std::set<std::string> faults;
+  for (auto& f : info["faults"]) faults.insert(f["action"].get<std::string>() + " " + f["frame_type"].get<std::string>());
+  EXPECT_EQ(faults, (std::set<std::string>{"dup RECV", "reset SENDACK"}));
+  std::set<std::string> closed;
+  for (auto& c : info["connections"]) closed.insert(c["uid"].get<std::string>() + ": " + c["closed"].get<std::string>());
+  EXPECT_TRUE(closed.count("alice: reset fault")) << info["connections"];
+}
