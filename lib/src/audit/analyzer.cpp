@@ -402,23 +402,42 @@ void Analyzer::walk_channels(Record* b, Record* m) {
     bool any_deleted = false;
     for (Record* k = cb; k < ce; ++k) any_deleted |= (k->flags & kDeleted) != 0;
     if (any_deleted) {
-      std::unordered_multimap<uint64_t, const Record*> by_cmn;
-      for (Record* k = cb; k < ce; ++k)
-        if ((k->flags & kHasClientMsgNo) && !(k->flags & kDeleted)) by_cmn.emplace(k->cmn_hash, k);
       std::vector<const Record*> deleted;
       for (Record* k = cb; k < ce; ++k)
         if ((k->flags & kDeleted) && (k->flags & kHasClientMsgNo)) deleted.push_back(k);
       std::sort(deleted.begin(), deleted.end(), [](auto* x, auto* y) { return before(*x, *y); });
+      // The hashes of the bases the deleted rows name, then the live rows
+      // carrying one of them (sorted by hash, then location): a group chat
+      // of 100K rows with one deleted row indexes a few rows, not all.
+      suffix_bases_.clear();
+      for (auto* d : deleted) {
+        ctx_.strings.read_into(d->cmn_ref, s1_);
+        std::string_view base;
+        if (suffix_base(s1_, base)) suffix_bases_.push_back(client_msg_no_hash(base));
+      }
+      std::sort(suffix_bases_.begin(), suffix_bases_.end());
+      suffix_live_.clear();
+      if (!suffix_bases_.empty())
+        for (Record* k = cb; k < ce; ++k)
+          if ((k->flags & kHasClientMsgNo) && !(k->flags & kDeleted) &&
+              std::binary_search(suffix_bases_.begin(), suffix_bases_.end(), k->cmn_hash))
+            suffix_live_.emplace_back(k->cmn_hash, k);
+      std::sort(suffix_live_.begin(), suffix_live_.end(), [](const auto& x, const auto& y) {
+        return x.first != y.first ? x.first < y.first : before(*x.second, *y.second);
+      });
       auto& set = sets_[kAbsorbedDuplicate];
       for (auto* d : deleted) {
         ctx_.strings.read_into(d->cmn_ref, s1_);
         std::string_view base;
         if (!suffix_base(s1_, base)) continue;
+        // The earliest live row whose client_msg_no is the base.
         const Record* orig = nullptr;
-        auto [lo, hi] = by_cmn.equal_range(client_msg_no_hash(base));
-        for (auto it = lo; it != hi; ++it) {
+        const uint64_t h = client_msg_no_hash(base);
+        auto it = std::lower_bound(suffix_live_.begin(), suffix_live_.end(), h,
+                                   [](const auto& x, uint64_t v) { return x.first < v; });
+        for (; it != suffix_live_.end() && it->first == h && !orig; ++it) {
           ctx_.strings.read_into(it->second->cmn_ref, s2_);
-          if (s2_ == base && (!orig || before(*it->second, *orig))) orig = it->second;
+          if (s2_ == base) orig = it->second;
         }
         if (!orig) continue;
         json item = {{"rule", "suffix"}, {"channel_id", ch().id}, {"channel_type", ch().type}};
@@ -448,7 +467,8 @@ void Analyzer::channel_content(Record* b, Record* e, const std::set<std::pair<ui
   for_each_repeated(content_keys_.data(), content_keys_.data() + content_keys_.size(), key, key, std::less<>(),
                     [&](const KeyIndex* i, const KeyIndex* j) {
                       for (const KeyIndex* k = i; k < j; ++k) content_.push_back(b[k->index]);
-                    });
+                    },
+                    repeat_table_);
   b = content_.data();
   e = b + content_.size();
   std::sort(b, e, [](const Record& x, const Record& y) {

@@ -37,33 +37,31 @@ std::array<size_t, 257> bucket_distribute(T* first, T* last, Byte byte_of) {
 // bucket costs two passes over a hash table that fits the cache, and only the
 // repeated keys are sorted. `mixed(e)`: a well-mixed 64-bit hash of key(e)
 // (its top byte picks the bucket, its low bits the slot).
+// `table`: the hash table's storage, (key, count) with count 0 for an empty
+// slot; pass one that lives across calls when there are many small calls.
+using RepeatTable = std::vector<std::pair<uint64_t, uint64_t>>;
 template <class T, class Key, class Mixed, class Comp, class Group>
-void for_each_repeated(T* first, T* last, Key key, Mixed mixed, Comp comp, Group group) {
-  struct Slot {
-    uint64_t key;
-    uint64_t count;  // 0: empty
-  };
-  std::vector<Slot> table;
+void for_each_repeated(T* first, T* last, Key key, Mixed mixed, Comp comp, Group group, RepeatTable& table) {
   auto one_bucket = [&](T* bf, T* bl) {
     const size_t n = static_cast<size_t>(bl - bf);
     if (n < 2) return;
     size_t size = 16;
     while (size < 2 * n) size *= 2;
-    table.assign(size, Slot{0, 0});
+    table.assign(size, {0, 0});
     const size_t mask = size - 1;
-    auto slot = [&](const T& e) -> Slot& {
+    auto slot = [&](const T& e) -> std::pair<uint64_t, uint64_t>& {
       const uint64_t k = key(e);
       for (size_t i = mixed(e) & mask;; i = (i + 1) & mask)
-        if (table[i].count == 0 || table[i].key == k) return table[i];
+        if (table[i].second == 0 || table[i].first == k) return table[i];
     };
     bool repeated = false;
     for (T* e = bf; e < bl; ++e) {
-      Slot& s = slot(*e);
-      s.key = key(*e);
-      repeated |= ++s.count == 2;
+      auto& s = slot(*e);
+      s.first = key(*e);
+      repeated |= ++s.second == 2;
     }
     if (!repeated) return;
-    T* m = std::partition(bf, bl, [&](const T& e) { return slot(e).count > 1; });
+    T* m = std::partition(bf, bl, [&](const T& e) { return slot(e).second > 1; });
     std::sort(bf, m, comp);
     for (T* i = bf; i < m;) {
       T* j = i + 1;
@@ -75,6 +73,11 @@ void for_each_repeated(T* first, T* last, Key key, Mixed mixed, Comp comp, Group
   if (last - first < (1 << 14)) return one_bucket(first, last);
   const auto start = bucket_distribute(first, last, [&](const T& e) { return mixed(e) >> 56; });
   for (size_t b = 0; b < 256; ++b) one_bucket(first + start[b], first + start[b + 1]);
+}
+template <class T, class Key, class Mixed, class Comp, class Group>
+void for_each_repeated(T* first, T* last, Key key, Mixed mixed, Comp comp, Group group) {
+  RepeatTable table;
+  for_each_repeated(first, last, key, mixed, comp, group, table);
 }
 
 }  // namespace wkit::audit

@@ -60,6 +60,10 @@ class Analyzer {
   std::string s1_, s2_;
   std::vector<KeyIndex> content_keys_;  // channel_content's, reused
   std::vector<Record> content_;
+  std::vector<std::pair<uint64_t, uint64_t>> repeat_table_;  // channel_content's for_each_repeated table, reused
+  // walk_channels' suffix rule: base hashes, and the live rows that carry one.
+  std::vector<uint64_t> suffix_bases_;
+  std::vector<std::pair<uint64_t, const Record*>> suffix_live_;
 };
 
 }  // namespace wkit::audit
