@@ -1,9 +1,22 @@
 #include "jsonrpc_scan.hpp"
 
+#include <array>
+
 #include "wkit/util/utf8.hpp"
 
 namespace wkit::proto::jsonrpc::detail {
 namespace {
+
+// The bytes where reading a string must look closer: its end, an escape, a
+// control character (an error) or the start of a UTF-8 sequence (validated).
+// Everything else is plain ASCII, skipped one table lookup per byte.
+constexpr std::array<bool, 256> kStringStops = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  for (int c = 0x80; c < 256; ++c) t[c] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -139,7 +152,10 @@ bool Scanner::read_string(std::string_view& raw, bool& escaped) {
   const size_t open = pos_;
   ++pos_;  // the opening quote
   escaped = false;
-  while (pos_ < s_.size()) {
+  const size_t n = s_.size();
+  while (pos_ < n) {
+    while (pos_ < n && !kStringStops[static_cast<unsigned char>(s_[pos_])]) ++pos_;
+    if (pos_ >= n) break;
     const char c = s_[pos_];
     const auto u = static_cast<unsigned char>(c);
     if (c == '"') {
