@@ -22,6 +22,7 @@
 #include "wkit/net/frame_writer.hpp"
 #include "wkit/proto/codec.hpp"
 #include "wkit/proto/json.hpp"
+#include "wkit/proto/jsonrpc.hpp"
 #include "wkit/session/server_session.hpp"
 #include "wkit/util/json_text.hpp"
 #include "proxy_impl.hpp"
@@ -437,7 +438,7 @@ struct Proxy::Impl::Conn : session::ServerHooks, session::FrameSink, std::enable
       pre.append(buf.data(), n);
       // JSON-RPC starts with '{' (or '[') after optional blanks; a WKProto
       // CONNECT never starts with a blank (docs/protocol.md section 10).
-      const size_t first = pre.find_first_not_of(" \t\r\n");
+      const size_t first = pre.find_first_not_of(proto::jsonrpc::kBlank);
       if (first == std::string::npos) continue;
       if (pre[first] == '{' || pre[first] == '[') {
         jsonrpc = true;

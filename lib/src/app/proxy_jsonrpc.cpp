@@ -18,9 +18,6 @@ using net::error_code;
 
 namespace {
 
-constexpr std::string_view kRelayBlank = " \t\r\n";
-// An object may not grow past this while incomplete (serve's limit too).
-constexpr size_t kRelayMaxObject = 1u << 20;
 constexpr uint8_t kRelaySystemError = 15;
 
 struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
@@ -181,7 +178,7 @@ struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
     buf.append(bytes);
     size_t pos = 0;
     while (ended.empty()) {
-      const size_t start = buf.find_first_not_of(kRelayBlank, pos);
+      const size_t start = buf.find_first_not_of(jsonrpc::kBlank, pos);
       if (start == std::string::npos) {
         pos = buf.size();
         break;
@@ -193,11 +190,11 @@ struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
         len = rest.find('{', 1);
         if (len == std::string_view::npos) len = rest.size();
       } else if (len == std::string_view::npos) {
-        if (rest.size() > kRelayMaxObject) {
+        if (rest.size() > jsonrpc::kMaxMessageBytes) {
           record_anomaly(side, pending_offset[side] + start, rest.size(),
-                         "a JSON-RPC message over " + std::to_string(kRelayMaxObject) + " bytes");
+                         "a JSON-RPC message over " + std::to_string(jsonrpc::kMaxMessageBytes) + " bytes");
           end(std::string(side == 0 ? "client" : "upstream") + " sent a JSON-RPC message over " +
-              std::to_string(kRelayMaxObject) + " bytes");
+              std::to_string(jsonrpc::kMaxMessageBytes) + " bytes");
           return;
         }
         pos = start;
@@ -217,7 +214,7 @@ struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
     jsonrpc::Message m;
     std::string scratch;
     const std::string& buf = pending[0];
-    const size_t start = buf.find_first_not_of(kRelayBlank);
+    const size_t start = buf.find_first_not_of(jsonrpc::kBlank);
     if (start == std::string::npos) return;
     const size_t len = jsonrpc::value_length(std::string_view(buf).substr(start));
     if (len == 0 || len == std::string_view::npos) return;

@@ -24,9 +24,6 @@ namespace {
 
 namespace jsonrpc = proto::jsonrpc;
 
-constexpr std::string_view kJsonBlank = " \t\r\n";
-// A JSON-RPC object may not grow past this while incomplete (serve's limit).
-constexpr size_t kMaxJsonrpcObject = 1u << 20;
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) {
@@ -473,7 +470,7 @@ class Importer {
   Conn::Dialect decide_dialect(Conn& c, bool at_end) {
     if (c.dialect != Conn::Dialect::undecided) return c.dialect;
     const std::string& first = c.side[0].buf;
-    const size_t at = first.find_first_not_of(kJsonBlank);
+    const size_t at = first.find_first_not_of(jsonrpc::kBlank);
     if (at == std::string::npos) return at_end ? Conn::Dialect::wkproto : Conn::Dialect::undecided;
     c.dialect = first[at] == '{' || first[at] == '[' ? Conn::Dialect::jsonrpc : Conn::Dialect::wkproto;
     if (c.dialect == Conn::Dialect::jsonrpc) c.info.set_dialect(pb::DIALECT_JSONRPC);
@@ -492,7 +489,7 @@ class Importer {
     jsonrpc::DecodeOptions opts;
     opts.lenient = true;  // every generation's payload and recvack forms
     while (!s.broken) {
-      const size_t start = s.buf.find_first_not_of(kJsonBlank, pos);
+      const size_t start = s.buf.find_first_not_of(jsonrpc::kBlank, pos);
       if (start == std::string::npos) {
         pos = s.buf.size();
         break;
@@ -502,7 +499,7 @@ class Importer {
       size_t len = jsonrpc::value_length(rest);
       if (len == std::string_view::npos) {
         pos = start;
-        if (rest.size() > kMaxJsonrpcObject) {
+        if (rest.size() > jsonrpc::kMaxMessageBytes) {
           ++stats_.decode_errors;
           s.broken = true;
           s.undecoded_from = off;
@@ -510,7 +507,7 @@ class Importer {
           s.undecoded_in_messages = c.transport == Transport::ws;
           pos = s.buf.size();
           if ((result = emit_anomaly(c, ts, d, pb::Anomaly::DECODE_ERROR, off, 0,
-                                     "a JSON-RPC object over " + std::to_string(kMaxJsonrpcObject) + " bytes")))
+                                     "a JSON-RPC object over " + std::to_string(jsonrpc::kMaxMessageBytes) + " bytes")))
             return result;
         }
         break;

@@ -5,13 +5,11 @@
 
 namespace wkit::capture {
 
-namespace jsonrpc = proto::jsonrpc;
-
 namespace {
 
 // A request of the client not answered yet.
 struct AskedRequest {
-  jsonrpc::Method method = jsonrpc::Method::none;
+  proto::jsonrpc::Method method = proto::jsonrpc::Method::none;
   uint32_t client_seq = 0;    // send: the number the decoder gave it
   std::string client_msg_no;  // send
 };
@@ -29,13 +27,13 @@ struct RpcConnection {
 };
 
 // The frame type a response to `m` stands for.
-proto::FrameType answer_type(jsonrpc::Method m) {
+proto::FrameType response_frame_type(proto::jsonrpc::Method m) {
   switch (m) {
-    case jsonrpc::Method::connect: return proto::FrameType::connack;
-    case jsonrpc::Method::send: return proto::FrameType::sendack;
-    case jsonrpc::Method::ping: return proto::FrameType::pong;
-    case jsonrpc::Method::subscribe:
-    case jsonrpc::Method::unsubscribe: return proto::FrameType::suback;
+    case proto::jsonrpc::Method::connect: return proto::FrameType::connack;
+    case proto::jsonrpc::Method::send: return proto::FrameType::sendack;
+    case proto::jsonrpc::Method::ping: return proto::FrameType::pong;
+    case proto::jsonrpc::Method::subscribe:
+    case proto::jsonrpc::Method::unsubscribe: return proto::FrameType::suback;
     default: return proto::FrameType{};
   }
 }
@@ -52,12 +50,12 @@ uint8_t record_header_byte(const proto::Frame& f) {
 
 struct RecordDecoder::Impl {
   DecodedRecord out;
-  jsonrpc::Message msg;
+  proto::jsonrpc::Message msg;
   std::string scratch, ack_client_msg_no;
   std::unordered_map<uint64_t, RpcConnection> conns;
   std::vector<AskedMap::node_type> free_nodes;  // reused for later requests
 
-  void remember(RpcConnection& c, std::string_view id, jsonrpc::Method method, uint32_t seq,
+  void remember(RpcConnection& c, std::string_view id, proto::jsonrpc::Method method, uint32_t seq,
                 std::string_view client_msg_no) {
     if (auto it = c.asked.find(id); it != c.asked.end()) {  // an id used again: the latest wins
       it->second.method = method;
@@ -83,18 +81,18 @@ struct RecordDecoder::Impl {
 
   void decode_jsonrpc(const pb::Record& rec) {
     const std::string& text = rec.frame().wire();
-    jsonrpc::DecodeOptions opts;
+    proto::jsonrpc::DecodeOptions opts;
     opts.lenient = true;  // every generation's payload and recvack forms
     auto& c = conns[rec.connection_id()];
-    Status err = jsonrpc::decode(text, msg, scratch, opts);
+    Status err = proto::jsonrpc::decode(text, msg, scratch, opts);
     AskedMap::iterator asked = c.asked.end();
-    if (!err && msg.kind == jsonrpc::Kind::response && rec.direction() == pb::SERVER_TO_CLIENT && !msg.id.empty()) {
+    if (!err && msg.kind == proto::jsonrpc::Kind::response && rec.direction() == pb::SERVER_TO_CLIENT && !msg.id.empty()) {
       // msg.id may point into scratch: look it up before decoding again.
       asked = c.asked.find(msg.id);
-      if (asked != c.asked.end() && msg.has_frame && answer_type(asked->second.method) != proto::FrameType{} &&
-          proto::type_of(msg.frame) != answer_type(asked->second.method)) {
+      if (asked != c.asked.end() && msg.has_frame && response_frame_type(asked->second.method) != proto::FrameType{} &&
+          proto::type_of(msg.frame) != response_frame_type(asked->second.method)) {
         opts.answers = asked->second.method;
-        err = jsonrpc::decode(text, msg, scratch, opts);
+        err = proto::jsonrpc::decode(text, msg, scratch, opts);
       }
     }
     out.rpc_id = msg.id;
@@ -108,7 +106,7 @@ struct RecordDecoder::Impl {
       out.result.error = std::move(*err);
       return;
     }
-    if (msg.kind == jsonrpc::Kind::request && rec.direction() != pb::SERVER_TO_CLIENT) {
+    if (msg.kind == proto::jsonrpc::Kind::request && rec.direction() != pb::SERVER_TO_CLIENT) {
       if (auto* s = std::get_if<proto::Send>(&msg.frame)) {
         s->client_seq = c.next_seq++;
         remember(c, msg.id, msg.method, s->client_seq, s->client_msg_no);
@@ -118,7 +116,7 @@ struct RecordDecoder::Impl {
     }
     if (asked != c.asked.end()) {
       const AskedRequest& a = asked->second;
-      if (a.method == jsonrpc::Method::send) {
+      if (a.method == proto::jsonrpc::Method::send) {
         if (msg.has_error) {
           // A send answered with an error: refused (the client session reads it so too).
           proto::Sendack ack;
@@ -158,7 +156,7 @@ const DecodedRecord& RecordDecoder::decode(const pb::Record& rec, const pb::Conn
   out.rpc_error = false;
   out.error_code = 0;
   out.error_message = {};
-  out.payload_form = jsonrpc::PayloadForm::absent;
+  out.payload_form = proto::jsonrpc::PayloadForm::absent;
   out.jsonrpc = is_jsonrpc(rec.frame(), conn);
   if (!out.jsonrpc) {
     out.result = proto::decode_frame(rec.frame().wire(), version);
