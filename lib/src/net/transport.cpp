@@ -2,6 +2,8 @@
 // (docs/protocol.md section 6, docs/tls.md).
 #include "wkit/net/transport.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -43,6 +45,11 @@ std::string remote_of(const tcp::socket& s) {
   error_code ec;
   auto ep = s.remote_endpoint(ec);
   return ec ? std::string("?") : endpoint_text(ep);
+}
+
+void set_cork(tcp::socket& s, bool on) {
+  const int v = on ? 1 : 0;
+  (void)::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);  // best effort
 }
 
 class TcpConnection final : public Connection {
@@ -108,10 +115,17 @@ class WsConnection final : public Connection {
   asio::awaitable<void> write_frames(std::span<const std::string_view> frames,
                                      error_code& ec) override {
     ec = {};
+    // Beast writes each message with its own send; corking the socket for a
+    // batch lets the kernel put the batch in as few segments as it can, so
+    // the peer wakes and reads once per segment instead of once per message.
+    auto& sock = beast::get_lowest_layer(ws_).socket();
+    const bool cork = frames.size() > 1;
+    if (cork) set_cork(sock, true);
     for (auto f : frames) {
       co_await ws_.async_write(asio::buffer(f.data(), f.size()), redirect_error(use_awaitable, ec));
-      if (ec) co_return;
+      if (ec) break;
     }
+    if (cork) set_cork(sock, false);
   }
   void close() override {
     error_code ignored;
