@@ -106,10 +106,11 @@ void Analyzer::by_client_msg_no(Record* b, Record* e) {
   for (size_t pass = 0; pass < passes; ++pass) {
     keys.clear();
     for (Record* r = b; r < e; ++r)
-      if ((r->kinds & kByClientMsgNo) && (r->flags & kHasClientMsgNo) && (r->flags & kHasMessageId)) {
-        const uint64_t h = grouping_hash(*r, kByClientMsgNo, static_cast<int>(scope));
-        if (key_pass_of(h, passes) == pass) keys.push_back({h, static_cast<uint64_t>(r - b)});
-      }
+      // Every record of one key has its client_msg_no hash (XXH3, mixed):
+      // it picks the pass, and the key's hash is computed in that pass only.
+      if ((r->kinds & kByClientMsgNo) && (r->flags & kHasClientMsgNo) && (r->flags & kHasMessageId) &&
+          key_pass_of(r->cmn_hash, passes) == pass)
+        keys.push_back({grouping_hash(*r, kByClientMsgNo, static_cast<int>(scope)), static_cast<uint64_t>(r - b)});
     client_msg_no_runs(b, keys);
   }
 }
