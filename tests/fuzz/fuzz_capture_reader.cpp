@@ -1,10 +1,15 @@
 // libFuzzer target: the .wkcap reader on arbitrary bytes must return records,
 // a truncation or an Error with an offset; never crash, hang or over-allocate.
+// Every frame record it returns then goes through the RecordDecoder (either
+// dialect: WKProto or JSON-RPC, with its request-id pairing), which must
+// decode it or say why.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string_view>
 
 #include "wkit/capture/reader.hpp"
+#include "wkit/capture/record_decoder.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace wkit::capture;
@@ -22,6 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   pb::Record rec;
+  RecordDecoder decoder;
+  std::map<uint64_t, pb::Connection> connections;
   uint64_t last = 0;
   while (true) {
     auto got = r.value()->next(rec);
@@ -30,6 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     if (!got.value()) break;
+    if (rec.has_connection() && connections.size() < 64) connections[rec.connection_id()] = rec.connection();
+    if (rec.has_closed()) decoder.forget(rec.connection_id());
+    if (rec.has_frame()) {
+      auto c = connections.find(rec.connection_id());
+      const auto& d = decoder.decode(rec, c == connections.end() ? pb::Connection() : c->second, 6);
+      if (d.result.status == wkit::proto::DecodeStatus::error && !d.no_frame && d.result.error.message.empty())
+        __builtin_trap();  // an error says why
+    }
     if (r.value()->record_offset() < last) __builtin_trap();  // records advance
     last = r.value()->record_offset();
   }
