@@ -71,4 +71,32 @@ class PcapBuilder {
   std::string out_;
 };
 
+// The HTTP upgrade of a WebSocket connection (RFC 6455 1.3's sample key).
+inline std::string ws_upgrade_request(std::string_view path) {
+  return "GET " + std::string(path) +
+         " HTTP/1.1\r\nHost: 127.0.0.1:5200\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+inline const std::string kWsUpgradeResponse =
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+// One WebSocket frame (`first`: FIN + opcode byte); client frames are masked
+// (RFC 6455 5.3).
+inline std::string ws_frame(uint8_t first, std::string_view payload, bool masked) {
+  std::string f(1, static_cast<char>(first));
+  const uint8_t m = masked ? 0x80 : 0;
+  if (payload.size() < 126) {
+    f += static_cast<char>(m | payload.size());
+  } else {
+    f += static_cast<char>(m | 126);
+    f += static_cast<char>(payload.size() >> 8);
+    f += static_cast<char>(payload.size());
+  }
+  const char mask[4] = {'\x5a', '\x01', '\x7f', '\x33'};
+  if (masked) f.append(mask, 4);
+  for (size_t i = 0; i < payload.size(); ++i) f += masked ? static_cast<char>(payload[i] ^ mask[i & 3]) : payload[i];
+  return f;
+}
+
 }  // namespace wkit::testing

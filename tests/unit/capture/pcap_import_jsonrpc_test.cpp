@@ -10,16 +10,14 @@
 
 using namespace wkit;
 using namespace wkit::capture;
+using wkit::testing::kWsUpgradeResponse;
 using wkit::testing::PcapBuilder;
+using wkit::testing::ws_frame;
+using wkit::testing::ws_upgrade_request;
 
 namespace {
 
-const std::string kRpcUpgradeRequest =
-    "GET / HTTP/1.1\r\nHost: 127.0.0.1:5200\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-const std::string kRpcUpgradeResponse =
-    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+const std::string kRpcUpgradeRequest = ws_upgrade_request("/");
 
 const std::string kRpcConnect = R"({"method":"connect","id":"c-1","params":{"uid":"alice","token":"t","deviceId":"d1"}})";
 const std::string kRpcSend1 =
@@ -30,23 +28,6 @@ const std::string kRpcBad = R"({"method":"send","id":"s-x","params":{"channelTyp
 const std::string kRpcConnack = R"({"jsonrpc":"2.0","id":"c-1","result":{"serverVersion":6,"reasonCode":1}})";
 const std::string kRpcAck1 = R"({"jsonrpc":"2.0","id":"s-1","result":{"messageId":"900","messageSeq":1,"reasonCode":1}})";
 const std::string kRpcAck2 = R"({"jsonrpc":"2.0","id":"s-2","result":{"messageId":"900","messageSeq":1,"reasonCode":1}})";
-
-// One WebSocket frame; client frames are masked (RFC 6455 5.3).
-std::string rpc_ws_frame(uint8_t first, std::string_view payload, bool masked) {
-  std::string f(1, static_cast<char>(first));
-  const uint8_t m = masked ? 0x80 : 0;
-  if (payload.size() < 126) {
-    f += static_cast<char>(m | payload.size());
-  } else {
-    f += static_cast<char>(m | 126);
-    f += static_cast<char>(payload.size() >> 8);
-    f += static_cast<char>(payload.size());
-  }
-  const char mask[4] = {'\x11', '\x22', '\x33', '\x44'};
-  if (masked) f.append(mask, 4);
-  for (size_t i = 0; i < payload.size(); ++i) f += masked ? static_cast<char>(payload[i] ^ mask[i & 3]) : payload[i];
-  return f;
-}
 
 std::vector<pb::Record> rpc_import(const std::string& pcap, ImportStats& stats) {
   std::vector<pb::Record> out;
@@ -76,12 +57,12 @@ std::string rpc_session_pcap(const std::string& c2s, const std::string& s2c) {
 
 TEST(PcapImportJsonRpc, WebSocketTextFramesAreOneRecordPerObject) {
   // The first send over two fragments; the bad object and the second send in one message.
-  const std::string c2s = kRpcUpgradeRequest + rpc_ws_frame(0x81, kRpcConnect, true) +
-                          rpc_ws_frame(0x01, kRpcSend1.substr(0, 30), true) +
-                          rpc_ws_frame(0x80, kRpcSend1.substr(30), true) +
-                          rpc_ws_frame(0x81, kRpcBad + "\n" + kRpcSend2, true);
-  const std::string s2c = kRpcUpgradeResponse + rpc_ws_frame(0x81, kRpcConnack, false) +
-                          rpc_ws_frame(0x81, kRpcAck1, false) + rpc_ws_frame(0x81, kRpcAck2, false);
+  const std::string c2s = kRpcUpgradeRequest + ws_frame(0x81, kRpcConnect, true) +
+                          ws_frame(0x01, kRpcSend1.substr(0, 30), true) +
+                          ws_frame(0x80, kRpcSend1.substr(30), true) +
+                          ws_frame(0x81, kRpcBad + "\n" + kRpcSend2, true);
+  const std::string s2c = kWsUpgradeResponse + ws_frame(0x81, kRpcConnack, false) +
+                          ws_frame(0x81, kRpcAck1, false) + ws_frame(0x81, kRpcAck2, false);
   ImportStats stats;
   auto recs = rpc_import(rpc_session_pcap(c2s, s2c), stats);
   EXPECT_EQ(stats.connections, 1u);

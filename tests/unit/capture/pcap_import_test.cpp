@@ -8,7 +8,10 @@
 
 using namespace wkit;
 using namespace wkit::capture;
+using wkit::testing::kWsUpgradeResponse;
 using wkit::testing::PcapBuilder;
+using wkit::testing::ws_frame;
+using wkit::testing::ws_upgrade_request;
 
 namespace {
 
@@ -331,29 +334,8 @@ TEST(PcapImport, GarbageIsAClearError) {
 
 namespace {
 
-const std::string kUpgradeRequest =
-    "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:5200\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-const std::string kUpgradeResponse =
-    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+const std::string kWsUpgradeRequest = ws_upgrade_request("/ws");
 
-// One WebSocket frame; client frames are masked (RFC 6455 5.3).
-std::string ws_frame(uint8_t first, std::string_view payload, bool masked) {
-  std::string f(1, static_cast<char>(first));
-  uint8_t m = masked ? 0x80 : 0;
-  if (payload.size() < 126) {
-    f += static_cast<char>(m | payload.size());
-  } else {
-    f += static_cast<char>(m | 126);
-    f += static_cast<char>(payload.size() >> 8);
-    f += static_cast<char>(payload.size());
-  }
-  const char mask[4] = {'\x5a', '\x01', '\x7f', '\x33'};
-  if (masked) f.append(mask, 4);
-  for (size_t i = 0; i < payload.size(); ++i) f += masked ? static_cast<char>(payload[i] ^ mask[i & 3]) : payload[i];
-  return f;
-}
 
 // The Session's frames over WebSocket: the CONNECT split over two WS frames
 // (a fragmented message), both SENDs in one WS message, a Ping from the
@@ -363,11 +345,11 @@ struct WsSession {
   std::string c2s, s2c;
   WsSession() {
     std::string connect = s.c2s.substr(0, s.connect_len), sends = s.c2s.substr(s.connect_len);
-    c2s = kUpgradeRequest + ws_frame(0x02, connect.substr(0, 10), true) + ws_frame(0x80, connect.substr(10), true) +
+    c2s = kWsUpgradeRequest + ws_frame(0x02, connect.substr(0, 10), true) + ws_frame(0x80, connect.substr(10), true) +
           ws_frame(0x82, sends, true);
     std::string connack = s.s2c.substr(0, s.connack_len), acks = s.s2c.substr(s.connack_len);
     std::string ack1 = acks.substr(0, acks.size() / 2), ack2 = acks.substr(acks.size() / 2);
-    s2c = kUpgradeResponse + ws_frame(0x82, connack, false) + ws_frame(0x89, "", false) + ws_frame(0x82, ack1, false) +
+    s2c = kWsUpgradeResponse + ws_frame(0x82, connack, false) + ws_frame(0x89, "", false) + ws_frame(0x82, ack1, false) +
           ws_frame(0x82, ack2, false);
   }
 };
@@ -386,11 +368,11 @@ TEST(PcapImport, WebSocketSessionDecodesTheMessageStream) {
   for (size_t i = 0; i < w.c2s.size(); i += 7) segs.emplace_back(i, w.c2s.substr(i, 7));
   std::swap(segs[1], segs[2]);
   uint64_t t = 1'000'200;
-  size_t up_to_header = kUpgradeResponse.size();
+  size_t up_to_header = kWsUpgradeResponse.size();
   bool response_sent = false;
   for (auto& [off, bytes] : segs) {
     b.data(f, true, off, bytes, t += 10);
-    if (!response_sent && off > kUpgradeRequest.size()) {
+    if (!response_sent && off > kWsUpgradeRequest.size()) {
       b.data(f, false, 0, w.s2c.substr(0, up_to_header + 20), t += 10);
       b.data(f, false, up_to_header + 20, w.s2c.substr(up_to_header + 20), t += 10);
       response_sent = true;
@@ -424,7 +406,7 @@ TEST(PcapImport, WebSocketSessionDecodesTheMessageStream) {
 TEST(PcapImport, WebSocketViolationIsADecodeErrorAtItsTcpOffset) {
   WsSession w;
   // After the CONNACK the server sends a masked frame (servers must not mask).
-  std::string s2c = kUpgradeResponse + ws_frame(0x82, w.s.s2c.substr(0, w.s.connack_len), false);
+  std::string s2c = kWsUpgradeResponse + ws_frame(0x82, w.s.s2c.substr(0, w.s.connack_len), false);
   size_t bad_at = s2c.size();
   s2c += ws_frame(0x82, w.s.s2c.substr(w.s.connack_len), true);
   PcapBuilder b;
@@ -455,7 +437,7 @@ TEST(PcapImport, WebSocketUpgradeRefusedOrPlainHttp) {
     PcapBuilder::Flow f;
     b.syn(f, 1'000'000);
     b.synack(f, 1'000'100);
-    b.data(f, true, 0, kUpgradeRequest, 1'000'200);
+    b.data(f, true, 0, kWsUpgradeRequest, 1'000'200);
     b.data(f, false, 0, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 1'000'300);
     ImportOptions o;
     if (with_port) o.port = 5100;
@@ -496,7 +478,7 @@ TEST(PcapImport, WebSocketUpgradeRefusedOrPlainHttp) {
 TEST(PcapImport, WebSocketWkprotoErrorCountsUndecodedMessageBytes) {
   WsSession w;
   std::string connect = w.s.c2s.substr(0, w.s.connect_len);
-  std::string c2s = kUpgradeRequest + ws_frame(0x82, connect, true);
+  std::string c2s = kWsUpgradeRequest + ws_frame(0x82, connect, true);
   std::string junk("\x00\x01\x02", 3), later(10, '\x30');
   c2s += ws_frame(0x82, junk, true);
   PcapBuilder b;
@@ -504,7 +486,7 @@ TEST(PcapImport, WebSocketWkprotoErrorCountsUndecodedMessageBytes) {
   b.syn(f, 1'000'000);
   b.synack(f, 1'000'100);
   b.data(f, true, 0, c2s, 1'000'200);
-  b.data(f, false, 0, kUpgradeResponse + ws_frame(0x82, w.s.s2c.substr(0, w.s.connack_len), false), 1'000'300);
+  b.data(f, false, 0, kWsUpgradeResponse + ws_frame(0x82, w.s.s2c.substr(0, w.s.connack_len), false), 1'000'300);
   std::string more = ws_frame(0x82, later, true);
   b.data(f, true, c2s.size(), more, 1'000'400);
   auto im = import(b.bytes());
