@@ -21,6 +21,13 @@ struct RequestIdHash {
 };
 using AskedMap = std::unordered_map<std::string, AskedRequest, RequestIdHash, std::equal_to<>>;
 
+// A capture is input like any other: a client that never gets answers (or a
+// crafted file) must not grow memory without end. Real clients keep a few
+// thousand requests in flight at most; beyond this many unanswered ones a
+// connection's later requests are not remembered, and their answers decode
+// unpaired (client_seq 0, as an answer to no known request).
+constexpr size_t kMaxUnansweredPerConnection = size_t(1) << 16;
+
 struct RpcConnection {
   uint32_t next_seq = 1;
   AskedMap asked;  // by request id
@@ -63,6 +70,7 @@ struct RecordDecoder::Impl {
       it->second.client_msg_no.assign(client_msg_no);
       return;
     }
+    if (c.asked.size() >= kMaxUnansweredPerConnection) return;
     AskedMap::node_type node;
     if (!free_nodes.empty()) {
       node = std::move(free_nodes.back());
@@ -77,6 +85,12 @@ struct RecordDecoder::Impl {
     node.mapped().client_seq = seq;
     node.mapped().client_msg_no.assign(client_msg_no);
     c.asked.insert(std::move(node));
+  }
+
+  // Answered nodes are kept for later requests, as many as one connection
+  // may hold: the pool does not grow past what a single connection needs.
+  void keep_free(AskedMap::node_type node) {
+    if (free_nodes.size() < kMaxUnansweredPerConnection) free_nodes.push_back(std::move(node));
   }
 
   void decode_jsonrpc(const pb::Record& rec) {
@@ -130,7 +144,7 @@ struct RecordDecoder::Impl {
           ack->client_msg_no = ack_client_msg_no;
         }
       }
-      free_nodes.push_back(c.asked.extract(asked));
+      keep_free(c.asked.extract(asked));
     }
     if (!msg.has_frame) {
       out.no_frame = true;
@@ -170,7 +184,7 @@ void RecordDecoder::forget(uint64_t connection_id) {
   auto it = impl_->conns.find(connection_id);
   if (it == impl_->conns.end()) return;
   auto& asked = it->second.asked;
-  while (!asked.empty()) impl_->free_nodes.push_back(asked.extract(asked.begin()));
+  while (!asked.empty()) impl_->keep_free(asked.extract(asked.begin()));
   impl_->conns.erase(it);
 }
 

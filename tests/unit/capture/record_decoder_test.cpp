@@ -148,3 +148,29 @@ TEST_F(RecordDecoderTest, ErrorResponses) {
   EXPECT_FALSE(junk.no_frame);
   EXPECT_NE(junk.result.error.message.find("channelType"), std::string::npos) << junk.result.error.message;
 }
+
+// Memory stays bounded on a connection whose requests are never answered:
+// past 65,536 unanswered requests later ones are not remembered (their
+// answers come out unpaired), while the earlier ones still pair.
+TEST_F(RecordDecoderTest, UnansweredRequestsPerConnectionAreBounded) {
+  const int kRequests = (1 << 16) + 10;
+  auto send_with_id = [](int i) {
+    return R"({"method":"send","id":"s-)" + std::to_string(i) +
+           R"(","params":{"clientMsgNo":"cmn-)" + std::to_string(i) +
+           R"(","channelId":"bob","channelType":1,"payload":"aGk="}})";
+  };
+  for (int i = 1; i <= kRequests; ++i) ASSERT_TRUE(rpc(1, pb::CLIENT_TO_SERVER, send_with_id(i)).ok());
+  auto answer = [&](int i) -> const proto::Sendack& {
+    const auto& d = rpc(1, pb::SERVER_TO_CLIENT,
+                        R"({"jsonrpc":"2.0","id":"s-)" + std::to_string(i) +
+                            R"(","result":{"messageId":"77","messageSeq":3,"reasonCode":1}})");
+    EXPECT_TRUE(d.ok()) << d.result.error.describe();
+    return std::get<proto::Sendack>(d.result.frame);
+  };
+  EXPECT_EQ(answer(kRequests).client_seq, 0u);  // beyond the bound: not remembered
+  EXPECT_EQ(answer(1).client_seq, 1u);          // within it: paired
+  EXPECT_EQ(answer(1 << 16).client_seq, uint32_t(1 << 16));
+  // Answers freed room: the connection remembers new requests again.
+  ASSERT_TRUE(rpc(1, pb::CLIENT_TO_SERVER, send_with_id(kRequests + 1)).ok());
+  EXPECT_EQ(answer(kRequests + 1).client_seq, uint32_t(kRequests + 1));
+}
