@@ -23,8 +23,8 @@ TEST(SendRecvJsonrpcE2E, LoadOverWebSocketReachesJsonrpcAndBinaryReceivers) {
                                       "-o", "jsonl"});
   auto rx_bin = start_recv(srv.tcp(), {"-u", "carol", "--count", "50", "--timeout", "30s", "-o", "jsonl"});
   for (const char* to : {"bob", "carol"}) {
-    auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", to, "--count", "50",
-                          "--window", "16", "-o", "json"});
+    auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", to, "--count",
+                             "50", "--window", "16", "-o", "json"});
     ASSERT_EQ(r.code, 0) << r.err;
     json s = json::parse([&] { std::string t; for (auto& l : r.out) t += l; return t; }());
     EXPECT_EQ(s["acknowledged"], 50);
@@ -56,8 +56,8 @@ TEST(SendRecvJsonrpcE2E, LoadOverWebSocketReachesJsonrpcAndBinaryReceivers) {
 TEST(SendRecvJsonrpcE2E, DroppedResultWithDedupIsIdempotent) {
   ServeProcess srv({"--in-memory", "--fault", "drop:sendack:nth=1"});
   auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "x",
-                        "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob", "--verify-wait",
-                        "3s", "-o", "jsonl"});
+                           "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob",
+                           "--verify-wait", "3s", "-o", "jsonl"});
   EXPECT_EQ(r.code, 0) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -71,8 +71,8 @@ TEST(SendRecvJsonrpcE2E, DroppedResultWithDedupIsIdempotent) {
 TEST(SendRecvJsonrpcE2E, DroppedResultWithoutDedupIsDuplicated) {
   ServeProcess srv({"--in-memory", "--dedup", "off", "--fault", "drop:sendack:nth=1"});
   auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "-s", srv.ws(), "-u", "alice", "--to", "bob", "--text", "x",
-                        "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob", "--verify-wait",
-                        "3s", "-o", "jsonl"});
+                           "--retries", "2", "--retry-interval", "200ms", "--verify", "--receiver", "bob",
+                           "--verify-wait", "3s", "-o", "jsonl"});
   EXPECT_EQ(r.code, 1) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -92,8 +92,8 @@ TEST_P(JsonrpcCompat, JsonPayloadArrivesIntact) {
   const std::string url = compat == "3" ? srv.tcp() : srv.ws();
   auto rx = start_recv(url, {"--protocol", "jsonrpc", "--jsonrpc-compat", compat, "-u", "bob", "--count", "3",
                              "--timeout", "20s", "-o", "jsonl"});
-  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", compat, "-s", url, "-u", "alice", "--to", "bob",
-                        "--text", "hé \"there\"", "--count", "3", "-o", "json"});
+  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", compat, "-s", url, "-u", "alice",
+                           "--to", "bob", "--text", "hé \"there\"", "--count", "3", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(rx->wait_exit(std::chrono::seconds(30)), 0) << rx->stderr_text();
   auto recvs = lines_of_type(*rx, "recv");
@@ -110,8 +110,8 @@ INSTANTIATE_TEST_SUITE_P(Generations, JsonrpcCompat, ::testing::Values("2.1", "2
 
 TEST(SendRecvJsonrpcE2E, NonJsonPayloadAt22IsAClearFailure) {
   ServeProcess srv({"--in-memory", "--jsonrpc-compat", "2.2"});
-  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", "2.2", "-s", srv.ws(), "-u", "alice", "--to",
-                        "bob", "--text", "plain", "--raw-payload"});
+  auto r = run_wkit_lines({"send", "--protocol", "jsonrpc", "--jsonrpc-compat", "2.2", "-s", srv.ws(), "-u", "alice",
+                           "--to", "bob", "--text", "plain", "--raw-payload"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("cannot encode SEND"), std::string::npos) << r.err;
 }

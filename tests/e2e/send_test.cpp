@@ -105,8 +105,8 @@ TEST(SendE2E, DroppedSendackWithoutDedupIsDuplicatedOnceReceiversLook) {
   EXPECT_EQ(text.find("ok"), std::string::npos) << text;
 
   auto verified = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "carol", "--to", "dave", "--text", "x", "--retry-mode",
-                                  "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "dave",
-                                  "--verify-wait", "3s", "-o", "jsonl"});
+                                  "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver",
+                                  "dave", "--verify-wait", "3s", "-o", "jsonl"});
   EXPECT_EQ(verified.code, 1) << verified.err;
   auto msgs = verified.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -120,9 +120,9 @@ TEST(SendE2E, DroppedSendackWithoutDedupIsDuplicatedOnceReceiversLook) {
 // harmless and the message is idempotent.
 TEST(SendE2E, DroppedSendackWithDedupIsIdempotentOnceReceiversLook) {
   ServeProcess srv({"--fault", "drop:sendack:nth=1"});
-  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode", "on-timeout",
-                           "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "bob", "--verify-wait", "3s",
-                           "-o", "jsonl"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--text", "x", "--retry-mode",
+                           "on-timeout", "--retries", "3", "--ack-timeout", "300ms", "--verify", "--receiver", "bob",
+                           "--verify-wait", "3s", "-o", "jsonl"});
   EXPECT_EQ(r.code, 0) << r.err;
   auto msgs = r.records("send");
   ASSERT_EQ(msgs.size(), 1u);
@@ -224,8 +224,9 @@ TEST(SendE2E, VerifyServerCreatedDuplicatesExit1WithoutFailOnDuplicate) {
 TEST(SendE2E, LoadRunOf10000MessagesHasExactCounts) {
   ServeProcess srv({"--in-memory"});
   auto hist = (std::filesystem::temp_directory_path() / ("wkit-hist-" + std::to_string(::getpid()) + ".json")).string();
-  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "user{i}", "--channels", "10", "--count", "10000",
-                           "--connections", "4", "--window", "64", "--payload-size", "100", "--hist-out", hist, "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "user{i}", "--channels", "10", "--count",
+                           "10000", "--connections", "4", "--window", "64", "--payload-size", "100", "--hist-out", hist,
+                           "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -262,13 +263,15 @@ TEST(SendE2E, RateRunReportsSchedule) {
 // A rate has a period, like a duration has a unit: a bare number is refused
 // before anything is sent (exit 2, not 3 for the closed port), with the fix.
 TEST(SendE2E, RateNeedsAPeriod) {
-  auto bare = run_wkit_lines({"send", "-s", "tcp://127.0.0.1:1", "-u", "alice", "--to", "bob", "--count", "2", "--rate", "500"});
+  auto bare = run_wkit_lines({"send", "-s", "tcp://127.0.0.1:1", "-u", "alice", "--to", "bob", "--count", "2", "--rate",
+                              "500"});
   EXPECT_EQ(bare.code, 2);
   EXPECT_EQ(bare.err, "wkit send: bad --rate '500': invalid rate \"500\": missing period; write 500/s\n");
   EXPECT_TRUE(bare.out.empty());
 
   ServeProcess srv({"--in-memory"});
-  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "2", "--rate", "50/10s", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--count", "2", "--rate", "50/10s",
+                           "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -292,8 +295,8 @@ namespace {
 
 TEST(SendE2E, DurationRunSendsUntilTheClockRunsOut) {
   ServeProcess srv({"--in-memory"});
-  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--duration", "500ms", "--rate", "200/s",
-                           "--window", "16", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--duration", "500ms", "--rate",
+                           "200/s", "--window", "16", "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string t;
   for (auto& l : r.out) t += l;
@@ -338,8 +341,8 @@ TEST(SendE2E, VersionNegotiationAgainstServe) {
   ServeProcess srv({"--in-memory"});
   // Asked version -> version the CONNACK settles on (wkit serve speaks up to 6).
   for (auto [asked, agreed] : std::vector<std::pair<int, int>>{{2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}, {9, 6}}) {
-    auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--proto-version", std::to_string(asked),
-                             "-o", "json"});
+    auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--proto-version",
+                             std::to_string(asked), "-o", "json"});
     ASSERT_EQ(r.code, 0) << asked << ": " << r.err;
     std::string t;
     for (auto& l : r.out) t += l;
@@ -352,7 +355,8 @@ TEST(SendE2E, NoEncryptReachesTheReceiverAsPlaintext) {
   Process rx({WKIT_BINARY, "recv", "-s", srv.tcp(), "-u", "zed", "--count", "1", "--timeout", "20s", "-o", "jsonl"});
   ASSERT_TRUE(rx.wait_stderr([](const std::string& l) { return l.find("receiving as") != std::string::npos; },
                              std::chrono::seconds(20)));
-  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "zed", "--no-encrypt", "--text", "plain", "-o", "json"});
+  auto r = run_wkit_lines({"send", "-s", srv.tcp(), "-u", "alice", "--to", "zed", "--no-encrypt", "--text", "plain",
+                           "-o", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(rx.wait_exit(std::chrono::seconds(30)), 0) << rx.stderr_text();
   auto first = json::parse(rx.stdout_lines().at(0));
