@@ -623,6 +623,12 @@ Status Reader::run() {
       ok = this->result(result);
       out_.has_frame = ok;
     }
+  } else if (error.present && error.kind != ValueKind::null && !result.present) {
+    // An error the server could not tie to a request (it could not read the
+    // id): JSON-RPC 2.0 writes "id": null, WuKongIM 2.x leaves the id out.
+    out_.kind = Kind::response;
+    out_.has_error = true;
+    ok = error_object(error);
   } else {
     return fail(obj_start, Problem::invalid_request,
                 id.present ? "a response needs a non-empty string id"

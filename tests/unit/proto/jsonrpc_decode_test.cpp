@@ -415,5 +415,29 @@ TEST(JsonRpcDecode, SeveralObjectsInOneMessage) {
   EXPECT_EQ(m.consumed, rest.size());
 }
 
+// What a server sends for input it could not read: an error object without
+// an id (WuKongIM 2.x, wkit serve) or with "id": null (JSON-RPC 2.0). Both
+// are responses to no known request; a result without an id is still refused.
+TEST(JsonRpcDecode, ErrorWithoutAnIdIsAResponseToNoKnownRequest) {
+  for (const char* text : {R"({"jsonrpc":"2.0","error":{"code":-32700,"message":"parse error"}})",
+                           R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}})"}) {
+    Message m;
+    std::string scratch;
+    auto err = decode(text, m, scratch, DecodeOptions{});
+    ASSERT_FALSE(err) << text << ": " << err->describe();
+    EXPECT_EQ(m.kind, Kind::response) << text;
+    EXPECT_TRUE(m.id.empty());
+    EXPECT_TRUE(m.has_error);
+    EXPECT_FALSE(m.has_frame);
+    EXPECT_EQ(m.error.code, -32700);
+    EXPECT_EQ(m.error.message, "parse error");
+  }
+  Message m;
+  std::string scratch;
+  EXPECT_TRUE(decode(R"({"jsonrpc":"2.0","result":{"messageId":"5"}})", m, scratch, DecodeOptions{}));
+  EXPECT_TRUE(decode(R"({"jsonrpc":"2.0","id":null,"result":null,"error":{"code":1,"message":"x"}})", m, scratch,
+                     DecodeOptions{}));
+}
+
 }  // namespace
 }  // namespace wkit::proto::jsonrpc
