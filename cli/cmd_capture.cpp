@@ -250,11 +250,12 @@ void print_text(const std::string& path, const CaptureSummary& s) {
   if (s.encrypted_payloads)
     std::printf("payloads %" PRIu64 " still encrypted (passive capture), %" PRIu64 " plaintext\n",
                 s.encrypted_payloads, s.plaintext_payloads);
-  std::printf("\nconnections\n  %4s %-22s %-22s %-4s %-12s %3s %6s %6s  %s\n", "ID", "CLIENT", "SERVER", "TR",
-              "UID", "V", "C->S", "S->C", "CLOSED");
+  std::printf("\nconnections\n  %4s %-22s %-22s %-4s %-8s %-12s %3s %6s %6s  %s\n", "ID", "CLIENT", "SERVER", "TR",
+              "PROTOCOL", "UID", "V", "C->S", "S->C", "CLOSED");
   for (auto& c : s.connections)
-    std::printf("  %4" PRIu64 " %-22s %-22s %-4s %-12s %3u %6" PRIu64 " %6" PRIu64 "  %s\n", c.id,
+    std::printf("  %4" PRIu64 " %-22s %-22s %-4s %-8s %-12s %3u %6" PRIu64 " %6" PRIu64 "  %s\n", c.id,
                 c.info.client_address().c_str(), c.info.server_address().c_str(), c.info.transport().c_str(),
+                c.info.dialect() == pb::DIALECT_JSONRPC ? "jsonrpc" : "wkproto",
                 c.info.uid().empty() ? "-" : c.info.uid().c_str(), c.info.protocol_version(), c.frames_c2s,
                 c.frames_s2c, c.closed.empty() ? "open" : c.closed.c_str());
   std::printf("\nmessages %" PRIu64 ", resent %zu, with more than one message_id %zu\n", s.messages,

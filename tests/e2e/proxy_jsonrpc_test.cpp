@@ -128,6 +128,14 @@ TEST(ProxyJsonRpc, DroppedSendResultResendThenReplayAndAuditAgreeWithServe) {
   auto ij = json::parse(info.out);
   ASSERT_EQ(ij["connections"].size(), 2u);
   for (auto& c : ij["connections"]) EXPECT_EQ(c["dialect"], "jsonrpc");
+  // The text form names the protocol of each connection row too.
+  auto text = run_wkit({"capture", "info", cap});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find(" PROTOCOL "), std::string::npos) << text.out;
+  for (const char* uid : {"alice", "bob"}) {
+    const auto row_at = text.out.find(std::string(" jsonrpc  ") + uid);
+    EXPECT_NE(row_at, std::string::npos) << uid << " row:\n" << text.out;
+  }
   EXPECT_EQ(ij["frames_by_type"]["SEND"], 2);
   EXPECT_EQ(ij["frames_by_type"]["SENDACK"], 2);
   EXPECT_EQ(ij["frames_by_type"]["RECV"], 1);
