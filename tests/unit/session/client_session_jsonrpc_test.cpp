@@ -4,34 +4,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client_session_support.hpp"
 #include "wkit/session/client_session.hpp"
 
 using namespace wkit;
 using namespace wkit::session;
 using nlohmann::json;
 namespace jsonrpc = wkit::proto::jsonrpc;
+using wkit::testing::expect_event;
 
 namespace {
 
 ClientConfig rpc_cfg(jsonrpc::Compat compat = jsonrpc::Compat::v2_2_3) {
-  ClientConfig c;
-  c.uid = "alice";
-  c.token = "tok";
-  c.device_id = "dev1";
-  c.device_flag = 1;
+  ClientConfig c = wkit::testing::alice_config();
   c.jsonrpc = true;
   c.jsonrpc_compat = compat;
   return c;
-}
-
-template <class T>
-T rpc_expect_event(ClientSession& s) {
-  auto ev = s.poll();
-  EXPECT_TRUE(ev.has_value());
-  if (!ev) return T{};
-  EXPECT_TRUE(std::holds_alternative<T>(*ev)) << "event index " << ev->index();
-  if (!std::holds_alternative<T>(*ev)) return T{};
-  return std::get<T>(*ev);
 }
 
 // A session past a successful connect; returns the connect request it sent.
@@ -40,7 +28,7 @@ json connected(ClientSession& s) {
   s.encode_connect(1700000000000, out);
   EXPECT_EQ(s.state(), ClientSession::State::awaiting_connack);
   s.feed(R"({"jsonrpc":"2.0","id":"c-1","result":{"reasonCode":1,"serverVersion":4,"timeDiff":-3,"nodeId":9}})");
-  auto ack = rpc_expect_event<ConnackEvent>(s);
+  auto ack = expect_event<ConnackEvent>(s);
   EXPECT_TRUE(ack.success);
   EXPECT_EQ(s.state(), ClientSession::State::connected);
   return json::parse(out);
@@ -74,7 +62,7 @@ TEST(ClientSessionJsonrpc, ConnectIsARequestAndItsResultAConnack) {
   s.feed(R"( {"jsonrpc":"2.0","id":"c-1","res)");
   EXPECT_FALSE(s.poll().has_value());
   s.feed(R"(ult":{"reasonCode":1,"serverVersion":4,"timeDiff":-3,"nodeId":9}})");
-  auto ack = rpc_expect_event<ConnackEvent>(s);
+  auto ack = expect_event<ConnackEvent>(s);
   EXPECT_TRUE(ack.success);
   EXPECT_TRUE(ack.server_sent_version);
   EXPECT_EQ(ack.version, 4);
@@ -89,7 +77,7 @@ TEST(ClientSessionJsonrpc, RefusedOrErroredConnectFailsTheHandshake) {
     std::string out;
     s.encode_connect(1, out);
     s.feed(R"({"id":"c-1","result":{"reasonCode":2}})");
-    auto ack = rpc_expect_event<ConnackEvent>(s);
+    auto ack = expect_event<ConnackEvent>(s);
     EXPECT_FALSE(ack.success);
     EXPECT_EQ(ack.reason_code, 2);
     EXPECT_EQ(s.state(), ClientSession::State::failed);
@@ -99,7 +87,7 @@ TEST(ClientSessionJsonrpc, RefusedOrErroredConnectFailsTheHandshake) {
     std::string out;
     s.encode_connect(1, out);
     s.feed(R"({"jsonrpc":"2.0","id":"c-1","error":{"code":-32600,"message":"bad token"}})");
-    auto ack = rpc_expect_event<ConnackEvent>(s);
+    auto ack = expect_event<ConnackEvent>(s);
     EXPECT_FALSE(ack.success);
     EXPECT_NE(ack.error.find("JSON-RPC error -32600: bad token"), std::string::npos) << ack.error;
   }
@@ -125,20 +113,20 @@ TEST(ClientSessionJsonrpc, SendResultsMapBackToTheClientSeqByRequestId) {
   s.feed(R"({"jsonrpc":"2.0","id":"s-3","result":{"messageId":"900000000000000001","messageSeq":2,"reasonCode":1}})"
          "\n"
          R"({"jsonrpc":"2.0","id":"s-2","result":{"reasonCode":3}})");
-  auto first = rpc_expect_event<SendackEvent>(s);
+  auto first = expect_event<SendackEvent>(s);
   EXPECT_EQ(first.frame.client_seq, 9u);
   EXPECT_EQ(first.frame.message_id, 900000000000000001);
   EXPECT_EQ(first.frame.message_seq, 2u);
   EXPECT_EQ(first.frame.reason_code, 1);
   EXPECT_FALSE(first.rpc_error);
   // A refused send has no messageId: still read as the send's answer.
-  auto second = rpc_expect_event<SendackEvent>(s);
+  auto second = expect_event<SendackEvent>(s);
   EXPECT_EQ(second.frame.client_seq, 5u);
   EXPECT_EQ(second.frame.reason_code, 3);
   EXPECT_EQ(s.pending_rpc_sends(), 0u);
   // A repeated answer to an id already answered is unmatched (client_seq 0).
   s.feed(R"({"id":"s-3","result":{"messageId":"1","reasonCode":1}})");
-  EXPECT_EQ(rpc_expect_event<SendackEvent>(s).frame.client_seq, 0u);
+  EXPECT_EQ(expect_event<SendackEvent>(s).frame.client_seq, 0u);
 }
 
 TEST(ClientSessionJsonrpc, AResendGetsANewRequestIdForTheSameMessage) {
@@ -154,9 +142,9 @@ TEST(ClientSessionJsonrpc, AResendGetsANewRequestIdForTheSameMessage) {
   EXPECT_EQ(ja["params"]["clientMsgNo"], jb["params"]["clientMsgNo"]);
   EXPECT_EQ(jb["params"]["header"]["dup"], true);
   s.feed(R"({"id":")" + jb["id"].get<std::string>() + R"(","result":{"messageId":"7","reasonCode":1}})");
-  EXPECT_EQ(rpc_expect_event<SendackEvent>(s).frame.client_seq, 4u);
+  EXPECT_EQ(expect_event<SendackEvent>(s).frame.client_seq, 4u);
   s.feed(R"({"id":")" + ja["id"].get<std::string>() + R"(","result":{"messageId":"7","reasonCode":1}})");
-  EXPECT_EQ(rpc_expect_event<SendackEvent>(s).frame.client_seq, 4u);
+  EXPECT_EQ(expect_event<SendackEvent>(s).frame.client_seq, 4u);
 }
 
 TEST(ClientSessionJsonrpc, ManyUnansweredSendsStillMapBack) {
@@ -167,9 +155,9 @@ TEST(ClientSessionJsonrpc, ManyUnansweredSendsStillMapBack) {
   EXPECT_EQ(s.pending_rpc_sends(), 5000u);
   // Request ids run s-2 .. s-5001 for client_seq 1 .. 5000.
   s.feed(R"({"id":"s-4001","result":{"messageId":"5","reasonCode":1}})");
-  EXPECT_EQ(rpc_expect_event<SendackEvent>(s).frame.client_seq, 4000u);
+  EXPECT_EQ(expect_event<SendackEvent>(s).frame.client_seq, 4000u);
   s.feed(R"({"id":"s-2","result":{"messageId":"6","reasonCode":1}})");
-  EXPECT_EQ(rpc_expect_event<SendackEvent>(s).frame.client_seq, 1u);
+  EXPECT_EQ(expect_event<SendackEvent>(s).frame.client_seq, 1u);
 }
 
 TEST(ClientSessionJsonrpc, AnErrorAnsweringASendFailsThatMessage) {
@@ -178,7 +166,7 @@ TEST(ClientSessionJsonrpc, AnErrorAnsweringASendFailsThatMessage) {
   std::string out;
   ASSERT_TRUE(s.encode_send(spec(3), out).ok());
   s.feed(R"({"jsonrpc":"2.0","id":"s-2","error":{"code":25,"message":"send_ban"}})");
-  auto ack = rpc_expect_event<SendackEvent>(s);
+  auto ack = expect_event<SendackEvent>(s);
   EXPECT_TRUE(ack.rpc_error);
   EXPECT_EQ(ack.frame.client_seq, 3u);
   EXPECT_EQ(ack.frame.reason_code, 25);  // the 3.x gateway's reason code as error code
@@ -187,7 +175,7 @@ TEST(ClientSessionJsonrpc, AnErrorAnsweringASendFailsThatMessage) {
   EXPECT_EQ(s.state(), ClientSession::State::connected);
   ASSERT_TRUE(s.encode_send(spec(4), out).ok());
   s.feed(R"({"jsonrpc":"2.0","id":"s-3","error":{"code":-32602,"message":"invalid params"}})");
-  ack = rpc_expect_event<SendackEvent>(s);
+  ack = expect_event<SendackEvent>(s);
   EXPECT_EQ(ack.frame.client_seq, 4u);
   EXPECT_EQ(ack.frame.reason_code, 0);
 }
@@ -196,7 +184,7 @@ TEST(ClientSessionJsonrpc, AnErrorNotAnsweringASendEndsTheSession) {
   ClientSession s(rpc_cfg());
   connected(s);
   s.feed(R"({"jsonrpc":"2.0","error":{"code":-32700,"message":"parse error"}})");
-  auto err = rpc_expect_event<ProtocolErrorEvent>(s);
+  auto err = expect_event<ProtocolErrorEvent>(s);
   EXPECT_NE(err.error.message.find("JSON-RPC error -32700: parse error"), std::string::npos) << err.error.message;
   EXPECT_EQ(s.state(), ClientSession::State::failed);
 }
@@ -205,7 +193,7 @@ TEST(ClientSessionJsonrpc, BrokenJsonEndsTheSession) {
   ClientSession s(rpc_cfg());
   connected(s);
   s.feed(R"({"jsonrpc":"2.0","method":"recv","params":{"messageSeq":01}})");
-  rpc_expect_event<ProtocolErrorEvent>(s);
+  expect_event<ProtocolErrorEvent>(s);
   EXPECT_EQ(s.state(), ClientSession::State::failed);
 }
 
@@ -215,7 +203,7 @@ TEST(ClientSessionJsonrpc, RecvIsInClearAndItsRecvackANotification) {
   s.feed(R"({"jsonrpc":"2.0","method":"recv","params":{"messageId":"123456789012","messageSeq":7,)"
          R"("timestamp":1700000000,"channelId":"alice","channelType":1,"fromUid":"bob",)"
          R"("clientMsgNo":"c-9","payload":"aGVsbG8=","header":{"redDot":true}}})");
-  auto rv = rpc_expect_event<RecvEvent>(s);
+  auto rv = expect_event<RecvEvent>(s);
   EXPECT_EQ(rv.check, RecvCheck::not_encrypted);
   EXPECT_EQ(rv.plaintext, "hello");
   EXPECT_EQ(rv.frame.message_id, 123456789012);
@@ -244,7 +232,7 @@ TEST(ClientSessionJsonrpc, Compat21EmbedsPayloadsAndRecvackIsARequest) {
   EXPECT_TRUE(none.empty());
   s.feed(R"({"method":"recv","params":{"messageId":"5","messageSeq":1,"channelId":"a","channelType":1,)"
          R"("fromUid":"b","payload":{"type":1,"content":"hey"}}})");
-  auto rv = rpc_expect_event<RecvEvent>(s);
+  auto rv = expect_event<RecvEvent>(s);
   EXPECT_EQ(rv.plaintext, R"({"type":1,"content":"hey"})");
   std::string ack;
   s.encode_recvack(5, 1, ack);
@@ -266,9 +254,9 @@ TEST(ClientSessionJsonrpc, PingsBothWays) {
   EXPECT_EQ(p["method"], "ping");
   ASSERT_TRUE(p.contains("id"));
   s.feed(R"({"jsonrpc":"2.0","id":")" + p["id"].get<std::string>() + R"("})");
-  rpc_expect_event<PongEvent>(s);
+  expect_event<PongEvent>(s);
   s.feed(R"({"jsonrpc":"2.0","method":"ping","id":"srv-7"})");
-  rpc_expect_event<PingEvent>(s);
+  expect_event<PingEvent>(s);
   std::string pong;
   s.encode_pong(pong);
   json a = json::parse(pong);
@@ -280,7 +268,7 @@ TEST(ClientSessionJsonrpc, DisconnectFromTheServer) {
   ClientSession s(rpc_cfg());
   connected(s);
   s.feed(R"({"jsonrpc":"2.0","method":"disconnect","params":{"reasonCode":13,"reason":"kicked"}})");
-  auto d = rpc_expect_event<DisconnectEvent>(s);
+  auto d = expect_event<DisconnectEvent>(s);
   EXPECT_EQ(d.reason_code, 13);
   EXPECT_EQ(d.reason, "kicked");
   std::string out;

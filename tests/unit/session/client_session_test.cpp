@@ -4,10 +4,12 @@
 
 #include "wkit/proto/codec.hpp"
 #include "wkit/proto/stream_decoder.hpp"
+#include "client_session_support.hpp"
 #include "wkit/session/client_session.hpp"
 
 using namespace wkit;
 using namespace wkit::session;
+using wkit::testing::expect_event;
 
 namespace {
 
@@ -39,24 +41,10 @@ struct FakeServerSide {
 };
 
 ClientConfig cfg(int version = 6, bool encrypt = true) {
-  ClientConfig c;
-  c.uid = "alice";
-  c.token = "tok";
-  c.device_id = "dev1";
-  c.device_flag = 1;
+  ClientConfig c = wkit::testing::alice_config();
   c.proto_version = version;
   c.encrypt = encrypt;
   return c;
-}
-
-template <class T>
-T expect_event(ClientSession& s) {
-  auto ev = s.poll();
-  EXPECT_TRUE(ev.has_value());
-  if (!ev) return T{};
-  EXPECT_TRUE(std::holds_alternative<T>(*ev)) << "event index " << ev->index();
-  if (!std::holds_alternative<T>(*ev)) return T{};
-  return std::get<T>(*ev);
 }
 
 // Connects `s` to `srv`, feeding the CONNACK one byte at a time.
