@@ -290,6 +290,25 @@ class Importer {
     return emit(c, ts, -1);
   }
 
+  // A connection not yet known to be one we read is decided by its first
+  // message: a connect from the client makes it one; anything else leaves it
+  // out, unless the user named the port (then it is kept, with a NOT_WKPROTO
+  // anomaly saying why: `client_why` or `server_why` by who spoke first).
+  enum class Decided { left_out, kept, failed };
+  Decided decide(Conn& c, Side& s, int d, int64_t ts, uint64_t off, bool is_connect, const char* client_why,
+                 const char* server_why, Status& result) {
+    if (!is_connect && !opts_.port) {
+      skip(c);
+      s.buf.clear();
+      return Decided::left_out;
+    }
+    if ((result = accept(c, ts))) return Decided::failed;
+    if (!is_connect &&
+        (result = emit_anomaly(c, ts, d, pb::Anomaly::NOT_WKPROTO, off, 0, d == 0 ? client_why : server_why)))
+      return Decided::failed;
+    return Decided::kept;
+  }
+
   // Decodes what each side has; the server side waits for the CONNECT (its
   // version), the client side after CONNECT waits for the CONNACK.
   Status pump(Conn& c, bool at_end = false) {
@@ -523,18 +542,13 @@ class Importer {
       if (c.state == Conn::State::undecided) {
         const bool is_connect = !err && d == 0 && rpc_msg_.kind == jsonrpc::Kind::request &&
                                 rpc_msg_.method == jsonrpc::Method::connect;
-        if (!is_connect && !opts_.port) {
-          skip(c);
-          s.buf.clear();
-          return std::nullopt;
+        switch (decide(c, s, d, ts, off, is_connect,
+                       "first client message is not a JSON-RPC connect (capture started mid-connection?)",
+                       "server messages before any client data", result)) {
+          case Decided::left_out: return std::nullopt;
+          case Decided::failed: return result;
+          case Decided::kept: break;
         }
-        if ((result = accept(c, ts))) return result;
-        if (!is_connect &&
-            (result = emit_anomaly(c, ts, d, pb::Anomaly::NOT_WKPROTO, off, 0,
-                                   d == 0 ? "first client message is not a JSON-RPC connect (capture started "
-                                            "mid-connection?)"
-                                          : "server messages before any client data")))
-          return result;
       }
       pos = start + len;
       if (err) {
@@ -608,17 +622,13 @@ class Importer {
       if (c.state == Conn::State::undecided) {
         bool is_connect = r.status == proto::DecodeStatus::ok && d == 0 &&
                           proto::type_of(r.frame) == proto::FrameType::connect;
-        if (!is_connect && !opts_.port) {
-          skip(c);
-          s.buf.clear();
-          return std::nullopt;
+        switch (decide(c, s, d, ts, off, is_connect,
+                       "first client bytes are not a CONNECT (capture started mid-connection?)",
+                       "server bytes before any client data", result)) {
+          case Decided::left_out: return std::nullopt;
+          case Decided::failed: return result;
+          case Decided::kept: break;
         }
-        if ((result = accept(c, ts))) return result;
-        if (!is_connect &&
-            (result = emit_anomaly(c, ts, d, pb::Anomaly::NOT_WKPROTO, off, 0,
-                                   d == 0 ? "first client bytes are not a CONNECT (capture started mid-connection?)"
-                                          : "server bytes before any client data")))
-          return result;
       }
       if (r.status == proto::DecodeStatus::error) {
         ++stats_.decode_errors;
