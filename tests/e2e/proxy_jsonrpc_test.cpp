@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "support/jsonrpc_client.hpp"
@@ -311,4 +312,45 @@ TEST(ProxyJsonRpc, DupAndResetFaultsActOnJsonRpcMessages) {
   std::set<std::string> closed;
   for (auto& c : info["connections"]) closed.insert(c["uid"].get<std::string>() + ": " + c["closed"].get<std::string>());
   EXPECT_TRUE(closed.count("alice: reset fault")) << info["connections"];
+}
+
+// The generation a JSON-RPC connection is replayed in is read from what its
+// client wrote: bob acknowledged with a recvack request (2.1), alice embedded
+// her payload as JSON (2.2); the replay says so per connection.
+TEST(ProxyJsonRpc, ReplayKeepsEachConnectionsGeneration) {
+  TempDir dir;
+  const std::string cap = (dir.path / "gen.wkcap").string();
+  ServeProcess serve({"--in-memory", "--jsonrpc-compat", "2.1"});
+  {
+    ProxyProcess proxy("ws://127.0.0.1:0", serve.ws(), {"--capture", cap});
+    auto bob = rpc_login(proxy.url(), "bob");
+    auto alice = rpc_login(proxy.url(), "alice");
+    json params = {{"clientMsgNo", "cmn-gen"},
+                   {"channelId", "bob"},
+                   {"channelType", 1},
+                   {"payload", {{"type", 1}, {"content", "hi bob"}}}};
+    auto r = alice->request("send", params);
+    ASSERT_TRUE(r && r->contains("result")) << (r ? r->dump() : "no answer");
+    json recv = rpc_next_recv(*bob);
+    bob->write(json{{"method", "recvack"},
+                    {"id", "a-1"},
+                    {"params", {{"messageId", recv["messageId"]}, {"messageSeq", recv["messageSeq"]}}}}
+                   .dump());
+    // A ping's answer: the recvack before it has passed the proxy (and is recorded).
+    ASSERT_TRUE(bob->request("ping", json::object()));
+    alice.reset();
+    bob.reset();
+    ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
+  }
+  ServeProcess fresh({"--in-memory", "--jsonrpc-compat", "2.1"});
+  auto r = run_wkit({"replay", cap, "-s", fresh.ws(), "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  auto rj = json::parse(r.out);
+  std::map<std::string, std::string> compat;
+  for (auto& c : rj["per_connection"]) {
+    EXPECT_EQ(c["protocol"], "jsonrpc");
+    compat[c["uid"]] = c.value("jsonrpc_compat", "none");
+  }
+  EXPECT_EQ(compat["bob"], "2.1");
+  EXPECT_EQ(compat["alice"], "2.2");
 }

@@ -146,6 +146,7 @@ struct Runner {
     rep.uid = replay_uid(o, plan);
     rep.device_flag = plan.device_flag;
     rep.jsonrpc = plan.jsonrpc;
+    if (plan.jsonrpc) rep.jsonrpc_compat = proto::jsonrpc::compat_name(plan.jsonrpc_compat);
     rep.frames_not_sent = plan.frames.size();
     asio::steady_timer timer(io);
     co_await wait_until(timer, at(plan.start_ns));

@@ -79,8 +79,16 @@ Result<std::vector<Plan>> load_plans(const ReplayOptions& o, uint64_t* raw_encry
     const proto::DecodeResult& r = d.result;
     if (d.jsonrpc) {
       p.jsonrpc = true;
-      if (d.payload_form == proto::jsonrpc::PayloadForm::json && rec.direction() == pb::CLIENT_TO_SERVER)
-        p.jsonrpc_compat = proto::jsonrpc::Compat::v2_2;
+      // The generation shows in what the client wrote: a recvack with an id
+      // is 2.1's request form; an embedded JSON payload is 2.1 or 2.2 (2.2.3
+      // writes base64). Without either sign, 2.2.3.
+      if (rec.direction() == pb::CLIENT_TO_SERVER) {
+        using proto::jsonrpc::Compat;
+        if (d.kind == proto::jsonrpc::Kind::request && proto::type_of(r.frame) == proto::FrameType::recvack)
+          p.jsonrpc_compat = Compat::v2_1;
+        else if (d.payload_form == proto::jsonrpc::PayloadForm::json && p.jsonrpc_compat == Compat::v2_2_3)
+          p.jsonrpc_compat = Compat::v2_2;
+      }
     }
     auto type = proto::type_of(r.frame);
     if (rec.direction() == pb::SERVER_TO_CLIENT) {

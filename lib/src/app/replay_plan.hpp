@@ -37,7 +37,8 @@ struct Plan {
   uint8_t device_flag = 0;
   int connect_version = proto::kMaxProtoVersion;
   // A JSON-RPC connection: replayed over JSON-RPC, in the generation its
-  // SEND payloads were written in (embedded JSON: 2.2, else 2.2.3).
+  // client wrote (a recvack request: 2.1; embedded JSON payloads: 2.2;
+  // else 2.2.3).
   bool jsonrpc = false;
   proto::jsonrpc::Compat jsonrpc_compat = proto::jsonrpc::Compat::v2_2_3;
   int64_t start_ns = 0;

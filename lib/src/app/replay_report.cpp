@@ -17,14 +17,16 @@ nlohmann::ordered_json ReplayReport::to_json() const {
       if (s.recorded_message_id) j["recorded_message_idstr"] = std::to_string(*s.recorded_message_id);
       sends.push_back(std::move(j));
     }
-    conns.push_back({{"connection_id", c.connection_id}, {"loop", c.loop}, {"uid", c.uid},
+    J conn = {{"connection_id", c.connection_id}, {"loop", c.loop}, {"uid", c.uid},
                      {"device_flag", c.device_flag}, {"protocol", c.jsonrpc ? "jsonrpc" : "wkproto"}, {"error", c.error}, {"refused", c.refused},
                      {"frames_sent", c.frames_sent}, {"frames_not_sent", c.frames_not_sent}, {"sends", c.sends},
                      {"sendacks", c.sendacks}, {"recvs", c.recvs}, {"reason_mismatches", c.reason_mismatches},
                      {"missing_sendacks", c.missing_sendacks}, {"sends_not_compared", c.sends_not_compared},
                      {"resent_messages", c.resent_messages}, {"resent_same_message_id", c.resent_same_id},
                      {"resent_new_message_id", c.resent_new_id}, {"resent_unverified", c.resent_unverified},
-                     {"recorded_resent_new_message_id", c.recorded_resent_new_id}, {"send_log", sends}});
+                     {"recorded_resent_new_message_id", c.recorded_resent_new_id}, {"send_log", sends}};
+    if (c.jsonrpc) conn["jsonrpc_compat"] = c.jsonrpc_compat;
+    conns.push_back(std::move(conn));
   }
   return J{{"connections", conns.size()},
            {"opened_connections", opened_connections},

@@ -73,6 +73,7 @@ struct ReplayConnectionReport {
   std::string uid;
   uint8_t device_flag = 0;
   bool jsonrpc = false;                // replayed over JSON-RPC (it was recorded so)
+  std::string jsonrpc_compat;          // and in this generation ("2.1", "2.2", "2.2.3"), read from the recording
   // Why the connection failed, empty if it did not: the server refused it
   // (connect, handshake, CONNACK not success) or ended it before the replay
   // was done (DISCONNECT, e.g. a kick; EOF; protocol error). Frames it did not
