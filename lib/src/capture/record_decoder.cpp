@@ -47,9 +47,7 @@ proto::FrameType response_frame_type(proto::jsonrpc::Method m) {
 
 uint8_t record_header_byte(const proto::Frame& f) {
   uint8_t b = static_cast<uint8_t>(static_cast<uint8_t>(proto::type_of(f)) << 4);
-  if (const auto* s = std::get_if<proto::Send>(&f))
-    b |= (s->header.dup ? 0x08 : 0) | (s->header.sync_once ? 0x04 : 0) | (s->header.red_dot ? 0x02 : 0) |
-         (s->header.no_persist ? 0x01 : 0);
+  if (const auto* s = std::get_if<proto::Send>(&f)) b |= proto::header_flags(s->header);
   return b;
 }
 

@@ -511,9 +511,7 @@ u8 header_byte_of(const T& f) {
   } else if constexpr (std::is_same_v<T, Connack>) {
     return h | (f.has_server_version ? 1 : 0);  // the only CONNACK flag written
   } else {
-    const Header& hd = f.header;
-    return h | (hd.dup ? 0x08 : 0) | (hd.sync_once ? 0x04 : 0) | (hd.red_dot ? 0x02 : 0) |
-           (hd.no_persist ? 0x01 : 0);
+    return h | header_flags(f.header);
   }
 }
 

@@ -25,9 +25,10 @@ size_t value_length(std::string_view text) {
   bool in_string = false, escaped = false;
   const size_t n = text.size();
   for (size_t i = 0; i < n; ++i) {
-    const auto& stops = in_string && !escaped ? kInString : kStructural;
-    if (!in_string || !escaped)
+    if (!escaped) {  // (only a string has escapes)
+      const auto& stops = in_string ? kInString : kStructural;
       while (i < n && !stops[static_cast<unsigned char>(text[i])]) ++i;
+    }
     if (i >= n) break;
     const char c = text[i];
     if (in_string) {

@@ -9,14 +9,6 @@ namespace wkit::session {
 
 namespace jsonrpc = proto::jsonrpc;
 
-namespace {
-
-uint8_t header_flags(const proto::Header& h) {
-  return (h.dup ? 0x08 : 0) | (h.sync_once ? 0x04 : 0) | (h.red_dot ? 0x02 : 0) | (h.no_persist ? 0x01 : 0);
-}
-
-}  // namespace
-
 void ServerSession::feed_jsonrpc(Now now) {
   size_t pos = 0;
   while (!closed()) {
@@ -85,7 +77,7 @@ void ServerSession::handle_jsonrpc(std::string_view text, Now now) {
     return;
   }
   uint8_t header_byte = static_cast<uint8_t>(static_cast<uint8_t>(proto::type_of(m.frame)) << 4);
-  if (const auto* s = std::get_if<proto::Send>(&m.frame)) header_byte |= header_flags(s->header);
+  if (const auto* s = std::get_if<proto::Send>(&m.frame)) header_byte |= proto::header_flags(s->header);
   handle(m.frame, header_byte, false, now, m.id);
 }
 

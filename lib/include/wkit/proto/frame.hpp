@@ -34,6 +34,11 @@ struct Header {
   bool operator==(const Header&) const = default;
 };
 
+// The low four bits of a frame's first byte for this header.
+inline uint8_t header_flags(const Header& h) {
+  return (h.dup ? 0x08 : 0) | (h.sync_once ? 0x04 : 0) | (h.red_dot ? 0x02 : 0) | (h.no_persist ? 0x01 : 0);
+}
+
 // Raw bytes (payloads, EVENT data). Rendered as base64/hex, never as text.
 struct Bytes {
   std::string_view data;
