@@ -1,6 +1,7 @@
 #include "wkit/app/client_send.hpp"
 
 #include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <fstream>
+#include <thread>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -131,11 +133,7 @@ class Engine {
 
   asio::awaitable<void> main() {
     t0_ = mono_ns();
-    if (o_.handle_signals) {
-      signals_.add(SIGINT);
-      signals_.add(SIGTERM);
-      watch_signals();
-    }
+    phase_ = Phase::run;
     // Receivers first, so that nothing sent can arrive before they listen.
     for (size_t i = 0; i < o_.receivers.size(); ++i) {
       ReceiverOptions ro;
@@ -181,11 +179,43 @@ class Engine {
 
   SendOutcome outcome();
 
+  // SIGINT/SIGTERM (o_.handle_signals): from before the store heads are
+  // read until the store was read after the run.
+  void catch_signals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    watch_signals();
+  }
+  // The store is read (blocking HTTP on the caller's thread) while ctx_, on
+  // another thread, only waits for signals: a signal then just sets
+  // store_stop_, which ends the read within ~50 ms.
+  void watch_signals_while_reading_store() {
+    phase_ = Phase::store;
+    watch_signals();
+  }
+  const std::atomic<int>* store_stop() const { return &store_stop_; }
+  // A second signal during the run ended it at once: no store read then.
+  bool ended_now() const { return ended_now_; }
+
+  // A signal while the store heads were read: nothing is sent.
+  bool interrupted_before_run() {
+    const int sig = store_stop_.load();
+    if (!sig) return false;
+    t0_ = send_end_ns_ = dispatch_end_ns_ = mono_ns();
+    stopping_ = true;
+    finished_ = true;
+    store_interrupted_ = true;
+    store_error_ = signal_name(sig) + " while reading where each channel ends, before the first SEND";
+    notice(signal_name(sig) + ": stopping before the first SEND (while --check-via read where each channel ends)");
+    return true;
+  }
+
   // --check-via, before the run: where each channel's history ends now, so
   // that the check reads only what this run could have stored (from seq 1
   // when that cannot be learnt).
   void mark_store_heads(const ApiPost& post) {
     for (auto& k : store_keys_) {
+      if (store_stop_.load()) return;
       auto head = store_head_seq(post, k.channel);
       if (!head) {  // the check after the run says why, if it fails too
         heads_unknown_ = true;
@@ -230,10 +260,19 @@ class Engine {
   // Per-message lines wait for the end when the receivers or the store decide.
   bool lines_at_end() const { return !receivers_.empty() || o_.check_via.has_value(); }
 
+  static std::string signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
   void watch_signals() {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
-      request_stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
+      if (phase_ != Phase::run) {
+        // The main thread waits in an HTTP request: only tell it to stop
+        // (it says so itself, so that stderr has one writer).
+        int none = 0;
+        store_stop_.compare_exchange_strong(none, sig);
+      } else {
+        request_stop(signal_name(sig));
+      }
       watch_signals();
     });
   }
@@ -245,6 +284,7 @@ class Engine {
     if (stopping_) {
       notice(why + " again: ending now");
       abandoned_ = true;
+      ended_now_ = true;
       slot_.notify();
       ctx_.stop();
       return;
@@ -797,7 +837,12 @@ class Engine {
   asio::steady_timer progress_;
   asio::signal_set signals_;
   asio::steady_timer grace_;
-  bool stopping_ = false, abandoned_ = false, deliveries_awaited_ = false;
+  bool stopping_ = false, abandoned_ = false, deliveries_awaited_ = false, ended_now_ = false;
+  // Which thread a signal finds busy: heads and store are blocking HTTP
+  // reads on the main thread (phase_ only changes while no other thread runs ctx_).
+  enum class Phase { heads, run, store };
+  Phase phase_ = Phase::heads;
+  std::atomic<int> store_stop_{0};  // the signal that stopped a store read
   std::unordered_set<std::string> baseline_cmns_;
   std::unordered_set<int64_t> baseline_ids_;
   uint64_t baseline_deliveries_ = 0;
@@ -822,7 +867,8 @@ class Engine {
   // --check-via
   std::vector<StoreKey> store_keys_;
   std::map<std::pair<std::string, uint32_t>, size_t> store_key_index_;  // (uid for person channels, target)
-  bool heads_unknown_ = false, store_checked_ = false;
+  bool heads_unknown_ = false, store_checked_ = false, store_interrupted_ = false;
+  std::vector<std::string> store_not_read_;  // channels a signal left unread
   std::vector<std::vector<int64_t>> store_ids_;  // per record, when store_checked_
   std::string store_error_;
   uint64_t store_pages_ = 0, store_read_ = 0, store_matched_ = 0, store_channels_ = 0;
@@ -837,9 +883,24 @@ void Engine::check_store(const ApiPost& post) {
   }
   std::vector<std::vector<int64_t>> ids(records_.size());
   std::string key;
+  auto channel_name = [](const StoreChannel& c) {
+    return "channel " + c.channel_id + ":" + std::to_string(c.channel_type) + " (as " + c.login_uid + ")";
+  };
+  // A signal: this channel (read in part, or not at all) and every one after it stay unread.
+  auto interrupted_at = [&](size_t k) {
+    store_interrupted_ = true;
+    for (size_t rest = k; rest < store_keys_.size(); ++rest)
+      if (!wanted[rest].empty()) store_not_read_.push_back(channel_name(store_keys_[rest].channel));
+    store_error_ = signal_name(store_stop_.load()) + " while reading the store; not read: ";
+    for (size_t i = 0; i < store_not_read_.size(); ++i) store_error_ += (i ? ", " : "") + store_not_read_[i];
+  };
   for (size_t k = 0; k < store_keys_.size(); ++k) {
     if (wanted[k].empty()) continue;
     const StoreKey& sk = store_keys_[k];
+    if (store_stop_.load()) {
+      interrupted_at(k);
+      break;
+    }
     ++store_channels_;
     auto got = read_store_channel(post, sk.channel, sk.start_seq, o_.check_via_page_size, [&](const StoredMessage& m) {
       key.assign(m.from_uid);
@@ -851,9 +912,12 @@ void Engine::check_store(const ApiPost& post) {
       auto& v = ids[it->second];
       if (std::find(v.begin(), v.end(), m.message_id) == v.end()) v.push_back(m.message_id);
     });
+    if (!got && store_stop_.load()) {
+      interrupted_at(k);
+      break;
+    }
     if (!got) {
-      store_error_ = "channel " + sk.channel.channel_id + ":" + std::to_string(sk.channel.channel_type) + " (as " +
-                     sk.channel.login_uid + "): " + got.error().message;
+      store_error_ = channel_name(sk.channel) + ": " + got.error().message;
       break;
     }
     store_pages_ += got->pages;
@@ -944,7 +1008,7 @@ SendOutcome Engine::outcome() {
   out.timeline = std::move(timeline_);
   RunFindings& f = out.findings;
   f.connection_failed = fatal_;
-  f.interrupted = stopping_;
+  f.interrupted = stopping_ || store_interrupted_;
   f.fail_on_repeat = o_.fail_on_duplicate;
   out.error = fatal_msg_;
   if (!receivers_.empty()) deliveries_awaited_ = true;  // the receivers' view so far decides
@@ -1005,7 +1069,7 @@ SendOutcome Engine::outcome() {
       {"throughput_per_s", send_s > 0 ? double(acked_) / send_s : 0.0},
       {"send_rate_per_s", dispatch_s > 0 ? double(attempted) / dispatch_s : 0.0},
       {"latency", latency_json(latency_)},
-      {"interrupted", stopping_},
+      {"interrupted", stopping_ || store_interrupted_},
   };
   if (!samples.empty()) j["samples"] = samples;
   if (o_.base.jsonrpc && !o_.api) {
@@ -1028,6 +1092,10 @@ SendOutcome Engine::outcome() {
       c["acknowledged_not_stored"] = acked_not_stored;
     } else {
       c["error"] = store_error_;
+    }
+    if (store_interrupted_) {
+      c["interrupted"] = true;
+      c["not_read"] = store_not_read_;
     }
     j["checked_via"] = std::move(c);
   }
@@ -1076,21 +1144,43 @@ SendOutcome Engine::outcome() {
 
 }  // namespace
 
+namespace {
+
+// Runs `read` (blocking HTTP requests on this thread) while another thread
+// runs ctx, which then has only the signal handlers to serve.
+template <class Read>
+void read_store_watching_signals(asio::io_context& ctx, bool handle_signals, Read&& read) {
+  if (!handle_signals) return read();
+  ctx.restart();
+  std::thread signals_thread([&ctx] { ctx.run(); });
+  read();
+  asio::post(ctx, [&ctx] { ctx.stop(); });  // a signal wait stays armed for what comes next
+  signals_thread.join();
+}
+
+}  // namespace
+
 SendOutcome run_send(const SendOptions& opts, const SendHooks& hooks) {
   asio::io_context ctx(1);
   Engine engine(opts, hooks, ctx);
   std::exception_ptr crashed;
   std::unique_ptr<net::HttpClient> api;
   ApiPost post;
+  if (opts.handle_signals) engine.catch_signals();
   if (opts.check_via) {
     api = std::make_unique<net::HttpClient>(*opts.check_via, opts.check_via_tls, opts.connect_timeout);
-    post = api_post_over(*api);
-    engine.mark_store_heads(post);
+    post = api_post_over(*api, engine.store_stop());
+    read_store_watching_signals(ctx, opts.handle_signals, [&] { engine.mark_store_heads(post); });
+    if (engine.interrupted_before_run()) return engine.outcome();
   }
+  ctx.restart();
   asio::co_spawn(ctx, engine.main(), [&](std::exception_ptr e) { crashed = e; });
   ctx.run();
   if (crashed) std::rethrow_exception(crashed);
-  if (opts.check_via) engine.check_store(post);
+  if (opts.check_via && !engine.ended_now()) {
+    if (opts.handle_signals) engine.watch_signals_while_reading_store();
+    read_store_watching_signals(ctx, opts.handle_signals, [&] { engine.check_store(post); });
+  }
   return engine.outcome();
 }
 

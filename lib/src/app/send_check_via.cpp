@@ -106,8 +106,12 @@ Result<StoreReadStats> read_store_channel(const ApiPost& post, const StoreChanne
   return stats;
 }
 
-ApiPost api_post_over(net::HttpClient& client) {
-  return [&client](const std::string& path, const std::string& body) { return client.post_json(path, body); };
+ApiPost api_post_over(net::HttpClient& client, const std::atomic<int>* stop) {
+  return [&client, stop](const std::string& path, const std::string& body) -> Result<net::HttpReply> {
+    if (stop && stop->load(std::memory_order_relaxed) != 0)
+      return Error{ErrorKind::connection, "interrupted", std::nullopt};
+    return client.post_json(path, body, stop);
+  };
 }
 
 }  // namespace wkit::app

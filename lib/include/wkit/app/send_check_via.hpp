@@ -4,6 +4,7 @@
 // which message_ids its store holds for each sent client_msg_no. This file
 // reads the pages; client_send.cpp matches them to the run's messages and
 // verdict.cpp decides.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -47,7 +48,9 @@ struct StoreReadStats {
 Result<StoreReadStats> read_store_channel(const ApiPost& post, const StoreChannel& c, uint64_t start_seq,
                                           uint32_t page_size, const std::function<void(const StoredMessage&)>& each);
 
-// An ApiPost over `client` (which must outlive it).
-ApiPost api_post_over(net::HttpClient& client);
+// An ApiPost over `client` (which must outlive it). Once `*stop` (when
+// given) is non-zero, a request in flight is abandoned within ~50 ms and no
+// new one is sent: the error's message is "interrupted".
+ApiPost api_post_over(net::HttpClient& client, const std::atomic<int>* stop = nullptr);
 
 }  // namespace wkit::app
