@@ -30,7 +30,7 @@ std::unique_ptr<Process> start_checked_send(const std::string& server, const std
       "--connect-timeout", "60s", "--check-via", check_url});
 }
 
-json summary_of(Process& p) {
+json checked_send_summary(Process& p) {
   auto s = lines_of_type(p, "summary");
   return s.empty() ? json() : s.back();
 }
@@ -45,7 +45,7 @@ TEST(SendCheckViaSignal, SigintDuringAStalledStorePageEndsWithTheSummaryAndNothi
   const auto code = send->signal_and_wait(SIGINT, 10s);
   ASSERT_TRUE(code.has_value()) << "wkit send did not end within 10 s of SIGINT: " << send->stderr_text();
   EXPECT_EQ(*code, 1) << send->stderr_text();
-  const json s = summary_of(*send);
+  const json s = checked_send_summary(*send);
   ASSERT_TRUE(s.is_object()) << "no summary: " << send->stderr_text();
   EXPECT_EQ(s["interrupted"], true);
   EXPECT_EQ(s["attempted"], 1);
@@ -76,7 +76,7 @@ TEST(SendCheckViaSignal, SigtermWhileReadingTheChannelHeadsSendsNothing) {
   const auto code = send->signal_and_wait(SIGTERM, 10s);
   ASSERT_TRUE(code.has_value()) << "wkit send did not end within 10 s of SIGTERM: " << send->stderr_text();
   EXPECT_EQ(*code, 1) << send->stderr_text();
-  const json s = summary_of(*send);
+  const json s = checked_send_summary(*send);
   ASSERT_TRUE(s.is_object()) << "no summary: " << send->stderr_text();
   EXPECT_EQ(s["interrupted"], true);
   EXPECT_EQ(s["attempted"], 0);
