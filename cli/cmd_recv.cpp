@@ -25,6 +25,7 @@
 #include "wkit/util/units.hpp"
 #include "wkit/util/json_text.hpp"
 #include "wkit/util/latency_text.hpp"
+#include "wkit/util/tty.hpp"
 
 namespace {
 
@@ -94,16 +95,23 @@ int run(const RecvFlags& f) {
   if (timeout.count() > 0)
     o.connect_timeout = std::min(o.connect_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
 
-  auto on_msg = [&](const json& j) {
-    if (f.output == "jsonl") std::cout << wkit::util::json_text(j) << '\n' << std::flush;
-    else if (f.output == "text") print_line(j);
-  };
-  wkit::app::Receiver rx(o, on_msg);
-  asio::io_context ctx(1);
   // Progress (docs/cli.md "Progress"): sampled on this thread while receiving.
   auto progress_settings = wkit::cli::progress_settings(f.progress);
   if (!progress_settings) recv_fail(2, progress_settings.error().message);
   wkit::util::Progress progress(*progress_settings, 2, started);
+  // Message lines on the terminal the progress line is redrawn on go above it.
+  const bool lines_share_terminal = progress.style() == wkit::util::Progress::Style::redraw && wkit::util::is_tty(1);
+  auto on_msg = [&](const json& j) {
+    auto write = [&] {
+      if (f.output == "jsonl") std::cout << wkit::util::json_text(j) << '\n' << std::flush;
+      else if (f.output == "text") print_line(j);
+      if (lines_share_terminal) std::cout.flush();
+    };
+    if (lines_share_terminal) progress.print_above(write);
+    else write();
+  };
+  wkit::app::Receiver rx(o, on_msg);
+  asio::io_context ctx(1);
   wkit::util::ProgressWindow progress_window(started);  // unique messages since the previous line
   asio::steady_timer progress_timer(ctx);
   bool receiving = false;

@@ -20,6 +20,7 @@
 #include "progress_flags.hpp"
 #include "progress_lines.hpp"
 #include "wkit/util/progress.hpp"
+#include "wkit/util/tty.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/output_file.hpp"
 #include "wkit/util/json_text.hpp"
@@ -359,14 +360,22 @@ int run(const SendFlags& f) {
   wkit::util::Progress progress(*progress_settings);
   wkit::util::ProgressWindow progress_window;  // acked messages and their latency since the previous line
   wkit::app::SendHooks hooks;
+  // -o jsonl lines on the terminal the progress line is redrawn on go above it.
+  const bool lines_share_terminal = progress.style() == wkit::util::Progress::Style::redraw && wkit::util::is_tty(1);
+  auto print_jsonl = [&](const json& j) {
+    if (!lines_share_terminal) {
+      std::cout << wkit::util::json_text(j) << '\n';
+      return;
+    }
+    progress.print_above([&] { std::cout << wkit::util::json_text(j) << '\n' << std::flush; });
+  };
   // Per-message JSON is built only when someone reads it (it costs more than a SEND).
   if (f.output == "jsonl" || single)
     hooks.on_message = [&](const json& j) {
-      if (f.output == "jsonl") std::cout << wkit::util::json_text(j) << '\n';
+      if (f.output == "jsonl") print_jsonl(j);
       if (single) single_record = j;
     };
-  if (f.output == "jsonl")
-    hooks.on_delivery = [](const json& j) { std::cout << wkit::util::json_text(j) << '\n'; };
+  if (f.output == "jsonl") hooks.on_delivery = print_jsonl;
   hooks.on_notice = [&](const std::string& line) {
     progress.clear();
     std::cerr << "wkit send: " << line << "\n";

@@ -83,6 +83,11 @@ void Progress::clear_locked() {
   drawn_ = false;
 }
 
+void Progress::redraw_locked() {
+  write_all(buf_);  // the last draw: "\r" LINE "\x1b[K"
+  drawn_ = true;
+}
+
 void Progress::clear() {
   if (!enabled()) return;
   std::lock_guard lock(mu_);

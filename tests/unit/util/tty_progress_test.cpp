@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -217,4 +218,40 @@ TEST(Progress, ClearKeepsTheScheduleFinishStopsRedraws) {
     EXPECT_FALSE(prog.update("four", t0 + 1h));
   }
   EXPECT_EQ(p.drain(), "\rone\x1b[K\r\x1b[K\rthree\x1b[K\r\x1b[K");
+}
+
+// Output sharing the terminal (here: one pipe for both, as a terminal is):
+// the redrawn line is cleared before the other line and drawn again after.
+TEST(Progress, PrintAboveClearsWritesAndRedraws) {
+  Pipe p;
+  auto t0 = wu::Progress::Clock::time_point{} + 1h;
+  auto write_message = [&p](const char* line) {
+    return [&p, line] { (void)!::write(p.w(), line, std::strlen(line)); };
+  };
+  {
+    auto prog = wu::Progress::forced(p.w(), 100ms);
+    prog.print_above(write_message("before\n"));  // nothing drawn yet: no clear, no redraw
+    EXPECT_TRUE(prog.update("recv: elapsed 1s", t0));
+    prog.print_above(write_message("seq 1\n"));
+    prog.print_above(write_message("seq 2\n"));
+    prog.finish();
+    prog.print_above(write_message("after\n"));  // finished: the line is gone for good
+  }
+  EXPECT_EQ(p.drain(),
+            "before\n"
+            "\rrecv: elapsed 1s\x1b[K"
+            "\r\x1b[K" "seq 1\n" "\rrecv: elapsed 1s\x1b[K"
+            "\r\x1b[K" "seq 2\n" "\rrecv: elapsed 1s\x1b[K"
+            "\r\x1b[K"
+            "after\n");
+}
+
+TEST(Progress, PrintAboveOnPlainLinesOnlyWrites) {
+  Pipe p;
+  auto start = wu::Progress::Clock::now();
+  wu::Progress lines(wu::ProgressSettings{wu::ProgressMode::always, 100ms}, p.w(), start);
+  ASSERT_EQ(lines.style(), wu::Progress::Style::lines);
+  EXPECT_TRUE(lines.update("recv: elapsed 1s", start + 100ms));
+  lines.print_above([&p] { (void)!::write(p.w(), "seq 1\n", 6); });
+  EXPECT_EQ(p.drain(), "recv: elapsed 1s\nseq 1\n");
 }

@@ -69,6 +69,21 @@ class Progress {
   // Clears a redrawn line before other stderr output (a notice); the next
   // line comes when it is due.
   void clear();
+
+  // For whole lines of other output (a received message on stdout) that
+  // share the terminal with a redrawn line: clears the line, calls write()
+  // (which must flush what it wrote), then draws the line again, as cargo
+  // and pip do, so neither garbles the other. Without a redrawn line on
+  // screen it only calls write().
+  template <class F>
+  void print_above(F&& write) {
+    if (style_ != Style::redraw) return (void)write();
+    std::lock_guard lock(mu_);
+    const bool was_drawn = drawn_;
+    clear_locked();
+    write();
+    if (was_drawn) redraw_locked();
+  }
   // Clears a redrawn line; no line after it. Idempotent. A final line is
   // never printed: the command's summary follows.
   void finish();
@@ -77,6 +92,7 @@ class Progress {
   Progress(int fd, std::chrono::milliseconds interval, Style style);
   void draw_locked(std::string_view line, Clock::time_point now);
   void clear_locked();
+  void redraw_locked();
   void write_all(std::string_view bytes);
   int fd_;
   std::chrono::milliseconds interval_;
