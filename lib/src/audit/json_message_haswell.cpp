@@ -10,6 +10,9 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "wkit/audit/json_message.hpp"
 

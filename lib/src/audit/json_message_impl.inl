@@ -26,6 +26,9 @@ const char* read_u64(ondemand::value& v, uint64_t& out, bool& absent) {
       return nullptr;
     }
     case ondemand::json_type::string: {
+      // Digits only (message_idstr): simdjson's parser reads them in place,
+      // the same value from_chars gives; anything else takes the slow path.
+      if (!v.get_uint64_in_string().get(out)) return nullptr;
       std::string_view s;
       if (v.get_string().get(s)) return "invalid string";
       if (s.empty()) {
@@ -75,6 +78,48 @@ const char* read_i64(ondemand::value& v, int64_t& out) {
   return "not a number";
 }
 
+// Bytes of v that are zero get their top bit set; the lowest set bit is exact
+// (a borrow can only mark bytes above a zero byte).
+uint64_t zero_bytes(uint64_t v) { return (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL; }
+
+constexpr uint64_t kQuoteBytes = 0x2222222222222222ULL, kBackslashBytes = 0x5c5c5c5c5c5c5c5cULL;
+
+// The first '"' or '\\' in [p, end), or nullptr: 16 bytes a step (a memchr
+// call for each costs more on these short strings). Reads up to 15 bytes
+// past `end`, inside the padded document.
+const char* quote_or_backslash(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  for (; p < end; p += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto m = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, backslash))));
+    if (m) {
+      const char* at = p + std::countr_zero(m);
+      return at < end ? at : nullptr;
+    }
+  }
+  return nullptr;
+#else
+  for (; p < end; ++p)
+    if (*p == '"' || *p == '\\') return p;
+  return nullptr;
+#endif
+}
+
+// A string without escapes, read where it stands in the input (the first
+// quote after the opening one closes it) instead of unescaped into
+// simdjson's buffer; false for anything else.
+bool read_plain_string(ondemand::value& v, std::string_view& out) {
+  const std::string_view raw = v.raw_json_token();
+  if (raw.size() < 2 || raw[0] != '"') return false;
+  const char* body = raw.data() + 1;
+  const char* stop = quote_or_backslash(body, raw.data() + raw.size());
+  if (!stop || *stop != '"') return false;
+  out = std::string_view(body, static_cast<size_t>(stop - body));
+  return true;
+}
+
 // Strings as they are; numbers by their text (ids given as numbers).
 const char* read_text(ondemand::value& v, std::string_view& out, bool& absent) {
   absent = false;
@@ -84,7 +129,8 @@ const char* read_text(ondemand::value& v, std::string_view& out, bool& absent) {
     absent = true;
     return nullptr;
   }
-  if (t == ondemand::json_type::string) return v.get_string().get(out) ? "invalid string" : nullptr;
+  if (t == ondemand::json_type::string)
+    return read_plain_string(v, out) || !v.get_string().get(out) ? nullptr : "invalid string";
   if (t == ondemand::json_type::number) {
     out = v.raw_json_token();
     while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t' ||
@@ -95,21 +141,16 @@ const char* read_text(ondemand::value& v, std::string_view& out, bool& absent) {
   return "not a string";
 }
 
-// Bytes of v that are zero get their top bit set; the lowest set bit is exact
-// (a borrow can only mark bytes above a zero byte).
-uint64_t zero_bytes(uint64_t v) { return (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL; }
-
 // A key that ends within 16 bytes without an escape: its length and its bytes
 // as two zero-padded words, found with two word loads instead of a byte loop
 // (whose exit mispredicted once per key). `k` points after the key's opening
 // quote, inside a padded document, so 16 bytes are readable.
 bool short_plain_key(const char* k, uint64_t& lo, uint64_t& hi, size_t& n) {
   if constexpr (std::endian::native != std::endian::little) return false;
-  constexpr uint64_t kQuotes = 0x2222222222222222ULL, kBackslashes = 0x5c5c5c5c5c5c5c5cULL;
   uint64_t w[2];
   std::memcpy(w, k, 16);
   for (size_t i = 0; i < 2; ++i) {
-    const uint64_t m = zero_bytes(w[i] ^ kQuotes) | zero_bytes(w[i] ^ kBackslashes);
+    const uint64_t m = zero_bytes(w[i] ^ kQuoteBytes) | zero_bytes(w[i] ^ kBackslashBytes);
     if (!m) continue;
     const size_t j = static_cast<size_t>(std::countr_zero(m)) >> 3;  // the first '"' or '\\'
     n = 8 * i + j;
@@ -127,6 +168,7 @@ bool short_plain_key(const char* k, uint64_t& lo, uint64_t& hi, size_t& n) {
 const char* verbatim(std::string_view raw, std::string_view s) {
   const size_t n = s.size();
   if (!raw.empty() && raw[0] == '"') {
+    if (s.data() == raw.data() + 1) return s.data();  // read in place
     if (raw.size() < n + 2 || raw[n + 1] != '"' || std::memchr(raw.data() + 1, '\\', n)) return nullptr;
     return std::memcmp(raw.data() + 1, s.data(), n) == 0 ? raw.data() + 1 : nullptr;
   }
@@ -173,7 +215,8 @@ class Parser final : public JsonMessageParser::Impl {
 };
 
 std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
-  out = RawFields{};
+  static constexpr RawFields kNoFields{};
+  out = kNoFields;  // copied: `RawFields{}` zeroed a temporary with `rep stos` first, slow to start
   ondemand::document doc;
   if (parser_.iterate(data, len, len + simdjson::SIMDJSON_PADDING).get(doc)) return "invalid JSON";
   ondemand::object obj;
@@ -255,7 +298,7 @@ std::string_view Parser::parse(const char* data, size_t len, RawFields& out) {
         if (v.type().get(t)) {
           err = "invalid JSON";
         } else if (t == ondemand::json_type::string) {
-          if (v.get_string().get(out.payload)) err = "invalid string";
+          if (!read_plain_string(v, out.payload) && v.get_string().get(out.payload)) err = "invalid string";
         } else if (t != ondemand::json_type::null) {
           // A payload given as a JSON object: its raw text identifies it.
           std::string_view raw;

@@ -18,9 +18,11 @@ class JsonLinesParser final : public ChunkParser {
     uint64_t line = c.first_line;
     size_t rec = 0;
     RawFields f;
+    uint64_t newlines = 0;  // a local: the two workers' parsers may share a cache line
     while (p < end) {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-      if (!nl) nl = end;
+      if (nl) ++newlines;
+      else nl = end;
       const uint64_t at = c.lines.empty() ? line : c.lines[rec];
       size_t len = static_cast<size_t>(nl - p);
       if (len && p[len - 1] == '\r') --len;
@@ -37,10 +39,13 @@ class JsonLinesParser final : public ChunkParser {
       ++rec;
       p = nl + 1;
     }
+    newlines_ = newlines;
   }
+  std::optional<uint64_t> newlines_in_last_chunk() const override { return newlines_; }
 
  private:
   JsonMessageParser json_;
+  uint64_t newlines_ = 0;
 };
 
 class JsonLinesSource final : public RecordSource {

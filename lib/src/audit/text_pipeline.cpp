@@ -199,13 +199,16 @@ Status run_text_pipeline(AuditContext& ctx, uint16_t input, PeekableInput& in,
             queue.wake();
             continue;
           }
-          lines.emplace_back(chunk.index, count_newlines(chunk.view, chunk.size));
           std::call_once(source_once, [&] { string_source = ctx.strings.add_source(chunk.file->fd(), threads); });
           if (string_source) builder.set_string_source(*string_source);
         }
-        if (ctx.failed()) continue;  // drain so the producer never blocks
-        parser->parse(chunk, builder);
-        if (ctx.failed()) queue.wake();
+        std::optional<uint64_t> newlines;
+        if (!ctx.failed()) {  // else only drained, so the producer never blocks
+          parser->parse(chunk, builder);
+          newlines = parser->newlines_in_last_chunk();
+          if (ctx.failed()) queue.wake();
+        }
+        if (chunk.file) lines.emplace_back(chunk.index, newlines ? *newlines : count_newlines(chunk.view, chunk.size));
       }
       std::lock_guard lk(lines_mu);
       chunk_lines.insert(chunk_lines.end(), lines.begin(), lines.end());

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ class ChunkParser {
  public:
   virtual ~ChunkParser() = default;
   virtual void parse(const TextChunk& chunk, RecordBuilder& out) = 0;
+  // The newlines of the chunk just parsed, when the parser counted them on
+  // its way through (a positional chunk's worker then skips its own pass).
+  virtual std::optional<uint64_t> newlines_in_last_chunk() const { return std::nullopt; }
 };
 
 // Runs `produce` on the calling thread and parsers on worker threads.
