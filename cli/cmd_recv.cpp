@@ -110,8 +110,10 @@ int run(const RecvFlags& f) {
     if (lines_share_terminal) progress.print_above(write);
     else write();
   };
-  wkit::app::Receiver rx(o, on_msg);
+  // Declared first, destroyed last: the receiver's connection (a WebSocket
+  // stream) uses the context's services until it is destroyed.
   asio::io_context ctx(1);
+  wkit::app::Receiver rx(o, on_msg);
   wkit::util::ProgressWindow progress_window(started);  // unique messages since the previous line
   asio::steady_timer progress_timer(ctx);
   bool receiving = false;
