@@ -46,6 +46,10 @@ SELECT 'message_id_collision', (SELECT count(*) FROM (SELECT 1 FROM message WHER
   HAVING count(DISTINCT (channel_id, channel_type, client_msg_no)) > 1))
 SQL
 
+# Every measured run starts with its input in the page cache: this machine's
+# kernel reclaims cold pages proactively (DAMON), so without this the first
+# tool on a shape (wkit) read ~370 MB from disk and the next ones did not.
+warm() { cat "$1" > /dev/null; }
 measure() { /usr/bin/time -v -o "$WORK/$1.time" "${@:2}"; }  # measure NAME CMD...
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/$1.time"; }
 rss() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/$1.time"; }
@@ -71,15 +75,18 @@ for input in $SHAPES; do
       > "$data.truth.json"
   fi
   sync
+  warm "$data"
   measure "$input-wkit" nice -n 5 "$WKIT" audit -o json --fail-on none --no-progress --threads 2 --check-gaps "$data" \
     > "$WORK/$input-wkit.json"
   duck=ok
+  warm "$data"
   if ! measure "$input-duckdb" nice -n 5 node "$HERE/shapes_duckdb.mjs" "$NODE_DIR" "$fmt" "$data" "$WORK/summary.sql" \
       > "$WORK/$input-duckdb.out" 2> "$WORK/$input-duckdb.err"; then
     if [ "$fmt" = sqlite_android ] && grep -q "sqlite" "$WORK/$input-duckdb.err"; then duck=na
     else cat "$WORK/$input-duckdb.err" >&2; echo "$input: DuckDB failed" >&2; exit 1; fi
   fi
   if [ $duck = ok ]; then
+    warm "$data"
     measure "$input-duck2" nice -n 5 node "$HERE/shapes_duckdb.mjs" "$NODE_DIR" "$fmt" "$data" "$WORK/two.sql" narrow \
       > "$WORK/$input-duck2.out"
   fi
