@@ -1,0 +1,248 @@
+#pragma once
+// A byte stream between Beast's websocket::stream and the socket (or TLS
+// stream) that turns a batch of WebSocket messages into one socket write.
+// Beast writes every message with its own async_write, i.e. one send (and
+// one wake-up of the peer) per message; for small messages that send is
+// most of the cost. Beast still does all the framing and masking: this
+// layer only buffers the bytes Beast hands it.
+//
+// write_batch() below is the only user of the batch mode:
+//   begin_batch()      later writes are appended to a buffer and complete at
+//                      once (the completion is posted, never run inline);
+//   ws.async_write...  Beast frames each message into the buffer;
+//   end_batch()        writes the buffer with one async_write on the next
+//                      layer, then whatever Beast appended meanwhile (a pong
+//                      or close frame answered by a concurrent read), until
+//                      the buffer is empty; then writes pass straight through.
+// Beast believes each message was written, so its own control frames may come
+// at any time; the rules that keep them safe:
+//   - never two writes in flight on the next layer (a write during the batch
+//     that does not fit in the buffer, or any write after write_through(),
+//     writes the buffered bytes and its own with one gathered write: Beast
+//     never has two writes in flight, and the flush starts only after Beast's
+//     last batch write completed);
+//   - a control frame is never left in the buffer: the websocket teardown
+//     (after a close frame) waits for a running flush, or writes what is
+//     buffered itself; graceful closes call write_through() first, because
+//     Beast holds its write lock while it waits for the peer's close reply.
+#include <utility>  // before asio: Boost 1.74 awaitable.hpp uses std::exchange unincluded
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+#include <boost/system/error_code.hpp>
+#include <concepts>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace wkit::net {
+
+template <class Next>
+class CoalescingStream {
+ public:
+  using next_layer_type = Next;
+  using executor_type = typename Next::executor_type;
+  using error_code = boost::system::error_code;
+
+  // A batch bigger than this is written in pieces of about this size, so
+  // that a large message is not copied whole into the buffer.
+  static constexpr std::size_t kDefaultBatchLimit = 64 * 1024;
+
+  // Constructs the next layer from `args` (a tcp_stream; a tcp_stream and
+  // an ssl::context for TLS), as websocket::stream forwards its arguments.
+  template <class... Args>
+    requires std::constructible_from<Next, Args&&...>
+  explicit CoalescingStream(Args&&... args)
+      : next_(std::forward<Args>(args)...), wake_(next_.get_executor()) {
+    wake_.expires_at(boost::asio::steady_timer::time_point::max());
+  }
+  CoalescingStream(const CoalescingStream&) = delete;
+  CoalescingStream& operator=(const CoalescingStream&) = delete;
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  Next& next_layer() noexcept { return next_; }
+  const Next& next_layer() const noexcept { return next_; }
+
+  void set_batch_limit(std::size_t bytes) { batch_limit_ = bytes; }
+  bool batching() const { return batching_; }
+  bool flushing() const { return flushing_; }
+
+  template <class MutableBuffers, class ReadHandler>
+  auto async_read_some(const MutableBuffers& buffers, ReadHandler&& handler) {
+    return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+  }
+
+  template <class ConstBuffers, class WriteHandler>
+  auto async_write_some(const ConstBuffers& buffers, WriteHandler&& handler) {
+    return boost::asio::async_initiate<WriteHandler, void(error_code, std::size_t)>(
+        [this](auto h, const ConstBuffers& b) { start_write(std::move(h), b); }, handler, buffers);
+  }
+
+  // Writes from now on are buffered until end_batch().
+  void begin_batch() { batching_ = true; }
+
+  // Writes the buffered bytes, and those added while that write is in
+  // flight, then lets writes pass straight through again. `ec` is the first
+  // write error (the buffered bytes are dropped then).
+  boost::asio::awaitable<void> end_batch(error_code& ec) {
+    ec = {};
+    flushing_ = true;
+    while (writing_) co_await wait_for_write();  // a teardown writing the buffer itself
+    while (pending_.size() > 0) {
+      std::swap(pending_, out_);
+      writing_ = true;
+      co_await boost::asio::async_write(next_, out_.data(), boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      out_.clear();
+      writing_ = false;
+      if (ec) break;
+    }
+    pending_.clear();
+    flushing_ = false;
+    batching_ = false;
+    wake_waiters();
+  }
+
+  // From now on a write during a batch is written at once (after what is
+  // buffered): for a close handshake, whose close frame must reach the peer
+  // while Beast waits for the answer.
+  void write_through() { through_ = true; }
+
+  // websocket::stream's teardown customization points, found by ADL.
+  friend void teardown(boost::beast::role_type role, CoalescingStream& s, error_code& ec) {
+    using boost::beast::websocket::teardown;
+    teardown(role, s.next_, ec);  // synchronous use only: nothing is ever buffered then
+  }
+  template <class TeardownHandler>
+  friend void async_teardown(boost::beast::role_type role, CoalescingStream& s, TeardownHandler&& handler) {
+    boost::asio::async_compose<TeardownHandler, void(error_code)>(TeardownOp{s, role}, handler, s.next_);
+  }
+
+ private:
+  template <class Handler, class ConstBuffers>
+  void start_write(Handler&& handler, const ConstBuffers& buffers) {
+    if (!batching_) {
+      next_.async_write_some(buffers, std::forward<Handler>(handler));
+      return;
+    }
+    const std::size_t n = boost::asio::buffer_size(buffers);
+    if (flushing_ || (!through_ && pending_.size() + n <= batch_limit_)) {
+      boost::asio::buffer_copy(pending_.prepare(n), buffers);
+      pending_.commit(n);
+      boost::asio::post(next_.get_executor(), boost::beast::bind_front_handler(std::forward<Handler>(handler), error_code{}, n));
+      return;
+    }
+    boost::asio::async_compose<Handler, void(error_code, std::size_t)>(GatheredWriteOp<ConstBuffers>{*this, buffers, n},
+                                                                       handler, next_);
+  }
+
+  // The buffered bytes and `buffers` in one write (during a batch only, when
+  // no other write can be in flight: Beast's writes are serialized).
+  template <class ConstBuffers>
+  struct GatheredWriteOp {
+    CoalescingStream& s;
+    ConstBuffers buffers;
+    std::size_t n;
+    bool started = false;
+    template <class Self>
+    void operator()(Self& self, error_code ec = {}, std::size_t = 0) {
+      if (!started) {
+        started = true;
+        std::swap(s.pending_, s.out_);
+        s.writing_ = true;
+        boost::asio::async_write(s.next_, boost::beast::buffers_cat(s.out_.data(), buffers), std::move(self));
+        return;
+      }
+      s.out_.clear();
+      s.writing_ = false;
+      s.wake_waiters();
+      self.complete(ec, ec ? 0 : n);
+    }
+  };
+
+  // Gets what is buffered onto the wire before the next layer's teardown
+  // (Beast calls it right after queueing its close frame).
+  struct TeardownOp {
+    CoalescingStream& s;
+    boost::beast::role_type role;
+    enum { waiting, writing, tearing_down } state = waiting;
+    template <class Self>
+    void operator()(Self& self, error_code ec = {}, std::size_t = 0) {
+      if (state == writing) {
+        s.out_.clear();
+        s.writing_ = false;
+        s.wake_waiters();
+        if (ec) return self.complete(ec);
+      } else if (state == tearing_down) {
+        return self.complete(ec);
+      } else if (s.flushing_ || s.writing_) {  // the flush will write the close frame too
+        ++s.waiters_;
+        return s.wake_.async_wait(std::move(self));
+      } else if (s.pending_.size() > 0) {  // mid-batch: write it here
+        state = writing;
+        std::swap(s.pending_, s.out_);
+        s.writing_ = true;
+        return boost::asio::async_write(s.next_, s.out_.data(), std::move(self));
+      }
+      state = tearing_down;
+      using boost::beast::websocket::async_teardown;
+      async_teardown(role, s.next_, std::move(self));
+    }
+  };
+
+  boost::asio::awaitable<void> wait_for_write() {
+    ++waiters_;
+    error_code woken;  // operation_aborted: the timer only ever wakes by cancel()
+    co_await wake_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, woken));
+  }
+  void wake_waiters() {
+    if (waiters_ == 0) return;
+    waiters_ = 0;
+    wake_.cancel();
+  }
+
+  Next next_;
+  boost::asio::steady_timer wake_;  // never expires: cancel() wakes who waits for a write to end
+  boost::beast::flat_buffer pending_;  // written by the next flush (capacity kept)
+  boost::beast::flat_buffer out_;      // being written
+  std::size_t batch_limit_ = kDefaultBatchLimit;
+  std::size_t waiters_ = 0;
+  bool batching_ = false;  // begin_batch() until end_batch() finished
+  bool flushing_ = false;  // end_batch() running
+  bool writing_ = false;   // a write of out_ in flight
+  bool through_ = false;
+};
+
+// Writes `messages` as one WebSocket message each (Beast's framing) and, for
+// more than one, with one socket write (as far as the batch limit allows).
+template <class Next>
+boost::asio::awaitable<void> write_batch(boost::beast::websocket::stream<CoalescingStream<Next>>& ws,
+                                         std::span<const std::string_view> messages,
+                                         boost::system::error_code& ec) {
+  using boost::asio::redirect_error;
+  using boost::asio::use_awaitable;
+  ec = {};
+  auto& layer = ws.next_layer();
+  if (messages.size() > 1) layer.begin_batch();
+  for (auto m : messages) {
+    co_await ws.async_write(boost::asio::buffer(m.data(), m.size()), redirect_error(use_awaitable, ec));
+    if (ec) break;
+  }
+  if (!layer.batching()) co_return;
+  boost::system::error_code flush_ec;
+  co_await layer.end_batch(flush_ec);  // also after an error: a close frame may be buffered
+  if (!ec) ec = flush_ec;
+}
+
+}  // namespace wkit::net
