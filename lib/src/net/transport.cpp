@@ -3,7 +3,6 @@
 #include "wkit/net/transport.hpp"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -23,6 +22,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <vector>
 
+#include "wkit/net/coalescing_stream.hpp"
+
 namespace wkit::net {
 
 namespace beast = boost::beast;
@@ -30,6 +31,9 @@ namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Beast's WebSocket over a layer that writes a batch of messages at once.
+template <class Transport>
+using WsStream = websocket::stream<CoalescingStream<Transport>>;
 using asio::redirect_error;
 using asio::use_awaitable;
 
@@ -45,11 +49,6 @@ std::string remote_of(const tcp::socket& s) {
   error_code ec;
   auto ep = s.remote_endpoint(ec);
   return ec ? std::string("?") : endpoint_text(ep);
-}
-
-void set_cork(tcp::socket& s, bool on) {
-  const int v = on ? 1 : 0;
-  (void)::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);  // best effort
 }
 
 class TcpConnection final : public Connection {
@@ -96,11 +95,14 @@ class TcpConnection final : public Connection {
 template <class NextLayer>
 class WsConnection final : public Connection {
  public:
-  explicit WsConnection(websocket::stream<NextLayer> ws) : ws_(std::move(ws)) {
+  explicit WsConnection(WsStream<NextLayer> ws) : ws_(std::move(ws)) {
     ws_.binary(true);
     ws_.auto_fragment(false);  // one frame = one WS message = one WS frame
     ws_.read_message_max(64u << 20);
-    remote_ = remote_of(beast::get_lowest_layer(ws_).socket());
+    auto& sock = beast::get_lowest_layer(ws_).socket();
+    error_code ignored;
+    sock.set_option(tcp::no_delay(true), ignored);  // a batch is one write: nothing to wait for
+    remote_ = remote_of(sock);
   }
   asio::awaitable<size_t> read_some(std::span<char> buf, error_code& ec) override {
     ec = {};
@@ -114,18 +116,7 @@ class WsConnection final : public Connection {
   }
   asio::awaitable<void> write_frames(std::span<const std::string_view> frames,
                                      error_code& ec) override {
-    ec = {};
-    // Beast writes each message with its own send; corking the socket for a
-    // batch lets the kernel put the batch in as few segments as it can, so
-    // the peer wakes and reads once per segment instead of once per message.
-    auto& sock = beast::get_lowest_layer(ws_).socket();
-    const bool cork = frames.size() > 1;
-    if (cork) set_cork(sock, true);
-    for (auto f : frames) {
-      co_await ws_.async_write(asio::buffer(f.data(), f.size()), redirect_error(use_awaitable, ec));
-      if (ec) break;
-    }
-    if (cork) set_cork(sock, false);
+    co_await write_batch(ws_, frames, ec);  // one socket write per batch (coalescing_stream.hpp)
   }
   void close() override {
     error_code ignored;
@@ -135,6 +126,7 @@ class WsConnection final : public Connection {
   }
   asio::awaitable<void> graceful_close(error_code& ec) override {
     ec = {};
+    ws_.next_layer().write_through();  // the close frame must not wait in a batch's buffer
     co_await ws_.async_close(websocket::close_code::normal, redirect_error(use_awaitable, ec));
   }
   asio::any_io_executor get_executor() override { return ws_.get_executor(); }
@@ -145,7 +137,7 @@ class WsConnection final : public Connection {
   void use_text_messages() override { ws_.text(true); }
 
  private:
-  websocket::stream<NextLayer> ws_;
+  WsStream<NextLayer> ws_;
   std::string remote_;
 };
 
@@ -162,10 +154,10 @@ class AcceptedSocket final : public Accepted {
     }
     beast::tcp_stream stream(std::move(sock_));
     if (limit.count() > 0) stream.expires_after(limit);
-    if (scheme_ == Url::Scheme::ws) co_return co_await upgrade(websocket::stream<beast::tcp_stream>(std::move(stream)), ec);
+    if (scheme_ == Url::Scheme::ws) co_return co_await upgrade(WsStream<beast::tcp_stream>(std::move(stream)), ec);
     if (!co_await starts_with_tls(stream, limit, ec)) co_return nullptr;
-    websocket::stream<TlsStream> ws(std::move(stream), tls_->context());
-    co_await ws.next_layer().async_handshake(ssl::stream_base::server, redirect_error(use_awaitable, ec));
+    WsStream<TlsStream> ws(std::move(stream), tls_->context());
+    co_await ws.next_layer().next_layer().async_handshake(ssl::stream_base::server, redirect_error(use_awaitable, ec));
     if (ec == beast::error::timeout) ec = asio::error::timed_out;
     if (ec) co_return nullptr;  // `ws` and its socket close here
     co_return co_await upgrade(std::move(ws), ec);
@@ -267,7 +259,7 @@ class AcceptedSocket final : public Accepted {
   }
 
   template <class NextLayer>
-  static asio::awaitable<std::unique_ptr<Connection>> upgrade(websocket::stream<NextLayer> ws, error_code& ec) {
+  static asio::awaitable<std::unique_ptr<Connection>> upgrade(WsStream<NextLayer> ws, error_code& ec) {
     co_await ws.async_accept(redirect_error(use_awaitable, ec));
     if (ec == beast::error::timeout) ec = asio::error::timed_out;
     if (ec) co_return nullptr;
@@ -394,7 +386,7 @@ asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono
     return why;
   };
   if (url.scheme == Url::Scheme::ws) {
-    websocket::stream<beast::tcp_stream> ws(std::move(at->stream));
+    WsStream<beast::tcp_stream> ws(std::move(at->stream));
     co_await ws.async_handshake(host_header, url.path, redirect_error(use_awaitable, ec));
     if (ec || at->expired) co_return finish(nullptr, upgrade_failed(" (a TLS port? use wss://)"));
     beast::get_lowest_layer(ws).expires_never();
@@ -407,14 +399,15 @@ asio::awaitable<std::unique_ptr<Connection>> connect(const Url& url, std::chrono
     system_default = *made;
     tls = system_default.get();
   }
-  websocket::stream<TlsStream> ws(std::move(at->stream), tls->context());
-  if (!set_peer_name(ws.next_layer().native_handle(), *tls, url.host))
+  WsStream<TlsStream> ws(std::move(at->stream), tls->context());
+  auto& tls_stream = ws.next_layer().next_layer();
+  if (!set_peer_name(tls_stream.native_handle(), *tls, url.host))
     co_return finish(nullptr, "cannot set the TLS server name '" + url.host + "'");
-  co_await ws.next_layer().async_handshake(ssl::stream_base::client, redirect_error(use_awaitable, ec));
+  co_await tls_stream.async_handshake(ssl::stream_base::client, redirect_error(use_awaitable, ec));
   if (ec || at->expired) {
     std::string why;
     if (ec && ec != beast::error::timeout) {
-      why = tls_failure_text(ec.message(), SSL_get_verify_result(ws.next_layer().native_handle()));
+      why = tls_failure_text(ec.message(), SSL_get_verify_result(tls_stream.native_handle()));
       if (auto p = why.find(" (SSL routines)"); p != std::string::npos) why.erase(p, 15);
       if (ec == ssl::error::stream_truncated || ec == asio::error::eof || ec == asio::error::connection_reset ||
           why.find("wrong version number") != std::string::npos || why.find("packet length too long") != std::string::npos)
