@@ -369,6 +369,30 @@ TEST_P(CoalescingRoles, PeerResetDuringFlushIsAnError) {
   });
 }
 
+// The stream is destroyed while the flush waits on a full socket: the batch
+// ends with operation_aborted (no hang, nothing touched after the stream).
+TEST_P(CoalescingRoles, StreamDestroyedDuringFlushEndsTheBatch) {
+  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+    auto p = co_await coalescing_ws_pair(client);
+    auto ex = co_await asio::this_coro::executor;
+    p.ours->next_layer().set_batch_limit(16u << 20);
+    beast::get_lowest_layer(*p.peer).socket().set_option(asio::socket_base::receive_buffer_size(32 * 1024));
+    beast::get_lowest_layer(*p.ours).socket().set_option(asio::socket_base::send_buffer_size(32 * 1024));
+    std::vector<std::string> big(64, std::string(64 * 1024, 'z'));
+    auto views = coalescing_views(big);
+    error_code ec;
+    bool written = false;
+    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+      co_await write_batch(*p.ours, views, ec);
+      written = true;
+    }, asio::detached);
+    co_await coalescing_wait_until([&] { return p.ours->next_layer().flushing(); });
+    p.ours.reset();
+    co_await coalescing_wait_until([&] { return written; });
+    EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(ClientAndServer, CoalescingRoles, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "OursIsClient" : "OursIsServer"; });
 

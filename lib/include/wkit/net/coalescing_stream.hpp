@@ -44,6 +44,7 @@
 #include <boost/system/error_code.hpp>
 #include <concepts>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -78,6 +79,8 @@ class CoalescingStream {
   void set_batch_limit(std::size_t bytes) { batch_limit_ = bytes; }
   bool batching() const { return batching_; }
   bool flushing() const { return flushing_; }
+  // Expires when the stream is destroyed (for code that resumes after an await).
+  std::weak_ptr<char> lifetime() const { return alive_; }
 
   template <class MutableBuffers, class ReadHandler>
   auto async_read_some(const MutableBuffers& buffers, ReadHandler&& handler) {
@@ -98,12 +101,23 @@ class CoalescingStream {
   // write error (the buffered bytes are dropped then).
   boost::asio::awaitable<void> end_batch(error_code& ec) {
     ec = {};
+    const std::weak_ptr<char> alive = alive_;
     flushing_ = true;
-    while (writing_) co_await wait_for_write();  // a teardown writing the buffer itself
+    while (writing_) {  // a teardown writing the buffer itself
+      co_await wait_for_write();
+      if (alive.expired()) {
+        ec = boost::asio::error::operation_aborted;
+        co_return;
+      }
+    }
     while (pending_.size() > 0) {
       std::swap(pending_, out_);
       writing_ = true;
       co_await boost::asio::async_write(next_, out_.data(), boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+      if (alive.expired()) {
+        ec = boost::asio::error::operation_aborted;
+        co_return;
+      }
       out_.clear();
       writing_ = false;
       if (ec) break;
@@ -126,7 +140,7 @@ class CoalescingStream {
   }
   template <class TeardownHandler>
   friend void async_teardown(boost::beast::role_type role, CoalescingStream& s, TeardownHandler&& handler) {
-    boost::asio::async_compose<TeardownHandler, void(error_code)>(TeardownOp{s, role}, handler, s.next_);
+    boost::asio::async_compose<TeardownHandler, void(error_code)>(TeardownOp{s, s.alive_, role}, handler, s.next_);
   }
 
  private:
@@ -143,7 +157,7 @@ class CoalescingStream {
       boost::asio::post(next_.get_executor(), boost::beast::bind_front_handler(std::forward<Handler>(handler), error_code{}, n));
       return;
     }
-    boost::asio::async_compose<Handler, void(error_code, std::size_t)>(GatheredWriteOp<ConstBuffers>{*this, buffers, n},
+    boost::asio::async_compose<Handler, void(error_code, std::size_t)>(GatheredWriteOp<ConstBuffers>{*this, alive_, buffers, n},
                                                                        handler, next_);
   }
 
@@ -152,11 +166,13 @@ class CoalescingStream {
   template <class ConstBuffers>
   struct GatheredWriteOp {
     CoalescingStream& s;
+    std::weak_ptr<char> alive;
     ConstBuffers buffers;
     std::size_t n;
     bool started = false;
     template <class Self>
     void operator()(Self& self, error_code ec = {}, std::size_t = 0) {
+      if (alive.expired()) return self.complete(boost::asio::error::operation_aborted, 0);
       if (!started) {
         started = true;
         std::swap(s.pending_, s.out_);
@@ -175,17 +191,18 @@ class CoalescingStream {
   // (Beast calls it right after queueing its close frame).
   struct TeardownOp {
     CoalescingStream& s;
+    std::weak_ptr<char> alive;
     boost::beast::role_type role;
     enum { waiting, writing, tearing_down } state = waiting;
     template <class Self>
     void operator()(Self& self, error_code ec = {}, std::size_t = 0) {
+      if (state == tearing_down) return self.complete(ec);
+      if (alive.expired()) return self.complete(boost::asio::error::operation_aborted);
       if (state == writing) {
         s.out_.clear();
         s.writing_ = false;
         s.wake_waiters();
         if (ec) return self.complete(ec);
-      } else if (state == tearing_down) {
-        return self.complete(ec);
       } else if (s.flushing_ || s.writing_) {  // the flush will write the close frame too
         ++s.waiters_;
         return s.wake_.async_wait(std::move(self));
@@ -213,6 +230,9 @@ class CoalescingStream {
   }
 
   Next next_;
+  // Operations resumed after the stream is gone (their socket or timer was
+  // destroyed) see it expired and touch nothing.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
   boost::asio::steady_timer wake_;  // never expires: cancel() wakes who waits for a write to end
   boost::beast::flat_buffer pending_;  // written by the next flush (capacity kept)
   boost::beast::flat_buffer out_;      // being written
@@ -234,12 +254,14 @@ boost::asio::awaitable<void> write_batch(boost::beast::websocket::stream<Coalesc
   using boost::asio::use_awaitable;
   ec = {};
   auto& layer = ws.next_layer();
-  if (messages.size() > 1) layer.begin_batch();
+  const std::weak_ptr<char> alive = layer.lifetime();
+  const bool batched = messages.size() > 1;
+  if (batched) layer.begin_batch();
   for (auto m : messages) {
     co_await ws.async_write(boost::asio::buffer(m.data(), m.size()), redirect_error(use_awaitable, ec));
     if (ec) break;
   }
-  if (!layer.batching()) co_return;
+  if (!batched || alive.expired()) co_return;
   boost::system::error_code flush_ec;
   co_await layer.end_batch(flush_ec);  // also after an error: a close frame may be buffered
   if (!ec) ec = flush_ec;
