@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "run_coroutine.hpp"
 #include "../../e2e/support/test_certs.hpp"
 #include "../../support/temp_dir.hpp"
 #include "wkit/net/coalescing_stream.hpp"
@@ -48,19 +49,6 @@ using CountedTcp = beast::basic_stream<tcp, asio::any_io_executor, CoalescingWri
 using CoalescedWs = websocket::stream<CoalescingStream<CountedTcp>>;  // the side under test
 using PlainWs = websocket::stream<beast::tcp_stream>;                 // Beast alone, as the peer
 
-template <class F>
-void run_coalescing_case(F body) {
-  asio::io_context ctx;
-  std::exception_ptr failure;
-  bool done = false;
-  asio::co_spawn(ctx, body(ctx), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  ctx.run_for(std::chrono::seconds(60));  // only guards a hang
-  ASSERT_TRUE(done) << "coroutine did not finish (hang)";
-  if (failure) std::rethrow_exception(failure);
-}
 
 // A connected TCP pair on loopback (port 0).
 asio::awaitable<std::pair<tcp::socket, tcp::socket>> coalescing_socket_pair() {
@@ -136,7 +124,7 @@ asio::awaitable<void> coalescing_wait_until(Cond cond) {
 class CoalescingRoles : public ::testing::TestWithParam<bool> {};
 
 TEST_P(CoalescingRoles, BatchIsOneSocketWriteAndArrivesIntactInOrder) {
-  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     auto msgs = coalescing_messages(120, 13);
     auto& counter = beast::get_lowest_layer(*p.ours).rate_policy();
@@ -173,7 +161,7 @@ TEST_P(CoalescingRoles, BatchIsOneSocketWriteAndArrivesIntactInOrder) {
 
 // A batch bigger than the batch limit: written in pieces, still in order.
 TEST_P(CoalescingRoles, BatchOverTheLimitArrivesInOrder) {
-  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     std::vector<std::string> msgs;
     for (int i = 0; i < 40; ++i) msgs.push_back(std::string(i % 3 == 0 ? 100000 : 700, char('A' + i % 26)));
@@ -199,7 +187,7 @@ TEST_P(CoalescingRoles, BatchOverTheLimitArrivesInOrder) {
 // batch) and again while the flush is stuck on a full socket (the flush
 // loop writes the pong after the batch): both pongs arrive.
 TEST_P(CoalescingRoles, PingDuringBatchAndDuringFlushGetsItsPong) {
-  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     auto ex = co_await asio::this_coro::executor;
     auto& layer = p.ours->next_layer();
@@ -279,7 +267,7 @@ TEST_P(CoalescingRoles, PingDuringBatchAndDuringFlushGetsItsPong) {
 // The peer starts a close handshake while ours is mid-batch: Beast's close
 // reply is buffered, and the teardown writes it (no deadlock with the batch).
 TEST_P(CoalescingRoles, PeerClosesWhileOursIsMidBatch) {
-  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     auto ex = co_await asio::this_coro::executor;
     auto& layer = p.ours->next_layer();
@@ -309,7 +297,7 @@ TEST_P(CoalescingRoles, PeerClosesWhileOursIsMidBatch) {
 // Ours closes while mid-batch (write_through(), as graceful_close does): the
 // buffered message and the close frame go out, the handshake completes.
 TEST_P(CoalescingRoles, OursClosesWhileMidBatch) {
-  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     auto ex = co_await asio::this_coro::executor;
     auto& layer = p.ours->next_layer();
@@ -343,7 +331,7 @@ TEST_P(CoalescingRoles, OursClosesWhileMidBatch) {
 // The peer resets the connection while the flush is stuck on a full socket:
 // write_batch reports the error instead of hanging.
 TEST_P(CoalescingRoles, PeerResetDuringFlushIsAnError) {
-  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     auto ex = co_await asio::this_coro::executor;
     auto& layer = p.ours->next_layer();
@@ -372,7 +360,7 @@ TEST_P(CoalescingRoles, PeerResetDuringFlushIsAnError) {
 // The stream is destroyed while the flush waits on a full socket: the batch
 // ends with operation_aborted (no hang, nothing touched after the stream).
 TEST_P(CoalescingRoles, StreamDestroyedDuringFlushEndsTheBatch) {
-  run_coalescing_case([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     auto ex = co_await asio::this_coro::executor;
     p.ours->next_layer().set_batch_limit(16u << 20);
@@ -401,7 +389,7 @@ INSTANTIATE_TEST_SUITE_P(ClientAndServer, CoalescingRoles, ::testing::Values(tru
 TEST(CoalescingTls, BatchesBothWaysAndCloseOverTls) {
   wkit::testing::TempDir dir;
   wkit::testing::TestCerts certs(dir.path.string());
-  run_coalescing_case([&](asio::io_context&) -> asio::awaitable<void> {
+  run_net_coroutine_test([&](asio::io_context&) -> asio::awaitable<void> {
     using Tls = beast::ssl_stream<beast::tcp_stream>;
     using TlsWs = websocket::stream<CoalescingStream<Tls>>;
     asio::ssl::context server_ctx(asio::ssl::context::tls_server);

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "run_coroutine.hpp"
 #include "wkit/net/frame_writer.hpp"
 #include "wkit/net/transport.hpp"
 
@@ -21,20 +22,6 @@ using asio::use_awaitable;
 
 namespace {
 
-// Runs `body` as a coroutine to completion; the deadline only guards a hang.
-template <class F>
-void run_co(F body) {
-  asio::io_context ctx;
-  std::exception_ptr failure;
-  bool done = false;
-  asio::co_spawn(ctx, body(ctx), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  ctx.run_for(std::chrono::seconds(60));
-  ASSERT_TRUE(done) << "coroutine did not finish";
-  if (failure) std::rethrow_exception(failure);
-}
 
 // A plain (no TLS settings) connect; the one-line failure is dropped.
 asio::awaitable<std::unique_ptr<Connection>> dial(const Url& url, std::chrono::steady_clock::time_point deadline,
@@ -64,7 +51,7 @@ asio::awaitable<std::string> read_exactly(Connection& c, size_t n) {
 class BothSchemes : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(BothSchemes, EchoSplitFramesAndClose) {
-  run_co([](asio::io_context& ctx) -> asio::awaitable<void> {
+  run_net_coroutine_test([](asio::io_context& ctx) -> asio::awaitable<void> {
     auto listener = must_listen(ctx, GetParam());
     Url bound = listener->local_url();
     EXPECT_NE(bound.port, 0);
@@ -119,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, BothSchemes,
                                            "tcp://[::1]:0"));
 
 TEST(Ws, OneFramePerMessageOutbound) {
-  run_co([](asio::io_context& ctx) -> asio::awaitable<void> {
+  run_net_coroutine_test([](asio::io_context& ctx) -> asio::awaitable<void> {
     auto listener = must_listen(ctx, "ws://127.0.0.1:0");
     Url bound = listener->local_url();
     std::vector<std::string> sent;
@@ -158,7 +145,7 @@ TEST(Ws, OneFramePerMessageOutbound) {
 }
 
 TEST(Ws, InboundMessagesAreOneByteStream) {
-  run_co([](asio::io_context& ctx) -> asio::awaitable<void> {
+  run_net_coroutine_test([](asio::io_context& ctx) -> asio::awaitable<void> {
     auto listener = must_listen(ctx, "ws://127.0.0.1:0");
     Url bound = listener->local_url();
     auto ex = co_await asio::this_coro::executor;
@@ -198,7 +185,7 @@ TEST(Listen, PortInUseIsAConnectionError) {
 }
 
 TEST(Connect, RefusedSetsError) {
-  run_co([](asio::io_context& ctx) -> asio::awaitable<void> {
+  run_net_coroutine_test([](asio::io_context& ctx) -> asio::awaitable<void> {
     Url url;
     {
       auto l = must_listen(ctx, "tcp://127.0.0.1:0");
@@ -213,7 +200,7 @@ TEST(Connect, RefusedSetsError) {
 }
 
 TEST(FrameWriter, BackPressureBoundsPendingBytes) {
-  run_co([](asio::io_context& ctx) -> asio::awaitable<void> {
+  run_net_coroutine_test([](asio::io_context& ctx) -> asio::awaitable<void> {
     auto listener = must_listen(ctx, "tcp://127.0.0.1:0");
     Url bound = listener->local_url();
     const size_t frame_size = 1000, frames = 20000;  // 20 MB: more than socket buffers
