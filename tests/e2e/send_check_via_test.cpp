@@ -38,12 +38,6 @@ SendRun send_one(const std::string& server, std::vector<std::string> extra) {
   return r;
 }
 
-size_t lines_of(const std::string& text) {
-  size_t n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
-}
-
 TEST(SendCheckVia, LostSendackIsUnverifiedWithoutAndIdempotentWithTheStore) {
   // Each connection's first SENDACK is lost; the one attempt is stored.
   ApiServe srv({"--fault", "drop:sendack:nth=1"});
@@ -173,7 +167,7 @@ TEST(SendCheckVia, ACheckThatCannotRunLeavesTheMessageUnverified) {
         EXPECT_NE(l.find("stay unverified"), std::string::npos) << l;
       }
     EXPECT_EQ(why, 1u) << r.done.err;
-    EXPECT_LE(lines_of(r.done.err), 2u) << r.done.err;
+    EXPECT_LE(count_lines(r.done.err), 2u) << r.done.err;
   }
   auto usage = run_wkit({"send", "-s", srv.tcp(), "-u", "alice", "--to", "bob", "--check-via", srv.tcp()}, 30s);
   EXPECT_EQ(usage.code, 2) << usage.err;

@@ -28,29 +28,23 @@ using nlohmann::json;
 
 namespace {
 
-struct SendRun {
+struct HttpSendRun {
   Done done;
   std::vector<json> messages;  // the per-message lines
   json summary;
 };
 
 // alice -> bob through the API at `api`, -o jsonl.
-SendRun send_http(const std::string& api, std::vector<std::string> extra) {
+HttpSendRun send_http(const std::string& api, std::vector<std::string> extra) {
   std::vector<std::string> args = {"send", "--via", "http", "--api", api, "-u", "alice", "--to", "bob", "-o", "jsonl"};
   args.insert(args.end(), extra.begin(), extra.end());
-  SendRun r;
+  HttpSendRun r;
   r.done = run_wkit(args, 90s);
   for (auto& j : jsonl(r.done.out)) {
     if (j["type"] == "send") r.messages.push_back(j);
     if (j["type"] == "summary") r.summary = j;
   }
   return r;
-}
-
-size_t lines_of(const std::string& text) {
-  size_t n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
 }
 
 std::set<std::string> ids_of(const json& message) {
@@ -198,7 +192,7 @@ TEST(SendViaHttp, AnAddressThatIsNotAnHttpApiIsOneLine) {
                        "2s", "--ack-timeout", "2s"},
                       60s);
     EXPECT_EQ(r.code, 3) << c.api << "\n" << r.out << r.err;
-    EXPECT_EQ(lines_of(r.err), 1u) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     EXPECT_EQ(r.err.rfind("wkit send: " + c.api + ": ", 0), 0u) << r.err;
     EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
   }
@@ -236,7 +230,7 @@ TEST(SendViaHttp, HttpsWithTheTestCa) {
                              "--to", "bob"},
                             60s);
   EXPECT_EQ(untrusted.code, 3) << untrusted.out << untrusted.err;
-  EXPECT_EQ(lines_of(untrusted.err), 1u) << untrusted.err;
+  EXPECT_EQ(count_lines(untrusted.err), 1u) << untrusted.err;
   EXPECT_NE(untrusted.err.find("certificate verify failed"), std::string::npos) << untrusted.err;
   EXPECT_EQ(srv.signal_and_wait(SIGTERM), std::optional<int>(0)) << srv.stderr_text();
 }

@@ -40,12 +40,6 @@ json send_ok(JsonRpcClient& c, const std::string& to, const std::string& text, c
   return (*r)["result"];
 }
 
-ReceivedMessage recv_one(WkClient& c) {
-  auto m = c.next_message();
-  if (!m) throw std::runtime_error("no RECV");
-  return std::move(*m);
-}
-
 }  // namespace
 
 TEST(ServeJsonRpc, JsonRpcAndWkprotoClientsTalkToEachOther) {

@@ -23,12 +23,6 @@ proto::Sendack sendack(WkClient& c) {
   return *a;
 }
 
-ReceivedMessage recv_one(WkClient& c) {
-  auto m = c.next_message();
-  if (!m) throw std::runtime_error("no RECV");
-  return std::move(*m);
-}
-
 int64_t count_rows(const std::string& data_dir, const std::string& where) {
   sqlite3* db = nullptr;
   sqlite3_open_v2((data_dir + "/wkit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);

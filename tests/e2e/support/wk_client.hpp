@@ -374,4 +374,11 @@ inline std::unique_ptr<WkClient> login(const std::string& url, const std::string
   return c;
 }
 
+// The next message, or a throw: for tests where a missing RECV is a failure.
+inline ReceivedMessage recv_one(WkClient& c) {
+  auto m = c.next_message();
+  if (!m) throw std::runtime_error("no RECV");
+  return std::move(*m);
+}
+
 }  // namespace wkit::testing

@@ -155,4 +155,11 @@ class ProxyProcess {
   std::string url_;
 };
 
+// How many lines `text` holds ('\n' count).
+inline size_t count_lines(const std::string& text) {
+  size_t n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
+
 }  // namespace wkit::testing
