@@ -103,16 +103,29 @@ class WsConnection final : public Connection {
     error_code ignored;
     sock.set_option(tcp::no_delay(true), ignored);  // a batch is one write: nothing to wait for
     remote_ = remote_of(sock);
+    ws_.next_layer().track_frames();  // the handshake is done
   }
+  // The first message (or part of one), then every whole message that has
+  // already arrived, as far as `buf` holds them: the reader handles them all
+  // at once, as it handles a TCP read.
   asio::awaitable<size_t> read_some(std::span<char> buf, error_code& ec) override {
-    ec = {};
-    for (;;) {
-      size_t n = co_await ws_.async_read_some(asio::buffer(buf.data(), buf.size()),
-                                              redirect_error(use_awaitable, ec));
+    ec = std::exchange(deferred_, {});
+    if (ec) co_return 0;
+    size_t n = 0;
+    while (n == 0) {  // an empty message carries no bytes: keep reading
+      n = co_await ws_.async_read_some(asio::buffer(buf.data(), buf.size()), redirect_error(use_awaitable, ec));
       if (ec == websocket::error::closed) ec = asio::error::eof;
       if (ec) co_return 0;
-      if (n > 0) co_return n;  // an empty message carries no bytes: keep reading
     }
+    while (ws_.is_message_done() && ws_.next_layer().next_message_ready(buf.size() - n)) {
+      error_code more;
+      n += co_await ws_.async_read_some(asio::buffer(buf.data() + n, buf.size() - n), redirect_error(use_awaitable, more));
+      if (more) {  // for the next call: these bytes first
+        deferred_ = more == websocket::error::closed ? error_code(asio::error::eof) : more;
+        break;
+      }
+    }
+    co_return n;
   }
   asio::awaitable<void> write_frames(std::span<const std::string_view> frames,
                                      error_code& ec) override {
@@ -139,6 +152,7 @@ class WsConnection final : public Connection {
  private:
   WsStream<NextLayer> ws_;
   std::string remote_;
+  error_code deferred_;  // a read error met after some messages were already returned
 };
 
 class AcceptedSocket final : public Accepted {

@@ -11,6 +11,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
@@ -141,7 +142,7 @@ TEST_P(CoalescingRoles, BatchIsOneSocketWriteAndArrivesIntactInOrder) {
       EXPECT_TRUE(p.peer->got_binary());
       EXPECT_EQ(beast::buffers_to_string(buf.data()), m);
     }
-    // One message goes straight through, as without the layer.
+    // One message: one write too.
     const std::string one = "single";
     std::string_view one_view = one;
     co_await write_batch(*p.ours, std::span<const std::string_view>(&one_view, 1), ec);
@@ -440,3 +441,97 @@ TEST(CoalescingTls, BatchesBothWaysAndCloseOverTls) {
 }
 
 }  // namespace
+
+// Reads: once frames are tracked, every whole message that has arrived can be
+// told apart from one still on its way (next_message_ready), and reading it
+// needs no I/O. A control frame, a message larger than the room left, or a
+// message not yet whole ends the run.
+TEST_P(CoalescingRoles, ReadsSeeWholeMessagesAlreadyArrived) {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+    auto p = co_await coalescing_ws_pair(client);
+    auto& layer = p.ours->next_layer();
+    layer.track_frames();
+    EXPECT_TRUE(layer.tracking_frames());
+    auto msgs = coalescing_messages(50, 1);  // 3 to 99 bytes: 2-byte length field
+    std::size_t wire = 0;
+    for (auto& m : msgs) {
+      co_await p.peer->async_write(asio::buffer(m), use_awaitable);
+      wire += 2 + (client ? 0 : 4) + m.size();  // the peer masks when it is the client
+    }
+    auto& sock = beast::get_lowest_layer(*p.ours).socket();
+    co_await coalescing_wait_until([&] { return sock.available() >= wire; });
+    std::vector<char> buf(64 * 1024);
+    std::size_t read = 0, ready_seen = 0;
+    for (auto& m : msgs) {
+      if (read > 0) {
+        EXPECT_TRUE(layer.next_message_ready(buf.size())) << "before message " << read;
+        EXPECT_FALSE(layer.next_message_ready(m.size() - 1)) << "no room for message " << read;
+        ++ready_seen;
+      }
+      std::size_t n = co_await p.ours->async_read_some(asio::buffer(buf), use_awaitable);
+      EXPECT_TRUE(p.ours->is_message_done());
+      EXPECT_EQ(std::string(buf.data(), n), m);
+      ++read;
+    }
+    EXPECT_EQ(ready_seen, msgs.size() - 1);
+    EXPECT_FALSE(layer.next_message_ready(buf.size()));  // nothing left
+    // A ping between two messages: not a message, so not "ready"; the read
+    // after it answers the ping and returns the second message.
+    const std::string a = "before-ping", b = "after-ping";
+    co_await p.peer->async_write(asio::buffer(a), use_awaitable);
+    co_await p.peer->async_ping({}, use_awaitable);
+    co_await p.peer->async_write(asio::buffer(b), use_awaitable);
+    const std::size_t mask = client ? 0 : 4;
+    co_await coalescing_wait_until([&] { return sock.available() >= 3 * (2 + mask) + a.size() + b.size(); });
+    std::size_t n = co_await p.ours->async_read_some(asio::buffer(buf), use_awaitable);  // takes all three in
+    EXPECT_EQ(std::string(buf.data(), n), a);
+    EXPECT_FALSE(layer.next_message_ready(buf.size()));
+    n = co_await p.ours->async_read_some(asio::buffer(buf), use_awaitable);
+    EXPECT_EQ(std::string(buf.data(), n), b);
+    // A message larger than the first socket read: handed over as it comes.
+    const std::string big(100000, 'z');
+    co_await p.peer->async_write(asio::buffer(a), use_awaitable);
+    co_await p.peer->async_write(asio::buffer(big), use_awaitable);
+    n = co_await p.ours->async_read_some(asio::buffer(buf), use_awaitable);
+    EXPECT_EQ(std::string(buf.data(), n), a);
+    std::string got;
+    while (got.size() < big.size()) {
+      n = co_await p.ours->async_read_some(asio::buffer(buf), use_awaitable);
+      got.append(buf.data(), n);
+    }
+    EXPECT_EQ(got, big);
+    EXPECT_TRUE(p.ours->is_message_done());
+  });
+}
+
+// Frames tracked from the start of the WebSocket stream only: if anything
+// but the HTTP head came through during the handshake, tracking stays off
+// (those bytes sit in Beast's buffer) and reading works as without it.
+TEST(CoalescingReads, BytesRightBehindTheUpgradeTurnTrackingOff) {
+  run_net_coroutine_test([](asio::io_context&) -> asio::awaitable<void> {
+    auto [c, s] = co_await coalescing_socket_pair();
+    CoalescedWs ours(CountedTcp(std::move(s)));
+    // The request and two masked binary frames (mask key 0: payload as is) in one write.
+    std::string wire =
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    for (std::string_view m : {"hello", "world"}) {
+      wire += char(0x82);
+      wire += char(0x80 | m.size());
+      wire += std::string(4, '\0');
+      wire += m;
+    }
+    co_await asio::async_write(c, asio::buffer(wire), use_awaitable);
+    co_await ours.async_accept(use_awaitable);
+    ours.next_layer().track_frames();
+    EXPECT_FALSE(ours.next_layer().tracking_frames());
+    EXPECT_FALSE(ours.next_layer().next_message_ready(1000));
+    char buf[64];
+    std::string got;
+    while (got.size() < 10) {
+      std::size_t n = co_await ours.async_read_some(asio::buffer(buf), use_awaitable);
+      got.append(buf, n);
+    }
+    EXPECT_EQ(got, "helloworld");
+  });
+}

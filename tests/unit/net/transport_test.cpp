@@ -173,6 +173,47 @@ TEST(Ws, InboundMessagesAreOneByteStream) {
   });
 }
 
+// A batch of WebSocket messages that arrived together comes out of a few
+// read_some calls, not one per message (the server then handles them in one
+// go, as it does a TCP read), intact and in order.
+TEST(Ws, MessagesThatArrivedTogetherComeInFewReads) {
+  run_net_coroutine_test([](asio::io_context& ctx) -> asio::awaitable<void> {
+    auto listener = must_listen(ctx, "ws://127.0.0.1:0");
+    Url bound = listener->local_url();
+    std::vector<std::string> sent;
+    std::string all;
+    for (int i = 0; i < 100; ++i) {
+      sent.push_back("message-" + std::to_string(i) + std::string(i % 40, '.'));
+      all += sent.back();
+    }
+    asio::co_spawn(ctx, [&]() -> asio::awaitable<void> {
+      error_code ec;
+      auto client = co_await dial(bound, std::chrono::steady_clock::now() + std::chrono::seconds(10), ec);
+      if (ec) co_return;
+      std::vector<std::string_view> frames(sent.begin(), sent.end());
+      co_await client->write_frames(frames, ec);  // one socket write
+      char b[8];
+      co_await client->read_some(std::span<char>(b, sizeof b), ec);  // until the server closes
+    }, asio::detached);
+    error_code ec;
+    auto conn = co_await listener->accept(ec);
+    EXPECT_FALSE(ec);
+    std::string got;
+    int reads = 0;
+    std::vector<char> buf(64 * 1024);
+    while (got.size() < all.size()) {
+      size_t n = co_await conn->read_some(std::span<char>(buf.data(), buf.size()), ec);
+      if (ec) break;
+      got.append(buf.data(), n);
+      ++reads;
+    }
+    EXPECT_EQ(got, all);
+    EXPECT_LE(reads, 10) << "100 messages of ~30 bytes in one write";
+    conn->close();
+    listener->close();
+  });
+}
+
 TEST(Listen, PortInUseIsAConnectionError) {
   asio::io_context ctx;
   auto first = must_listen(ctx, "tcp://127.0.0.1:0");
