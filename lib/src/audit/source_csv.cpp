@@ -10,27 +10,11 @@
 
 #include "wkit/audit/source.hpp"
 #include "wkit/audit/text_pipeline.hpp"
+#include "wkit/util/byte_scan.hpp"
 
 namespace wkit::audit {
 
 namespace {
-
-// The index of the first ',' or '\n' in p[i, n), or n: 16 bytes a step
-// (fields such as a base64 payload are long; this was the CSV reader's
-// largest cost byte by byte). Reads nothing past n.
-size_t csv_field_end(const char* p, size_t i, size_t n) {
-#if defined(__SSE2__)
-  const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const auto m = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, comma), _mm_cmpeq_epi8(b, newline))));
-    if (m) return i + static_cast<size_t>(__builtin_ctz(m));
-  }
-#endif
-  while (i < n && p[i] != ',' && p[i] != '\n') ++i;
-  return i;
-}
 
 // Splits one CSV record starting at p; returns the index after its newline.
 // Fields are views into the chunk, or into `scratch` when unquoting was needed.
@@ -67,7 +51,7 @@ size_t split_record(const char* p, size_t n, std::vector<std::string_view>& fiel
       while (i < n && p[i] != ',' && p[i] != '\n') ++i;  // junk after a closing quote is ignored
     } else {
       size_t s = i;
-      i = csv_field_end(p, i, n);
+      i = util::find_either(p, i, n, ',', '\n');  // fields such as a base64 payload are long
       size_t e = i;
       if (e > s && p[e - 1] == '\r') --e;
       fields.emplace_back(p + s, e - s);

@@ -2,21 +2,11 @@
 
 #include <array>
 
+#include "wkit/util/byte_scan.hpp"
 #include "wkit/util/utf8.hpp"
 
 namespace wkit::proto::jsonrpc::detail {
 namespace {
-
-// The bytes where reading a string must look closer: its end, an escape, a
-// control character (an error) or the start of a UTF-8 sequence (validated).
-// Everything else is plain ASCII, skipped one table lookup per byte.
-constexpr std::array<bool, 256> kStringStops = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 0x20; ++c) t[c] = true;
-  for (int c = 0x80; c < 256; ++c) t[c] = true;
-  t['"'] = t['\\'] = true;
-  return t;
-}();
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -154,7 +144,7 @@ bool Scanner::read_string(std::string_view& raw, bool& escaped) {
   escaped = false;
   const size_t n = s_.size();
   while (pos_ < n) {
-    while (pos_ < n && !kStringStops[static_cast<unsigned char>(s_[pos_])]) ++pos_;
+    pos_ = util::json_string_stop(s_.data(), pos_, n);  // plain ASCII skipped 16 bytes a step
     if (pos_ >= n) break;
     const char c = s_[pos_];
     const auto u = static_cast<unsigned char>(c);
