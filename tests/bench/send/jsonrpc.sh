@@ -7,6 +7,7 @@
 #
 #   tests/bench/send/jsonrpc.sh [WKIT_BINARY] [COUNT] [CONNECTIONS] [WINDOW] [PAYLOAD_SIZE] [ROUNDS]
 #   SCHEME=tcp tests/bench/send/jsonrpc.sh ...   (both over tcp:// instead)
+#   SCHEME=wss tests/bench/send/jsonrpc.sh ...   (over TLS, a throwaway self-signed certificate)
 set -euo pipefail
 WKIT=${1:-build/cli/wkit}
 COUNT=${2:-300000}
@@ -18,7 +19,14 @@ SCHEME=${SCHEME:-ws}
 work=$(mktemp -d)
 trap 'kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$WKIT" serve --listen "$SCHEME://127.0.0.1:0" --in-memory >"$work/serve.out" 2>"$work/serve.err" &
+tls_serve=() tls_send=()
+if [ "$SCHEME" = wss ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  tls_serve=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+  tls_send=(--ca-file "$work/cert.pem")
+fi
+"$WKIT" serve --listen "$SCHEME://127.0.0.1:0" --in-memory "${tls_serve[@]}" >"$work/serve.out" 2>"$work/serve.err" &
 spid=$!
 for _ in $(seq 100); do grep -q "^listening $SCHEME://" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 url=$(awk -v s="$SCHEME" '$1 == "listening" && index($2, s "://") == 1 {print $2}' "$work/serve.out")
@@ -33,7 +41,7 @@ one() {  # $1 = label, rest = extra send flags
   s0=$(ticks "$spid")
   /usr/bin/time -f '%U %S %e' -o "$work/client.time" \
     "$WKIT" send -s "$url" -u "bench-$label" --to peer --count "$COUNT" --connections "$CONNS" \
-    --window "$WINDOW" --payload-size "$SIZE" "$@" -o json >"$work/summary.json"
+    --window "$WINDOW" --payload-size "$SIZE" "${tls_send[@]}" "$@" -o json >"$work/summary.json"
   s1=$(ticks "$spid")
   python3 - "$label" "$work/summary.json" "$work/client.time" "$s0" "$s1" "$hz" <<'PY'
 import json, sys
