@@ -187,15 +187,18 @@ class CoalescingStream {
       }
     }
     while (pending_.size() > 0) {
-      std::swap(pending_, out_);
-      writing_ = true;
-      co_await boost::asio::async_write(next_, out_.data(), boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-      if (alive.expired()) {
-        ec = boost::asio::error::operation_aborted;
-        co_return;
+      take_pending_for_write();
+      // write_some by write_some, not asio::async_write: after each part,
+      // nothing touches the next layer if the stream is gone meanwhile.
+      while (out_.size() > 0 && !ec) {
+        const std::size_t n = co_await next_.async_write_some(out_.data(), boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        if (alive.expired()) {
+          ec = boost::asio::error::operation_aborted;
+          co_return;
+        }
+        out_.consume(n);
       }
-      out_.clear();
-      writing_ = false;
+      write_done();
       if (ec) break;
     }
     pending_.clear();
@@ -248,14 +251,11 @@ class CoalescingStream {
       if (alive.expired()) return self.complete(boost::asio::error::operation_aborted, 0);
       if (!started) {
         started = true;
-        std::swap(s.pending_, s.out_);
-        s.writing_ = true;
+        s.take_pending_for_write();
         boost::asio::async_write(s.next_, boost::beast::buffers_cat(s.out_.data(), buffers), std::move(self));
         return;
       }
-      s.out_.clear();
-      s.writing_ = false;
-      s.wake_waiters();
+      s.write_done();
       self.complete(ec, ec ? 0 : n);
     }
   };
@@ -331,17 +331,14 @@ class CoalescingStream {
       if (state == tearing_down) return self.complete(ec);
       if (alive.expired()) return self.complete(boost::asio::error::operation_aborted);
       if (state == writing) {
-        s.out_.clear();
-        s.writing_ = false;
-        s.wake_waiters();
+        s.write_done();
         if (ec) return self.complete(ec);
       } else if (s.flushing_ || s.writing_) {  // the flush will write the close frame too
         ++s.waiters_;
         return s.wake_.async_wait(std::move(self));
       } else if (s.pending_.size() > 0) {  // mid-batch: write it here
         state = writing;
-        std::swap(s.pending_, s.out_);
-        s.writing_ = true;
+        s.take_pending_for_write();
         return boost::asio::async_write(s.next_, s.out_.data(), std::move(self));
       }
       state = tearing_down;
@@ -350,6 +347,17 @@ class CoalescingStream {
     }
   };
 
+  // The one write of out_ in flight: what is buffered becomes out_ ...
+  void take_pending_for_write() {
+    std::swap(pending_, out_);
+    writing_ = true;
+  }
+  // ... and when it completed, who waits for it (end_batch, a teardown) goes on.
+  void write_done() {
+    out_.clear();
+    writing_ = false;
+    wake_waiters();
+  }
   boost::asio::awaitable<void> wait_for_write() {
     ++waiters_;
     error_code woken;  // operation_aborted: the timer only ever wakes by cancel()
