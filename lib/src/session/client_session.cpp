@@ -116,12 +116,21 @@ std::optional<ClientEvent> ClientSession::poll() {
   return std::visit(
       [&](auto& f) -> ClientEvent {
         using T = std::decay_t<decltype(f)>;
-        if constexpr (std::is_same_v<T, proto::Sendack>) return SendackEvent{f};
-        else if constexpr (std::is_same_v<T, proto::Recv>) return on_recv(f);
-        else if constexpr (std::is_same_v<T, proto::Ping>) return PingEvent{};
-        else if constexpr (std::is_same_v<T, proto::Pong>) return PongEvent{};
-        else if constexpr (std::is_same_v<T, proto::Disconnect>) return DisconnectEvent{f.reason_code, f.reason};
-        else return OtherFrameEvent{r.frame};
+        if constexpr (std::is_same_v<T, proto::Sendack>) {
+          SendackEvent ev;
+          ev.frame = f;
+          return ev;
+        } else if constexpr (std::is_same_v<T, proto::Recv>) {
+          return on_recv(f);
+        } else if constexpr (std::is_same_v<T, proto::Ping>) {
+          return PingEvent{};
+        } else if constexpr (std::is_same_v<T, proto::Pong>) {
+          return PongEvent{};
+        } else if constexpr (std::is_same_v<T, proto::Disconnect>) {
+          return DisconnectEvent{f.reason_code, f.reason};
+        } else {
+          return OtherFrameEvent{r.frame};
+        }
       },
       r.frame);
 }

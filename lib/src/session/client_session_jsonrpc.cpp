@@ -246,7 +246,8 @@ std::optional<ClientEvent> ClientSession::rpc_response(std::string_view text) {
   }
   if (want == proto::FrameType::pong) return PongEvent{};
   if (want == proto::FrameType::sendack) {
-    SendackEvent ev{std::get<proto::Sendack>(m.frame)};
+    SendackEvent ev;
+    ev.frame = std::get<proto::Sendack>(m.frame);
     ev.frame.client_seq = rpc_take(n);
     return ev;
   }
