@@ -807,12 +807,28 @@ class Engine {
     }
   }
 
+  // Whether every receiver has everything the server may still deliver:
+  // each message_id the SENDACKs named and, for a message with attempts no
+  // SENDACK answered (each may have been stored again, as 2.x does), as many
+  // distinct message_ids as attempts. Until then --verify-wait decides: a
+  // duplicate that arrives after the first copy must not be missed.
   bool all_delivered() const {
     for (auto& rc : receivers_) {
-      const auto& ids = rc->tracker().ids_by_client_msg_no();
-      if (ids.size() < acked_) return false;
-      for (auto& r : records_)
-        if (r.acked_ok && !ids.count(std::string(cmn_of(r)))) return false;
+      const auto& by_cmn = rc->tracker().ids_by_client_msg_no();
+      if (by_cmn.size() < acked_) return false;
+      for (auto& r : records_) {
+        if (!r.acked_ok && r.attempts == 0) continue;
+        auto it = by_cmn.find(std::string(cmn_of(r)));
+        if (it == by_cmn.end()) {
+          if (r.acked_ok || r.attempts > r.acks) return false;
+          continue;
+        }
+        const auto& got = it->second;
+        auto seen = [&](int64_t id) { return std::find(got.begin(), got.end(), id) != got.end(); };
+        if (r.acked_ok && !seen(r.message_id)) return false;
+        if (!std::all_of(r.extra_ids.begin(), r.extra_ids.end(), seen)) return false;
+        if (r.attempts > r.acks && got.size() < r.attempts) return false;
+      }
     }
     return true;
   }
