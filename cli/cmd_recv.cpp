@@ -25,7 +25,6 @@
 #include "wkit/util/units.hpp"
 #include "wkit/util/json_text.hpp"
 #include "wkit/util/latency_text.hpp"
-#include "wkit/util/tty.hpp"
 
 namespace {
 
@@ -100,12 +99,15 @@ int run(const RecvFlags& f) {
   if (!progress_settings) recv_fail(2, progress_settings.error().message);
   wkit::util::Progress progress(*progress_settings, 2, started);
   // Message lines on the terminal the progress line is redrawn on go above it.
-  const bool lines_share_terminal = progress.style() == wkit::util::Progress::Style::redraw && wkit::util::is_tty(1);
+  const bool lines_share_terminal = progress.shares_terminal_with(1);
   auto on_msg = [&](const json& j) {
     auto write = [&] {
-      if (f.output == "jsonl") std::cout << wkit::util::json_text(j) << '\n' << std::flush;
-      else if (f.output == "text") print_line(j);
-      if (lines_share_terminal) std::cout.flush();
+      if (f.output == "jsonl") {
+        std::cout << wkit::util::json_text(j) << '\n' << std::flush;  // a line at a time, into a pipe too
+      } else if (f.output == "text") {
+        print_line(j);
+        if (lines_share_terminal) std::cout.flush();
+      }
     };
     if (lines_share_terminal) progress.print_above(write);
     else write();

@@ -20,7 +20,6 @@
 #include "progress_flags.hpp"
 #include "progress_lines.hpp"
 #include "wkit/util/progress.hpp"
-#include "wkit/util/tty.hpp"
 #include "wkit/util/units.hpp"
 #include "wkit/util/output_file.hpp"
 #include "wkit/util/json_text.hpp"
@@ -361,7 +360,7 @@ int run(const SendFlags& f) {
   wkit::util::ProgressWindow progress_window;  // acked messages and their latency since the previous line
   wkit::app::SendHooks hooks;
   // -o jsonl lines on the terminal the progress line is redrawn on go above it.
-  const bool lines_share_terminal = progress.style() == wkit::util::Progress::Style::redraw && wkit::util::is_tty(1);
+  const bool lines_share_terminal = progress.shares_terminal_with(1);
   auto print_jsonl = [&](const json& j) {
     if (!lines_share_terminal) {
       std::cout << wkit::util::json_text(j) << '\n';

@@ -46,6 +46,8 @@ Progress::Progress(const ProgressSettings& settings, int fd, Clock::time_point s
 Progress::Progress(int fd, std::chrono::milliseconds interval, Style style)
     : fd_(fd), interval_(interval), style_(style) {}
 
+bool Progress::shares_terminal_with(int out_fd) const { return style_ == Style::redraw && is_tty(out_fd); }
+
 Progress Progress::forced(int fd, std::chrono::milliseconds interval) { return Progress(fd, interval, Style::redraw); }
 
 Progress::Progress(Progress&& o) noexcept

@@ -255,3 +255,15 @@ TEST(Progress, PrintAboveOnPlainLinesOnlyWrites) {
   lines.print_above([&p] { (void)!::write(p.w(), "seq 1\n", 6); });
   EXPECT_EQ(p.drain(), "recv: elapsed 1s\nseq 1\n");
 }
+
+// Lines on stdout go above the redrawn line only when both are on a terminal.
+TEST(Progress, SharesTheTerminalOnlyWithATerminal) {
+  Pipe p;
+  auto redrawn = wu::Progress::forced(p.w(), 100ms);
+  EXPECT_FALSE(redrawn.shares_terminal_with(p.w()));  // a pipe: lines need no care
+  Pty t;
+  ASSERT_GE(t.slave, 0);
+  EXPECT_TRUE(redrawn.shares_terminal_with(t.slave));
+  wu::Progress off(wu::ProgressSettings{wu::ProgressMode::never, 100ms}, t.slave);
+  EXPECT_FALSE(off.shares_terminal_with(t.slave));  // no redrawn line
+}

@@ -49,6 +49,9 @@ class Progress {
 
   bool enabled() const { return style_ != Style::off; }
   Style style() const { return style_; }
+  // Whether lines written to `out_fd` (stdout) land on the terminal this
+  // progress line is redrawn on: then they go through print_above().
+  bool shares_terminal_with(int out_fd) const;
   std::chrono::milliseconds interval() const { return interval_; }
 
   // Draws `line` if the previous draw is at least one interval old.
