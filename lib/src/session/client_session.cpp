@@ -25,8 +25,7 @@ ClientSession::ClientSession(ClientConfig cfg)
       version_(proto::effective_version(cfg_.proto_version)),
       decoder_(version_) {}
 
-void ClientSession::encode_connect(int64_t now_ms, std::string& out) {
-  if (cfg_.jsonrpc) return rpc_connect(now_ms, out);
+proto::Connect ClientSession::connect_frame(int64_t now_ms) const {
   proto::Connect c;
   c.version = static_cast<uint8_t>(cfg_.proto_version);
   c.device_flag = cfg_.device_flag;
@@ -34,6 +33,12 @@ void ClientSession::encode_connect(int64_t now_ms, std::string& out) {
   c.uid = cfg_.uid;
   c.token = cfg_.token;
   c.client_timestamp = now_ms;
+  return c;
+}
+
+void ClientSession::encode_connect(int64_t now_ms, std::string& out) {
+  if (cfg_.jsonrpc) return rpc_connect(now_ms, out);
+  proto::Connect c = connect_frame(now_ms);
   c.client_key = client_key_b64_;
   if (auto err = proto::encode_frame(c, version_, out)) {
     // Only over-long identity strings can fail; surface it as a failed CONNACK.

@@ -77,13 +77,7 @@ std::string_view ClientSession::rpc_next_id(char prefix) {
 }
 
 void ClientSession::rpc_connect(int64_t now_ms, std::string& out) {
-  proto::Connect c;
-  c.version = static_cast<uint8_t>(cfg_.proto_version);
-  c.device_flag = cfg_.device_flag;
-  c.device_id = cfg_.device_id;
-  c.uid = cfg_.uid;
-  c.token = cfg_.token;
-  c.client_timestamp = now_ms;
+  const proto::Connect c = connect_frame(now_ms);  // no client key: JSON-RPC is not encrypted
   jsonrpc::EncodeOptions opts;
   opts.compat = cfg_.jsonrpc_compat;
   if (jsonrpc::encode(c, rpc_next_id('c'), out, opts)) {

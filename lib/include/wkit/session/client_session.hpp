@@ -141,6 +141,7 @@ class ClientSession {
   ClientEvent on_recv(const proto::Recv& r);
 
   // JSON-RPC dialect (client_session_jsonrpc.cpp).
+  proto::Connect connect_frame(int64_t now_ms) const;  // identity and version, either dialect
   void rpc_connect(int64_t now_ms, std::string& out);
   Result<uint32_t> rpc_send(const proto::Send& s, std::string& out);
   void rpc_encode(const proto::Frame& f, char prefix, std::string& out);
