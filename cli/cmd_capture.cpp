@@ -282,11 +282,15 @@ void print_text(const std::string& path, const CaptureSummary& s) {
   }
   if (!s.anomalies.empty()) {
     std::printf("anomalies: %zu\n", s.anomalies.size());
-    for (auto& a : s.anomalies)
+    for (auto& a : s.anomalies) {
       std::printf("  conn %" PRIu64 " %s %s at stream byte %" PRIu64 ": %s\n", a.connection_id,
                   std::string(direction_name(a.direction)).c_str(),
                   pb::Anomaly::Kind_Name(a.anomaly.kind()).c_str(), a.anomaly.stream_offset(),
                   a.anomaly.message().c_str());
+      // The kept bytes (a proxy's invalid JSON-RPC object), quoted on one line.
+      if (!a.anomaly.wire().empty())
+        std::printf("    bytes: %s\n", wkit::util::json_text(nlohmann::json(a.anomaly.wire())).c_str());
+    }
   }
   if (s.undecodable_frames) std::printf("undecodable frame records: %" PRIu64 "\n", s.undecodable_frames);
 }

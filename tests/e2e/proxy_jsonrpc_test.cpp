@@ -354,3 +354,42 @@ TEST(ProxyJsonRpc, ReplayKeepsEachConnectionsGeneration) {
   EXPECT_EQ(compat["bob"], "2.1");
   EXPECT_EQ(compat["alice"], "2.2");
 }
+
+namespace {
+
+// Bytes that are not a valid JSON-RPC object: relayed all the same (the
+// server answers them with an error object and the connection goes on), and
+// the capture keeps them, so it shows what the client sent, not only that
+// it was bad.
+TEST(ProxyJsonRpc, InvalidObjectIsRelayedAndItsBytesKept) {
+  TempDir dir;
+  const std::string cap = (dir.path / "bad.wkcap").string();
+  ServeProcess serve({"--in-memory"});
+  {
+    ProxyProcess proxy("ws://127.0.0.1:0", serve.ws(), {"--capture", cap});
+    auto alice = rpc_login(proxy.url(), "alice");
+    const std::string bad = R"({"jsonrpc":"2.0","method":"send","id":"b1","params":nope})";
+    alice->write(bad);
+    auto answer = alice->next_object();
+    ASSERT_TRUE(answer) << "no answer to the invalid object";
+    EXPECT_TRUE(answer->contains("error")) << answer->dump();
+    auto sent = alice->request("send", rpc_send_params("bob", "after", "cmn-after"));
+    ASSERT_TRUE(sent && sent->contains("result")) << (sent ? sent->dump() : "no answer");
+    alice.reset();
+    ASSERT_EQ(proxy.stop(), 0) << proxy.process().stderr_text();
+  }
+  ASSERT_EQ(serve.stop(), 0);
+  auto info = json::parse(run_wkit({"capture", "info", cap, "-o", "json"}).out);
+  ASSERT_EQ(info["anomalies"].size(), 1u) << info.dump();
+  const json& a = info["anomalies"][0];
+  EXPECT_EQ(a["kind"], "DECODE_ERROR");
+  EXPECT_EQ(a["direction"], "c2s");
+  EXPECT_EQ(a["wire"], R"({"jsonrpc":"2.0","method":"send","id":"b1","params":nope})");
+  EXPECT_EQ(a["length"], a["wire"].get<std::string>().size());
+  EXPECT_EQ(info["frames_by_type"]["SEND"], 1);
+  auto text = run_wkit({"capture", "info", cap});
+  EXPECT_NE(text.out.find(R"(bytes: "{\"jsonrpc\":\"2.0\",\"method\":\"send\",\"id\":\"b1\",\"params\":nope}")"), std::string::npos)
+      << text.out;
+}
+
+}  // namespace

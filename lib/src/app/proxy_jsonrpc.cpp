@@ -57,12 +57,17 @@ struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
     px.record(id, pb::DIRECTION_UNSPECIFIED);
   }
 
-  void record_anomaly(int side, uint64_t offset, uint64_t length, const std::string& why) {
+  // Bytes that are not a valid JSON-RPC object: kept (up to kMaxAnomalyWire)
+  // so that the capture shows what the peer sent, not only that it was bad.
+  void record_anomaly(int side, uint64_t offset, std::string_view text, const std::string& why) {
+    constexpr size_t kMaxAnomalyWire = 64 * 1024;
     auto* a = px.rec.mutable_anomaly();
     a->set_kind(pb::Anomaly::DECODE_ERROR);
     a->set_stream_offset(offset);
-    a->set_length(length);
+    a->set_length(text.size());
     a->set_message(why);
+    const std::string_view kept = text.substr(0, kMaxAnomalyWire);
+    a->set_wire(kept.data(), kept.size());
     px.record(id, direction_of(side));
   }
 
@@ -123,7 +128,7 @@ struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
         ++(side == 0 ? px.stats.frames_c2s : px.stats.frames_s2c);
       } else {
         px.event(id, dir, nullptr, 0, "forward", "not a valid JSON-RPC message: " + why, true, d.rpc_id);
-        record_anomaly(side, offset, text.size(), why);
+        record_anomaly(side, offset, text, why);
       }
       return;
     }
@@ -191,7 +196,7 @@ struct JsonrpcRelay : std::enable_shared_from_this<JsonrpcRelay> {
         if (len == std::string_view::npos) len = rest.size();
       } else if (len == std::string_view::npos) {
         if (rest.size() > jsonrpc::kMaxMessageBytes) {
-          record_anomaly(side, pending_offset[side] + start, rest.size(),
+          record_anomaly(side, pending_offset[side] + start, rest,
                          "a JSON-RPC message over " + std::to_string(jsonrpc::kMaxMessageBytes) + " bytes");
           end(std::string(side == 0 ? "client" : "upstream") + " sent a JSON-RPC message over " +
               std::to_string(jsonrpc::kMaxMessageBytes) + " bytes");

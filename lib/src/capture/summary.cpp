@@ -4,7 +4,9 @@
 #include <deque>
 
 #include "wkit/capture/record_decoder.hpp"
+#include "wkit/crypto/crypto.hpp"
 #include "wkit/proto/codec.hpp"
+#include "wkit/proto/json.hpp"
 
 namespace wkit::capture {
 
@@ -207,13 +209,17 @@ nlohmann::ordered_json summary_to_json(const CaptureSummary& s) {
                       {"direction", std::string(direction_name(f.direction))}, {"frame_type", f.frame_type},
                       {"action", f.action}, {"spec", f.spec}});
   J anomalies = J::array();
-  for (auto& a : s.anomalies)
+  for (auto& a : s.anomalies) {
     anomalies.push_back({{"connection_id", a.connection_id},
                          {"direction", std::string(direction_name(a.direction))},
                          {"kind", pb::Anomaly::Kind_Name(a.anomaly.kind())},
                          {"stream_offset", a.anomaly.stream_offset()},
                          {"length", a.anomaly.length()},
                          {"message", a.anomaly.message()}});
+    if (a.anomaly.wire().empty()) continue;
+    if (proto::is_valid_utf8(a.anomaly.wire())) anomalies.back()["wire"] = a.anomaly.wire();
+    else anomalies.back()["wire_base64"] = crypto::base64_encode(a.anomaly.wire());
+  }
   return J{{"format_version", s.header.format_version()},
            {"creator", s.header.creator()},
            {"source", s.header.source()},
