@@ -382,6 +382,35 @@ TEST_P(CoalescingRoles, StreamDestroyedDuringFlushEndsTheBatch) {
   });
 }
 
+// The socket is closed (as `serve` cuts a slow consumer) while a message
+// too big for the batch buffer is being written with what is buffered: the
+// batch ends with an error instead of waiting for a peer that never reads.
+TEST_P(CoalescingRoles, SocketClosedDuringAGatheredWriteEndsTheBatch) {
+  run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
+    auto p = co_await coalescing_ws_pair(client);
+    auto ex = co_await asio::this_coro::executor;
+    beast::get_lowest_layer(*p.peer).socket().set_option(asio::socket_base::receive_buffer_size(32 * 1024));
+    beast::get_lowest_layer(*p.ours).socket().set_option(asio::socket_base::send_buffer_size(32 * 1024));
+    std::vector<std::string> msgs = {"small", std::string(4u << 20, 'z')};  // 4 MiB: over the 64 KiB batch limit
+    auto views = coalescing_views(msgs);
+    error_code ec;
+    bool written = false;
+    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+      co_await write_batch(*p.ours, views, ec);
+      written = true;
+    }, asio::detached);
+    auto& sock = beast::get_lowest_layer(*p.ours).socket();
+    asio::steady_timer t(ex, std::chrono::milliseconds(200));  // let the write fill the socket
+    co_await t.async_wait(use_awaitable);
+    EXPECT_FALSE(written);  // 4 MiB cannot fit in the socket buffers of a peer that does not read
+    error_code ignored;
+    sock.shutdown(tcp::socket::shutdown_both, ignored);
+    sock.close(ignored);
+    co_await coalescing_wait_until([&] { return written; });
+    EXPECT_TRUE(ec) << "a write on a closed socket";
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(ClientAndServer, CoalescingRoles, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "OursIsClient" : "OursIsServer"; });
 
