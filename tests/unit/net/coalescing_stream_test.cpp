@@ -122,6 +122,27 @@ asio::awaitable<void> coalescing_wait_until(Cond cond) {
   }
 }
 
+// Small socket buffers on both ends: a batch the peer does not read blocks
+// mid-write.
+void coalescing_shrink_socket_buffers(CoalescingPair& p) {
+  beast::get_lowest_layer(*p.peer).socket().set_option(asio::socket_base::receive_buffer_size(32 * 1024));
+  beast::get_lowest_layer(*p.ours).socket().set_option(asio::socket_base::send_buffer_size(32 * 1024));
+}
+
+// write_batch of `views` on ours, in the background: `ec` and `written` are
+// set when it ends.
+struct CoalescingBackgroundBatch {
+  error_code ec;
+  bool written = false;
+};
+void coalescing_start_batch(asio::any_io_executor ex, CoalescingPair& p, const std::vector<std::string_view>& views,
+                            CoalescingBackgroundBatch& out) {
+  asio::co_spawn(ex, [&p, &views, &out]() -> asio::awaitable<void> {
+    co_await write_batch(*p.ours, views, out.ec);
+    out.written = true;
+  }, asio::detached);
+}
+
 class CoalescingRoles : public ::testing::TestWithParam<bool> {};
 
 TEST_P(CoalescingRoles, BatchIsOneSocketWriteAndArrivesIntactInOrder) {
@@ -337,23 +358,18 @@ TEST_P(CoalescingRoles, PeerResetDuringFlushIsAnError) {
     auto ex = co_await asio::this_coro::executor;
     auto& layer = p.ours->next_layer();
     layer.set_batch_limit(16u << 20);
-    beast::get_lowest_layer(*p.peer).socket().set_option(asio::socket_base::receive_buffer_size(32 * 1024));
-    beast::get_lowest_layer(*p.ours).socket().set_option(asio::socket_base::send_buffer_size(32 * 1024));
+    coalescing_shrink_socket_buffers(p);
     std::vector<std::string> big(64, std::string(64 * 1024, 'y'));
     auto views = coalescing_views(big);
-    error_code ec;
-    bool written = false;
-    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-      co_await write_batch(*p.ours, views, ec);
-      written = true;
-    }, asio::detached);
+    CoalescingBackgroundBatch batch;
+    coalescing_start_batch(ex, p, views, batch);
     co_await coalescing_wait_until([&] { return layer.flushing(); });
-    EXPECT_FALSE(written);
+    EXPECT_FALSE(batch.written);
     auto& peer_sock = beast::get_lowest_layer(*p.peer).socket();
     peer_sock.set_option(asio::socket_base::linger(true, 0));  // close = RST
     peer_sock.close();
-    co_await coalescing_wait_until([&] { return written; });
-    EXPECT_TRUE(ec == asio::error::connection_reset || ec == asio::error::broken_pipe) << ec.message();
+    co_await coalescing_wait_until([&] { return batch.written; });
+    EXPECT_TRUE(batch.ec == asio::error::connection_reset || batch.ec == asio::error::broken_pipe) << batch.ec.message();
     EXPECT_FALSE(layer.batching());
   });
 }
@@ -365,20 +381,15 @@ TEST_P(CoalescingRoles, StreamDestroyedDuringFlushEndsTheBatch) {
     auto p = co_await coalescing_ws_pair(client);
     auto ex = co_await asio::this_coro::executor;
     p.ours->next_layer().set_batch_limit(16u << 20);
-    beast::get_lowest_layer(*p.peer).socket().set_option(asio::socket_base::receive_buffer_size(32 * 1024));
-    beast::get_lowest_layer(*p.ours).socket().set_option(asio::socket_base::send_buffer_size(32 * 1024));
+    coalescing_shrink_socket_buffers(p);
     std::vector<std::string> big(64, std::string(64 * 1024, 'z'));
     auto views = coalescing_views(big);
-    error_code ec;
-    bool written = false;
-    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-      co_await write_batch(*p.ours, views, ec);
-      written = true;
-    }, asio::detached);
+    CoalescingBackgroundBatch batch;
+    coalescing_start_batch(ex, p, views, batch);
     co_await coalescing_wait_until([&] { return p.ours->next_layer().flushing(); });
     p.ours.reset();
-    co_await coalescing_wait_until([&] { return written; });
-    EXPECT_EQ(ec, asio::error::operation_aborted) << ec.message();
+    co_await coalescing_wait_until([&] { return batch.written; });
+    EXPECT_EQ(batch.ec, asio::error::operation_aborted) << batch.ec.message();
   });
 }
 
@@ -389,25 +400,20 @@ TEST_P(CoalescingRoles, SocketClosedDuringAGatheredWriteEndsTheBatch) {
   run_net_coroutine_test([client = GetParam()](asio::io_context&) -> asio::awaitable<void> {
     auto p = co_await coalescing_ws_pair(client);
     auto ex = co_await asio::this_coro::executor;
-    beast::get_lowest_layer(*p.peer).socket().set_option(asio::socket_base::receive_buffer_size(32 * 1024));
-    beast::get_lowest_layer(*p.ours).socket().set_option(asio::socket_base::send_buffer_size(32 * 1024));
+    coalescing_shrink_socket_buffers(p);
     std::vector<std::string> msgs = {"small", std::string(4u << 20, 'z')};  // 4 MiB: over the 64 KiB batch limit
     auto views = coalescing_views(msgs);
-    error_code ec;
-    bool written = false;
-    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-      co_await write_batch(*p.ours, views, ec);
-      written = true;
-    }, asio::detached);
+    CoalescingBackgroundBatch batch;
+    coalescing_start_batch(ex, p, views, batch);
     auto& sock = beast::get_lowest_layer(*p.ours).socket();
     asio::steady_timer t(ex, std::chrono::milliseconds(200));  // let the write fill the socket
     co_await t.async_wait(use_awaitable);
-    EXPECT_FALSE(written);  // 4 MiB cannot fit in the socket buffers of a peer that does not read
+    EXPECT_FALSE(batch.written);  // 4 MiB cannot fit in the socket buffers of a peer that does not read
     error_code ignored;
     sock.shutdown(tcp::socket::shutdown_both, ignored);
     sock.close(ignored);
-    co_await coalescing_wait_until([&] { return written; });
-    EXPECT_TRUE(ec) << "a write on a closed socket";
+    co_await coalescing_wait_until([&] { return batch.written; });
+    EXPECT_TRUE(batch.ec) << "a write on a closed socket";
   });
 }
 
